@@ -1,0 +1,79 @@
+/**
+ * The Backend seam: buffers in, buffers out. A backend knows nothing of Tensor, graphs or
+ * gradients, and never checks shapes — the op layer has already validated and broadcast
+ * everything, so a kernel receives operands of agreeing shapes (broadcast dims have stride 0).
+ */
+
+import type { DType } from "../dtype.js";
+
+/** Elementwise ops of one operand. */
+export type UnaryOp =
+  | "neg" | "exp" | "log" | "log1p" | "expm1" | "sqrt" | "abs" | "sign" | "tanh" | "sigmoid"
+  | "relu" | "erf" | "sin" | "cos" | "floor" | "ceil" | "round" | "isfinite" | "logicalNot";
+
+/** Elementwise ops of two operands. Comparisons write 0/1. */
+export type BinaryOp =
+  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
+  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr";
+
+/** Reductions over a set of axes. */
+export type ReduceOp = "sum" | "prod" | "max" | "min";
+
+/** Index-of-extremum reductions over one axis. */
+export type ArgReduceOp = "argmax" | "argmin";
+
+/** A backend-owned block of memory holding `length` elements of `dtype`. Opaque above the backend. */
+export interface BackendBuffer {
+  readonly dtype: DType;
+  readonly length: number;
+}
+
+/** A strided window onto a buffer: element (i0, i1, ...) lives at offset + Σ ik·strides[k]. */
+export interface StridedView<B extends BackendBuffer = BackendBuffer> {
+  readonly buffer: B;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/** A contiguous copy of a buffer's elements, in the JS array type of its dtype. */
+export type HostArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** The kernels every backend provides. Outputs are contiguous buffers the caller allocated. */
+export interface Backend<B extends BackendBuffer = BackendBuffer> {
+  readonly name: string;
+
+  /** A zero-filled buffer. */
+  alloc(dtype: DType, length: number): B;
+  /** A buffer holding `values` converted to `dtype` (bool: nonzero → 1). */
+  fromValues(dtype: DType, values: ArrayLike<number>): B;
+  /** The elements of a view, row-major, as a fresh host array. */
+  read(src: StridedView<B>): HostArray;
+  /** One element of a buffer. */
+  readElement(buffer: B, index: number): number;
+  /** Releases the buffer's memory (a no-op where the garbage collector owns it). */
+  dispose(buffer: B): void;
+
+  /** dst[i] = cast(src[i]) over two views of the same shape (dst may be strided: in-place writes). */
+  copy(src: StridedView<B>, dst: StridedView<B>): void;
+  /** dst[i] = value over a view. */
+  fill(dst: StridedView<B>, value: number): void;
+  /** out = op(x), elementwise; `out` is contiguous with x's shape. */
+  unary(op: UnaryOp, x: StridedView<B>, out: B): void;
+  /** out = a op b, elementwise over views of one shape; `out` is contiguous with that shape. */
+  binary(op: BinaryOp, a: StridedView<B>, b: StridedView<B>, out: B): void;
+  /** out = cond ? a : b over views of one shape. */
+  where(cond: StridedView<B>, a: StridedView<B>, b: StridedView<B>, out: B): void;
+  /** Reduces `axes` of x; `out` is contiguous with x's shape minus those axes. */
+  reduce(op: ReduceOp, x: StridedView<B>, axes: readonly number[], out: B): void;
+  /** Index (int32) of the first max/min along `axis`; `out` has x's shape minus that axis. */
+  argReduce(op: ArgReduceOp, x: StridedView<B>, axis: number, out: B): void;
+  /** Batched matrix product: a [...batch, m, k] @ b [...batch, k, n] → out [...batch, m, n]. */
+  matmul(a: StridedView<B>, b: StridedView<B>, out: B): void;
+  /** Softmax (or log-softmax when `log`) along `axis`, computed stably with the max subtracted. */
+  softmax(x: StridedView<B>, axis: number, log: boolean, out: B): void;
+  /** out[p] = x[p with p[axis] ← index[p]]; `out` has index's shape. */
+  gather(x: StridedView<B>, axis: number, index: StridedView<B>, out: B): void;
+  /** out = base; out[p with p[axis] ← index[p]] += src[p]. `out` has base's shape. */
+  scatterAdd(base: StridedView<B>, axis: number, index: StridedView<B>, src: StridedView<B>, out: B): void;
+}

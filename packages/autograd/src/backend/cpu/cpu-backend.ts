@@ -1,0 +1,381 @@
+/**
+ * The plain TypeScript backend over TypedArrays: the readable reference implementation and the
+ * oracle other backends are tested against. Every kernel accepts strided views, so transposed,
+ * sliced and broadcast (stride-0) operands are read in place without copies.
+ */
+
+import type { DType } from "../../dtype.js";
+import { IndexError } from "../../errors.js";
+import type {
+  ArgReduceOp, Backend, BackendBuffer, BinaryOp, HostArray, ReduceOp, StridedView, UnaryOp,
+} from "../backend.js";
+import { erf, roundHalfEven, sigmoid } from "./scalar-math.js";
+import { forEachRow, rowMajorStrides } from "./strided.js";
+
+/** A CPU buffer: a TypedArray of the dtype's JS array type. */
+export interface CpuBuffer extends BackendBuffer {
+  readonly data: HostArray;
+}
+
+type View = StridedView<CpuBuffer>;
+
+function newArray(dtype: DType, length: number): HostArray {
+  switch (dtype) {
+    case "float32": return new Float32Array(length);
+    case "float64": return new Float64Array(length);
+    case "int32": return new Int32Array(length);
+    case "bool": return new Uint8Array(length);
+    default: return dtype satisfies never;
+  }
+}
+
+function wrap(dtype: DType, data: HostArray): CpuBuffer {
+  return { dtype, length: data.length, data };
+}
+
+const UNARY: { [K in UnaryOp]: (x: number) => number } = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), // keeps ±0 and NaN like torch.sign
+  tanh: Math.tanh,
+  sigmoid,
+  relu: (x) => (x > 0 ? x : 0),
+  erf,
+  sin: Math.sin,
+  cos: Math.cos,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  isfinite: (x) => (Number.isFinite(x) ? 1 : 0),
+  logicalNot: (x) => (x === 0 ? 1 : 0),
+};
+
+const BINARY: { [K in BinaryOp]: (a: number, b: number) => number } = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  // NaN propagates through maximum/minimum, as in PyTorch.
+  maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
+  minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+  logicalAnd: (a, b) => (a !== 0 && b !== 0 ? 1 : 0),
+  logicalOr: (a, b) => (a !== 0 || b !== 0 ? 1 : 0),
+};
+
+/** Conversion applied when a value is stored into an array of `dtype` (bool: nonzero and NaN → 1). */
+function storeCast(dtype: DType): ((x: number) => number) | null {
+  return dtype === "bool" ? (x) => (x === 0 ? 0 : 1) : null;
+}
+
+function unaryRow(op: UnaryOp, x: HostArray, out: HostArray, offs: number[], n: number, s: readonly number[]): void {
+  let ix = offs[0];
+  let io = offs[1];
+  const sx = s[0];
+  const so = s[1];
+  // The hottest ops get their own loop; the rest go through the table.
+  switch (op) {
+    case "neg": for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = -x[ix]; return;
+    case "exp": for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = Math.exp(x[ix]); return;
+    case "tanh": for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = Math.tanh(x[ix]); return;
+    case "relu": for (let i = 0; i < n; i++, ix += sx, io += so) { const v = x[ix]; out[io] = v > 0 ? v : 0; } return;
+    case "sigmoid": for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = sigmoid(x[ix]); return;
+    default: {
+      const f = UNARY[op];
+      for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = f(x[ix]);
+    }
+  }
+}
+
+function binaryRow(
+  op: BinaryOp, a: HostArray, b: HostArray, out: HostArray, offs: number[], n: number, s: readonly number[],
+): void {
+  let ia = offs[0];
+  let ib = offs[1];
+  let io = offs[2];
+  const sa = s[0];
+  const sb = s[1];
+  const so = s[2];
+  switch (op) {
+    case "add": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = a[ia] + b[ib]; return;
+    case "sub": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = a[ia] - b[ib]; return;
+    case "mul": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = a[ia] * b[ib]; return;
+    case "div": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = a[ia] / b[ib]; return;
+    default: {
+      const f = BINARY[op];
+      for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = f(a[ia], b[ib]);
+    }
+  }
+}
+
+const REDUCE_INIT: { [K in ReduceOp]: number } = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
+
+/** Creates the CPU backend. */
+export function createCpuBackend(): Backend<CpuBuffer> {
+  return {
+    name: "cpu",
+
+    alloc: (dtype, length) => wrap(dtype, newArray(dtype, length)),
+
+    fromValues(dtype, values) {
+      const data = newArray(dtype, values.length);
+      if (dtype === "bool") for (let i = 0; i < values.length; i++) data[i] = values[i] === 0 ? 0 : 1;
+      else data.set(values);
+      return wrap(dtype, data);
+    },
+
+    read(src) {
+      const n = src.shape.reduce((p, s) => p * s, 1);
+      const out = newArray(src.buffer.dtype, n);
+      const x = src.buffer.data;
+      forEachRow(src.shape, [src.strides, rowMajorStrides(src.shape)], [src.offset, 0], (offs, len, s) => {
+        let ix = offs[0];
+        let io = offs[1];
+        for (let i = 0; i < len; i++, ix += s[0], io += s[1]) out[io] = x[ix];
+      });
+      return out;
+    },
+
+    readElement: (buffer, index) => buffer.data[index],
+
+    dispose() {
+      // Garbage-collected memory: nothing to release.
+    },
+
+    copy(src, dst) {
+      const x = src.buffer.data;
+      const out = dst.buffer.data;
+      const cast = storeCast(dst.buffer.dtype);
+      forEachRow(src.shape, [src.strides, dst.strides], [src.offset, dst.offset], (offs, n, s) => {
+        let ix = offs[0];
+        let io = offs[1];
+        if (cast) for (let i = 0; i < n; i++, ix += s[0], io += s[1]) out[io] = cast(x[ix]);
+        else for (let i = 0; i < n; i++, ix += s[0], io += s[1]) out[io] = x[ix];
+      });
+    },
+
+    fill(dst, value) {
+      const out = dst.buffer.data;
+      const v = dst.buffer.dtype === "bool" ? (value === 0 ? 0 : 1) : value;
+      forEachRow(dst.shape, [dst.strides], [dst.offset], (offs, n, s) => {
+        let io = offs[0];
+        for (let i = 0; i < n; i++, io += s[0]) out[io] = v;
+      });
+    },
+
+    unary(op, x, out) {
+      const o = out.data;
+      const xd = x.buffer.data;
+      forEachRow(x.shape, [x.strides, rowMajorStrides(x.shape)], [x.offset, 0], (offs, n, s) =>
+        unaryRow(op, xd, o, offs, n, s),
+      );
+    },
+
+    binary(op, a, b, out) {
+      const o = out.data;
+      const ad = a.buffer.data;
+      const bd = b.buffer.data;
+      forEachRow(a.shape, [a.strides, b.strides, rowMajorStrides(a.shape)], [a.offset, b.offset, 0], (offs, n, s) =>
+        binaryRow(op, ad, bd, o, offs, n, s),
+      );
+    },
+
+    where(cond, a, b, out) {
+      const o = out.data;
+      const c = cond.buffer.data;
+      const ad = a.buffer.data;
+      const bd = b.buffer.data;
+      forEachRow(
+        a.shape,
+        [cond.strides, a.strides, b.strides, rowMajorStrides(a.shape)],
+        [cond.offset, a.offset, b.offset, 0],
+        (offs, n, s) => {
+          let [ic, ia, ib, io] = offs;
+          for (let i = 0; i < n; i++, ic += s[0], ia += s[1], ib += s[2], io += s[3]) {
+            o[io] = c[ic] !== 0 ? ad[ia] : bd[ib];
+          }
+        },
+      );
+    },
+
+    reduce(op, x, axes, out) {
+      // Walk x in its own order and fold each element into its output slot: the output view
+      // has stride 0 on the reduced axes. Accumulate in float64, then store once.
+      const outShape = x.shape.filter((_, i) => !axes.includes(i));
+      const outStrides = rowMajorStrides(outShape);
+      const viewStrides: number[] = [];
+      for (let i = 0, j = 0; i < x.shape.length; i++) viewStrides.push(axes.includes(i) ? 0 : outStrides[j++]);
+      const acc = new Float64Array(out.length).fill(REDUCE_INIT[op]);
+      const xd = x.buffer.data;
+      forEachRow(x.shape, [x.strides, viewStrides], [x.offset, 0], (offs, n, s) => {
+        let ix = offs[0];
+        let io = offs[1];
+        const sx = s[0];
+        const so = s[1];
+        switch (op) {
+          case "sum": for (let i = 0; i < n; i++, ix += sx, io += so) acc[io] += xd[ix]; return;
+          case "prod": for (let i = 0; i < n; i++, ix += sx, io += so) acc[io] *= xd[ix]; return;
+          case "max":
+            for (let i = 0; i < n; i++, ix += sx, io += so) {
+              const v = xd[ix];
+              if (v > acc[io] || v !== v) acc[io] = v; // NaN wins, as in PyTorch
+            }
+            return;
+          case "min":
+            for (let i = 0; i < n; i++, ix += sx, io += so) {
+              const v = xd[ix];
+              if (v < acc[io] || v !== v) acc[io] = v;
+            }
+            return;
+          default: op satisfies never;
+        }
+      });
+      const cast = storeCast(out.dtype);
+      if (cast) for (let i = 0; i < acc.length; i++) out.data[i] = cast(acc[i]);
+      else out.data.set(acc);
+    },
+
+    argReduce(op, x, axis, out) {
+      const better = op === "argmax" ? (v: number, best: number) => v > best : (v: number, best: number) => v < best;
+      const xd = x.buffer.data;
+      const len = x.shape[axis];
+      const step = x.strides[axis];
+      const laneShape = x.shape.filter((_, i) => i !== axis);
+      const laneStrides = x.strides.filter((_, i) => i !== axis);
+      let o = 0;
+      forEachRow(laneShape, [laneStrides], [x.offset], (offs, n, s) => {
+        let base = offs[0];
+        for (let r = 0; r < n; r++, base += s[0]) {
+          let bestIndex = 0;
+          let best = xd[base];
+          if (best === best) {
+            for (let i = 1, ix = base + step; i < len; i++, ix += step) {
+              const v = xd[ix];
+              if (v !== v) { bestIndex = i; break; } // the first NaN is the extremum
+              if (better(v, best)) { best = v; bestIndex = i; }
+            }
+          }
+          out.data[o++] = bestIndex;
+        }
+      });
+    },
+
+    matmul(a, b, out) {
+      const r = a.shape.length;
+      const m = a.shape[r - 2];
+      const k = a.shape[r - 1];
+      const n = b.shape[r - 1];
+      const [sam, sak] = [a.strides[r - 2], a.strides[r - 1]];
+      const [sbk, sbn] = [b.strides[r - 2], b.strides[r - 1]];
+      const ad = a.buffer.data;
+      const bd = b.buffer.data;
+      const od = out.data;
+      const acc = new Float64Array(n);
+      const batchShape = a.shape.slice(0, r - 2);
+      let batch = 0;
+      const body = (aOff: number, bOff: number): void => {
+        const oOff = batch * m * n;
+        for (let i = 0; i < m; i++) {
+          acc.fill(0);
+          // i-p-j order: the inner loop walks a row of b and of the accumulator.
+          for (let p = 0; p < k; p++) {
+            const aip = ad[aOff + i * sam + p * sak];
+            if (aip === 0) continue;
+            let ib = bOff + p * sbk;
+            for (let j = 0; j < n; j++, ib += sbn) acc[j] += aip * bd[ib];
+          }
+          for (let j = 0; j < n; j++) od[oOff + i * n + j] = acc[j];
+        }
+        batch++;
+      };
+      if (batchShape.length === 0) body(a.offset, b.offset);
+      else {
+        // Merging batch dims is safe: it visits the same offsets in the same (row-major) order.
+        forEachRow(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)], [a.offset, b.offset], (offs, cnt, s) => {
+          for (let i = 0; i < cnt; i++) body(offs[0] + i * s[0], offs[1] + i * s[1]);
+        });
+      }
+    },
+
+    softmax(x, axis, log, out) {
+      const xd = x.buffer.data;
+      const od = out.data;
+      const len = x.shape[axis];
+      const step = x.strides[axis];
+      const outStrides = rowMajorStrides(x.shape);
+      const oStep = outStrides[axis];
+      const laneShape = x.shape.filter((_, i) => i !== axis);
+      const laneX = x.strides.filter((_, i) => i !== axis);
+      const laneO = outStrides.filter((_, i) => i !== axis);
+      forEachRow(laneShape, [laneX, laneO], [x.offset, 0], (offs, n, s) => {
+        let bx = offs[0];
+        let bo = offs[1];
+        for (let r = 0; r < n; r++, bx += s[0], bo += s[1]) {
+          let max = -Infinity;
+          for (let i = 0, ix = bx; i < len; i++, ix += step) if (xd[ix] > max || xd[ix] !== xd[ix]) max = xd[ix];
+          if (max === -Infinity) max = 0; // an all -inf lane: keep exp(-inf - 0) = 0 rather than NaN
+          let sum = 0;
+          for (let i = 0, ix = bx; i < len; i++, ix += step) sum += Math.exp(xd[ix] - max);
+          if (log) {
+            const lse = Math.log(sum);
+            for (let i = 0, ix = bx, io = bo; i < len; i++, ix += step, io += oStep) od[io] = xd[ix] - max - lse;
+          } else {
+            for (let i = 0, ix = bx, io = bo; i < len; i++, ix += step, io += oStep) od[io] = Math.exp(xd[ix] - max) / sum;
+          }
+        }
+      });
+    },
+
+    gather(x, axis, index, out) {
+      const xd = x.buffer.data;
+      const id = index.buffer.data;
+      const od = out.data;
+      const size = x.shape[axis];
+      const step = x.strides[axis];
+      // Walk index's shape; x is addressed with stride 0 on `axis` plus index·step.
+      const xStrides = x.strides.map((s, i) => (i === axis ? 0 : s));
+      forEachRow(index.shape, [index.strides, xStrides, rowMajorStrides(index.shape)], [index.offset, x.offset, 0], (offs, n, s) => {
+        let [ii, ix, io] = offs;
+        for (let r = 0; r < n; r++, ii += s[0], ix += s[1], io += s[2]) {
+          const j = checkIndex("gather", id[ii], size);
+          od[io] = xd[ix + j * step];
+        }
+      });
+    },
+
+    scatterAdd(base, axis, index, src, out) {
+      const od = out.data;
+      const baseOut: View = { buffer: out, shape: base.shape, strides: rowMajorStrides(base.shape), offset: 0 };
+      this.copy(base, baseOut);
+      const id = index.buffer.data;
+      const sd = src.buffer.data;
+      const size = base.shape[axis];
+      const outStrides = rowMajorStrides(base.shape);
+      const step = outStrides[axis];
+      const oStrides = outStrides.map((s, i) => (i === axis ? 0 : s));
+      forEachRow(index.shape, [index.strides, src.strides, oStrides], [index.offset, src.offset, 0], (offs, n, s) => {
+        let [ii, is, io] = offs;
+        for (let r = 0; r < n; r++, ii += s[0], is += s[1], io += s[2]) {
+          const j = checkIndex("scatterAdd", id[ii], size);
+          od[io + j * step] += sd[is];
+        }
+      });
+    },
+  };
+}
+
+function checkIndex(op: string, j: number, size: number): number {
+  if (j < 0 || j >= size) throw new IndexError(`${op}: index ${j} is out of bounds for dimension of size ${size}`);
+  return j;
+}

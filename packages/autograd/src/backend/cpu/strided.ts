@@ -1,0 +1,86 @@
+/**
+ * Strided iteration for the CPU kernels. Dims that are laid out back to back in every operand
+ * are merged first, so a contiguous (or uniformly broadcast) operation becomes one flat loop.
+ */
+
+/** Operand layouts after merging: a shared shape and one stride list per operand. */
+export interface Coalesced {
+  shape: number[];
+  strides: number[][];
+}
+
+/** Drops size-1 dims and merges dims i, i+1 where every operand has stride[i] = stride[i+1]·shape[i+1]. */
+export function coalesce(shape: readonly number[], strides: readonly (readonly number[])[]): Coalesced {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const size = shape[d];
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => s[d] === outStrides[k][last] * outShape[last])) {
+      outShape[last] *= size;
+      continue;
+    }
+    outShape.push(size);
+    for (let k = 0; k < strides.length; k++) outStrides[k].push(strides[k][d]);
+  }
+  outShape.reverse();
+  for (const s of outStrides) s.reverse();
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * Calls `row(offsets, n, innerStrides)` once per innermost row of `shape`, where `offsets[k]`
+ * is operand k's offset at the row's start. `offsets` is reused between calls: read, don't keep.
+ */
+export function forEachRow(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  startOffsets: readonly number[],
+  row: (offsets: number[], n: number, innerStrides: readonly number[]) => void,
+): void {
+  const { shape: s, strides: st } = coalesce(shape, strides);
+  const k = st.length;
+  const offsets = startOffsets.slice();
+  if (s.length === 0) {
+    // A single element (scalar, or every dim of size 1) — unless some dim is 0.
+    for (const size of shape) if (size === 0) return;
+    row(offsets, 1, new Array<number>(k).fill(0));
+    return;
+  }
+  if (s.includes(0)) return;
+  const rank = s.length;
+  const inner = st.map((x) => x[rank - 1]);
+  const n = s[rank - 1];
+  if (rank === 1) {
+    row(offsets, n, inner);
+    return;
+  }
+  const counter = new Array<number>(rank - 1).fill(0);
+  const base = startOffsets.slice();
+  for (;;) {
+    for (let j = 0; j < k; j++) offsets[j] = base[j];
+    row(offsets, n, inner);
+    // Odometer step over the outer dims.
+    let d = rank - 2;
+    for (; d >= 0; d--) {
+      counter[d]++;
+      for (let j = 0; j < k; j++) base[j] += st[j][d];
+      if (counter[d] < s[d]) break;
+      for (let j = 0; j < k; j++) base[j] -= st[j][d] * s[d];
+      counter[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+/** Row-major strides of a shape (a local copy so the backend imports nothing above it). */
+export function rowMajorStrides(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    out[i] = s;
+    s *= shape[i];
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+/** The active backend. Tensors keep the backend they were made on; new tensors use the active one. */
+
+import type { Backend } from "./backend.js";
+import { createCpuBackend } from "./cpu/cpu-backend.js";
+
+const backends = new Map<string, Backend>();
+let active: Backend;
+
+/** Makes a backend available under its name. */
+export function registerBackend(backend: Backend): void {
+  backends.set(backend.name, backend);
+}
+
+/** The backend new tensors are created on. */
+export function getBackend(): Backend {
+  return active;
+}
+
+/** Selects the backend for new tensors by name ("cpu", or any registered backend). */
+export function setBackend(name: string): void {
+  const b = backends.get(name);
+  if (!b) throw new Error(`setBackend: unknown backend "${name}" (registered: ${[...backends.keys()].join(", ")})`);
+  active = b;
+}
+
+/** Names of all registered backends. */
+export function listBackends(): string[] {
+  return [...backends.keys()];
+}
+
+const cpu = createCpuBackend() as unknown as Backend;
+registerBackend(cpu);
+active = cpu;

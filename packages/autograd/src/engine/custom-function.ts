@@ -1,0 +1,91 @@
+/**
+ * User-defined differentiable functions with their own backward, like torch.autograd.Function.
+ * forward runs without recording; its outputs become the outputs of one graph node whose
+ * backward is the user's. Written in Tensor ops, that backward is itself differentiable.
+ */
+
+import { GradError, ValueError } from "../errors.js";
+import { creationSite } from "../ops/define.js";
+import { Tensor } from "../tensor.js";
+import { isGradEnabled, noGrad } from "./grad-mode.js";
+import { Node } from "./node.js";
+
+/** What forward and backward share. */
+export interface FunctionContext<State = Record<string, unknown>> {
+  /** Keeps tensors for backward; they are checked for in-place modification before use. */
+  saveForBackward(...tensors: Tensor[]): void;
+  /** The tensors given to saveForBackward (read them in backward). */
+  readonly savedTensors: readonly Tensor[];
+  /** Per forward argument: whether it is a tensor whose gradient is needed. */
+  readonly needsInputGrad: readonly boolean[];
+  /** Any non-tensor values forward wants to hand to backward. */
+  readonly state: State;
+}
+
+/** The definition of a custom function. */
+export interface FunctionDefinition<Args extends unknown[], Out extends Tensor | Tensor[], State> {
+  /** Name shown in errors and gradFn (default "customFunction"). */
+  readonly name?: string;
+  /** Computes the outputs (not recorded by autograd). */
+  forward(ctx: FunctionContext<State>, ...args: Args): Out;
+  /**
+   * One gradient per forward argument (null for non-tensors or inputs needing none), given one
+   * gradient per output (zeros for outputs that received none).
+   */
+  backward(ctx: FunctionContext<State>, ...gradOutputs: Tensor[]): Tensor | null | readonly (Tensor | null | undefined)[];
+}
+
+class Context<State> implements FunctionContext<State> {
+  saved: Tensor[] = [];
+  savedTensors: readonly Tensor[] = [];
+  readonly state = {} as State;
+  constructor(readonly needsInputGrad: readonly boolean[]) {}
+  saveForBackward(...tensors: Tensor[]): void {
+    this.saved.push(...tensors);
+  }
+}
+
+/** Defines a differentiable function from a forward and a hand-written backward. */
+export function defineFunction<Args extends unknown[], Out extends Tensor | Tensor[], State = Record<string, unknown>>(
+  definition: FunctionDefinition<Args, Out, State>,
+): (...args: Args) => Out {
+  const name = definition.name ?? "customFunction";
+  return (...args: Args): Out => {
+    const tensorArgs = args.map((a, i) => [a, i] as const).filter(([a]) => a instanceof Tensor) as [Tensor, number][];
+    const recording = isGradEnabled() && tensorArgs.some(([t]) => t.requiresGrad);
+    const needs = args.map((a) => recording && a instanceof Tensor && a.requiresGrad);
+    const ctx = new Context<State>(needs);
+    const result = noGrad(() => definition.forward(ctx, ...args));
+    const many = Array.isArray(result);
+    const raw = (many ? result : [result]) as Tensor[];
+    raw.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw new ValueError(`${name}: forward must return a Tensor or an array of Tensors (output ${i} is not)`);
+    });
+    if (!recording) return result;
+    // Fresh handles on the same memory, so returning an input (or a saved tensor) is safe.
+    const outputs = raw.map((t) => t.detach());
+    const inputs = tensorArgs.map(([t]) => t);
+    const node = new Node(
+      name,
+      inputs,
+      ctx.saved,
+      outputs.length,
+      (gradOutputs, self) => {
+        ctx.savedTensors = self.savedTensors();
+        const grads = gradOutputs.map((g, i) => g ?? outputs[i].zerosLike());
+        const returned = definition.backward(ctx, ...grads);
+        const list = Array.isArray(returned) ? returned : [returned];
+        if (list.length !== args.length) {
+          throw new GradError(`${name}: backward returned ${list.length} gradients, but forward took ${args.length} arguments`);
+        }
+        return tensorArgs.map(([, position]) => list[position] ?? null);
+      },
+      creationSite(),
+    );
+    // Integer outputs (indices, counts) carry no gradient.
+    outputs.forEach((t, i) => {
+      if (t.isFloatingPoint()) t.attachGradFn(node, i);
+    });
+    return (many ? outputs : outputs[0]) as Out;
+  };
+}

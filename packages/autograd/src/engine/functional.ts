@@ -1,0 +1,141 @@
+/** Functional autodiff: grad, vjp, jvp, jacobian, hessian — all built on the one backward engine. */
+
+import { GradError, ValueError } from "../errors.js";
+import { stack } from "../ops/shape-ops.js";
+import type { Tensor } from "../tensor.js";
+import { captureGradients } from "./backward.js";
+import { enableGrad } from "./grad-mode.js";
+
+/** Options of `grad()`. */
+export interface GradOptions {
+  /** ∂L/∂output for each output (required for outputs with more than one element). */
+  readonly gradOutputs?: Tensor | number | readonly (Tensor | number)[];
+  /** Keep the graph for another backward (default: createGraph). */
+  readonly retainGraph?: boolean;
+  /** Record the gradient computation so the results can be differentiated again. */
+  readonly createGraph?: boolean;
+  /** Return zeros, instead of throwing, for inputs the outputs don't depend on. */
+  readonly allowUnused?: boolean;
+}
+
+const asList = <T>(x: T | readonly T[]): readonly T[] => (Array.isArray(x) ? (x as readonly T[]) : [x as T]);
+
+/**
+ * The gradients of `outputs` with respect to `inputs`, returned instead of accumulated into
+ * `.grad`: Σ_k gradOutputs[k] · ∂outputs[k]/∂inputs[i] for each input i.
+ */
+export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradOptions = {}): Tensor[] {
+  const outs = asList(outputs);
+  const ins = asList(inputs);
+  const createGraph = options.createGraph ?? false;
+  const gradOutputs = options.gradOutputs === undefined ? undefined : asList(options.gradOutputs);
+  const results = captureGradients(outs, gradOutputs, ins, options.retainGraph ?? createGraph, createGraph);
+  return results.map((g, i) => {
+    if (g !== null) return g;
+    if (!options.allowUnused) {
+      throw new GradError(`grad: input ${i} was not used to compute the outputs (pass allowUnused: true to get zeros)`);
+    }
+    return ins[i].zerosLike();
+  });
+}
+
+/** Fresh leaves that require grad, holding the inputs' values. */
+function asLeaves(inputs: readonly Tensor[]): Tensor[] {
+  return inputs.map((x) => {
+    if (!x.isFloatingPoint()) throw new ValueError(`autodiff: inputs must be floating point, got ${x.dtype}`);
+    return x.detach().requiresGrad_(true);
+  });
+}
+
+function callScalarOrTensor(fn: (...xs: Tensor[]) => Tensor, xs: Tensor[]): Tensor {
+  const out = enableGrad(() => fn(...xs));
+  if (!out.requiresGrad) {
+    // The output doesn't depend on the inputs: make it a graph node anyway so grad() can answer zeros.
+    return out.detach().requiresGrad_(out.isFloatingPoint());
+  }
+  return out;
+}
+
+/** The output of `fn(...inputs)` and the vector-Jacobian product vᵀ·J for each input. */
+export function vjp(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor | readonly Tensor[],
+  v?: Tensor,
+  options: { createGraph?: boolean } = {},
+): { output: Tensor; grads: Tensor[] } {
+  const xs = asLeaves(asList(inputs));
+  const output = callScalarOrTensor(fn, xs);
+  const grads = grad(output, xs, { gradOutputs: v, createGraph: options.createGraph, allowUnused: true });
+  return { output: output.detach(), grads };
+}
+
+/**
+ * The output of `fn(...inputs)` and the Jacobian-vector product J·t, by the double-vjp trick:
+ * g(u) = Jᵀu is linear in u, so ∂(g·t)/∂u = J·t.
+ */
+export function jvp(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor | readonly Tensor[],
+  tangents: Tensor | readonly Tensor[],
+): { output: Tensor; jvp: Tensor } {
+  const xs = asLeaves(asList(inputs));
+  const ts = asList(tangents);
+  if (ts.length !== xs.length) throw new ValueError(`jvp: got ${ts.length} tangents for ${xs.length} inputs`);
+  const output = callScalarOrTensor(fn, xs);
+  const u = output.zerosLike().requiresGrad_(true);
+  const g = grad(output, xs, { gradOutputs: u, createGraph: true, allowUnused: true });
+  const used = g.map((gi, i) => [gi, ts[i]] as const).filter(([gi]) => gi.requiresGrad);
+  const result =
+    used.length === 0
+      ? output.zerosLike()
+      : grad(used.map(([gi]) => gi), u, { gradOutputs: used.map(([, t]) => t), allowUnused: true })[0];
+  return { output: output.detach(), jvp: result.detach() };
+}
+
+/** Options of jacobian/hessian. */
+export interface JacobianOptions {
+  /** Keep the graph so the Jacobian can be differentiated (used by hessian). */
+  readonly createGraph?: boolean;
+}
+
+/**
+ * The Jacobian of `fn` at `inputs`: shape [...output.shape, ...input.shape] for each input, built
+ * one output element at a time with vjps.
+ */
+export function jacobian(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor, options?: JacobianOptions): Tensor;
+export function jacobian(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options?: JacobianOptions): Tensor[];
+export function jacobian(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor | readonly Tensor[],
+  options: JacobianOptions = {},
+): Tensor | Tensor[] {
+  const single = !Array.isArray(inputs);
+  const xs = options.createGraph ? asList(inputs).map((x) => (x.requiresGrad ? x : x.detach().requiresGrad_(true))) : asLeaves(asList(inputs));
+  const output = callScalarOrTensor(fn, xs);
+  const n = output.numel();
+  const rows: Tensor[][] = xs.map(() => []);
+  const flatOut = output.reshape([-1]);
+  for (let k = 0; k < n; k++) {
+    const seed = flatOut.zerosLike();
+    seed.storage.backend.fill({ buffer: seed.storage.buffer, shape: [1], strides: [1], offset: k }, 1);
+    const g = grad(flatOut, xs, { gradOutputs: seed, retainGraph: true, createGraph: options.createGraph, allowUnused: true });
+    g.forEach((gi, i) => rows[i].push(gi.reshape([-1])));
+  }
+  const result = xs.map((x, i) => {
+    const stacked = n === 0 ? x.newZeros([0, x.numel()]) : stack(rows[i], 0);
+    const out = stacked.reshape([...output.shape, ...x.shape]);
+    return options.createGraph ? out : out.detach();
+  });
+  return single ? result[0] : result;
+}
+
+/** The Hessian of a scalar-valued `fn` at `input`: shape [...input.shape, ...input.shape]. */
+export function hessian(fn: (input: Tensor) => Tensor, input: Tensor): Tensor {
+  const [x] = asLeaves([input]);
+  const gradient = (y: Tensor): Tensor => {
+    const out = enableGrad(() => fn(y));
+    if (out.numel() !== 1) throw new ValueError(`hessian: fn must return a one-element tensor, got shape [${out.shape.join(",")}]`);
+    return grad(out, y, { createGraph: true, allowUnused: true })[0];
+  };
+  return jacobian(gradient, x, { createGraph: true }).detach();
+}

@@ -1,0 +1,47 @@
+/**
+ * @tensorgrad/autograd — n-d tensors with broadcasting and strided views, and reverse-mode
+ * automatic differentiation through a dynamically recorded graph.
+ */
+
+export { Tensor } from "./tensor.js";
+export type { NestedNumbers, RemovableHandle } from "./tensor.js";
+export type { DType } from "./dtype.js";
+export { DTYPES, isFloating, promoteTypes } from "./dtype.js";
+export {
+  TensorgradError, ShapeError, DTypeError, IndexError, GradError, ValueError,
+} from "./errors.js";
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,
+  rand, randn, randint, randperm,
+} from "./creation.js";
+export type { TensorOptions, RandomOptions, TensorData, NestedArray, ShapeLike } from "./creation.js";
+export { Generator, manualSeed, defaultGenerator } from "./random.js";
+export { broadcastShapes } from "./shape.js";
+
+// Engine
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled, detectAnomaly, setDetectAnomaly, isAnomalyEnabled } from "./engine/grad-mode.js";
+export { backward } from "./engine/backward.js";
+export type { BackwardOptions } from "./engine/backward.js";
+export { grad, vjp, jvp, jacobian, hessian } from "./engine/functional.js";
+export type { GradOptions, JacobianOptions } from "./engine/functional.js";
+export { defineFunction } from "./engine/custom-function.js";
+export type { FunctionContext, FunctionDefinition } from "./engine/custom-function.js";
+export { Node } from "./engine/node.js";
+export type { GradHook } from "./engine/node.js";
+
+// Functional forms of the ops (the Tensor methods call the same code).
+export { where } from "./ops/where.js";
+export { matmul } from "./ops/matmul.js";
+export { cat } from "./ops/cat.js";
+export { stack, flatten, squeeze, unsqueeze, transpose, select, split, chunk, indexSelect } from "./ops/shape-ops.js";
+export { gather, scatterAdd } from "./ops/gather.js";
+export { slice, narrow, sliceScatter } from "./ops/slice.js";
+export { softmax, logSoftmax } from "./ops/softmax.js";
+export { leakyRelu, gelu, softplus, silu, elu, clamp } from "./ops/activations.js";
+export type { ValuesIndices, VarOptions } from "./ops/reductions.js";
+export type { Operand } from "./ops/elementwise.js";
+
+// Backends
+export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp } from "./backend/backend.js";
+export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.js";
+export { createCpuBackend } from "./backend/cpu/cpu-backend.js";

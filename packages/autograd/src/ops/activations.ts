@@ -1,0 +1,56 @@
+/** Activation functions and small math built from primitives (no vjp of their own). */
+
+import { ValueError } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+import { binary } from "./binary.js";
+import { where } from "./where.js";
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** 1/x. */
+export const reciprocal = (x: Tensor): Tensor => binary("div", 1, x);
+
+/** x². */
+export const square = (x: Tensor): Tensor => x.mul(x);
+
+/** 1/√x. */
+export const rsqrt = (x: Tensor): Tensor => x.sqrt().reciprocal();
+
+/** x for x > 0, slope·x otherwise. */
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => where(x.gt(0), x, x.mul(negativeSlope));
+
+/** x·Φ(x) with Φ the normal CDF; "tanh" uses 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  if (approximate === "tanh") {
+    const inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI);
+    return x.mul(0.5).mul(inner.tanh().add(1));
+  }
+  if (approximate !== "none") throw new ValueError(`gelu: approximate must be "none" or "tanh", got "${String(approximate)}"`);
+  return x.mul(0.5).mul(x.div(Math.SQRT2).erf().add(1));
+}
+
+/**
+ * (1/β)·log(1 + e^{βx}), and x itself where βx > threshold (as PyTorch). The exp branch is fed
+ * min(βx, threshold) so it never overflows, which also keeps its unused gradient finite.
+ */
+export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  const bx = x.mul(beta);
+  const smooth = bx.minimum(threshold).exp().log1p().div(beta);
+  return where(bx.gt(threshold), x, smooth);
+}
+
+/** x·σ(x), also called swish. */
+export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
+
+/** x for x > 0, α(eˣ − 1) otherwise. */
+export const elu = (x: Tensor, alpha = 1): Tensor => where(x.gt(0), x, x.minimum(0).expm1().mul(alpha));
+
+/** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max. */
+export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  if (min === undefined && max === undefined) throw new ValueError("clamp: at least one of min and max must be given");
+  if (min !== undefined && max !== undefined && min > max) throw new ValueError(`clamp: min ${min} is greater than max ${max}`);
+  let out = x;
+  if (min !== undefined) out = where(out.lt(min), min, out);
+  if (max !== undefined) out = where(out.gt(max), max, out);
+  return out;
+}

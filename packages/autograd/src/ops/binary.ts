@@ -1,0 +1,101 @@
+/**
+ * The elementwise binary primitives with broadcasting. Each vjp returns gradients of the
+ * output's (broadcast) shape; the engine sums them back to each input's shape in one place.
+ */
+
+import type { BinaryOp } from "../backend/backend.js";
+import { floatResult } from "../dtype.js";
+import { DTypeError } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+import { defineOp, type Op, type VjpContext } from "./define.js";
+import { resultDType, runBinary, tensorPair, type Operand } from "./elementwise.js";
+import { where } from "./where.js";
+
+type ArithmeticOp = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum";
+
+interface BinaryRule {
+  readonly saves: { inputs: boolean; output: boolean };
+  /** Gradients for (a, b); `null` where an input needs none. */
+  readonly vjp: (g: Tensor, ctx: VjpContext<undefined>) => readonly (Tensor | null)[];
+}
+
+const when = (ctx: VjpContext<undefined>, i: number, f: () => Tensor): Tensor | null => (ctx.needsInputGrad(i) ? f() : null);
+
+/** Weight of a in maximum/minimum: 1 where a wins, ½ on ties (PyTorch splits the gradient evenly). */
+const winnerMask = (a: Tensor, b: Tensor, wins: (a: Tensor, b: Tensor) => Tensor): Tensor =>
+  wins(a, b).to(a.dtype).add(a.eq(b).to(a.dtype).mul(0.5));
+
+const RULES: { [K in ArithmeticOp]: BinaryRule } = {
+  add: { saves: { inputs: false, output: false }, vjp: (g) => [g, g] },
+  sub: { saves: { inputs: false, output: false }, vjp: (g, c) => [g, when(c, 1, () => g.neg())] },
+  mul: {
+    saves: { inputs: true, output: false },
+    vjp: (g, c) => {
+      const [a, b] = c.inputs; // d(ab) = b·da + a·db
+      return [when(c, 0, () => g.mul(b)), when(c, 1, () => g.mul(a))];
+    },
+  },
+  div: {
+    saves: { inputs: true, output: false },
+    vjp: (g, c) => {
+      const [a, b] = c.inputs; // d(a/b) = da/b − a·db/b²
+      return [when(c, 0, () => g.div(b)), when(c, 1, () => g.mul(a).div(b.square()).neg())];
+    },
+  },
+  pow: {
+    saves: { inputs: true, output: true },
+    vjp: (g, c) => {
+      const [a, b] = c.inputs;
+      const y = c.output;
+      return [
+        when(c, 0, () => g.mul(b).mul(a.pow(b.sub(1)))), // ∂(aᵇ)/∂a = b·aᵇ⁻¹
+        // ∂(aᵇ)/∂b = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (as PyTorch does)
+        when(c, 1, () => g.mul(where(a.eq(0).logicalAnd(b.ge(0)), 0, y.mul(a.log())))),
+      ];
+    },
+  },
+  maximum: {
+    saves: { inputs: true, output: false },
+    vjp: (g, c) => {
+      const [a, b] = c.inputs;
+      const m = winnerMask(a, b, (p, q) => p.gt(q));
+      return [when(c, 0, () => g.mul(m)), when(c, 1, () => g.mul(m.rsub(1)))];
+    },
+  },
+  minimum: {
+    saves: { inputs: true, output: false },
+    vjp: (g, c) => {
+      const [a, b] = c.inputs;
+      const m = winnerMask(a, b, (p, q) => p.lt(q));
+      return [when(c, 0, () => g.mul(m)), when(c, 1, () => g.mul(m.rsub(1)))];
+    },
+  },
+};
+
+function makeBinary(op: ArithmeticOp): Op<undefined> {
+  const rule = RULES[op];
+  return defineOp({
+    name: op,
+    saves: rule.saves,
+    // Operands arrive with one dtype (cast in `binary`), so the graph shows the casts.
+    forward: ([a, b]) => runBinary(op, op satisfies BinaryOp, a, b, a.dtype),
+    vjp: rule.vjp,
+  });
+}
+
+const ops = Object.fromEntries((Object.keys(RULES) as ArithmeticOp[]).map((op) => [op, makeBinary(op)])) as {
+  [K in ArithmeticOp]: Op<undefined>;
+};
+
+/**
+ * Applies an arithmetic primitive to tensors or numbers (numbers become 0-d tensors), with
+ * PyTorch's promotion; `div` always produces floats. Arithmetic on two bools is rejected.
+ */
+export function binary(op: ArithmeticOp, a: Operand, b: Operand): Tensor {
+  let dtype = resultDType(a, b);
+  if (op === "div") dtype = floatResult(dtype);
+  if (dtype === "bool") {
+    throw new DTypeError(`${op}: not supported for bool tensors (convert with .to("int32"), or use logicalAnd/logicalOr)`);
+  }
+  return ops[op](tensorPair(a, b, dtype), undefined);
+}

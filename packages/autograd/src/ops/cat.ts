@@ -1,0 +1,53 @@
+/** Primitive `cat`: joins tensors along an existing dim. */
+
+import { promoteTypes } from "../dtype.js";
+import { ShapeError, ValueError, fmtShape } from "../errors.js";
+import { normalizeDim } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { castTo } from "./cast.js";
+import { allocTensor, commonBackend, defineOp } from "./define.js";
+import { narrow } from "./slice.js";
+
+const catOp = defineOp<number>({
+  name: "cat",
+  saves: { inputs: false, output: false },
+  forward: (xs, dim) => {
+    const backend = commonBackend("cat", xs);
+    const shape = xs[0].shape.slice();
+    shape[dim] = xs.reduce((n, x) => n + x.shape[dim], 0);
+    const out = allocTensor(backend, shape, xs[0].dtype);
+    let offset = 0;
+    for (const x of xs) {
+      backend.copy(x, narrow(out, dim, offset, x.shape[dim]));
+      offset += x.shape[dim];
+    }
+    return out;
+  },
+  vjp: (g, { attrs: dim, inputShapes }) => {
+    let offset = 0; // each input gets back its own stretch of g
+    return inputShapes.map((s) => {
+      const piece = narrow(g, dim, offset, s[dim]);
+      offset += s[dim];
+      return piece;
+    });
+  },
+});
+
+/** Concatenates tensors along `dim`; all other sizes must agree. */
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new ValueError("cat: expected a non-empty list of tensors");
+  const first = tensors[0];
+  const d = normalizeDim("cat", dim, first.ndim);
+  if (first.ndim === 0) throw new ShapeError("cat: zero-dimensional tensors cannot be concatenated (use stack)");
+  tensors.forEach((t, i) => {
+    const ok = t.ndim === first.ndim && t.shape.every((s, j) => j === d || s === first.shape[j]);
+    if (!ok) {
+      throw new ShapeError(
+        `cat: sizes must match except in dim ${d}, but tensor ${i} has shape ${fmtShape(t.shape)} and tensor 0 has ${fmtShape(first.shape)}`,
+      );
+    }
+  });
+  if (tensors.length === 1) return first;
+  const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
+  return catOp(tensors.map((t) => castTo(t, dtype)), d);
+}

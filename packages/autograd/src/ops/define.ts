@@ -1,0 +1,131 @@
+/**
+ * How a primitive op is declared: its forward (validation + a backend kernel call, or a view) and
+ * its vector-Jacobian product written in Tensor ops, so that gradients of gradients come for free.
+ */
+
+import type { Backend, StridedView } from "../backend/backend.js";
+import type { DType } from "../dtype.js";
+import { ValueError } from "../errors.js";
+import { isAnomalyEnabled, isGradEnabled } from "../engine/grad-mode.js";
+import { Node, type BackwardFn } from "../engine/node.js";
+import { contiguousStrides, numelOf } from "../shape.js";
+import { Storage } from "../storage.js";
+import { Tensor } from "../tensor.js";
+
+/** What an op's vjp can read. */
+export interface VjpContext<A> {
+  /** The op's inputs (only when the spec saves them). */
+  readonly inputs: readonly Tensor[];
+  /** The op's output (only when the spec saves it). */
+  readonly output: Tensor;
+  /** The op's non-tensor arguments. */
+  readonly attrs: A;
+  /** Input shapes, always available. */
+  readonly inputShapes: readonly (readonly number[])[];
+  /** Whether input i needs a gradient: skip the work for those that don't. */
+  needsInputGrad(i: number): boolean;
+}
+
+/** A primitive op: forward and vjp side by side. */
+export interface OpSpec<A> {
+  readonly name: string;
+  /** The values the vjp reads. They stay alive and are checked for in-place changes until backward. */
+  readonly saves: { readonly inputs: boolean; readonly output: boolean };
+  /** Computes the output with no graph work: validate, allocate and run a kernel, or build a view. */
+  forward(inputs: readonly Tensor[], attrs: A): Tensor;
+  /** The gradient of each input given the output gradient `g` — written in Tensor ops. */
+  vjp(g: Tensor, ctx: VjpContext<A>): readonly (Tensor | null | undefined)[];
+}
+
+/** A callable op: runs forward and records a graph node when an input requires grad. */
+export type Op<A> = (inputs: readonly Tensor[], attrs: A) => Tensor;
+
+/** Declares a differentiable primitive. */
+export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
+  const { name, saves } = spec;
+  return (inputs, attrs) => {
+    const output = spec.forward(inputs, attrs);
+    if (!isGradEnabled() || !anyRequiresGrad(inputs) || !output.isFloatingPoint()) return output;
+    const saved: Tensor[] = saves.inputs ? inputs.slice() : [];
+    if (saves.output) saved.push(output);
+    const nInputs = inputs.length;
+    const backwardFn: BackwardFn = (grads, node) => {
+      const values = saves.inputs || saves.output ? node.savedTensors() : [];
+      const ctx: VjpContext<A> = {
+        inputs: saves.inputs ? values.slice(0, nInputs) : [],
+        output: saves.output ? values[values.length - 1] : (undefined as unknown as Tensor),
+        attrs,
+        inputShapes: node.inputShapes,
+        needsInputGrad: (i) => node.needsInputGrad(i),
+      };
+      return spec.vjp(grads[0] as Tensor, ctx);
+    };
+    attachNode(new Node(name, inputs, saved, 1, backwardFn, creationSite()), [output]);
+    return output;
+  };
+}
+
+/** Declares an op with no gradient (comparisons, argmax, ...): it never records a node. */
+export function defineNonDifferentiable<A = undefined>(
+  forward: (inputs: readonly Tensor[], attrs: A) => Tensor,
+): Op<A> {
+  return forward;
+}
+
+/** True when some input requires grad. */
+export function anyRequiresGrad(inputs: readonly Tensor[]): boolean {
+  for (let i = 0; i < inputs.length; i++) if (inputs[i].requiresGrad) return true;
+  return false;
+}
+
+/** Makes `outputs` the results of `node`. */
+export function attachNode(node: Node, outputs: readonly Tensor[]): void {
+  for (let i = 0; i < outputs.length; i++) outputs[i].attachGradFn(node, i);
+}
+
+/** The caller's stack, in anomaly mode only. */
+export function creationSite(): string | undefined {
+  if (!isAnomalyEnabled()) return undefined;
+  const stack = new Error().stack ?? "";
+  // Drop the first lines, which are tensorgrad's own frames for recording.
+  return stack.split("\n").slice(3).join("\n");
+}
+
+/** A fresh contiguous tensor on `backend` (zero-filled). */
+export function allocTensor(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
+  const buffer = backend.alloc(dtype, numelOf(shape));
+  return new Tensor(new Storage(backend, buffer), shape, contiguousStrides(shape), 0, dtype);
+}
+
+/** A tensor sharing `base`'s storage under a new shape/strides/offset (no copy). */
+export function viewTensor(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  return new Tensor(base.storage, shape, strides, offset, base.dtype);
+}
+
+/** `t` as a kernel operand broadcast to `shape`: missing leading dims and expanded dims get stride 0. */
+export function broadcastView(t: Tensor, shape: readonly number[]): StridedView {
+  if (t.shape.length === shape.length) {
+    let same = true;
+    for (let i = 0; i < shape.length; i++) if (t.shape[i] !== shape[i]) same = false;
+    if (same) return t;
+  }
+  const lead = shape.length - t.shape.length;
+  const strides = new Array<number>(shape.length);
+  for (let i = 0; i < shape.length; i++) {
+    strides[i] = i < lead || t.shape[i - lead] !== shape[i] ? 0 : t.strides[i - lead];
+  }
+  return { buffer: t.storage.buffer, shape, strides, offset: t.offset };
+}
+
+/** Throws unless every tensor lives on the same backend; returns that backend. */
+export function commonBackend(op: string, tensors: readonly Tensor[]): Backend {
+  const backend = tensors[0].storage.backend;
+  for (let i = 1; i < tensors.length; i++) {
+    if (tensors[i].storage.backend !== backend) {
+      throw new ValueError(
+        `${op}: tensors are on different backends (${backend.name} and ${tensors[i].storage.backend.name})`,
+      );
+    }
+  }
+  return backend;
+}

@@ -1,0 +1,50 @@
+/** Shared forward machinery for elementwise ops: scalar operands, dtype promotion, broadcasting. */
+
+import type { BinaryOp, UnaryOp } from "../backend/backend.js";
+import { promoteTypes, promoteWithScalar, type DType } from "../dtype.js";
+import { broadcastShapes } from "../shape.js";
+import { Storage } from "../storage.js";
+import type { Tensor as TensorType } from "../tensor.js";
+import { Tensor } from "../tensor.js";
+import { allocTensor, broadcastView, commonBackend } from "./define.js";
+import { castTo } from "./cast.js";
+
+/** A tensor or a plain number standing for a 0-d tensor. */
+export type Operand = TensorType | number;
+
+/** A 0-d tensor holding `value`, on `like`'s backend. */
+export function scalarTensor(value: number, dtype: DType, like: Tensor): Tensor {
+  const backend = like.storage.backend;
+  return new Tensor(new Storage(backend, backend.fromValues(dtype, [value])), [], [], 0, dtype);
+}
+
+/** The dtype `a op b` computes in, with PyTorch's rules for plain-number operands. */
+export function resultDType(a: Operand, b: Operand): DType {
+  if (typeof a === "number") return typeof b === "number" ? promoteWithScalar("float32", a) : promoteWithScalar(b.dtype, a);
+  if (typeof b === "number") return promoteWithScalar(a.dtype, b);
+  return promoteTypes(a.dtype, b.dtype);
+}
+
+/** Turns both operands into tensors of `dtype` (numbers become 0-d tensors; tensors are cast if needed). */
+export function tensorPair(a: Operand, b: Operand, dtype: DType): [Tensor, Tensor] {
+  const like = (typeof a === "number" ? b : a) as Tensor;
+  const ta = typeof a === "number" ? scalarTensor(a, dtype, like) : castTo(a, dtype);
+  const tb = typeof b === "number" ? scalarTensor(b, dtype, like) : castTo(b, dtype);
+  return [ta, tb];
+}
+
+/** Runs a unary kernel into a new tensor of `outDType`. */
+export function runUnary(kernel: UnaryOp, x: Tensor, outDType: DType): Tensor {
+  const out = allocTensor(x.storage.backend, x.shape, outDType);
+  x.storage.backend.unary(kernel, x, out.storage.buffer);
+  return out;
+}
+
+/** Runs a binary kernel with broadcasting into a new tensor of `outDType`; `op` names it in errors. */
+export function runBinary(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, outDType: DType): Tensor {
+  const backend = commonBackend(op, [a, b]);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const out = allocTensor(backend, shape, outDType);
+  backend.binary(kernel, broadcastView(a, shape), broadcastView(b, shape), out.storage.buffer);
+  return out;
+}

@@ -1,0 +1,41 @@
+/** Primitive `expand`: repeats size-1 dims (and adds leading dims) as a stride-0 view. */
+
+import { ShapeError, fmtShape } from "../errors.js";
+import { shapesEqual } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { defineOp, viewTensor } from "./define.js";
+
+const expandOp = defineOp<readonly number[]>({
+  name: "expand",
+  saves: { inputs: false, output: false },
+  forward: ([x], shape) => {
+    const lead = shape.length - x.ndim;
+    const strides = shape.map((s, i) => (i < lead || x.shape[i - lead] !== s ? 0 : x.strides[i - lead]));
+    return viewTensor(x, shape, strides, x.offset);
+  },
+  vjp: (g) => [g], // the engine sums the repeated copies back to the input's shape
+});
+
+/** A view repeating size-1 dims to `shape` (-1 keeps a size); new dims may be added on the left. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  if (shape.length < x.ndim) {
+    throw new ShapeError(`expand: target ${fmtShape(shape)} has fewer dims than the tensor ${fmtShape(x.shape)}`);
+  }
+  const lead = shape.length - x.ndim;
+  const target = shape.map((s, i) => {
+    const own = i >= lead ? x.shape[i - lead] : undefined;
+    if (s === -1) {
+      if (own === undefined) throw new ShapeError(`expand: -1 is not allowed for a new leading dim (target ${fmtShape(shape)})`);
+      return own;
+    }
+    if (!Number.isInteger(s) || s < 0) throw new ShapeError(`expand: invalid size ${s} in ${fmtShape(shape)}`);
+    if (own !== undefined && own !== 1 && own !== s) {
+      throw new ShapeError(
+        `expand: the expanded size ${s} must match the existing size ${own} at non-singleton dim ${i} ` +
+          `(target ${fmtShape(shape)}, tensor ${fmtShape(x.shape)})`,
+      );
+    }
+    return s;
+  });
+  return shapesEqual(target, x.shape) ? x : expandOp([x], target);
+}

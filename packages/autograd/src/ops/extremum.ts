@@ -1,0 +1,73 @@
+/**
+ * Primitives `amax` / `amin` over dims, and `argmax` / `argmin`. When several elements tie for
+ * the extremum, the gradient is shared evenly among them, as PyTorch's amax does.
+ */
+
+import type { ReduceOp } from "../backend/backend.js";
+import { IndexError } from "../errors.js";
+import { normalizeDim, normalizeDims, numelOf, reducedShape } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { allocTensor, defineOp, type Op } from "./define.js";
+
+interface ReduceAttrs {
+  readonly dims: readonly number[];
+  readonly keepdim: boolean;
+}
+
+function makeExtremum(name: "amax" | "amin", kernel: ReduceOp): Op<ReduceAttrs> {
+  return defineOp<ReduceAttrs>({
+    name,
+    saves: { inputs: true, output: true },
+    forward: ([x], { dims, keepdim }) => {
+      const out = allocTensor(x.storage.backend, reducedShape(x.shape, dims, keepdim), x.dtype);
+      x.storage.backend.reduce(kernel, x, dims, out.storage.buffer);
+      return out;
+    },
+    vjp: (g, { inputs, output, attrs }) => {
+      const kept = reducedShape(inputs[0].shape, attrs.dims, true);
+      const isExtremum = inputs[0].eq(output.reshape(kept)).to(g.dtype);
+      const count = isExtremum.sum(attrs.dims, true);
+      return [g.reshape(kept).mul(isExtremum).div(count)]; // ties share the gradient
+    },
+  });
+}
+
+const amaxOp = makeExtremum("amax", "max");
+const aminOp = makeExtremum("amin", "min");
+
+function checkNonEmpty(op: string, x: Tensor, dims: readonly number[]): void {
+  for (const d of dims) {
+    if (x.shape[d] === 0) throw new IndexError(`${op}: cannot reduce over dim ${d} of size 0 (shape [${x.shape.join(",")}])`);
+  }
+  if (x.ndim === 0 && numelOf(x.shape) === 0) throw new IndexError(`${op}: empty tensor`);
+}
+
+/** Largest value over `dims` (all when omitted). */
+export function amax(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
+  const d = normalizeDims("amax", dims, x.ndim);
+  checkNonEmpty("amax", x, d);
+  return amaxOp([x], { dims: d, keepdim });
+}
+
+/** Smallest value over `dims` (all when omitted). */
+export function amin(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
+  const d = normalizeDims("amin", dims, x.ndim);
+  checkNonEmpty("amin", x, d);
+  return aminOp([x], { dims: d, keepdim });
+}
+
+/** Index (int32) of the first largest/smallest value along `dim`, or in the flattened tensor. */
+export function argExtremum(op: "argmax" | "argmin", x: Tensor, dim?: number, keepdim = false): Tensor {
+  if (dim === undefined) {
+    const flat = x.reshape([-1]);
+    checkNonEmpty(op, flat, [0]);
+    const out = argExtremum(op, flat, 0);
+    return keepdim ? out.reshape(x.shape.map(() => 1)) : out;
+  }
+  const d = normalizeDim(op, dim, x.ndim);
+  const x1 = x.ndim === 0 ? x.reshape([1]) : x;
+  checkNonEmpty(op, x1, [d]);
+  const out = allocTensor(x.storage.backend, reducedShape(x1.shape, [d], false), "int32");
+  x.storage.backend.argReduce(op, x1, d, out.storage.buffer);
+  return keepdim ? out.reshape(reducedShape(x1.shape, [d], true)) : out;
+}

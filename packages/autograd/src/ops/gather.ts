@@ -1,0 +1,68 @@
+/** Primitives `gather` and `scatterAdd` (each the other's gradient). Indices are int32. */
+
+import { DTypeError, ShapeError, fmtShape } from "../errors.js";
+import { normalizeDim } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { castTo } from "./cast.js";
+import { allocTensor, commonBackend, defineOp } from "./define.js";
+
+const gatherOp = defineOp<number>({
+  name: "gather",
+  saves: { inputs: true, output: false },
+  forward: ([x, index], dim) => {
+    const out = allocTensor(commonBackend("gather", [x, index]), index.shape, x.dtype);
+    x.storage.backend.gather(x, dim, index, out.storage.buffer);
+    return out;
+  },
+  // Each output came from one input element: add the gradients back where they came from.
+  vjp: (g, { inputs, attrs: dim, inputShapes }) => [g.newZeros(inputShapes[0]).scatterAdd(dim, inputs[1], g), null],
+});
+
+const scatterAddOp = defineOp<number>({
+  name: "scatterAdd",
+  saves: { inputs: true, output: false },
+  forward: ([base, index, src], dim) => {
+    const out = allocTensor(commonBackend("scatterAdd", [base, index, src]), base.shape, base.dtype);
+    base.storage.backend.scatterAdd(base, dim, index, src, out.storage.buffer);
+    return out;
+  },
+  // out = base + scatter(src): base passes g through; src[p] reads g where it was added.
+  vjp: (g, { inputs, attrs: dim, needsInputGrad }) => [g, null, needsInputGrad(2) ? g.gather(dim, inputs[1]) : null],
+});
+
+function checkIndex(op: string, index: Tensor, ndim: number): void {
+  if (index.dtype !== "int32") throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
+  if (index.ndim !== ndim) {
+    throw new ShapeError(`${op}: index must have the same number of dims as the input (${index.ndim} vs ${ndim})`);
+  }
+}
+
+/** out[i][j] = x[i][index[i][j]] for dim 1 (likewise for other dims); out has index's shape. */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normalizeDim("gather", dim, x.ndim);
+  checkIndex("gather", index, x.ndim);
+  index.shape.forEach((s, i) => {
+    if (i !== d && s > x.shape[i]) {
+      throw new ShapeError(`gather: index ${fmtShape(index.shape)} is larger than input ${fmtShape(x.shape)} at dim ${i}`);
+    }
+  });
+  return gatherOp([x, index], d);
+}
+
+/** A copy of `base` with src[i][j] added at [i][index[i][j]] for dim 1 (likewise for other dims). */
+export function scatterAdd(base: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const d = normalizeDim("scatterAdd", dim, base.ndim);
+  checkIndex("scatterAdd", index, base.ndim);
+  if (src.ndim !== base.ndim) throw new ShapeError(`scatterAdd: src must have ${base.ndim} dims, got ${fmtShape(src.shape)}`);
+  index.shape.forEach((s, i) => {
+    if (s > src.shape[i] || (i !== d && s > base.shape[i])) {
+      throw new ShapeError(
+        `scatterAdd: index ${fmtShape(index.shape)} does not fit src ${fmtShape(src.shape)} and base ${fmtShape(base.shape)} at dim ${i}`,
+      );
+    }
+  });
+  // Only src's leading index-shaped block is read; cut it out so src's gradient has src's shape.
+  let used = castTo(src, base.dtype);
+  index.shape.forEach((s, i) => (used = used.narrow(i, 0, s)));
+  return scatterAddOp([base, index, used], d);
+}

@@ -1,0 +1,50 @@
+/** Primitive `matmul` for ≥2-d operands with broadcast batch dims; 1-d operands as in PyTorch. */
+
+import { promoteTypes } from "../dtype.js";
+import { ShapeError, fmtShape } from "../errors.js";
+import { broadcastShapes } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { castTo } from "./cast.js";
+import { allocTensor, broadcastView, commonBackend, defineOp } from "./define.js";
+
+const matmulOp = defineOp({
+  name: "matmul",
+  saves: { inputs: true, output: false },
+  forward: ([a, b]) => {
+    const backend = commonBackend("matmul", [a, b]);
+    const [m, k] = a.shape.slice(-2);
+    const [k2, n] = b.shape.slice(-2);
+    if (k !== k2) throw new ShapeError(`matmul: inner dimensions differ, ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${k} != ${k2})`);
+    const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const out = allocTensor(backend, [...batch, m, n], a.dtype);
+    backend.matmul(broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n]), out.storage.buffer);
+    return out;
+  },
+  vjp: (g, ctx) => {
+    const [a, b] = ctx.inputs; // d(AB) = dA·B + A·dB  ⇒  gA = g·Bᵀ, gB = Aᵀ·g (batch dims summed centrally)
+    return [ctx.needsInputGrad(0) ? g.matmul(b.mT) : null, ctx.needsInputGrad(1) ? a.mT.matmul(g) : null];
+  },
+});
+
+/**
+ * Matrix product with PyTorch's rules: 1-d·1-d is a dot product, a 1-d left operand is a row
+ * vector and a 1-d right operand a column vector (the added dim is removed again), and leading
+ * batch dims broadcast.
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new ShapeError(`matmul: both arguments must be at least 1-d, got ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
+  }
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  const a2 = a.ndim === 1 ? castTo(a, dtype).unsqueeze(0) : castTo(a, dtype);
+  const b2 = b.ndim === 1 ? castTo(b, dtype).unsqueeze(1) : castTo(b, dtype);
+  if (a2.shape[a2.ndim - 1] !== b2.shape[b2.ndim - 2]) {
+    throw new ShapeError(
+      `matmul: inner dimensions differ, ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${a2.shape[a2.ndim - 1]} != ${b2.shape[b2.ndim - 2]})`,
+    );
+  }
+  let out = matmulOp([a2, b2], undefined);
+  if (a.ndim === 1) out = out.squeeze(-2);
+  if (b.ndim === 1) out = out.squeeze(-1);
+  return out;
+}

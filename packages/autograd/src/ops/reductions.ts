@@ -1,0 +1,72 @@
+/** Reductions built from primitives: mean, var, std, logsumexp, max/min with indices. */
+
+import { ValueError } from "../errors.js";
+import { normalizeDim, normalizeDims, reducedShape } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { amax, argExtremum } from "./extremum.js";
+import { requireFloat } from "./sum.js";
+import { where } from "./where.js";
+
+/** Options of var/std. */
+export interface VarOptions {
+  /** Subtracted from the count in the denominator: 1 (default) is Bessel's correction, 0 the population variance. */
+  readonly correction?: number;
+  readonly keepdim?: boolean;
+}
+
+function countOf(x: Tensor, dims: readonly number[]): number {
+  return dims.reduce((n, d) => n * x.shape[d], 1);
+}
+
+/** Σx / n over `dims` (all when omitted). */
+export function mean(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
+  requireFloat("mean", x);
+  const d = normalizeDims("mean", dims, x.ndim);
+  return x.sum(d, keepdim).div(countOf(x, d));
+}
+
+/** Σ(x − mean)² / (n − correction) over `dims`. */
+export function variance(x: Tensor, dims?: number | readonly number[], options: VarOptions = {}): Tensor {
+  requireFloat("var", x);
+  const { correction = 1, keepdim = false } = options;
+  const d = normalizeDims("var", dims, x.ndim);
+  const centered = x.sub(x.mean(d, true));
+  const denom = Math.max(countOf(x, d) - correction, 0);
+  return centered.square().sum(d, keepdim).div(denom);
+}
+
+/** √var over `dims`. */
+export function std(x: Tensor, dims?: number | readonly number[], options: VarOptions = {}): Tensor {
+  return variance(x, dims, options).sqrt();
+}
+
+/** log Σ eˣ over `dims`, with the max taken out first so it neither overflows nor underflows. */
+export function logsumexp(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
+  requireFloat("logsumexp", x);
+  const d = normalizeDims("logsumexp", dims, x.ndim);
+  // The shift m is a constant for autograd: its gradient contributions cancel exactly.
+  const m = amax(x, d, true).detach();
+  const shift = where(m.isfinite(), m, 0); // all -inf (or inf) lanes: shift by 0
+  const out = x.sub(shift).exp().sum(d, true).log().add(shift);
+  return keepdim ? out : out.reshape(reducedShape(x.shape, d, false));
+}
+
+/** Values and int32 indices of the max/min along a dim, as PyTorch's max(dim) returns them. */
+export interface ValuesIndices {
+  readonly values: Tensor;
+  readonly indices: Tensor;
+}
+
+/** max/min along `dim`: the gradient flows to the element each index points at. */
+export function extremumAlong(op: "max" | "min", x: Tensor, dim: number, keepdim = false): ValuesIndices {
+  const d = normalizeDim(op, dim, x.ndim);
+  if (x.ndim === 0) return { values: x, indices: x.zerosLike().to("int32") };
+  const indices = argExtremum(op === "max" ? "argmax" : "argmin", x, d, true);
+  const values = x.gather(d, indices);
+  return keepdim ? { values, indices } : { values: values.squeeze(d), indices: indices.squeeze(d) };
+}
+
+/** Throws for options PyTorch would reject in these reductions. */
+export function checkCorrection(op: string, correction: number): void {
+  if (!Number.isFinite(correction)) throw new ValueError(`${op}: correction must be finite, got ${correction}`);
+}

@@ -1,0 +1,40 @@
+/** Primitive `view`: the same elements under a new shape, sharing memory. `reshape` copies only when it must. */
+
+import { ShapeError, fmtShape } from "../errors.js";
+import { inferReshape, shapesEqual, viewStrides } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { defineOp, viewTensor } from "./define.js";
+
+interface ViewAttrs {
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+}
+
+const viewOp = defineOp<ViewAttrs>({
+  name: "view",
+  saves: { inputs: false, output: false },
+  forward: ([x], { shape, strides }) => viewTensor(x, shape, strides, x.offset),
+  vjp: (g, { inputShapes }) => [g.reshape(inputShapes[0])], // a view's gradient is reshaped back
+});
+
+/** A view with a new shape (one dim may be -1); throws when the memory layout doesn't allow one. */
+export function view(x: Tensor, shape: readonly number[]): Tensor {
+  const target = inferReshape("view", x.shape, shape);
+  if (shapesEqual(target, x.shape)) return x;
+  const strides = viewStrides(x.shape, x.strides, target);
+  if (!strides) {
+    throw new ShapeError(
+      `view: a tensor of shape ${fmtShape(x.shape)} with strides ${fmtShape(x.strides)} cannot be viewed as ` +
+        `${fmtShape(target)} without a copy; use reshape()`,
+    );
+  }
+  return viewOp([x], { shape: target, strides });
+}
+
+/** The same elements under a new shape (one dim may be -1): a view when possible, else a copy. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const target = inferReshape("reshape", x.shape, shape);
+  if (shapesEqual(target, x.shape)) return x;
+  const strides = viewStrides(x.shape, x.strides, target);
+  return strides ? viewOp([x], { shape: target, strides }) : view(x.contiguous(), target);
+}

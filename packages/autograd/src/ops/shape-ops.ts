@@ -1,0 +1,105 @@
+/** Shape and indexing helpers built from the view primitives. */
+
+import { DTypeError, IndexError, ShapeError, ValueError, fmtShape } from "../errors.js";
+import { normalizeDim, normalizeDims } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { cat } from "./cat.js";
+
+/** Merges dims startDim..endDim into one. */
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.ndim === 0) return x.reshape([1]);
+  const s = normalizeDim("flatten", startDim, x.ndim);
+  const e = normalizeDim("flatten", endDim, x.ndim);
+  if (s > e) throw new IndexError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
+  return x.reshape([...x.shape.slice(0, s), -1, ...x.shape.slice(e + 1)]);
+}
+
+/** Removes size-1 dims (only the given ones when `dims` is passed; others are left alone, as in PyTorch). */
+export function squeeze(x: Tensor, dims?: number | readonly number[]): Tensor {
+  const drop = new Set(normalizeDims("squeeze", dims, x.ndim).filter((d) => x.shape[d] === 1));
+  return drop.size === 0 ? x : x.reshape(x.shape.filter((_, i) => !drop.has(i)));
+}
+
+/** Inserts a size-1 dim at `dim` (−1 appends). */
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim("unsqueeze", dim, x.ndim + 1);
+  const shape = x.shape.slice();
+  shape.splice(d, 0, 1);
+  return x.reshape(shape);
+}
+
+/** Swaps two dims (a view). */
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  const a = normalizeDim("transpose", dim0, x.ndim);
+  const b = normalizeDim("transpose", dim1, x.ndim);
+  if (a === b || x.ndim < 2) return x;
+  const order = Array.from({ length: x.ndim }, (_, i) => i);
+  [order[a], order[b]] = [order[b], order[a]];
+  return x.permute(order);
+}
+
+/** The slice at `index` along `dim`, with that dim removed (x[:, i] for dim 1). */
+export function select(x: Tensor, dim: number, index: number): Tensor {
+  const d = normalizeDim("select", dim, x.ndim);
+  const size = x.shape[d];
+  if (!Number.isInteger(index) || index < -size || index >= size) {
+    throw new IndexError(`select: index ${index} is out of range for dim ${d} of size ${size}`);
+  }
+  return x.narrow(d, index < 0 ? index + size : index, 1).squeeze(d);
+}
+
+/** Pieces of `splitSize` along `dim` (the last may be smaller), or pieces of the listed sizes. */
+export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
+  const d = normalizeDim("split", dim, x.ndim);
+  const size = x.shape[d];
+  let sizes: number[];
+  if (typeof splitSize === "number") {
+    if (!Number.isInteger(splitSize) || splitSize <= 0) throw new ValueError(`split: splitSize must be a positive integer, got ${splitSize}`);
+    sizes = [];
+    for (let start = 0; start < size; start += splitSize) sizes.push(Math.min(splitSize, size - start));
+    if (size === 0) sizes.push(0);
+  } else {
+    sizes = splitSize.slice();
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total !== size) throw new ShapeError(`split: sizes [${sizes.join(",")}] sum to ${total}, but dim ${d} has size ${size}`);
+  }
+  let start = 0;
+  return sizes.map((n) => {
+    const piece = x.narrow(d, start, n);
+    start += n;
+    return piece;
+  });
+}
+
+/** `chunks` pieces of (nearly) equal size along `dim`, as PyTorch's chunk. */
+export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  if (!Number.isInteger(chunks) || chunks <= 0) throw new ValueError(`chunk: chunks must be a positive integer, got ${chunks}`);
+  const d = normalizeDim("chunk", dim, x.ndim);
+  return split(x, Math.max(1, Math.ceil(x.shape[d] / chunks)), d);
+}
+
+/** Joins tensors of one shape along a new dim. */
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new ValueError("stack: expected a non-empty list of tensors");
+  const shape = tensors[0].shape;
+  tensors.forEach((t, i) => {
+    if (t.shape.length !== shape.length || t.shape.some((s, j) => s !== shape[j])) {
+      throw new ShapeError(`stack: all tensors must have the same shape, but tensor ${i} has ${fmtShape(t.shape)} and tensor 0 has ${fmtShape(shape)}`);
+    }
+  });
+  const d = normalizeDim("stack", dim, shape.length + 1);
+  return cat(tensors.map((t) => t.unsqueeze(d)), d);
+}
+
+/** The entries of `index` (1-d int32) along `dim`: out.shape[dim] = index.length. */
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normalizeDim("indexSelect", dim, x.ndim);
+  if (index.dtype !== "int32") throw new DTypeError(`indexSelect: index must be int32, got ${index.dtype}`);
+  if (index.ndim > 1) throw new ShapeError(`indexSelect: index must be 1-d, got ${fmtShape(index.shape)}`);
+  if (x.ndim === 0) return x.reshape([1]).gather(0, index.reshape([-1])).reshape(index.ndim === 0 ? [] : [-1]);
+  const outShape = x.shape.slice();
+  outShape[d] = index.numel();
+  // Broadcast the index along every other dim, then gather (whose gradient is scatterAdd).
+  const idxShape = x.shape.map((_, i) => (i === d ? -1 : 1));
+  return x.gather(d, index.reshape(idxShape).expand(outShape));
+}

@@ -1,0 +1,91 @@
+/**
+ * Primitive `slice` (a strided view along one dim) and its adjoint `sliceScatter` (a copy of a
+ * base tensor with a slice replaced), each the other's gradient.
+ */
+
+import { ShapeError, ValueError, fmtShape } from "../errors.js";
+import { normalizeDim, shapesEqual } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { castTo } from "./cast.js";
+import { allocTensor, commonBackend, defineOp, viewTensor, type Op } from "./define.js";
+
+/** A resolved slice: start, length and step along one dim. */
+export interface SliceAttrs {
+  readonly dim: number;
+  readonly start: number;
+  readonly length: number;
+  readonly step: number;
+}
+
+function sliceView(x: Tensor, { dim, start, length, step }: SliceAttrs): Tensor {
+  const shape = x.shape.slice();
+  const strides = x.strides.slice();
+  shape[dim] = length;
+  strides[dim] = x.strides[dim] * step;
+  return viewTensor(x, shape, strides, x.offset + start * x.strides[dim]);
+}
+
+const sliceOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
+  name: "slice",
+  saves: { inputs: false, output: false },
+  forward: ([x], attrs) => sliceView(x, attrs),
+  // The gradient is zero outside the slice: scatter g into zeros of the input's shape.
+  vjp: (g, { attrs, inputShapes }) => [sliceScatterOp([g.newZeros(inputShapes[0]), g], attrs)],
+});
+
+const sliceScatterOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
+  name: "sliceScatter",
+  saves: { inputs: false, output: false },
+  forward: ([base, src], attrs) => {
+    const backend = commonBackend("sliceScatter", [base, src]);
+    const out = allocTensor(backend, base.shape, base.dtype);
+    backend.copy(base, out);
+    backend.copy(src, sliceView(out, attrs));
+    return out;
+  },
+  vjp: (g, ctx) => [
+    // base's elements inside the slice were overwritten: their gradient is zero
+    ctx.needsInputGrad(0) ? sliceScatterOp([g, g.newZeros(sliceView(g, ctx.attrs).shape)], ctx.attrs) : null,
+    ctx.needsInputGrad(1) ? sliceOp([g], ctx.attrs) : null,
+  ],
+});
+
+/** Resolves Python-style slice bounds (negative counts from the end, out-of-range clamps). */
+export function resolveSlice(op: string, x: Tensor, dim: number, start = 0, end?: number, step = 1): SliceAttrs {
+  const d = normalizeDim(op, dim, x.ndim);
+  if (!Number.isInteger(step) || step <= 0) throw new ValueError(`${op}: step must be a positive integer, got ${step}`);
+  const size = x.shape[d];
+  const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
+  const s = clamp(start);
+  const e = end === undefined ? size : clamp(end);
+  return { dim: d, start: s, length: e > s ? Math.ceil((e - s) / step) : 0, step };
+}
+
+/** Elements start, start+step, … before end along `dim`, as a view (like x[:, start:end:step]). */
+export function slice(x: Tensor, dim: number, start?: number, end?: number, step?: number): Tensor {
+  const attrs = resolveSlice("slice", x, dim, start, end, step);
+  if (attrs.start === 0 && attrs.step === 1 && attrs.length === x.shape[attrs.dim]) return x;
+  return sliceOp([x], attrs);
+}
+
+/** `length` elements from `start` along `dim`, as a view; the range must lie inside the tensor. */
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = normalizeDim("narrow", dim, x.ndim);
+  const size = x.shape[d];
+  const s = start < 0 ? start + size : start;
+  if (!Number.isInteger(s) || s < 0 || !Number.isInteger(length) || length < 0 || s + length > size) {
+    throw new ValueError(`narrow: start ${start} and length ${length} exceed dim ${d} of size ${size}`);
+  }
+  return slice(x, d, s, s + length);
+}
+
+/** A copy of `base` with the slice [start:end:step] along `dim` replaced by `src`. */
+export function sliceScatter(base: Tensor, src: Tensor, dim: number, start?: number, end?: number, step?: number): Tensor {
+  const attrs = resolveSlice("sliceScatter", base, dim, start, end, step);
+  const expected = base.shape.slice();
+  expected[attrs.dim] = attrs.length;
+  if (!shapesEqual(expected, src.shape)) {
+    throw new ShapeError(`sliceScatter: src has shape ${fmtShape(src.shape)}, the slice has shape ${fmtShape(expected)}`);
+  }
+  return sliceScatterOp([base, castTo(src, base.dtype)], attrs);
+}

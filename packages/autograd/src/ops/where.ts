@@ -1,0 +1,31 @@
+/** Primitive `where(cond, a, b)`: a where cond is true, else b, with broadcasting over all three. */
+
+import { DTypeError } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+import { broadcastAll } from "../shape.js";
+import { allocTensor, broadcastView, commonBackend, defineOp } from "./define.js";
+import { resultDType, tensorPair, type Operand } from "./elementwise.js";
+
+const whereOp = defineOp({
+  name: "where",
+  saves: { inputs: true, output: false },
+  forward: ([cond, a, b]) => {
+    const backend = commonBackend("where", [cond, a, b]);
+    const shape = broadcastAll("where", [cond.shape, a.shape, b.shape]);
+    const out = allocTensor(backend, shape, a.dtype);
+    backend.where(broadcastView(cond, shape), broadcastView(a, shape), broadcastView(b, shape), out.storage.buffer);
+    return out;
+  },
+  vjp: (g, ctx) => {
+    const cond = ctx.inputs[0]; // the gradient goes to whichever branch was chosen
+    const zero = g.zerosLike();
+    return [null, ctx.needsInputGrad(1) ? where(cond, g, zero) : null, ctx.needsInputGrad(2) ? where(cond, zero, g) : null];
+  },
+});
+
+/** Elementwise select: `a` where `cond` is true, else `b`. `cond` must be bool. */
+export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  if (cond.dtype !== "bool") throw new DTypeError(`where: condition must be bool, got ${cond.dtype}`);
+  const [ta, tb] = tensorPair(a, b, resultDType(a, b));
+  return whereOp([cond, ta, tb], undefined);
+}

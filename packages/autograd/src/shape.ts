@@ -1,0 +1,170 @@
+/** Shape arithmetic shared by every op: broadcasting, dims, strides. Pure functions on numbers. */
+
+import { IndexError, ShapeError, ValueError, fmtShape } from "./errors.js";
+
+/** Number of elements of a shape (1 for a scalar). */
+export function numelOf(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
+  return n;
+}
+
+/** Row-major (C-contiguous) strides for a shape. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** True when (shape, strides) walk memory in row-major order with no gaps. */
+export function isContiguousLayout(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+/** Element-wise equality of two shapes. */
+export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * NumPy/PyTorch broadcasting: align shapes on the right; each pair of sizes must be equal or
+ * one of them 1. The error names the op and both shapes.
+ */
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+  if (shapesEqual(a, b)) return a.slice();
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a.length - n + i >= 0 ? a[a.length - n + i] : 1;
+    const db = b.length - n + i >= 0 ? b[b.length - n + i] : 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(
+        `${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast (dim ${i - n}: ${da} vs ${db})`,
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Broadcasts any number of shapes together. */
+export function broadcastAll(op: string, shapes: readonly (readonly number[])[]): number[] {
+  let out: number[] = [];
+  for (const s of shapes) out = broadcastShapes(op, out, s);
+  return out;
+}
+
+/** Resolves a possibly negative dim against `ndim`, with PyTorch's error when out of range. */
+export function normalizeDim(op: string, dim: number, ndim: number): number {
+  // A 0-d tensor accepts dim 0 and -1, as in PyTorch.
+  const n = Math.max(ndim, 1);
+  if (!Number.isInteger(dim) || dim < -n || dim >= n) {
+    throw new IndexError(`${op}: dim ${dim} out of range for a ${ndim}-d tensor (expected ${-n}..${n - 1})`);
+  }
+  return dim < 0 ? dim + n : dim;
+}
+
+/** Resolves a dim list (or undefined for "all dims"); sorted, duplicates rejected. */
+export function normalizeDims(op: string, dims: number | readonly number[] | undefined, ndim: number): number[] {
+  if (dims === undefined) return Array.from({ length: ndim }, (_, i) => i);
+  const list = typeof dims === "number" ? [dims] : dims;
+  const out = list.map((d) => normalizeDim(op, d, ndim));
+  const seen = new Set<number>();
+  for (const d of out) {
+    if (seen.has(d)) throw new IndexError(`${op}: dim ${d} appears more than once in [${list.join(",")}]`);
+    seen.add(d);
+  }
+  return ndim === 0 ? [] : out.sort((x, y) => x - y);
+}
+
+/** Validates a user-supplied shape: non-negative integers. */
+export function checkShape(op: string, shape: readonly number[]): number[] {
+  for (const s of shape) {
+    if (!Number.isInteger(s) || s < 0) throw new ValueError(`${op}: invalid size ${s} in shape ${fmtShape(shape)}`);
+  }
+  return shape.slice();
+}
+
+/** Resolves a single -1 in a target shape for reshape/view, checking the element count. */
+export function inferReshape(op: string, from: readonly number[], to: readonly number[]): number[] {
+  const total = numelOf(from);
+  let inferred = -1;
+  let known = 1;
+  for (let i = 0; i < to.length; i++) {
+    const s = to[i];
+    if (s === -1) {
+      if (inferred >= 0) throw new ShapeError(`${op}: only one dimension can be -1, got ${fmtShape(to)}`);
+      inferred = i;
+    } else if (!Number.isInteger(s) || s < 0) {
+      throw new ValueError(`${op}: invalid size ${s} in shape ${fmtShape(to)}`);
+    } else known *= s;
+  }
+  const out = to.slice();
+  if (inferred >= 0) {
+    if (known === 0 || total % known !== 0) {
+      throw new ShapeError(`${op}: shape ${fmtShape(to)} is invalid for input of size ${total} (from ${fmtShape(from)})`);
+    }
+    out[inferred] = total / known;
+  } else if (known !== total) {
+    throw new ShapeError(`${op}: shape ${fmtShape(to)} is invalid for input of size ${total} (from ${fmtShape(from)})`);
+  }
+  return out;
+}
+
+/** The shape left after reducing `dims` of `shape`, with or without kept size-1 dims. */
+export function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (dims.includes(i)) {
+      if (keepdim) out.push(1);
+    } else out.push(shape[i]);
+  }
+  return out;
+}
+
+/**
+ * Strides that let a tensor of (shape, strides) be viewed as `newShape` without copying, or null
+ * when its memory layout doesn't allow it. Each run of old dims that is contiguous with respect to
+ * itself may be split or merged freely; runs can't be merged with one another.
+ */
+export function viewStrides(
+  shape: readonly number[],
+  strides: readonly number[],
+  newShape: readonly number[],
+): number[] | null {
+  if (numelOf(shape) === 0 || shape.length === 0) return contiguousStrides(newShape);
+  const out = new Array<number>(newShape.length);
+  let v = newShape.length - 1;
+  let chunkStride = strides[shape.length - 1];
+  let chunkNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    chunkNumel *= shape[d];
+    // A chunk ends where the next dim out is not laid out right after this run of dims.
+    const chunkEnds = d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== chunkNumel * chunkStride);
+    if (!chunkEnds) continue;
+    while (v >= 0 && (viewNumel < chunkNumel || newShape[v] === 1)) {
+      out[v] = viewNumel * chunkStride;
+      viewNumel *= newShape[v];
+      v--;
+    }
+    if (viewNumel !== chunkNumel) return null;
+    if (d > 0) {
+      chunkStride = strides[d - 1];
+      chunkNumel = 1;
+      viewNumel = 1;
+    }
+  }
+  return v === -1 ? out : null;
+}

@@ -1,0 +1,819 @@
+/**
+ * The user-facing Tensor: a handle to backend storage with a shape, strides and offset (so views
+ * share memory), plus the autograd fields. Methods are thin sugar over the ops in `ops/`.
+ */
+
+import type { BackendBuffer, HostArray, StridedView } from "./backend/backend.js";
+import { checkDType, isFloating, promoteTypes, type DType } from "./dtype.js";
+import { backward as runBackward, type BackwardOptions } from "./engine/backward.js";
+import { isGradEnabled, noGrad } from "./engine/grad-mode.js";
+import type { GradHook, Node } from "./engine/node.js";
+import { DTypeError, GradError, ShapeError, ValueError, fmtShape } from "./errors.js";
+import { formatTensor } from "./format.js";
+import * as act from "./ops/activations.js";
+import { binary } from "./ops/binary.js";
+import { cast, castTo, copy } from "./ops/cast.js";
+import { compare, isfinite, logicalNot } from "./ops/compare.js";
+import { broadcastView } from "./ops/define.js";
+import type { Operand } from "./ops/elementwise.js";
+import { expand } from "./ops/expand.js";
+import { amax, amin, argExtremum } from "./ops/extremum.js";
+import { gather, scatterAdd } from "./ops/gather.js";
+import { matmul } from "./ops/matmul.js";
+import { permute } from "./ops/permute.js";
+import * as red from "./ops/reductions.js";
+import { reshape, view } from "./ops/reshape.js";
+import * as shp from "./ops/shape-ops.js";
+import { narrow, slice } from "./ops/slice.js";
+import { logSoftmax, softmax } from "./ops/softmax.js";
+import { sum } from "./ops/sum.js";
+import { unary } from "./ops/unary.js";
+import { where } from "./ops/where.js";
+import { defaultGenerator, type Generator } from "./random.js";
+import { broadcastShapes, contiguousStrides, isContiguousLayout, normalizeDim, numelOf, shapesEqual } from "./shape.js";
+import { Storage } from "./storage.js";
+
+/** Nested arrays as `toArray()` returns them. */
+export type NestedNumbers = number | boolean | NestedNumbers[];
+
+/** A shape given as an array or as separate numbers: `reshape([2, 3])` or `reshape(2, 3)`. */
+type ShapeArgs = [readonly number[]] | number[];
+
+function shapeArgs(args: ShapeArgs): readonly number[] {
+  return args.length === 1 && Array.isArray(args[0]) ? args[0] : (args as number[]);
+}
+
+/** Handle returned by `registerHook`. */
+export interface RemovableHandle {
+  remove(): void;
+}
+
+/** An n-dimensional array that can record the operations applied to it for reverse-mode autodiff. */
+export class Tensor implements StridedView {
+  /** The gradient accumulated by `backward()`; null until then. */
+  grad: Tensor | null = null;
+  private requiresGradFlag = false;
+  private node: Node | null = null;
+  private nodeOutput = 0;
+  private leafHooks: GradHook[] | undefined;
+  private retainsGradFlag = false;
+
+  /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
+  constructor(
+    /** @internal The backend memory, shared with views. */
+    readonly storage: Storage,
+    readonly shape: readonly number[],
+    /** Elements to skip to move one step along each dim. */
+    readonly strides: readonly number[],
+    /** Index of the first element in the storage. */
+    readonly offset: number,
+    readonly dtype: DType,
+  ) {}
+
+  // ---------------------------------------------------------------- metadata
+
+  /** @internal The backend buffer (for kernels). */
+  get buffer(): BackendBuffer {
+    return this.storage.buffer;
+  }
+
+  /** Number of dims. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Number of elements. */
+  numel(): number {
+    return numelOf(this.shape);
+  }
+
+  /** The shape, or the size of one dim. */
+  size(): readonly number[];
+  size(dim: number): number;
+  size(dim?: number): number | readonly number[] {
+    return dim === undefined ? this.shape : this.shape[normalizeDim("size", dim, this.ndim)];
+  }
+
+  /** True when the elements are laid out row-major with no gaps. */
+  isContiguous(): boolean {
+    return isContiguousLayout(this.shape, this.strides);
+  }
+
+  /** True for float32 and float64. */
+  isFloatingPoint(): boolean {
+    return isFloating(this.dtype);
+  }
+
+  /** The in-place version counter of the underlying storage. */
+  get version(): number {
+    return this.storage.version;
+  }
+
+  /** Name of the backend holding the data. */
+  get device(): string {
+    return this.storage.backend.name;
+  }
+
+  // ---------------------------------------------------------------- autograd fields
+
+  /** Whether operations on this tensor are recorded for backward. */
+  get requiresGrad(): boolean {
+    return this.requiresGradFlag;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (this.node !== null) {
+      if (!value) throw new GradError("requiresGrad: only leaf tensors can change requiresGrad; use detach() to get a tensor without grad");
+      return;
+    }
+    if (value && !this.isFloatingPoint()) {
+      throw new DTypeError(`requiresGrad: only floating point tensors can require gradients, got ${this.dtype}`);
+    }
+    this.requiresGradFlag = value;
+  }
+
+  /** Sets requiresGrad in place and returns this tensor (PyTorch's requires_grad_). */
+  requiresGrad_(value = true): this {
+    this.requiresGrad = value;
+    return this;
+  }
+
+  /** True for tensors not produced by a recorded op: user-created tensors and parameters. */
+  get isLeaf(): boolean {
+    return this.node === null;
+  }
+
+  /** The graph node that produced this tensor, or null for a leaf. */
+  get gradFn(): Node | null {
+    return this.node;
+  }
+
+  /** @internal Which output of `gradFn` this tensor is. */
+  get outputIndex(): number {
+    return this.nodeOutput;
+  }
+
+  /** @internal Records that `node` produced this tensor as output `index`. */
+  attachGradFn(node: Node, index: number): void {
+    this.node = node;
+    this.nodeOutput = index;
+    this.requiresGradFlag = true;
+  }
+
+  /** @internal Hooks registered on a leaf. */
+  get hooks(): readonly GradHook[] {
+    return this.leafHooks ?? [];
+  }
+
+  /** Whether a non-leaf keeps its `.grad` (leaves always do). */
+  get retainsGrad(): boolean {
+    return this.retainsGradFlag;
+  }
+
+  /** Keeps `.grad` on this non-leaf tensor after backward (leaves keep theirs anyway). */
+  retainGrad(): this {
+    if (!this.requiresGrad) throw new GradError("retainGrad: called on a tensor that does not require grad");
+    if (this.node !== null && !this.retainsGradFlag) {
+      const node = this.node;
+      node.retained ??= new Array(node.numOutputs);
+      node.retained[this.nodeOutput] = this;
+    }
+    this.retainsGradFlag = true;
+    return this;
+  }
+
+  /**
+   * Calls `hook(grad)` whenever the gradient with respect to this tensor is computed; a returned
+   * tensor replaces the gradient. Returns a handle whose `remove()` unregisters it.
+   */
+  registerHook(hook: GradHook): RemovableHandle {
+    if (!this.requiresGrad) throw new GradError("registerHook: cannot register a hook on a tensor that does not require grad");
+    let list: GradHook[];
+    if (this.node === null) list = this.leafHooks ??= [];
+    else {
+      const node = this.node;
+      node.hooks ??= new Array(node.numOutputs);
+      list = node.hooks[this.nodeOutput] ??= [];
+    }
+    list.push(hook);
+    return { remove: () => void list.splice(list.indexOf(hook) >>> 0, list.includes(hook) ? 1 : 0) };
+  }
+
+  /**
+   * Computes the gradient of this tensor with respect to every leaf that requires grad and adds it
+   * to their `.grad`. A scalar is seeded with 1; any other shape needs `gradient` (∂L/∂this).
+   */
+  backward(gradient?: Tensor | number, options: BackwardOptions = {}): void {
+    runBackward([this], gradient === undefined ? undefined : [gradient], options);
+  }
+
+  // ---------------------------------------------------------------- reading data
+
+  /** The elements, row-major, as a fresh TypedArray of the dtype's array type (bool: Uint8Array). */
+  toTypedArray(): HostArray {
+    return this.storage.backend.read(this);
+  }
+
+  /** The elements, row-major, as plain numbers (bools as 0/1). */
+  toFlatArray(): number[] {
+    return Array.from(this.toTypedArray());
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.numel() !== 1) {
+      throw new ValueError(`item: only one-element tensors can be converted to a number, got shape ${fmtShape(this.shape)}`);
+    }
+    return this.toTypedArray()[0];
+  }
+
+  /** The elements as nested arrays (a number for a 0-d tensor; booleans for bool tensors). */
+  toArray(): NestedNumbers {
+    const flat = this.toTypedArray();
+    const asValue = this.dtype === "bool" ? (v: number) => v !== 0 : (v: number) => v;
+    const build = (dim: number, offset: number): NestedNumbers => {
+      if (dim === this.ndim) return asValue(flat[offset]);
+      const inner = numelOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, offset + i * inner));
+    };
+    return build(0, 0);
+  }
+
+  /** PyTorch-style text: `tensor([1.0000, 2.0000], requires_grad=True)`. */
+  toString(): string {
+    const suffixes: string[] = [];
+    if (this.node) suffixes.push(`grad_fn=<${this.node.toString()}>`);
+    else if (this.requiresGrad) suffixes.push("requires_grad=True");
+    return formatTensor(this.toTypedArray(), this.shape, this.dtype, suffixes);
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  // ---------------------------------------------------------------- copies and conversion
+
+  /** A tensor sharing this one's data but cut off from the graph (no grad). */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
+  }
+
+  /** A copy with its own memory; gradients flow back to this tensor. */
+  clone(): Tensor {
+    return copy([this], undefined);
+  }
+
+  /** This tensor if it is contiguous, else a contiguous copy. */
+  contiguous(): Tensor {
+    return this.isContiguous() ? this : copy([this], undefined);
+  }
+
+  /** Converted to `dtype` (this tensor itself when it already has it). */
+  to(dtype: DType): Tensor {
+    return castTo(this, checkDType("to", dtype));
+  }
+
+  /** Converted to float32. */
+  float(): Tensor {
+    return this.to("float32");
+  }
+
+  /** Converted to float64. */
+  double(): Tensor {
+    return this.to("float64");
+  }
+
+  /** Converted to int32 (truncating toward zero). */
+  int(): Tensor {
+    return this.to("int32");
+  }
+
+  /** Converted to bool (nonzero → true). */
+  bool(): Tensor {
+    return cast([this], "bool");
+  }
+
+  /** Zeros of this tensor's shape, dtype and backend. */
+  zerosLike(): Tensor {
+    return this.newZeros(this.shape);
+  }
+
+  /** Zeros of `shape` with this tensor's dtype and backend. */
+  newZeros(shape: readonly number[]): Tensor {
+    return this.newFull(shape, 0);
+  }
+
+  /** `value` in `shape`, with this tensor's dtype and backend. */
+  newFull(shape: readonly number[], value: number): Tensor {
+    const backend = this.storage.backend;
+    const out = new Tensor(new Storage(backend, backend.alloc(this.dtype, numelOf(shape))), shape, contiguousStrides(shape), 0, this.dtype);
+    if (value !== 0) backend.fill(out, value);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- elementwise arithmetic
+
+  /** this + other, broadcasting. */
+  add(other: Operand): Tensor {
+    return binary("add", this, other);
+  }
+
+  /** this − other. */
+  sub(other: Operand): Tensor {
+    return binary("sub", this, other);
+  }
+
+  /** other − this (for `1 - x` style expressions). */
+  rsub(other: Operand): Tensor {
+    return binary("sub", other, this);
+  }
+
+  /** this · other, elementwise. */
+  mul(other: Operand): Tensor {
+    return binary("mul", this, other);
+  }
+
+  /** this / other (true division: ints give floats). */
+  div(other: Operand): Tensor {
+    return binary("div", this, other);
+  }
+
+  /** this ^ exponent. */
+  pow(exponent: Operand): Tensor {
+    return binary("pow", this, exponent);
+  }
+
+  /** Elementwise maximum (NaN propagates; ties share the gradient). */
+  maximum(other: Operand): Tensor {
+    return binary("maximum", this, other);
+  }
+
+  /** Elementwise minimum. */
+  minimum(other: Operand): Tensor {
+    return binary("minimum", this, other);
+  }
+
+  /** −x */
+  neg(): Tensor {
+    return unary("neg", this);
+  }
+
+  /** eˣ */
+  exp(): Tensor {
+    return unary("exp", this);
+  }
+
+  /** Natural logarithm. */
+  log(): Tensor {
+    return unary("log", this);
+  }
+
+  /** ln(1 + x), accurate near 0. */
+  log1p(): Tensor {
+    return unary("log1p", this);
+  }
+
+  /** eˣ − 1, accurate near 0. */
+  expm1(): Tensor {
+    return unary("expm1", this);
+  }
+
+  /** √x */
+  sqrt(): Tensor {
+    return unary("sqrt", this);
+  }
+
+  /** 1/√x */
+  rsqrt(): Tensor {
+    return act.rsqrt(this);
+  }
+
+  /** |x| */
+  abs(): Tensor {
+    return unary("abs", this);
+  }
+
+  /** −1, 0 or 1 by the sign of x. */
+  sign(): Tensor {
+    return unary("sign", this);
+  }
+
+  /** x² */
+  square(): Tensor {
+    return act.square(this);
+  }
+
+  /** 1/x */
+  reciprocal(): Tensor {
+    return act.reciprocal(this);
+  }
+
+  /** Hyperbolic tangent. */
+  tanh(): Tensor {
+    return unary("tanh", this);
+  }
+
+  /** Logistic sigmoid 1/(1 + e⁻ˣ). */
+  sigmoid(): Tensor {
+    return unary("sigmoid", this);
+  }
+
+  /** max(x, 0) */
+  relu(): Tensor {
+    return unary("relu", this);
+  }
+
+  /** x for x > 0, negativeSlope·x otherwise. */
+  leakyRelu(negativeSlope = 0.01): Tensor {
+    return act.leakyRelu(this, negativeSlope);
+  }
+
+  /** Gaussian error linear unit (exact, or the tanh approximation). */
+  gelu(options: { approximate?: "none" | "tanh" } = {}): Tensor {
+    return act.gelu(this, options.approximate);
+  }
+
+  /** (1/β)·log(1 + e^{βx}), linear above the threshold. */
+  softplus(beta = 1, threshold = 20): Tensor {
+    return act.softplus(this, beta, threshold);
+  }
+
+  /** x·σ(x) */
+  silu(): Tensor {
+    return act.silu(this);
+  }
+
+  /** x for x > 0, α(eˣ − 1) otherwise. */
+  elu(alpha = 1): Tensor {
+    return act.elu(this, alpha);
+  }
+
+  /** The error function. */
+  erf(): Tensor {
+    return unary("erf", this);
+  }
+
+  /** Sine. */
+  sin(): Tensor {
+    return unary("sin", this);
+  }
+
+  /** Cosine. */
+  cos(): Tensor {
+    return unary("cos", this);
+  }
+
+  /** Rounds down. */
+  floor(): Tensor {
+    return unary("floor", this);
+  }
+
+  /** Rounds up. */
+  ceil(): Tensor {
+    return unary("ceil", this);
+  }
+
+  /** Rounds to nearest, ties to even. */
+  round(): Tensor {
+    return unary("round", this);
+  }
+
+  /** Limits values to [min, max] (either bound may be omitted). */
+  clamp(min?: number, max?: number): Tensor {
+    return act.clamp(this, min, max);
+  }
+
+  // ---------------------------------------------------------------- comparisons and selection
+
+  /** this == other (bool). */
+  eq(other: Operand): Tensor {
+    return compare("eq", this, other);
+  }
+
+  /** this != other (bool). */
+  ne(other: Operand): Tensor {
+    return compare("ne", this, other);
+  }
+
+  /** this < other (bool). */
+  lt(other: Operand): Tensor {
+    return compare("lt", this, other);
+  }
+
+  /** this <= other (bool). */
+  le(other: Operand): Tensor {
+    return compare("le", this, other);
+  }
+
+  /** this > other (bool). */
+  gt(other: Operand): Tensor {
+    return compare("gt", this, other);
+  }
+
+  /** this >= other (bool). */
+  ge(other: Operand): Tensor {
+    return compare("ge", this, other);
+  }
+
+  /** Elementwise and of truth values (bool). */
+  logicalAnd(other: Operand): Tensor {
+    return compare("logicalAnd", this, other);
+  }
+
+  /** Elementwise or of truth values (bool). */
+  logicalOr(other: Operand): Tensor {
+    return compare("logicalOr", this, other);
+  }
+
+  /** Elementwise not (bool). */
+  logicalNot(): Tensor {
+    return logicalNot(this);
+  }
+
+  /** True where the element is finite (bool). */
+  isfinite(): Tensor {
+    return isfinite(this);
+  }
+
+  /** True where the element is NaN (bool). */
+  isnan(): Tensor {
+    return this.ne(this);
+  }
+
+  /** This tensor where `condition` holds, else `other` (PyTorch's x.where(cond, y)). */
+  where(condition: Tensor, other: Operand): Tensor {
+    return where(condition, this, other);
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  /** Σ over `dim` (all dims when omitted). */
+  sum(dim?: number | readonly number[], keepdim = false): Tensor {
+    return sum(this, dim, keepdim);
+  }
+
+  /** Mean over `dim` (all dims when omitted). */
+  mean(dim?: number | readonly number[], keepdim = false): Tensor {
+    return red.mean(this, dim, keepdim);
+  }
+
+  /** Variance over `dim`, with Bessel's correction unless `correction: 0`. */
+  var(dim?: number | readonly number[], options?: red.VarOptions): Tensor {
+    return red.variance(this, dim, options);
+  }
+
+  /** Standard deviation over `dim`. */
+  std(dim?: number | readonly number[], options?: red.VarOptions): Tensor {
+    return red.std(this, dim, options);
+  }
+
+  /** log Σ eˣ over `dim`, computed stably. */
+  logsumexp(dim?: number | readonly number[], keepdim = false): Tensor {
+    return red.logsumexp(this, dim, keepdim);
+  }
+
+  /** The largest element; with `dim`, the values and indices of the max along it. */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): red.ValuesIndices;
+  max(dim?: number, keepdim = false): Tensor | red.ValuesIndices {
+    return dim === undefined ? amax(this) : red.extremumAlong("max", this, dim, keepdim);
+  }
+
+  /** The smallest element; with `dim`, the values and indices of the min along it. */
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): red.ValuesIndices;
+  min(dim?: number, keepdim = false): Tensor | red.ValuesIndices {
+    return dim === undefined ? amin(this) : red.extremumAlong("min", this, dim, keepdim);
+  }
+
+  /** The max over `dim` (all when omitted); ties share the gradient. */
+  amax(dim?: number | readonly number[], keepdim = false): Tensor {
+    return amax(this, dim, keepdim);
+  }
+
+  /** The min over `dim` (all when omitted); ties share the gradient. */
+  amin(dim?: number | readonly number[], keepdim = false): Tensor {
+    return amin(this, dim, keepdim);
+  }
+
+  /** Index (int32) of the max along `dim`, or in the flattened tensor. */
+  argmax(dim?: number, keepdim = false): Tensor {
+    return argExtremum("argmax", this, dim, keepdim);
+  }
+
+  /** Index (int32) of the min along `dim`, or in the flattened tensor. */
+  argmin(dim?: number, keepdim = false): Tensor {
+    return argExtremum("argmin", this, dim, keepdim);
+  }
+
+  /** True if every element is nonzero (a bool scalar). */
+  all(): Tensor {
+    return this.ne(0).to("int32").amin().to("bool");
+  }
+
+  /** True if some element is nonzero (a bool scalar). */
+  any(): Tensor {
+    return this.ne(0).to("int32").amax().to("bool");
+  }
+
+  // ---------------------------------------------------------------- linear algebra
+
+  /** Matrix product with PyTorch's matmul rules (dot, matrix-vector, batched). */
+  matmul(other: Tensor): Tensor {
+    return matmul(this, other);
+  }
+
+  /** The last two dims swapped (a view). */
+  get mT(): Tensor {
+    if (this.ndim < 2) throw new ShapeError(`mT: needs at least 2 dims, got ${fmtShape(this.shape)}`);
+    return shp.transpose(this, -2, -1);
+  }
+
+  /** The transpose of a ≤2-d tensor (a view). */
+  t(): Tensor {
+    if (this.ndim > 2) throw new ShapeError(`t: expects a tensor with at most 2 dims, got ${fmtShape(this.shape)}; use transpose or mT`);
+    return this.ndim < 2 ? this : shp.transpose(this, 0, 1);
+  }
+
+  // ---------------------------------------------------------------- shape and movement
+
+  /** The same elements in a new shape (one dim may be -1); copies only when a view is impossible. */
+  reshape(...shape: ShapeArgs): Tensor {
+    return reshape(this, shapeArgs(shape));
+  }
+
+  /** A view with a new shape; throws when the memory layout doesn't allow one (use reshape). */
+  view(...shape: ShapeArgs): Tensor {
+    return view(this, shapeArgs(shape));
+  }
+
+  /** Merges dims startDim..endDim. */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return shp.flatten(this, startDim, endDim);
+  }
+
+  /** Removes size-1 dims (all, or the given ones). */
+  squeeze(dim?: number | readonly number[]): Tensor {
+    return shp.squeeze(this, dim);
+  }
+
+  /** Inserts a size-1 dim. */
+  unsqueeze(dim: number): Tensor {
+    return shp.unsqueeze(this, dim);
+  }
+
+  /** Swaps two dims (a view). */
+  transpose(dim0: number, dim1: number): Tensor {
+    return shp.transpose(this, dim0, dim1);
+  }
+
+  /** Reorders dims (a view). */
+  permute(...dims: ShapeArgs): Tensor {
+    return permute(this, shapeArgs(dims));
+  }
+
+  /** Repeats size-1 dims to a larger shape without copying. */
+  expand(...shape: ShapeArgs): Tensor {
+    return expand(this, shapeArgs(shape));
+  }
+
+  /** Expanded to other's shape. */
+  expandAs(other: Tensor): Tensor {
+    return expand(this, other.shape);
+  }
+
+  /** x[start:end:step] along `dim`, as a view. */
+  slice(dim: number, start?: number, end?: number, step?: number): Tensor {
+    return slice(this, dim, start, end, step);
+  }
+
+  /** `length` elements from `start` along `dim`, as a view. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return narrow(this, dim, start, length);
+  }
+
+  /** The slice at `index` along `dim`, with that dim removed. */
+  select(dim: number, index: number): Tensor {
+    return shp.select(this, dim, index);
+  }
+
+  /** Pieces of `splitSize` (or the listed sizes) along `dim`, as views. */
+  split(splitSize: number | readonly number[], dim = 0): Tensor[] {
+    return shp.split(this, splitSize, dim);
+  }
+
+  /** `chunks` nearly equal pieces along `dim`, as views. */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return shp.chunk(this, chunks, dim);
+  }
+
+  /** Rows (or other slices along `dim`) picked by a 1-d int32 index. */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return shp.indexSelect(this, dim, index);
+  }
+
+  /** out[i][j] = this[i][index[i][j]] for dim 1. */
+  gather(dim: number, index: Tensor): Tensor {
+    return gather(this, dim, index);
+  }
+
+  /** A copy with src added at the positions `index` names along `dim`. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return scatterAdd(this, dim, index, src);
+  }
+
+  /** Softmax along `dim`. */
+  softmax(dim: number): Tensor {
+    return softmax(this, dim);
+  }
+
+  /** Log-softmax along `dim`. */
+  logSoftmax(dim: number): Tensor {
+    return logSoftmax(this, dim);
+  }
+
+  // ---------------------------------------------------------------- in-place (for optimizers)
+
+  /**
+   * Writes `compute()` into this tensor's memory and bumps its version. Not recorded by autograd,
+   * so it refuses tensors that require grad while grad mode is on.
+   */
+  private inPlace(op: string, compute: () => Tensor): this {
+    if (this.requiresGrad && isGradEnabled()) {
+      throw new GradError(
+        `${op}: in-place operation on a tensor that requires grad while grad mode is on; ` +
+          `wrap the update in noGrad(() => ...) or use the out-of-place form`,
+      );
+    }
+    const result = noGrad(compute);
+    if (!shapesEqual(broadcastShapes(op, this.shape, result.shape), this.shape)) {
+      throw new ShapeError(`${op}: result of shape ${fmtShape(result.shape)} cannot be written into a tensor of shape ${fmtShape(this.shape)}`);
+    }
+    if (promoteTypes(result.dtype, this.dtype) !== this.dtype) {
+      throw new DTypeError(`${op}: result type ${result.dtype} can't be cast to the in-place target's type ${this.dtype}`);
+    }
+    this.storage.backend.copy(broadcastView(result, this.shape), this);
+    this.storage.version++;
+    return this;
+  }
+
+  /** this += other (alpha·other when alpha is given). */
+  add_(other: Operand, alpha = 1): this {
+    const scaled = alpha === 1 ? other : typeof other === "number" ? other * alpha : other.mul(alpha);
+    return this.inPlace("add_", () => this.add(scaled));
+  }
+
+  /** this −= other. */
+  sub_(other: Operand): this {
+    return this.inPlace("sub_", () => this.sub(other));
+  }
+
+  /** this *= other. */
+  mul_(other: Operand): this {
+    return this.inPlace("mul_", () => this.mul(other));
+  }
+
+  /** this /= other. */
+  div_(other: Operand): this {
+    return this.inPlace("div_", () => this.div(other));
+  }
+
+  /** Limits this tensor's values to [min, max] in place. */
+  clamp_(min?: number, max?: number): this {
+    return this.inPlace("clamp_", () => this.clamp(min, max));
+  }
+
+  /** Copies src's values (broadcast to this shape) into this tensor. */
+  copy_(src: Tensor): this {
+    // A source sharing our memory (x.copy_(x.t())) is copied first so reads don't see writes.
+    return this.inPlace("copy_", () => (src.storage === this.storage ? src.clone() : src));
+  }
+
+  /** Sets every element to `value`. */
+  fill_(value: number): this {
+    return this.inPlace("fill_", () => this.newFull([], value));
+  }
+
+  /** Sets every element to 0. */
+  zero_(): this {
+    return this.fill_(0);
+  }
+
+  /** Fills with uniform samples from [low, high). */
+  uniform_(low = 0, high = 1, generator: Generator = defaultGenerator): this {
+    return this.fillRandom("uniform_", () => low + (high - low) * generator.uniform());
+  }
+
+  /** Fills with normal samples of the given mean and std. */
+  normal_(mean = 0, std = 1, generator: Generator = defaultGenerator): this {
+    return this.fillRandom("normal_", () => mean + std * generator.normal());
+  }
+
+  private fillRandom(op: string, sample: () => number): this {
+    if (!this.isFloatingPoint()) throw new DTypeError(`${op}: expected a floating point tensor, got ${this.dtype}`);
+    const values = Float64Array.from({ length: this.numel() }, sample);
+    const backend = this.storage.backend;
+    const samples = new Tensor(new Storage(backend, backend.fromValues(this.dtype, values)), this.shape, contiguousStrides(this.shape), 0, this.dtype);
+    return this.inPlace(op, () => samples);
+  }
+}

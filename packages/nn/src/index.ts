@@ -1,0 +1,2 @@
+/** @tensorgrad/nn — filled in by the nn issue. */
+export {};
