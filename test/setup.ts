@@ -18,7 +18,9 @@ expect.extend({
 });
 
 declare module "vitest" {
-  interface Matchers<T = unknown> {
+  // vitest declares Matchers<T = any>; augmentations must repeat its exact type parameters.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  interface Matchers<T = any> {
     /** Elementwise |a − b| ≤ atol + rtol·|b| (NaNs equal only with equalNan), same shape. */
     toBeAllclose(expected: Tensor | number | readonly unknown[], options?: AllcloseOptions): T;
   }

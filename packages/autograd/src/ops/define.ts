@@ -40,9 +40,17 @@ export interface OpSpec<A> {
 /** A callable op: runs forward and records a graph node when an input requires grad. */
 export type Op<A> = (inputs: readonly Tensor[], attrs: A) => Tensor;
 
+const registry = new Set<string>();
+
+/** Names of every differentiable primitive defined so far (gradcheck tests must cover them all). */
+export function registeredOps(): readonly string[] {
+  return [...registry].sort();
+}
+
 /** Declares a differentiable primitive. */
 export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
   const { name, saves } = spec;
+  registry.add(name);
   return (inputs, attrs) => {
     const output = spec.forward(inputs, attrs);
     if (!isGradEnabled() || !anyRequiresGrad(inputs) || !output.isFloatingPoint()) return output;
@@ -63,13 +71,6 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
     attachNode(new Node(name, inputs, saved, 1, backwardFn, creationSite()), [output]);
     return output;
   };
-}
-
-/** Declares an op with no gradient (comparisons, argmax, ...): it never records a node. */
-export function defineNonDifferentiable<A = undefined>(
-  forward: (inputs: readonly Tensor[], attrs: A) => Tensor,
-): Op<A> {
-  return forward;
 }
 
 /** True when some input requires grad. */
