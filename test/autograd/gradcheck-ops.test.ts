@@ -137,7 +137,9 @@ const CASES: OpCase[] = [
   binaryCase("sub", (a, b) => a.sub(b), {}, {}, true),
   binaryCase("mul", (a, b) => a.mul(b), {}, {}, true),
   binaryCase("div", (a, b) => a.div(b), {}, { minAbs: 0.3 }, true),
-  binaryCase("pow", (a, b) => a.pow(b), positive, { min: -2, max: 2 }, true),
+  // PyTorch masks ∂aᵇ/∂a to 0 where b = 0 exactly (so 0·∞ can't appear at a = 0): at that single
+  // point the second derivative in b jumps, so exponents stay away from exactly 0.
+  binaryCase("pow", (a, b) => a.pow(b), positive, { min: -2, max: 2, minAbs: 0.05 }, true),
   binaryCase("maximum", (a, b) => a.maximum(b), {}, {}, false, (a, b) => a.sub(b).abs().amin().item() > 1e-3),
   binaryCase("minimum", (a, b) => a.minimum(b), {}, {}, false, (a, b) => a.sub(b).abs().amin().item() > 1e-3),
   {
