@@ -22,8 +22,8 @@ export interface BackwardOptions {
 
 /** Where gradients go: leaves' `.grad` (backward) or a list of captured results (grad()). */
 interface Sink {
-  /** For grad(): the position of each requested tensor in the result list. */
-  readonly leafSlots: Map<Tensor, number> | null;
+  /** For grad(): the positions of each requested tensor in the result list (it may be listed twice). */
+  readonly leafSlots: Map<Tensor, number[]> | null;
   readonly nodeSlots: Map<Node, { index: number; slot: number }[]> | null;
   readonly results: (Tensor | null)[];
   /** Storages already handed to a `.grad`, so no two grads share memory. */
@@ -54,12 +54,12 @@ export function captureGradients(
   createGraph: boolean,
 ): (Tensor | null)[] {
   const seeds = resolveSeeds("grad", outputs, gradOutputs);
-  const leafSlots = new Map<Tensor, number>();
+  const leafSlots = new Map<Tensor, number[]>();
   const nodeSlots = new Map<Node, { index: number; slot: number }[]>();
   inputs.forEach((t, slot) => {
     if (!t.requiresGrad) throw new GradError(`grad: input ${slot} does not require grad`);
     const node = t.gradFn;
-    if (node === null) leafSlots.set(t, slot);
+    if (node === null) leafSlots.set(t, [...(leafSlots.get(t) ?? []), slot]);
     else {
       const list = nodeSlots.get(node) ?? [];
       list.push({ index: t.outputIndex, slot });
@@ -153,11 +153,19 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
     const prev = slots[index];
     slots[index] = prev === null ? g : prev.add(g); // a tensor used twice gets both contributions
   };
+  // Leaves too collect every contribution first, so their hooks see the total gradient once.
+  // grad() skips the leaves it was not asked about (as PyTorch does, their hooks don't run).
+  const pendingLeaves = new Map<Tensor, Tensor>();
+  const sendToLeaf = (leaf: Tensor, g: Tensor): void => {
+    if (sink.leafSlots !== null && !sink.leafSlots.has(leaf)) return;
+    const prev = pendingLeaves.get(leaf);
+    pendingLeaves.set(leaf, prev === undefined ? g : prev.add(g));
+  };
 
   const body = (): void => {
     roots.forEach((root, i) => {
       const node = root.gradFn;
-      if (node === null) deliverToLeaf(root, seeds[i], createGraph, sink);
+      if (node === null) sendToLeaf(root, seeds[i]);
       else send(node, root.outputIndex, seeds[i]);
     });
     for (let i = order.length - 1; i >= 0; i--) {
@@ -178,11 +186,12 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
           const g = fitToInput(node, j, raw);
           if (isAnomalyEnabled()) checkFinite(node, j, g);
           if ("node" in edge) send(edge.node, edge.index, g);
-          else deliverToLeaf(edge.leaf, g, createGraph, sink);
+          else sendToLeaf(edge.leaf, g);
         }
       }
       if (!retainGraph) node.free();
     }
+    for (const [leaf, g] of pendingLeaves) deliverToLeaf(leaf, g, createGraph, sink);
   };
   // Without createGraph the backward pass records nothing: it is plain arithmetic on gradients.
   if (createGraph) enableGrad(body);
@@ -203,8 +212,7 @@ function observeOutputGrad(node: Node, index: number, g: Tensor, createGraph: bo
 function deliverToLeaf(leaf: Tensor, g: Tensor, createGraph: boolean, sink: Sink): void {
   for (const hook of leaf.hooks) g = hook(g) ?? g;
   if (sink.leafSlots !== null) {
-    const slot = sink.leafSlots.get(leaf);
-    if (slot !== undefined) sink.results[slot] = sink.results[slot] === null ? g : (sink.results[slot] as Tensor).add(g);
+    for (const slot of sink.leafSlots.get(leaf) ?? []) sink.results[slot] = g;
     return;
   }
   leaf.grad = accumulate(leaf.grad, g, createGraph, sink);
@@ -213,14 +221,14 @@ function deliverToLeaf(leaf: Tensor, g: Tensor, createGraph: boolean, sink: Sink
 /** The new `.grad`: the old one plus g, or g itself held in memory no other `.grad` shares. */
 function accumulate(previous: Tensor | null, g: Tensor, createGraph: boolean, sink: Sink): Tensor {
   if (previous !== null) return createGraph ? previous.add(g) : noGrad(() => previous.add(g));
-  if (createGraph) return g;
   // Gradients are often views (an expanded sum gradient, a slice of a cat gradient) or shared
-  // between inputs (add passes g to both). A .grad must be a tensor of its own.
+  // between inputs (add passes g to both). A .grad must be a tensor of its own — with createGraph
+  // too, where the copy is recorded so the .grad stays differentiable.
   if (!g.isContiguous() || g.offset !== 0 || g.storage.buffer.length !== g.numel() || sink.owned.has(g.storage)) {
-    g = noGrad(() => g.clone());
+    g = createGraph ? g.clone() : noGrad(() => g.clone());
   }
   sink.owned.add(g.storage);
-  return g.detach();
+  return createGraph ? g : g.detach();
 }
 
 /** Sums a broadcast gradient back to input j's shape, casts it to the input's dtype, and checks the shape. */

@@ -65,10 +65,16 @@ export function defineFunction<Args extends unknown[], Out extends Tensor | Tens
     // Fresh handles on the same memory, so returning an input (or a saved tensor) is safe.
     const outputs = raw.map((t) => t.detach());
     const inputs = tensorArgs.map(([t]) => t);
+    // A saved output is kept as the returned handle, which is part of the graph, so a backward
+    // written in Tensor ops stays differentiable through it (createGraph), as in PyTorch.
+    const saved = ctx.saved.map((t) => {
+      const k = raw.indexOf(t);
+      return k >= 0 && !inputs.includes(t) ? outputs[k] : t;
+    });
     const node = new Node(
       name,
       inputs,
-      ctx.saved,
+      saved,
       outputs.length,
       (gradOutputs, self) => {
         ctx.savedTensors = self.savedTensors();
