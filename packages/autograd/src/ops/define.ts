@@ -11,6 +11,7 @@ import { Node, type BackwardFn } from "../engine/node.js";
 import { contiguousStrides, numelOf } from "../shape.js";
 import { Storage } from "../storage.js";
 import { Tensor } from "../tensor.js";
+import { registerOpName } from "./registry.js";
 
 /** What an op's vjp can read. */
 export interface VjpContext<A> {
@@ -40,17 +41,10 @@ export interface OpSpec<A> {
 /** A callable op: runs forward and records a graph node when an input requires grad. */
 export type Op<A> = (inputs: readonly Tensor[], attrs: A) => Tensor;
 
-const registry = new Set<string>();
-
-/** Names of every differentiable primitive defined so far (gradcheck tests must cover them all). */
-export function registeredOps(): readonly string[] {
-  return [...registry].sort();
-}
-
 /** Declares a differentiable primitive. */
 export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
   const { name, saves } = spec;
-  registry.add(name);
+  registerOpName(name);
   return (inputs, attrs) => {
     const output = spec.forward(inputs, attrs);
     if (!isGradEnabled() || !anyRequiresGrad(inputs) || !output.isFloatingPoint()) return output;

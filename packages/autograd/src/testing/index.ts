@@ -7,4 +7,4 @@ export { gradcheck, gradgradcheck } from "./gradcheck.js";
 export type { GradcheckOptions, GradcheckReport, GradcheckFailure, GradgradcheckOptions } from "./gradcheck.js";
 export { shapeArb, broadcastShapesArb, valuesArb, tensorArb, anyTensorArb } from "./arbitraries.js";
 export type { ShapeConstraints, TensorConstraints } from "./arbitraries.js";
-export { registeredOps } from "../ops/define.js";
+export { registeredOps } from "../ops/registry.js";
