@@ -81,9 +81,11 @@ export function attachNode(node: Node, outputs: readonly Tensor[]): void {
 /** The caller's stack, in anomaly mode only. */
 export function creationSite(): string | undefined {
   if (!isAnomalyEnabled()) return undefined;
-  const stack = new Error().stack ?? "";
-  // Drop the first lines, which are tensorgrad's own frames for recording.
-  return stack.split("\n").slice(3).join("\n");
+  const frames = (new Error().stack ?? "").split("\n").slice(1);
+  // Start at the user's code: drop the frames of this package (sources or built files).
+  const own = /[\\/](?:autograd[\\/](?:src|dist)|@tensorgrad[\\/]autograd)[\\/]/;
+  const user = frames.filter((line) => !own.test(line));
+  return (user.length > 0 ? user : frames).join("\n");
 }
 
 /** A fresh contiguous tensor on `backend` (zero-filled). */
