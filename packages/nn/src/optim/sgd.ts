@@ -1,0 +1,70 @@
+/** Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay (PyTorch's SGD). */
+
+import { ValueError, type Tensor } from "@tensorgrad/autograd";
+import { Optimizer, checkOption, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+
+/** SGD's options (PyTorch's defaults). */
+export interface SGDOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Momentum factor μ (default 0: plain SGD). */
+  momentum: number;
+  /** Dampening for momentum (default 0). */
+  dampening: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). */
+  nesterov: boolean;
+  /** Maximize the objective instead of minimizing it. */
+  maximize: boolean;
+}
+
+/** SGD's per-parameter state. */
+export type SGDState = { momentumBuffer?: Tensor };
+
+/**
+ * One SGD update of `params` in place (PyTorch's _single_tensor_sgd): g ← ±grad + wd·p;
+ * with momentum, buf ← g at the first step, else buf ← μ·buf + (1 − dampening)·g, and
+ * g ← nesterov ? g + μ·buf : buf; then p ← p − lr·g. `buffers` is updated in place.
+ */
+function sgd(params: readonly Tensor[], grads: readonly Tensor[], buffers: (Tensor | undefined)[], o: SGDOptions): void {
+  params.forEach((p, i) => {
+    let g = o.maximize ? grads[i].neg() : grads[i];
+    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
+    if (o.momentum !== 0) {
+      let buf = buffers[i];
+      if (buf === undefined) buffers[i] = buf = g.detach().clone();
+      else buf.mul_(o.momentum).add_(g, 1 - o.dampening);
+      g = o.nesterov ? g.add(buf.mul(o.momentum)) : buf;
+    }
+    p.add_(g, -o.lr);
+  });
+}
+
+/** Stochastic gradient descent, optionally with (Nesterov) momentum — PyTorch's torch.optim.SGD. */
+export class SGD extends Optimizer<SGDOptions, SGDState> {
+  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    super("SGD", params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+  }
+
+  protected validate(o: Readonly<SGDOptions>): void {
+    checkOption("SGD", nonNegative(o.lr), "learning rate", o.lr);
+    checkOption("SGD", nonNegative(o.momentum), "momentum value", o.momentum);
+    checkOption("SGD", typeof o.dampening === "number" && Number.isFinite(o.dampening), "dampening value", o.dampening);
+    checkOption("SGD", nonNegative(o.weightDecay), "weight decay", o.weightDecay);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+      throw new ValueError(`SGD: Nesterov momentum requires a momentum and zero dampening (momentum ${o.momentum}, dampening ${o.dampening})`);
+    }
+  }
+
+  protected updateGroup(group: ParamGroup<SGDOptions>): void {
+    const params = group.params.filter((p) => p.grad !== null);
+    const states = params.map((p) => this.state.get(p) ?? {});
+    const buffers = states.map((s) => s.momentumBuffer);
+    sgd(params, params.map((p) => p.grad as Tensor), buffers, group);
+    params.forEach((p, i) => {
+      if (buffers[i] !== undefined) states[i].momentumBuffer = buffers[i];
+      this.state.set(p, states[i]);
+    });
+  }
+}
