@@ -1,0 +1,16 @@
+/**
+ * The functional API (PyTorch's torch.nn.functional): `import { functional as F } from "@tensorgrad/nn"`.
+ * Stateless forms of the layers, and every loss.
+ */
+
+export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, softmax, logSoftmax } from "./activations.js";
+export { linear, dropout, oneHot, embedding } from "./linear.js";
+export { layerNorm, batchNorm } from "./normalization.js";
+export type { LayerNormOptions, BatchNormOptions } from "./normalization.js";
+export { mseLoss, l1Loss, smoothL1Loss, huberLoss } from "../losses/regression.js";
+export type { SmoothL1Options, HuberOptions } from "../losses/regression.js";
+export { binaryCrossEntropy, binaryCrossEntropyWithLogits, bceWithLogits } from "../losses/binary.js";
+export type { BCEOptions, BCEWithLogitsOptions } from "../losses/binary.js";
+export { crossEntropy, nllLoss } from "../losses/classification.js";
+export type { CrossEntropyOptions, NLLLossOptions } from "../losses/classification.js";
+export type { Reduction, ReductionOptions } from "../losses/reduction.js";

@@ -1,0 +1,71 @@
+/** `linear`, `dropout`, `oneHot` and `embedding` in functional form. */
+
+import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, rand, where } from "@tensorgrad/autograd";
+import { checkFloat, checkIndices, checkInt, checkProbability, checkTensor, fmtShape } from "./checks.js";
+
+/** y = x·Wᵀ + b, with W of shape [out, in] (PyTorch layout); x is [..., in]. `op` names errors. */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op = "linear"): Tensor {
+  checkTensor(op, "input", x);
+  checkFloat(op, "weight", weight);
+  if (weight.ndim !== 2) throw new ShapeError(`${op}: weight must be 2-d [out, in], got ${fmtShape(weight.shape)}`);
+  const inFeatures = weight.shape[1];
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inFeatures) {
+    throw new ShapeError(`${op}: expected input with last dim ${inFeatures}, got ${fmtShape(x.shape)}`);
+  }
+  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
+    throw new ShapeError(`${op}: bias must have shape [${weight.shape[0]}], got ${fmtShape(bias.shape)}`);
+  }
+  const y = x.matmul(weight.t());
+  return bias === null ? y : y.add(bias);
+}
+
+/**
+ * Inverted dropout: in training, zeroes each element with probability p and scales the rest by
+ * 1/(1 − p), so the expectation is unchanged; the identity when not training or p = 0.
+ */
+export function dropout(x: Tensor, p = 0.5, training = true, options: { readonly generator?: Generator } = {}): Tensor {
+  checkProbability("dropout", "dropout probability", p);
+  checkFloat("dropout", "input", x);
+  if (!training || p === 0) return x;
+  if (p === 1) return x.mul(0);
+  const keep = rand(x.shape, { dtype: x.dtype, generator: options.generator ?? defaultGenerator }).lt(1 - p);
+  return x.mul(where(keep, 1 / (1 - p), 0).to(x.dtype));
+}
+
+/**
+ * One-hot encoding: int32 indices of shape S give an int32 tensor of shape [...S, numClasses]
+ * with out[..., c] = (indices[...] == c). numClasses −1 (default) means max(indices) + 1.
+ */
+export function oneHot(indices: Tensor, numClasses = -1): Tensor {
+  checkIndices("oneHot", "indices", indices);
+  const values = indices.toTypedArray();
+  let max = -1;
+  for (const v of values) {
+    if (v < 0) throw new IndexError(`oneHot: class values must be non-negative, got ${v}`);
+    if (v > max) max = v;
+  }
+  const classes = numClasses === -1 ? max + 1 : numClasses;
+  checkInt("oneHot", "numClasses", classes, 0);
+  if (max >= classes) throw new IndexError(`oneHot: class values must be smaller than numClasses (got ${max} with numClasses ${classes})`);
+  return arange(classes).eq(indices.unsqueeze(-1)).to("int32");
+}
+
+/** Rows of `weight` [num, dim] picked by int32 indices of shape S: out has shape [...S, dim].
+ * The row `paddingIdx` (if given) receives no gradient. */
+export function embedding(indices: Tensor, weight: Tensor, options: { readonly paddingIdx?: number | null } = {}): Tensor {
+  checkIndices("embedding", "indices", indices);
+  checkTensor("embedding", "weight", weight);
+  if (weight.ndim !== 2) throw new ShapeError(`embedding: weight must be 2-d [numEmbeddings, embeddingDim], got ${fmtShape(weight.shape)}`);
+  if (!weight.isFloatingPoint()) throw new DTypeError(`embedding: weight must be a floating point tensor, got ${weight.dtype}`);
+  const [num, dim] = weight.shape;
+  for (const v of indices.toTypedArray()) {
+    if (v < 0 || v >= num) throw new IndexError(`embedding: index ${v} is out of range for ${num} embeddings`);
+  }
+  const rows = weight.indexSelect(0, indices.reshape([-1])).reshape([...indices.shape, dim]);
+  const pad = options.paddingIdx;
+  if (pad === undefined || pad === null) return rows;
+  const padIdx = pad < 0 ? pad + num : pad;
+  if (!Number.isInteger(padIdx) || padIdx < 0 || padIdx >= num) throw new IndexError(`embedding: paddingIdx ${pad} is out of range for ${num} embeddings`);
+  // Same values, but positions holding paddingIdx take a detached copy: no gradient reaches that row.
+  return where(indices.eq(padIdx).unsqueeze(-1), rows.detach(), rows);
+}

@@ -1,0 +1,84 @@
+/** Binary classification losses: binaryCrossEntropy (on probabilities) and its stable logits form. */
+
+import { ShapeError, Tensor, broadcastShapes, defineFunction } from "@tensorgrad/autograd";
+import { checkFloat, checkSameShape, fmtShape } from "../functional/checks.js";
+import { checkReduction, reduce, type ReductionOptions } from "./reduction.js";
+
+/** Options of binaryCrossEntropy. */
+export interface BCEOptions extends ReductionOptions {
+  /** Rescales each element's loss; broadcast to the input's shape. */
+  readonly weight?: Tensor | null;
+}
+
+/** Options of binaryCrossEntropyWithLogits. */
+export interface BCEWithLogitsOptions extends BCEOptions {
+  /** Weight of the positive term, broadcast along the last (class) dim, e.g. #neg/#pos per class. */
+  readonly posWeight?: Tensor | null;
+}
+
+function checkBroadcastsTo(op: string, name: string, t: Tensor | null | undefined, shape: readonly number[]): void {
+  if (t === null || t === undefined) return;
+  checkFloat(op, name, t);
+  const out = broadcastShapes(op, t.shape, shape);
+  if (out.length !== shape.length || out.some((s, i) => s !== shape[i])) {
+    throw new ShapeError(`${op}: ${name} of shape ${fmtShape(t.shape)} does not broadcast to the input shape ${fmtShape(shape)}`);
+  }
+}
+
+// ℓ = −w·(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)), as PyTorch clamps its logs.
+// A hand-written backward keeps the gradient finite where p is 0 or 1 (PyTorch's formula):
+//   ∂ℓ/∂p = w·(p − y) / max(p(1 − p), 1e-12),   ∂ℓ/∂y = w·(max(log(1 − p), −100) − max(log p, −100)).
+const bceElementwise = defineFunction({
+  name: "binaryCrossEntropy",
+  forward(ctx, p: Tensor, y: Tensor, w: Tensor | null) {
+    ctx.saveForBackward(p, y, ...(w ? [w] : []));
+    const loss = y.mul(p.log().clamp(-100)).add(y.rsub(1).mul(p.neg().log1p().clamp(-100))).neg();
+    return w ? loss.mul(w) : loss;
+  },
+  backward(ctx, g) {
+    const [p, y, w] = ctx.savedTensors;
+    const gw = w ? g.mul(w) : g;
+    const gp = ctx.needsInputGrad[0] ? gw.mul(p.sub(y)).div(p.mul(p.rsub(1)).clamp(1e-12)) : null;
+    const gy = ctx.needsInputGrad[1] ? gw.mul(p.neg().log1p().clamp(-100).sub(p.log().clamp(-100))) : null;
+    return [gp, gy, null];
+  },
+});
+
+/**
+ * Binary cross entropy on probabilities p ∈ [0, 1]: ℓᵢ = −wᵢ·(yᵢ·log pᵢ + (1 − yᵢ)·log(1 − pᵢ)),
+ * each log clamped at −100 as in PyTorch. Prefer binaryCrossEntropyWithLogits on raw scores.
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOptions = {}): Tensor {
+  const op = "binaryCrossEntropy";
+  const reduction = checkReduction(op, options.reduction ?? "mean");
+  checkFloat(op, "input", input);
+  checkFloat(op, "target", target);
+  checkSameShape(op, input, target);
+  checkBroadcastsTo(op, "weight", options.weight, input.shape);
+  return reduce(bceElementwise(input, target.to(input.dtype), options.weight ?? null), reduction);
+}
+
+/**
+ * Binary cross entropy on logits x, fused and stable for any |x|:
+ * ℓᵢ = wᵢ·((1 − yᵢ)·xᵢ + L·(log(1 + e^{−|xᵢ|}) + max(−xᵢ, 0))) with L = 1 + (posWeight − 1)·yᵢ;
+ * without posWeight this is max(x, 0) − x·y + log(1 + e^{−|x|}).
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BCEWithLogitsOptions = {}): Tensor {
+  const op = "binaryCrossEntropyWithLogits";
+  const reduction = checkReduction(op, options.reduction ?? "mean");
+  checkFloat(op, "input", input);
+  checkFloat(op, "target", target);
+  checkSameShape(op, input, target);
+  checkBroadcastsTo(op, "weight", options.weight, input.shape);
+  checkBroadcastsTo(op, "posWeight", options.posWeight, input.shape);
+  // log(1 + e^{−x}) = log(1 + e^{−|x|}) + max(−x, 0). `maximum` splits the gradient at x = 0, so
+  // the total there is σ(0) − y exactly.
+  const softTerm = input.abs().neg().exp().log1p().add(input.neg().maximum(0));
+  const logWeight = options.posWeight ? options.posWeight.sub(1).mul(target).add(1) : null;
+  let loss = target.rsub(1).mul(input).add(logWeight ? logWeight.mul(softTerm) : softTerm);
+  if (options.weight) loss = loss.mul(options.weight);
+  return reduce(loss, reduction);
+}
+
+/** Short name of binaryCrossEntropyWithLogits. */
+export const bceWithLogits = binaryCrossEntropyWithLogits;

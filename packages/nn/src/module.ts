@@ -1,0 +1,439 @@
+/**
+ * `Module`, the base class of every layer and model (PyTorch's nn.Module).
+ *
+ * Parameters, buffers and sub-modules are discovered by reflection: a module's own enumerable
+ * properties are scanned in insertion order, and every `Parameter` or `Module` value found is
+ * registered under its property name (a plain array of modules is NOT registered: use
+ * ModuleList). Buffers are tensors named through `registerBuffer`. Names nest with dots as in
+ * PyTorch (`encoder.layers.1.bias`), so state dicts move to and from PyTorch unchanged.
+ */
+
+import { DTypeError, Tensor, ValueError, isFloating, noGrad, type DType } from "@tensorgrad/autograd";
+import { Parameter } from "./parameter.js";
+
+/** A module of any call signature (for containers, traversal and `apply`). */
+// NOTE: `never[]` accepts every forward signature: a parameter of type T is compared with never.
+export type AnyModule = Module<never[], unknown>;
+
+/** A state dict: parameter and persistent buffer tensors by dotted name, in registration order. */
+export type StateDict = Record<string, Tensor>;
+
+/** Options of `loadStateDict`. */
+export interface LoadStateDictOptions {
+  /** Require the keys to match the module's exactly (default true); shapes must match either way. */
+  readonly strict?: boolean;
+}
+
+/** What `loadStateDict` reports when it succeeds (non-strict loads may skip keys). */
+export interface IncompatibleKeys {
+  readonly missingKeys: readonly string[];
+  readonly unexpectedKeys: readonly string[];
+}
+
+/** A key whose tensor has a different shape in the checkpoint than in the module. */
+export interface MismatchedKey {
+  readonly key: string;
+  readonly checkpointShape: readonly number[];
+  readonly modelShape: readonly number[];
+}
+
+/** `loadStateDict` found problems; it lists all of them, and the module was left unchanged. */
+export class StateDictError extends ValueError {
+  constructor(
+    message: string,
+    readonly missingKeys: readonly string[],
+    readonly unexpectedKeys: readonly string[],
+    readonly mismatchedKeys: readonly MismatchedKey[],
+  ) {
+    super(message);
+  }
+}
+
+/** Options of `zeroGrad`. */
+export interface ZeroGradOptions {
+  /** Set `.grad` to null (default) instead of filling it with zeros. */
+  readonly setToNone?: boolean;
+}
+
+/** Options of `registerBuffer`. */
+export interface BufferOptions {
+  /** Whether the buffer is part of the state dict (default true). */
+  readonly persistent?: boolean;
+  /**
+   * The buffer's name in namedBuffers and the state dict, when it differs from the property
+   * name: BatchNorm's `runningMean` property is the PyTorch key `running_mean`.
+   */
+  readonly key?: string;
+}
+
+interface BufferEntry {
+  readonly persistent: boolean;
+  readonly key: string;
+}
+
+const fmt = (shape: readonly number[]): string => `[${shape.join(",")}]`;
+const join = (prefix: string, name: string): string => (prefix === "" ? name : `${prefix}.${name}`);
+
+/** @internal PyTorch's _addindent: indents every line but the first by `spaces` (for reprs). */
+export function addIndent(text: string, spaces: number): string {
+  const lines = text.split("\n");
+  if (lines.length === 1) return text;
+  const pad = " ".repeat(spaces);
+  return [lines[0], ...lines.slice(1).map((l) => pad + l)].join("\n");
+}
+
+function checkName(op: string, name: string): void {
+  if (typeof name !== "string" || name === "") throw new ValueError(`${op}: name must be a non-empty string, got "${String(name)}"`);
+  if (name.includes(".")) throw new ValueError(`${op}: name can't contain ".", got "${name}"`);
+}
+
+/**
+ * Base class of layers and models. Subclasses assign parameters and sub-modules to properties in
+ * the constructor and implement `forward`; call a module with `module.call(...)` (or `forward`).
+ * `In` is the tuple of forward arguments and `Out` its result.
+ */
+export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
+  /** True in training mode (the default), false after `eval()`; Dropout and BatchNorm read it. */
+  training = true;
+  /** Buffers registered on this module, by property name. */
+  readonly #buffers = new Map<string, BufferEntry>();
+
+  /** The computation; subclasses implement it. */
+  abstract forward(...args: In): Out;
+
+  /** Runs `forward` (the PyTorch `module(x)` call). */
+  call(...args: In): Out {
+    return this.forward(...args);
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  /**
+   * The (name, value) pairs this module owns, in order: by default its own enumerable properties.
+   * Containers (Sequential, ModuleList, ModuleDict) override it to list their entries first.
+   */
+  protected ownMembers(): Iterable<[string, unknown]> {
+    return Object.entries(this);
+  }
+
+  /** Replaces the member `name` (used by `to(dtype)`); the default writes the property. */
+  protected setMember(name: string, value: unknown): void {
+    Reflect.set(this, name, value);
+  }
+
+  /**
+   * Registers `tensor` as a buffer: state that is not learned (e.g. running means), kept in the
+   * property `name` (reassigning the property replaces the buffer) and, if persistent, saved in
+   * the state dict under `options.key ?? name`.
+   */
+  registerBuffer(name: string, tensor: Tensor | null, options: BufferOptions = {}): void {
+    checkName("registerBuffer", name);
+    const key = options.key ?? name;
+    checkName("registerBuffer", key);
+    if (tensor !== null && !(tensor instanceof Tensor)) throw new ValueError(`registerBuffer: "${name}" must be a Tensor or null`);
+    if (tensor instanceof Parameter) throw new ValueError(`registerBuffer: "${name}" is a Parameter; assign it as a property instead`);
+    for (const [other, entry] of this.#buffers) {
+      if (other !== name && entry.key === key) throw new ValueError(`registerBuffer: key "${key}" is already used by buffer "${other}"`);
+    }
+    this.#buffers.set(name, { persistent: options.persistent ?? true, key });
+    Reflect.set(this, name, tensor);
+  }
+
+  /** Registers `param` under `name` (same as assigning it to a property; for computed names). */
+  registerParameter(name: string, param: Parameter | null): void {
+    checkName("registerParameter", name);
+    if (param !== null && !(param instanceof Parameter)) throw new ValueError(`registerParameter: "${name}" must be a Parameter or null`);
+    Reflect.set(this, name, param);
+  }
+
+  /** Registers `module` under `name` (same as assigning it to a property; for computed names). */
+  addModule(name: string, module: AnyModule | null): void {
+    checkName("addModule", name);
+    if (module !== null && !(module instanceof Module)) throw new ValueError(`addModule: "${name}" must be a Module or null`);
+    Reflect.set(this, name, module);
+  }
+
+  /** This module's own parameters (not its children's), by property name. */
+  private ownParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [name, value] of this.ownMembers()) if (value instanceof Parameter) out.push([name, value]);
+    return out;
+  }
+
+  /** This module's own (non-null) buffers: state-dict key, tensor, persistence, property name. */
+  private ownBuffers(): [string, Tensor, boolean, string][] {
+    const out: [string, Tensor, boolean, string][] = [];
+    for (const [name, { persistent, key }] of this.#buffers) {
+      const value: unknown = Reflect.get(this, name);
+      if (value instanceof Tensor && !(value instanceof Parameter)) out.push([key, value, persistent, name]);
+    }
+    return out;
+  }
+
+  /** Direct sub-modules with their names, including repeats (as PyTorch's `_modules`). */
+  private ownModules(): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
+    for (const [name, value] of this.ownMembers()) if (value instanceof Module) out.push([name, value as AnyModule]);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- traversal
+
+  /** Direct sub-modules with their names, each module once. */
+  namedChildren(): [string, AnyModule][] {
+    const seen = new Set<AnyModule>();
+    return this.ownModules().filter(([, m]) => !seen.has(m) && Boolean(seen.add(m)));
+  }
+
+  /** Direct sub-modules, each once. */
+  children(): AnyModule[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module (named `prefix`, "" by default) and all modules below it, depth first, each once. */
+  namedModules(prefix = ""): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
+    const seen = new Set<AnyModule>();
+    const visit = (module: AnyModule, name: string): void => {
+      if (seen.has(module)) return;
+      seen.add(module);
+      out.push([name, module]);
+      for (const [childName, child] of module.ownModules()) visit(child, join(name, childName));
+    };
+    visit(this as unknown as AnyModule, prefix);
+    return out;
+  }
+
+  /** This module and all modules below it, each once. */
+  modules(): AnyModule[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Every parameter with its dotted name (`0.weight`), each parameter once even when shared. */
+  namedParameters(options: { readonly prefix?: string; readonly recurse?: boolean } = {}): [string, Parameter][] {
+    const { prefix = "", recurse = true } = options;
+    const modules: [string, AnyModule][] = recurse ? this.namedModules(prefix) : [[prefix, this as unknown as AnyModule]];
+    const seen = new Set<Parameter>();
+    const out: [string, Parameter][] = [];
+    for (const [modName, module] of modules) {
+      for (const [name, p] of module.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([join(modName, name), p]);
+      }
+    }
+    return out;
+  }
+
+  /** Every parameter, each once (what an optimizer takes). */
+  parameters(options: { readonly recurse?: boolean } = {}): Parameter[] {
+    return this.namedParameters(options).map(([, p]) => p);
+  }
+
+  /** Every buffer (persistent or not) with its dotted name, each once. */
+  namedBuffers(options: { readonly prefix?: string; readonly recurse?: boolean } = {}): [string, Tensor][] {
+    const { prefix = "", recurse = true } = options;
+    const modules: [string, AnyModule][] = recurse ? this.namedModules(prefix) : [[prefix, this as unknown as AnyModule]];
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    for (const [modName, module] of modules) {
+      for (const [name, b] of module.ownBuffers()) {
+        if (seen.has(b)) continue;
+        seen.add(b);
+        out.push([join(modName, name), b]);
+      }
+    }
+    return out;
+  }
+
+  /** Every buffer, each once. */
+  buffers(options: { readonly recurse?: boolean } = {}): Tensor[] {
+    return this.namedBuffers(options).map(([, b]) => b);
+  }
+
+  /** The number of parameter elements, Σ numel (only those requiring grad with `trainableOnly`). */
+  numParameters(options: { readonly trainableOnly?: boolean } = {}): number {
+    return this.parameters()
+      .filter((p) => !options.trainableOnly || p.requiresGrad)
+      .reduce((n, p) => n + p.numel(), 0);
+  }
+
+  /** The sub-module at a dotted path (`"encoder.layers.1"`); "" is this module. */
+  getSubmodule(target: string): AnyModule {
+    let module = this as unknown as AnyModule;
+    if (target === "") return module;
+    let path = "";
+    for (const part of target.split(".")) {
+      const child = module.ownModules().find(([name]) => name === part);
+      if (!child) throw new ValueError(`getSubmodule: ${module.constructor.name}${path ? ` at "${path}"` : ""} has no sub-module "${part}"`);
+      module = child[1];
+      path = join(path, part);
+    }
+    return module;
+  }
+
+  // ---------------------------------------------------------------- modes and bulk updates
+
+  /** Sets training mode on this module and every sub-module; returns this. */
+  train(mode = true): this {
+    this.training = mode;
+    for (const child of this.children()) child.train(mode);
+    return this;
+  }
+
+  /** Evaluation mode (`train(false)`): Dropout passes through, BatchNorm uses running stats. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Resets the gradients of every parameter: to null (default), or to zeros with `setToNone: false`. */
+  zeroGrad(options: ZeroGradOptions = {}): void {
+    const setToNone = options.setToNone ?? true;
+    for (const p of this.parameters()) {
+      if (setToNone) p.grad = null;
+      else if (p.grad !== null) {
+        const grad = p.grad.isLeaf ? p.grad : p.grad.detach();
+        p.grad = grad;
+        noGrad(() => grad.zero_());
+      }
+    }
+  }
+
+  /** Sets requiresGrad on every parameter (freezing with `false`); returns this. */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** Calls `fn` on every sub-module (children first, recursively) and then on this one; returns this. */
+  apply(fn: (module: AnyModule) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this as unknown as AnyModule);
+    return this;
+  }
+
+  /**
+   * Converts every floating point parameter and buffer to `dtype` (integer buffers are kept, as
+   * in PyTorch); returns this. Parameters are replaced by new Parameter objects (shared ones stay
+   * shared), so create optimizers after calling it.
+   */
+  to(dtype: DType): this {
+    if (!isFloating(dtype)) throw new DTypeError(`Module.to: dtype must be float32 or float64, got ${dtype}`);
+    const converted = new Map<Tensor, Tensor>();
+    const convert = <T extends Tensor>(t: T, make: (c: Tensor) => T): T => {
+      let out = converted.get(t) as T | undefined;
+      if (out === undefined) {
+        out = t.dtype === dtype || !t.isFloatingPoint() ? t : make(noGrad(() => t.to(dtype)));
+        converted.set(t, out);
+      }
+      return out;
+    };
+    for (const module of this.modules()) {
+      for (const [name, p] of module.ownParameters()) {
+        const next = convert(p, (c) => {
+          const q = new Parameter(c, p.requiresGrad);
+          q.grad = p.grad === null ? null : noGrad(() => p.grad!.to(dtype));
+          return q;
+        });
+        if (next !== p) module.setMember(name, next);
+      }
+      for (const [, b, , name] of module.ownBuffers()) {
+        const next = convert(b, (c) => c);
+        if (next !== b) module.setMember(name, next);
+      }
+    }
+    return this;
+  }
+
+  /** Converts to float64 (`to("float64")`). */
+  double(): this {
+    return this.to("float64");
+  }
+
+  /** Converts to float32 (`to("float32")`). */
+  float(): this {
+    return this.to("float32");
+  }
+
+  // ---------------------------------------------------------------- state dicts
+
+  /** Parameters and persistent buffers under their dotted names, including repeats (as PyTorch). */
+  private stateEntries(prefix: string, out: [string, Tensor][]): [string, Tensor][] {
+    for (const [name, p] of this.ownParameters()) out.push([join(prefix, name), p]);
+    for (const [name, b, persistent] of this.ownBuffers()) if (persistent) out.push([join(prefix, name), b]);
+    for (const [name, child] of this.ownModules()) child.stateEntries(join(prefix, name), out);
+    return out;
+  }
+
+  /** Parameters and persistent buffers by PyTorch key (`0.weight`), detached (sharing memory). */
+  stateDict(): StateDict {
+    const sd: StateDict = {};
+    for (const [key, t] of this.stateEntries("", [])) sd[key] = t.detach();
+    return sd;
+  }
+
+  /**
+   * Copies a state dict's tensors into this module's parameters and buffers (cast to their
+   * dtypes). Checks everything first, and throws ONE StateDictError listing every missing,
+   * unexpected (with strict, the default) and mis-shaped key, leaving the module unchanged.
+   */
+  loadStateDict(stateDict: Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>, options: LoadStateDictOptions = {}): IncompatibleKeys {
+    const strict = options.strict ?? true;
+    const given = stateDict instanceof Map ? new Map(stateDict) : new Map(Object.entries(stateDict as Record<string, Tensor>));
+    const expected = this.stateEntries("", []);
+    const expectedKeys = new Set(expected.map(([k]) => k));
+    const missingKeys = expected.map(([k]) => k).filter((k) => !given.has(k));
+    const unexpectedKeys = [...given.keys()].filter((k) => !expectedKeys.has(k));
+    const mismatchedKeys: MismatchedKey[] = [];
+    const notTensors: string[] = [];
+    for (const [key, target] of expected) {
+      const value: unknown = given.get(key);
+      if (value === undefined) continue;
+      if (!(value instanceof Tensor)) notTensors.push(key);
+      else if (value.shape.length !== target.shape.length || value.shape.some((s, i) => s !== target.shape[i])) {
+        mismatchedKeys.push({ key, checkpointShape: value.shape, modelShape: target.shape });
+      }
+    }
+    const problems: string[] = [];
+    if (strict && missingKeys.length > 0) problems.push(`missing keys: ${missingKeys.map((k) => `"${k}"`).join(", ")}`);
+    if (strict && unexpectedKeys.length > 0) problems.push(`unexpected keys: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}`);
+    for (const m of mismatchedKeys) {
+      problems.push(`size mismatch for "${m.key}": checkpoint has ${fmt(m.checkpointShape)}, model has ${fmt(m.modelShape)}`);
+    }
+    if (notTensors.length > 0) problems.push(`not tensors: ${notTensors.map((k) => `"${k}"`).join(", ")}`);
+    if (problems.length > 0) {
+      const message = `loadStateDict: error(s) in loading state dict for ${this.constructor.name}:\n  ${problems.join("\n  ")}`;
+      throw new StateDictError(message, missingKeys, unexpectedKeys, mismatchedKeys);
+    }
+    noGrad(() => {
+      // Copy through snapshots so a checkpoint tensor sharing memory with another target is safe.
+      const sources = expected.map(([key, target]) => [target, given.get(key)?.to(target.dtype).clone()] as const);
+      for (const [target, source] of sources) if (source !== undefined) target.copy_(source);
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  // ---------------------------------------------------------------- printing
+
+  /** The one-line settings shown inside the repr (PyTorch's extra_repr), e.g. `in_features=2, ...`. */
+  extraRepr(): string {
+    return "";
+  }
+
+  /** PyTorch-style repr: `Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n)`. */
+  toString(): string {
+    const extra = this.extraRepr();
+    const extraLines = extra === "" ? [] : extra.split("\n");
+    const childLines = this.ownModules().map(([name, m]) => `(${name}): ${addIndent(m.toString(), 2)}`);
+    const lines = [...extraLines, ...childLines];
+    let main = `${this.constructor.name}(`;
+    if (lines.length > 0) {
+      main += extraLines.length === 1 && childLines.length === 0 ? extraLines[0] : `\n  ${lines.join("\n  ")}\n`;
+    }
+    return `${main})`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}

@@ -1,0 +1,20 @@
+/** `Parameter`: a leaf Tensor that a Module registers as learnable (PyTorch's nn.Parameter). */
+
+import { Tensor } from "@tensorgrad/autograd";
+
+/**
+ * A tensor that is a module's learnable state. It shares `data`'s memory (detached from any graph)
+ * and requires grad unless told otherwise; assigning one to a Module property registers it.
+ */
+export class Parameter extends Tensor {
+  /** Wraps `data` (sharing its memory) as a leaf parameter; `requiresGrad` defaults to true. */
+  constructor(data: Tensor, requiresGrad = true) {
+    super(data.storage, data.shape, data.strides, data.offset, data.dtype);
+    this.requiresGrad = requiresGrad;
+  }
+
+  /** PyTorch-style text: `Parameter containing:\ntensor([...], requires_grad=True)`. */
+  override toString(): string {
+    return `Parameter containing:\n${super.toString()}`;
+  }
+}
