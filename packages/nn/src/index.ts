@@ -4,6 +4,32 @@
  */
 
 // --- modules, layers, functional, losses, init
-export {};
+export { Parameter } from "./parameter.js";
+export { Module, StateDictError } from "./module.js";
+export type {
+  AnyModule, StateDict, LoadStateDictOptions, IncompatibleKeys, MismatchedKey, ZeroGradOptions, BufferOptions,
+} from "./module.js";
+export { Sequential, ModuleList, ModuleDict } from "./layers/container.js";
+export type { TensorModule } from "./layers/container.js";
+export { Linear, Identity, Flatten } from "./layers/linear.js";
+export type { LinearOptions, DTypeOptions } from "./layers/linear.js";
+export { LayerNorm, BatchNorm1d } from "./layers/normalization.js";
+export type { LayerNormOptions, BatchNormOptions } from "./layers/normalization.js";
+export { Embedding } from "./layers/embedding.js";
+export type { EmbeddingOptions } from "./layers/embedding.js";
+export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softplus, ELU, Softmax, LogSoftmax, Dropout } from "./layers/activation.js";
+export {
+  Loss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
+} from "./losses/modules.js";
+export type { Reduction, ReductionOptions } from "./losses/reduction.js";
+// The loss functions also live at the top level (as well as in `functional`).
+export { mseLoss, l1Loss, smoothL1Loss, huberLoss } from "./losses/regression.js";
+export { binaryCrossEntropy, binaryCrossEntropyWithLogits, bceWithLogits } from "./losses/binary.js";
+export { crossEntropy, nllLoss } from "./losses/classification.js";
+export type { SmoothL1Options, HuberOptions } from "./losses/regression.js";
+export type { BCEOptions, BCEWithLogitsOptions } from "./losses/binary.js";
+export type { CrossEntropyOptions, NLLLossOptions } from "./losses/classification.js";
+export * as functional from "./functional/index.js";
+export * as init from "./init.js";
 
 // --- optim, lr schedulers, data, save/load
