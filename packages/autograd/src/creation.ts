@@ -140,7 +140,7 @@ export function zeros(shape: ShapeLike, options: TensorOptions = {}): Tensor {
 
 /** A tensor of ones. */
 export function ones(shape: ShapeLike, options: TensorOptions = {}): Tensor {
-  return full(shape, 1, options);
+  return full(toShape("ones", shape), 1, options); // checked here so errors name `ones`, not `full`
 }
 
 /** Zeros with `like`'s shape and (unless overridden) dtype. */

@@ -783,10 +783,10 @@ export class Tensor implements StridedView {
     return this.inPlace("clamp_", () => this.clamp(min, max));
   }
 
-  /** Copies src's values (broadcast to this shape) into this tensor. */
+  /** Copies src's values (broadcast to this shape, converted to this dtype, as PyTorch) into this tensor. */
   copy_(src: Tensor): this {
     // A source sharing our memory (x.copy_(x.t())) is copied first so reads don't see writes.
-    return this.inPlace("copy_", () => (src.storage === this.storage ? src.clone() : src));
+    return this.inPlace("copy_", () => (src.storage === this.storage ? src.clone() : src).to(this.dtype));
   }
 
   /** Sets every element to `value`. */

@@ -31,19 +31,27 @@ export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
 
 /**
  * (1/β)·log(1 + e^{βx}), and x itself where βx > threshold (as PyTorch). The exp branch is fed
- * min(βx, threshold) so it never overflows, which also keeps its unused gradient finite.
+ * βx capped at threshold so it never overflows, which also keeps its unused gradient finite. The
+ * cap is a where, not minimum(βx, threshold), whose tie at βx = threshold would halve the gradient.
  */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   const bx = x.mul(beta);
-  const smooth = bx.minimum(threshold).exp().log1p().div(beta);
-  return where(bx.gt(threshold), x, smooth);
+  const linear = bx.gt(threshold);
+  const smooth = where(linear, threshold, bx).exp().log1p().div(beta);
+  return where(linear, x, smooth);
 }
 
 /** x·σ(x), also called swish. */
 export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
 
-/** x for x > 0, α(eˣ − 1) otherwise. */
-export const elu = (x: Tensor, alpha = 1): Tensor => where(x.gt(0), x, x.minimum(0).expm1().mul(alpha));
+/**
+ * x for x > 0, α(eˣ − 1) otherwise. The exp branch is fed x masked to 0 where x > 0 (not
+ * minimum(x, 0), whose tie at 0 would halve the gradient there): elu'(0) = α, as PyTorch.
+ */
+export const elu = (x: Tensor, alpha = 1): Tensor => {
+  const positive = x.gt(0);
+  return where(positive, x, where(positive, 0, x).expm1().mul(alpha));
+};
 
 /** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max. */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {

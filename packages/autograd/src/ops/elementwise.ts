@@ -18,10 +18,21 @@ export function scalarTensor(value: number, dtype: DType, like: Tensor): Tensor 
   return new Tensor(new Storage(backend, backend.fromValues(dtype, [value])), [], [], 0, dtype);
 }
 
-/** The dtype `a op b` computes in, with PyTorch's rules for plain-number operands. */
+/** PyTorch's dtype categories for 0-d promotion: bool < integer < floating. */
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 2 };
+
+/**
+ * The dtype `a op b` computes in, with PyTorch's rules for plain-number operands and for 0-d
+ * tensors, which (like numbers) never widen a dimensioned operand of their category
+ * (float32[3] + float64[] is float32) but lift a lower one (int32[3] + float64[] is float64).
+ */
 export function resultDType(a: Operand, b: Operand): DType {
   if (typeof a === "number") return typeof b === "number" ? promoteWithScalar("float32", a) : promoteWithScalar(b.dtype, a);
   if (typeof b === "number") return promoteWithScalar(a.dtype, b);
+  if ((a.ndim === 0) !== (b.ndim === 0)) {
+    const [dimensioned, zeroDim] = a.ndim === 0 ? [b.dtype, a.dtype] : [a.dtype, b.dtype];
+    return CATEGORY[zeroDim] > CATEGORY[dimensioned] ? zeroDim : dimensioned;
+  }
   return promoteTypes(a.dtype, b.dtype);
 }
 

@@ -14,7 +14,7 @@ import { runUnary } from "./elementwise.js";
 type DifferentiableUnary = Exclude<UnaryOp, "isfinite" | "logicalNot">;
 
 interface UnaryRule {
-  /** "float": ints and bools are promoted to float32 first; "same": the dtype is kept. */
+  /** "float": int32 is promoted to float32 first; "same": the dtype is kept. (Bool is rejected by both.) */
   readonly result: "float" | "same";
   readonly saves: { inputs: boolean; output: boolean };
   readonly vjp: (g: Tensor, ctx: VjpContext<undefined>) => Tensor;
@@ -55,9 +55,9 @@ const RULES: { [K in DifferentiableUnary]: UnaryRule } = {
 };
 
 function resultDType(op: string, rule: UnaryRule, dtype: DType): DType {
-  if (rule.result === "float") return floatResult(dtype);
-  if (dtype === "bool") throw new DTypeError(`${op}: not supported for bool tensors`);
-  return dtype;
+  // Arithmetic on truth values makes no sense (log of bool): say so rather than promote silently.
+  if (dtype === "bool") throw new DTypeError(`${op}: not supported for bool tensors (convert with .to("float32") first)`);
+  return rule.result === "float" ? floatResult(dtype) : dtype;
 }
 
 function makeUnary(op: DifferentiableUnary): Op<undefined> {
@@ -74,7 +74,7 @@ const ops = Object.fromEntries((Object.keys(RULES) as DifferentiableUnary[]).map
   [K in DifferentiableUnary]: Op<undefined>;
 };
 
-/** Applies a unary primitive; float-valued ones promote ints and bools to float32 first (a recorded cast). */
+/** Applies a unary primitive; float-valued ones promote int32 to float32 first (a recorded cast); bools are rejected. */
 export function unary(op: DifferentiableUnary, x: Tensor): Tensor {
   return ops[op]([castTo(x, resultDType(op, RULES[op], x.dtype))], undefined);
 }
