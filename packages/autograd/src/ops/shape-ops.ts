@@ -96,6 +96,11 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim("indexSelect", dim, x.ndim);
   if (index.dtype !== "int32") throw new DTypeError(`indexSelect: index must be int32, got ${index.dtype}`);
   if (index.ndim > 1) throw new ShapeError(`indexSelect: index must be 1-d, got ${fmtShape(index.shape)}`);
+  // The index is small (1-d): check it here so the error names indexSelect, not the gather inside.
+  const size = x.ndim === 0 ? 1 : x.shape[d];
+  for (const i of index.toTypedArray()) {
+    if (i < 0 || i >= size) throw new IndexError(`indexSelect: index ${i} is out of range for dim ${d} of size ${size}`);
+  }
   if (x.ndim === 0) return x.reshape([1]).gather(0, index.reshape([-1])).reshape(index.ndim === 0 ? [] : [-1]);
   const outShape = x.shape.slice();
   outShape[d] = index.numel();
