@@ -33,3 +33,4 @@ export * as functional from "./functional/index.js";
 export * as init from "./init.js";
 
 // --- optim, lr schedulers, data, save/load
+export * as optim from "./optim/index.js";
