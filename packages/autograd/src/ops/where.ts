@@ -4,7 +4,7 @@ import { DTypeError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { broadcastAll } from "../shape.js";
 import { allocTensor, broadcastView, commonBackend, defineOp } from "./define.js";
-import { resultDType, tensorPair, type Operand } from "./elementwise.js";
+import { resultDType, scalarTensor, tensorPair, type Operand } from "./elementwise.js";
 
 const whereOp = defineOp({
   name: "where",
@@ -26,6 +26,9 @@ const whereOp = defineOp({
 /** Elementwise select: `a` where `cond` is true, else `b`. `cond` must be bool. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   if (cond.dtype !== "bool") throw new DTypeError(`where: condition must be bool, got ${cond.dtype}`);
-  const [ta, tb] = tensorPair(a, b, resultDType(a, b));
+  const dtype = resultDType(a, b);
+  // Two plain numbers: the first becomes a 0-d tensor on cond's backend, so tensorPair has a tensor to follow.
+  const first = typeof a === "number" && typeof b === "number" ? scalarTensor(a, dtype, cond) : a;
+  const [ta, tb] = tensorPair(first, b, dtype);
   return whereOp([cond, ta, tb], undefined);
 }
