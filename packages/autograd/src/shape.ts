@@ -9,8 +9,13 @@ export function numelOf(shape: readonly number[]): number {
   return n;
 }
 
-/** Row-major (C-contiguous) strides for a shape. */
-export function contiguousStrides(shape: readonly number[]): number[] {
+const NO_DIMS: readonly number[] = Object.freeze([]);
+const UNIT_STRIDE: readonly number[] = Object.freeze([1]);
+
+/** Row-major (C-contiguous) strides for a shape. Shapes and strides are never mutated, so rank 0/1 share one array. */
+export function contiguousStrides(shape: readonly number[]): readonly number[] {
+  if (shape.length === 0) return NO_DIMS;
+  if (shape.length === 1) return UNIT_STRIDE;
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -41,8 +46,8 @@ export function shapesEqual(a: readonly number[], b: readonly number[]): boolean
  * NumPy/PyTorch broadcasting: align shapes on the right; each pair of sizes must be equal or
  * one of them 1. The error names the op and both shapes.
  */
-export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
-  if (shapesEqual(a, b)) return a.slice();
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): readonly number[] {
+  if (shapesEqual(a, b)) return a;
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
@@ -59,8 +64,8 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
 }
 
 /** Broadcasts any number of shapes together. */
-export function broadcastAll(op: string, shapes: readonly (readonly number[])[]): number[] {
-  let out: number[] = [];
+export function broadcastAll(op: string, shapes: readonly (readonly number[])[]): readonly number[] {
+  let out: readonly number[] = [];
   for (const s of shapes) out = broadcastShapes(op, out, s);
   return out;
 }
@@ -142,7 +147,7 @@ export function viewStrides(
   shape: readonly number[],
   strides: readonly number[],
   newShape: readonly number[],
-): number[] | null {
+): readonly number[] | null {
   if (numelOf(shape) === 0 || shape.length === 0) return contiguousStrides(newShape);
   const out = new Array<number>(newShape.length);
   let v = newShape.length - 1;

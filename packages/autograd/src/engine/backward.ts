@@ -104,16 +104,18 @@ function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly 
   });
 }
 
+let traversal = 0;
+
 /** Nodes reachable from the roots, inputs before the nodes that consume them (iterative post-order DFS). */
 function topologicalOrder(roots: readonly Tensor[]): Node[] {
   const order: Node[] = [];
-  const visited = new Set<Node>();
+  const pass = ++traversal;
   const stack: Node[] = [];
   const nextEdge: number[] = [];
   for (const root of roots) {
     const start = root.gradFn;
-    if (start === null || visited.has(start)) continue;
-    visited.add(start);
+    if (start === null || start.visitedIn === pass) continue;
+    start.visitedIn = pass;
     stack.push(start);
     nextEdge.push(0);
     while (stack.length > 0) {
@@ -123,8 +125,8 @@ function topologicalOrder(roots: readonly Tensor[]): Node[] {
       let pushed = false;
       while (nextEdge[top] < edges.length) {
         const edge = edges[nextEdge[top]++];
-        if (edge !== null && "node" in edge && !visited.has(edge.node)) {
-          visited.add(edge.node);
+        if (edge !== null && "node" in edge && edge.node.visitedIn !== pass) {
+          edge.node.visitedIn = pass;
           stack.push(edge.node);
           nextEdge.push(0);
           pushed = true;

@@ -17,6 +17,8 @@ export type GradHook = (grad: Tensor) => Tensor | void;
 /** Computes input gradients from output gradients (one entry per input, null where none). */
 export type BackwardFn = (gradOutputs: readonly (Tensor | null)[], node: Node) => readonly (Tensor | null | undefined)[];
 
+const NO_VERSIONS: readonly number[] = Object.freeze([]);
+
 /** One recorded operation. */
 export class Node {
   /** Per input: where its gradient is sent, or null when that input needs none. */
@@ -28,6 +30,8 @@ export class Node {
   private saved: readonly Tensor[] | null;
   private savedVersions: readonly number[];
   private freed = false;
+  /** @internal The number of the last graph traversal that reached this node (cheaper than a visited Set). */
+  visitedIn = 0;
   /** Stack trace of the forward call, recorded in anomaly mode only. */
   readonly createdAt: string | undefined;
   /** Per output: tensors whose `.grad` should be kept (retainGrad). */
@@ -43,6 +47,8 @@ export class Node {
     readonly numOutputs: number,
     readonly backwardFn: BackwardFn,
     createdAt: string | undefined,
+    /** The op's non-tensor arguments (dims, shapes, ...), read by its vjp. */
+    readonly attrs: unknown = undefined,
   ) {
     const edges: (Edge | null)[] = new Array(inputs.length);
     const shapes: (readonly number[])[] = new Array(inputs.length);
@@ -58,7 +64,7 @@ export class Node {
     this.inputShapes = shapes;
     this.inputDtypes = dtypes;
     this.saved = saved;
-    this.savedVersions = saved.map((t) => t.version);
+    this.savedVersions = saved.length === 0 ? NO_VERSIONS : saved.map((t) => t.version);
     this.createdAt = createdAt;
   }
 

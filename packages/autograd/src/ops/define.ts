@@ -41,28 +41,30 @@ export interface OpSpec<A> {
 /** A callable op: runs forward and records a graph node when an input requires grad. */
 export type Op<A> = (inputs: readonly Tensor[], attrs: A) => Tensor;
 
+const NOTHING_SAVED: readonly Tensor[] = Object.freeze([]);
+
 /** Declares a differentiable primitive. */
 export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
   const { name, saves } = spec;
   registerOpName(name);
+  const savesAnything = saves.inputs || saves.output;
+  // One backward function per op kind, not per call: what differs per call lives on the node.
+  const backwardFn: BackwardFn = (grads, node) => {
+    const values = savesAnything ? node.savedTensors() : NOTHING_SAVED;
+    const ctx: VjpContext<A> = {
+      inputs: saves.inputs ? (saves.output ? values.slice(0, node.edges.length) : values) : NOTHING_SAVED,
+      output: saves.output ? values[values.length - 1] : (undefined as unknown as Tensor),
+      attrs: node.attrs as A,
+      inputShapes: node.inputShapes,
+      needsInputGrad: (i) => node.needsInputGrad(i),
+    };
+    return spec.vjp(grads[0] as Tensor, ctx);
+  };
   return (inputs, attrs) => {
     const output = spec.forward(inputs, attrs);
     if (!isGradEnabled() || !anyRequiresGrad(inputs) || !output.isFloatingPoint()) return output;
-    const saved: Tensor[] = saves.inputs ? inputs.slice() : [];
-    if (saves.output) saved.push(output);
-    const nInputs = inputs.length;
-    const backwardFn: BackwardFn = (grads, node) => {
-      const values = saves.inputs || saves.output ? node.savedTensors() : [];
-      const ctx: VjpContext<A> = {
-        inputs: saves.inputs ? values.slice(0, nInputs) : [],
-        output: saves.output ? values[values.length - 1] : (undefined as unknown as Tensor),
-        attrs,
-        inputShapes: node.inputShapes,
-        needsInputGrad: (i) => node.needsInputGrad(i),
-      };
-      return spec.vjp(grads[0] as Tensor, ctx);
-    };
-    attachNode(new Node(name, inputs, saved, 1, backwardFn, creationSite()), [output]);
+    const saved = !savesAnything ? NOTHING_SAVED : saves.output ? [...(saves.inputs ? inputs : []), output] : inputs;
+    attachNode(new Node(name, inputs, saved, 1, backwardFn, creationSite(), attrs), [output]);
     return output;
   };
 }

@@ -1,6 +1,6 @@
 /** Shared forward machinery for elementwise ops: scalar operands, dtype promotion, broadcasting. */
 
-import type { BinaryOp, UnaryOp } from "../backend/backend.js";
+import type { Backend, BinaryOp, UnaryOp } from "../backend/backend.js";
 import { promoteTypes, promoteWithScalar, type DType } from "../dtype.js";
 import { broadcastShapes } from "../shape.js";
 import { Storage } from "../storage.js";
@@ -12,10 +12,28 @@ import { castTo } from "./cast.js";
 /** A tensor or a plain number standing for a 0-d tensor. */
 export type Operand = TensorType | number;
 
-/** A 0-d tensor holding `value`, on `like`'s backend. */
+const SCALAR_CACHE_LIMIT = 1024;
+const scalarCache = new WeakMap<Backend, Map<DType, Map<number, Tensor>>>();
+
+/**
+ * A 0-d tensor holding `value`, on `like`'s backend. Plain-number operands (x.mul(2)) are common
+ * and small graphs are dominated by allocation, so these constants are cached: they never reach
+ * users and nothing writes to them. (−0 is not cached: Map keys can't tell it from 0.)
+ */
 export function scalarTensor(value: number, dtype: DType, like: Tensor): Tensor {
   const backend = like.storage.backend;
-  return new Tensor(new Storage(backend, backend.fromValues(dtype, [value])), [], [], 0, dtype);
+  let byDType = scalarCache.get(backend);
+  if (byDType === undefined) scalarCache.set(backend, (byDType = new Map()));
+  let cache = byDType.get(dtype);
+  if (cache === undefined) byDType.set(dtype, (cache = new Map()));
+  let t = cache.get(value);
+  if (t === undefined) {
+    t = new Tensor(new Storage(backend, backend.fromValues(dtype, [value])), [], [], 0, dtype);
+    if (Object.is(value, -0)) return t;
+    if (cache.size >= SCALAR_CACHE_LIMIT) cache.clear();
+    cache.set(value, t);
+  }
+  return t;
 }
 
 /** PyTorch's dtype categories for 0-d promotion: bool < integer < floating. */
