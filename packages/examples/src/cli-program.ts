@@ -1,0 +1,180 @@
+/**
+ * The `tensorgrad-examples` command line: one sub-command per example, each with `--help`, the
+ * common options (--seed, --quiet, --json, --out, --no-plots, --no-progress) and its own.
+ */
+
+import { Command, InvalidArgumentError, Option } from "commander";
+import { TensorgradError } from "@tensorgrad/autograd";
+import { DEFAULT_OUT_DIR, DEFAULT_SEED, type CommonOptions } from "./common/options.js";
+import { runDemo } from "./examples/demo.js";
+import { runDigits, type DigitsOptions } from "./examples/digits.js";
+import { runMarks, type MarksOptions } from "./examples/marks.js";
+import { runSine, type SineOptions } from "./examples/sine.js";
+import { runVanishing, type HiddenActivation, type VanishingOptions } from "./examples/vanishing.js";
+import { runWorked, type WorkedOptions } from "./examples/worked.js";
+
+/** The example names the CLI knows. */
+export type ExampleName = "sine" | "digits" | "marks" | "vanishing" | "worked" | "demo";
+
+/** Runs one example with parsed options; the CLI's default calls runSine, runDigits, … */
+export type ExampleRunner = (name: ExampleName, options: CommonOptions & Record<string, unknown>) => Promise<object>;
+
+const defaultRunner: ExampleRunner = (name, options) => {
+  switch (name) {
+    case "sine": return runSine(options as SineOptions);
+    case "digits": return runDigits(options as DigitsOptions);
+    case "marks": return runMarks(options as MarksOptions);
+    case "vanishing": return runVanishing(options as VanishingOptions);
+    case "worked": return runWorked(options as WorkedOptions);
+    case "demo": return runDemo(options);
+    default: return name satisfies never;
+  }
+};
+
+function number(value: string): number {
+  const v = Number(value);
+  if (value.trim() === "" || !Number.isFinite(v)) throw new InvalidArgumentError(`not a number: ${value}`);
+  return v;
+}
+
+function integer(value: string): number {
+  const v = number(value);
+  if (!Number.isInteger(v)) throw new InvalidArgumentError(`not an integer: ${value}`);
+  return v;
+}
+
+function positiveNumber(value: string): number {
+  const v = number(value);
+  if (v <= 0) throw new InvalidArgumentError(`must be positive: ${value}`);
+  return v;
+}
+
+function positiveInteger(value: string): number {
+  const v = integer(value);
+  if (v <= 0) throw new InvalidArgumentError(`must be a positive integer: ${value}`);
+  return v;
+}
+
+function integerList(value: string): number[] {
+  const parts = value.split(",").map((s) => s.trim());
+  if (parts.length < 2) throw new InvalidArgumentError(`expected a comma-separated list like 784,30,10, got ${value}`);
+  return parts.map(positiveInteger);
+}
+
+function activationList(value: string): HiddenActivation[] {
+  return value.split(",").map((s) => {
+    const a = s.trim();
+    if (a !== "sigmoid" && a !== "relu") throw new InvalidArgumentError(`expected sigmoid and/or relu, got ${a}`);
+    return a;
+  });
+}
+
+/** Drops the long per-iteration series so --json prints the final metrics only. */
+export function summary(result: object): unknown {
+  return JSON.parse(JSON.stringify(result, (key, value: unknown) => (key === "history" ? undefined : value)));
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .option("--seed <n>", "seed of every random draw", integer, DEFAULT_SEED)
+    .option("-q, --quiet", "print nothing but errors (and the JSON object with --json)", false)
+    .option("--json", "print the final metrics as one JSON object on stdout (progress lines go to stderr)", false)
+    .option("-o, --out <dir>", "folder for the SVG plots", DEFAULT_OUT_DIR)
+    .option("--no-plots", "write no plots")
+    .option("--no-progress", "no progress bar (it is also off when stderr is not a terminal)");
+}
+
+/** Builds the CLI; `run` replaces the example runner (tests pass a recorder). */
+export function createProgram(run: ExampleRunner = defaultRunner): Command {
+  const program = new Command("tensorgrad-examples")
+    .description("Classic numpy backprop programs, rewritten the tensorgrad way (model + optimizer + backward()).")
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", "\nExamples:\n  tensorgrad-examples demo\n  tensorgrad-examples sine --out plots\n  tensorgrad-examples digits --epochs 5 --cost cross-entropy\n  tensorgrad-examples digits --data ./mnist\n  tensorgrad-examples marks --csv marks.csv --json");
+
+  const action = (name: ExampleName, map: (o: Record<string, unknown>) => Record<string, unknown> = (o) => o) =>
+    async (opts: Record<string, unknown>) => {
+      const { out, plots, progress, ...rest } = opts;
+      const options = { ...map(rest), outDir: out as string, noPlots: plots === false, progress: progress !== false } as CommonOptions & Record<string, unknown>;
+      const result = await run(name, options);
+      if (options.json) process.stdout.write(`${JSON.stringify(summary(result))}\n`);
+    };
+
+  addCommon(program.command("sine"))
+    .description("fit y = 20·sin(2πx) with a 1-25-1 sigmoid network, full-batch gradient descent")
+    .option("--points <n>", "training points x = i/n in [0, 1)", positiveInteger, 100)
+    .option("--hidden <n>", "hidden units", positiveInteger, 25)
+    .option("--lr <rate>", "learning rate", positiveNumber, 0.3)
+    .option("--iterations <n>", "gradient steps", positiveInteger, 4000)
+    .option("--log-every <n>", "print the loss every n iterations", positiveInteger, 100)
+    .addOption(new Option("--loss <kind>", "half-mse = ½·mean((ŷ−y)²) as the article; mse = mean").choices(["half-mse", "mse"]).default("half-mse"))
+    .action(action("sine"));
+
+  addCommon(program.command("digits"))
+    .description("Nielsen's mini-batch SGD network: sigmoid layers, quadratic cost, batch 10, eta 3.0")
+    .option("--data <dir>", "folder with MNIST's four IDX files (gzipped or not); generated digits when omitted")
+    .option("--sizes <list>", "layer sizes, input first, e.g. 784,30,10 (default: pixels,30,10)", integerList)
+    .option("--epochs <n>", "passes over the training set", positiveInteger, 10)
+    .option("--batch-size <n>", "mini-batch size", positiveInteger, 10)
+    .option("--eta <rate>", "learning rate (default 3.0 quadratic, 0.5 cross-entropy)", positiveNumber)
+    .addOption(new Option("--cost <kind>", "quadratic (sigmoid output) or cross-entropy (softmax output)").choices(["quadratic", "cross-entropy"]).default("quadratic"))
+    .option("--train-size <n>", "generated data: training images", positiveInteger, 10000)
+    .option("--test-size <n>", "generated data: test images", positiveInteger, 2000)
+    .addOption(new Option("--image-size <n>", "generated data: image side in pixels").choices(["28", "8"]).default("28").argParser(positiveInteger))
+    .option("--train-limit <n>", "MNIST: read at most n training images", positiveInteger)
+    .option("--test-limit <n>", "MNIST: read at most n test images", positiveInteger)
+    .action(action("digits"));
+
+  addCommon(program.command("marks"))
+    .description("3-4-1 pass/fail network from three exam marks: sigmoid, binary cross-entropy, lr 0.2")
+    .option("--csv <file>", "CSV with header y,x1,x2,x3 (y is 0/1); generated marks when omitted")
+    .option("--rows <n>", "generated data: rows", positiveInteger, 400)
+    .option("--train-rows <n>", "the first n rows train, the rest test", positiveInteger, 300)
+    .option("--lr <rate>", "learning rate", positiveNumber, 0.2)
+    .option("--iterations <n>", "gradient steps", positiveInteger, 4500)
+    .option("--log-every <n>", "print cost and accuracy every n iterations", positiveInteger, 500)
+    .action(action("marks"));
+
+  addCommon(program.command("vanishing"))
+    .description("sigmoid vs ReLU in a 3-3-2-1 network on two balls of points: iterations, time, gradient norms per layer")
+    .option("--activations <list>", "hidden activations to train, in order", activationList, ["sigmoid", "relu"])
+    .option("--per-class <n>", "points per ball", positiveInteger, 100)
+    .option("--batch-size <n>", "batch size", positiveInteger, 128)
+    .option("--lr <rate>", "learning rate", positiveNumber, 0.1)
+    .option("--target <loss>", "stop when the windowed mean loss is below this", positiveNumber, 0.01)
+    .option("--window <n>", "iterations averaged by the stopping rule", positiveInteger, 1000)
+    .option("--max-iters <n>", "give up after n iterations", positiveInteger, 100000)
+    .option("--record-every <n>", "record gradient norms every n iterations", positiveInteger, 20)
+    .action(action("vanishing"));
+
+  addCommon(program.command("worked"))
+    .description("the 3-2-1 backprop step by autograd next to the hand formulas, then the admissions network")
+    .option("--csv <file>", "part 2: CSV with header admit,gre,gpa,rank; a generated table when omitted")
+    .option("--rows <n>", "part 2: generated rows", positiveInteger, 400)
+    .option("--epochs <n>", "part 2: epochs", positiveInteger, 900)
+    .option("--lr <rate>", "part 2: learning rate", positiveNumber, 0.005)
+    .option("--hidden <n>", "part 2: hidden units", positiveInteger, 2)
+    .option("--holdout <fraction>", "part 2: fraction of rows held out for testing", positiveNumber, 0.1)
+    .option("--part1-only", "skip part 2", false)
+    .action(action("worked", ({ lr, ...o }) => ({ ...o, part2Lr: lr })));
+
+  addCommon(program.command("demo"))
+    .description("a one-minute tour: sine, marks, worked and a reduced vanishing; says where the plots are")
+    .option("--vanishing-max-iters <n>", "iteration cap of the vanishing part", positiveInteger, 30000)
+    .action(action("demo"));
+
+  return program;
+}
+
+/** Runs the CLI on `argv` (process.argv layout); prints typed errors as one line and sets exit code 1. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await createProgram().parseAsync([...argv]);
+  } catch (e) {
+    if (e instanceof TensorgradError) {
+      process.stderr.write(`tensorgrad-examples: ${e.name}: ${e.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw e;
+  }
+}
