@@ -29,7 +29,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, options: { readonly
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
   const keep = rand(x.shape, { dtype: x.dtype, generator: options.generator ?? defaultGenerator }).lt(1 - p);
-  return x.mul(where(keep, 1 / (1 - p), 0).to(x.dtype));
+  return x.mul(keep.to(x.dtype).mul(1 / (1 - p)));
 }
 
 /**
