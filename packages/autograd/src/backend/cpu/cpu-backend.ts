@@ -286,18 +286,34 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       let batch = 0;
       const body = (aOff: number, bOff: number): void => {
         const oOff = batch * m * n;
+        batch++;
+        if (n === 1) {
+          // matrix · vector: one dot product per row
+          for (let i = 0; i < m; i++) {
+            let sum = 0;
+            for (let p = 0, ia = aOff + i * sam, ib = bOff; p < k; p++, ia += sak, ib += sbk) sum += ad[ia] * bd[ib];
+            od[oOff + i] = sum;
+          }
+          return;
+        }
+        if (k === 1) {
+          // outer product
+          for (let i = 0; i < m; i++) {
+            const ai = ad[aOff + i * sam];
+            for (let j = 0, ib = bOff, io = oOff + i * n; j < n; j++, ib += sbn, io++) od[io] = ai * bd[ib];
+          }
+          return;
+        }
         for (let i = 0; i < m; i++) {
           acc.fill(0);
           // i-p-j order: the inner loop walks a row of b and of the accumulator.
           for (let p = 0; p < k; p++) {
             const aip = ad[aOff + i * sam + p * sak];
-            if (aip === 0) continue;
             let ib = bOff + p * sbk;
             for (let j = 0; j < n; j++, ib += sbn) acc[j] += aip * bd[ib];
           }
           for (let j = 0; j < n; j++) od[oOff + i * n + j] = acc[j];
         }
-        batch++;
       };
       if (batchShape.length === 0) body(a.offset, b.offset);
       else {

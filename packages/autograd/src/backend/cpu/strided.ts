@@ -39,6 +39,13 @@ export function forEachRow(
   startOffsets: readonly number[],
   row: (offsets: number[], n: number, innerStrides: readonly number[]) => void,
 ): void {
+  // Fast path: each operand either row-major contiguous (step 1) or one broadcast value (step 0).
+  const steps = strides.map((st) => flatStep(shape, st));
+  if (!steps.includes(-1)) {
+    for (const size of shape) if (size === 0) return;
+    row(startOffsets.slice(), numel(shape), steps);
+    return;
+  }
   const { shape: s, strides: st } = coalesce(shape, strides);
   const k = st.length;
   const offsets = startOffsets.slice();
@@ -72,6 +79,26 @@ export function forEachRow(
     }
     if (d < 0) return;
   }
+}
+
+/** 1 if (shape, strides) is row-major contiguous, 0 if every element is the same one, else −1. */
+function flatStep(shape: readonly number[], strides: readonly number[]): number {
+  let contiguous = true;
+  let constant = true;
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] === 1) continue;
+    if (strides[d] !== expected) contiguous = false;
+    if (strides[d] !== 0) constant = false;
+    expected *= shape[d];
+  }
+  return contiguous ? 1 : constant ? 0 : -1;
+}
+
+function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
+  return n;
 }
 
 /** Row-major strides of a shape (a local copy so the backend imports nothing above it). */
