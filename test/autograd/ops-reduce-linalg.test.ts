@@ -454,3 +454,18 @@ describe("matmul", () => {
     expect(y).toBeAllclose([[1]]);
   });
 });
+
+describe("matmul: IEEE special values", () => {
+  it("forward: 0·NaN and 0·Inf give NaN, as in BLAS (no skipping of zero entries)", () => {
+    // general path (m, k, n > 1), matrix-vector path (n = 1) and outer-product path (k = 1)
+    const general = tensor([[0, 1], [1, 0]]).matmul(tensor([[NaN, 1], [1, 1]])).toArray() as number[][];
+    expect(Number.isNaN(general[0][0])).toBe(true);
+    expect(general[0][1]).toBe(1);
+    expect(Number.isNaN(general[1][0])).toBe(true);
+    const mv = tensor([[0, 1]]).matmul(tensor([[Infinity], [1]])).toArray() as number[][];
+    expect(Number.isNaN(mv[0][0])).toBe(true); // 0·∞ + 1·1
+    const outer = tensor([[0], [2]]).matmul(tensor([[Infinity, 1]])).toArray() as number[][];
+    expect(Number.isNaN(outer[0][0])).toBe(true);
+    expect(outer[1]).toEqual([Infinity, 2]);
+  });
+});
