@@ -1,0 +1,2 @@
+/** Entry point of tensorgrad's WebAssembly kernels (compiled by scripts/build-wasm.mjs). */
+export { matmulF32, matmulF64 } from "./matmul";

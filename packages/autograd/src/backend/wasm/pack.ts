@@ -1,0 +1,67 @@
+/**
+ * Packing for the wasm matmul: copies an operand from its own strides (transposed, sliced,
+ * broadcast — whatever the view is) straight into the strip layout the kernels read, so no
+ * transpose copy is ever made by the caller. Layouts are described in assembly/matmul.ts.
+ */
+
+type Floats = Float32Array | Float64Array;
+type Source = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/**
+ * Packs an m×k matrix (element (i, p) at off + i·sm + p·sk) into strips of `mr` rows:
+ * dst[base + s·k·mr + p·mr + r] = a[s·mr + r, p], zero past row m.
+ */
+export function packRows(src: Source, off: number, sm: number, sk: number, m: number, k: number, mr: number, dst: Floats, base: number): void {
+  const strips = Math.ceil(m / mr);
+  // Walk whichever of the two source strides is shorter in the inner loop.
+  const kInner = Math.abs(sk) <= Math.abs(sm);
+  for (let s = 0; s < strips; s++) {
+    const sBase = base + s * k * mr;
+    const rows = Math.min(mr, m - s * mr);
+    const rowOff = off + s * mr * sm;
+    if (kInner) {
+      for (let r = 0; r < rows; r++) {
+        let ia = rowOff + r * sm;
+        let io = sBase + r;
+        for (let p = 0; p < k; p++, ia += sk, io += mr) dst[io] = src[ia];
+      }
+    } else {
+      let io = sBase;
+      let ip = rowOff;
+      for (let p = 0; p < k; p++, ip += sk) {
+        let ia = ip;
+        for (let r = 0; r < rows; r++, ia += sm) dst[io + r] = src[ia];
+        io += mr;
+      }
+    }
+    if (rows < mr) {
+      for (let p = 0; p < k; p++) for (let r = rows; r < mr; r++) dst[sBase + p * mr + r] = 0;
+    }
+  }
+}
+
+/**
+ * Packs a k×n matrix (element (p, j) at off + p·sk + j·sn) into strips of `nr` columns:
+ * dst[base + t·k·nr + p·nr + c] = b[p, t·nr + c], zero past column n.
+ */
+export function packCols(src: Source, off: number, sk: number, sn: number, k: number, n: number, nr: number, dst: Floats, base: number): void {
+  // The same walk as packRows with the roles of the two dims swapped.
+  packRows(src, off, sn, sk, n, k, nr, dst, base);
+}
+
+/** Copies the valid m×n corner of a padded result (ldc elements per row) to out[outOff...]. */
+export function unpackResult(src: Floats, base: number, ldc: number, m: number, n: number, out: Floats, outOff: number): void {
+  if (ldc === n) {
+    out.set(src.subarray(base, base + m * n), outOff);
+    return;
+  }
+  if (n >= 32) {
+    for (let i = 0; i < m; i++) out.set(src.subarray(base + i * ldc, base + i * ldc + n), outOff + i * n);
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    const row = base + i * ldc;
+    const o = outOff + i * n;
+    for (let j = 0; j < n; j++) out[o + j] = src[row + j];
+  }
+}

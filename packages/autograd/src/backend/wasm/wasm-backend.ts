@@ -1,0 +1,162 @@
+/**
+ * The WebAssembly SIMD backend. Tensors keep their data in ordinary JS TypedArrays — the same
+ * CpuBuffer as the cpu backend, so nothing needs freeing and no view of wasm memory can go
+ * stale. A kernel copies its operands into the module's scratch memory only where that pays
+ * (the copy-in of a large matmul IS its packing step), runs SIMD code there (on worker threads
+ * when large), and copies the result out; every other kernel is the cpu backend's.
+ */
+
+import type { Backend, StridedView } from "../backend.js";
+import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
+import { forEachRow } from "../cpu/strided.js";
+import { packCols, packRows, unpackResult } from "./pack.js";
+import { SCRATCH_BASE, TILE, getRuntime, type KernelExports } from "./runtime.js";
+import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
+
+type View = StridedView<CpuBuffer>;
+type Floats = Float32Array | Float64Array;
+
+/**
+ * Products with fewer multiply-adds than this stay on the cpu backend's loop, where packing and
+ * the call into wasm would cost more than they save.
+ */
+export const WASM_MATMUL_MIN_MACS = 4096;
+/** Products with at least this many multiply-adds per extra thread are split across threads. */
+export const THREAD_MIN_MACS_PER_THREAD = 1 << 19;
+/** Batches are packed and run in groups whose scratch stays under this many bytes. */
+const CHUNK_BYTES = 256 * 2 ** 20;
+
+/** Creates the wasm backend: the cpu backend's kernels with matmul (and more) in WebAssembly SIMD. */
+export function createWasmBackend(): Backend<CpuBuffer> {
+  const cpu = createCpuBackend();
+  return {
+    ...cpu,
+    name: "wasm",
+
+    matmul(a, b, out) {
+      const dtype = out.dtype;
+      const r = a.shape.length;
+      const [m, k, n] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
+      if (
+        (dtype !== "float32" && dtype !== "float64") || a.buffer.dtype !== dtype || b.buffer.dtype !== dtype ||
+        m * n * k < WASM_MATMUL_MIN_MACS
+      ) {
+        cpu.matmul(a, b, out);
+        return;
+      }
+      if (!wasmMatmul(a, b, out, m, k, n)) cpu.matmul(a, b, out);
+    },
+  };
+}
+
+/** a [...batch, m, k] @ b [...batch, k, n] in wasm; false when it cannot fit in wasm memory. */
+function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number): boolean {
+  const f32 = out.dtype === "float32";
+  const { mr, nr } = f32 ? TILE.float32 : TILE.float64;
+  const bpe = f32 ? 4 : 8;
+  const r = a.shape.length;
+
+  // The operands' offsets for each batch entry, in row-major batch order.
+  const aOffs: number[] = [];
+  const bOffs: number[] = [];
+  if (r === 2) {
+    aOffs.push(a.offset);
+    bOffs.push(b.offset);
+  } else {
+    forEachRow(a.shape.slice(0, r - 2), [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)], [a.offset, b.offset], (offs, cnt, s) => {
+      for (let i = 0; i < cnt; i++) {
+        aOffs.push(offs[0] + i * s[0]);
+        bOffs.push(offs[1] + i * s[1]);
+      }
+    });
+  }
+
+  const mP = Math.ceil(m / mr) * mr;
+  const nP = Math.ceil(n / nr) * nr;
+  const perBatch = (mP * k + nP * k + mP * nP) * bpe;
+  const group = Math.max(1, Math.floor(CHUNK_BYTES / perBatch));
+  const rt = getRuntime();
+  if (!rt.reserve(SCRATCH_BASE + Math.min(group, aOffs.length) * perBatch)) return false;
+  for (let g = 0; g < aOffs.length; g += group) {
+    runGroup(a, b, out, m, k, n, mr, nr, aOffs.slice(g, g + group), bOffs.slice(g, g + group), g);
+  }
+  return true;
+}
+
+/** Packs, multiplies and unpacks batch entries first..first+aOffs.length-1. */
+function runGroup(
+  a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, mr: number, nr: number,
+  aOffs: number[], bOffs: number[], first: number,
+): void {
+  const rt = getRuntime();
+  const f32 = out.dtype === "float32";
+  const heap: Floats = f32 ? rt.f32() : rt.f64();
+  const bpe = heap.BYTES_PER_ELEMENT;
+  const r = a.shape.length;
+  const [sam, sak] = [a.strides[r - 2], a.strides[r - 1]];
+  const [sbk, sbn] = [b.strides[r - 2], b.strides[r - 1]];
+  const mP = Math.ceil(m / mr) * mr;
+  const nP = Math.ceil(n / nr) * nr;
+
+  // Pack each distinct operand once: a broadcast (stride-0) batch dim shares one packed copy.
+  let next = SCRATCH_BASE / bpe;
+  const packedA = new Map<number, number>();
+  const packedB = new Map<number, number>();
+  const aPtr: number[] = [];
+  const bPtr: number[] = [];
+  for (let i = 0; i < aOffs.length; i++) {
+    let pa = packedA.get(aOffs[i]);
+    if (pa === undefined) {
+      pa = next;
+      next += mP * k;
+      packRows(a.buffer.data, aOffs[i], sam, sak, m, k, mr, heap, pa);
+      packedA.set(aOffs[i], pa);
+    }
+    let pb = packedB.get(bOffs[i]);
+    if (pb === undefined) {
+      pb = next;
+      next += nP * k;
+      packCols(b.buffer.data, bOffs[i], sbk, sbn, k, n, nr, heap, pb);
+      packedB.set(bOffs[i], pb);
+    }
+    aPtr.push(pa);
+    bPtr.push(pb);
+  }
+  const cBase = next;
+
+  const kernel: keyof KernelExports = f32 ? "matmulF32" : "matmulF64";
+  const mS = mP / mr;
+  const nS = nP / nr;
+  const nb = aOffs.length;
+  const call = (i: number, i0: number, i1: number, j0: number, j1: number): number[] =>
+    [aPtr[i] * bpe, bPtr[i] * bpe, (cBase + i * mP * nP) * bpe, k, nP, i0, i1, j0, j1];
+  const threads = Math.min(getNumThreads(), Math.floor((nb * m * n * k) / THREAD_MIN_MACS_PER_THREAD) || 1);
+  const shares: KernelCalls[] = [];
+  if (threads <= 1) {
+    shares.push({ kernel, calls: aOffs.map((_, i) => call(i, 0, mS, 0, nS)) });
+  } else if (nb >= threads) {
+    // Whole batch entries per thread.
+    for (let t = 0; t < threads; t++) {
+      const calls: number[][] = [];
+      for (let i = Math.floor((t * nb) / threads); i < Math.floor(((t + 1) * nb) / threads); i++) calls.push(call(i, 0, mS, 0, nS));
+      shares.push({ kernel, calls });
+    }
+  } else {
+    // Split the longer of the row-strip and column-strip ranges of every batch entry.
+    const byRows = mS >= nS;
+    const strips = byRows ? mS : nS;
+    const parts = Math.min(threads, strips);
+    for (let t = 0; t < parts; t++) {
+      const s0 = Math.floor((t * strips) / parts);
+      const s1 = Math.floor(((t + 1) * strips) / parts);
+      const calls: number[][] = [];
+      for (let i = 0; i < nb; i++) calls.push(byRows ? call(i, s0, s1, 0, nS) : call(i, 0, mS, s0, s1));
+      shares.push({ kernel, calls });
+    }
+  }
+  runShares(rt, shares);
+
+  const result = f32 ? rt.f32() : rt.f64();
+  const od = out.data as Floats;
+  for (let i = 0; i < nb; i++) unpackResult(result, cBase + i * mP * nP, nP, m, n, od, (first + i) * m * n);
+}
