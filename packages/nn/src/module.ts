@@ -182,7 +182,13 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** Direct sub-modules with their names, each module once. */
   namedChildren(): [string, AnyModule][] {
     const seen = new Set<AnyModule>();
-    return this.ownModules().filter(([, m]) => !seen.has(m) && Boolean(seen.add(m)));
+    const out: [string, AnyModule][] = [];
+    for (const [name, m] of this.ownModules()) {
+      if (seen.has(m)) continue;
+      seen.add(m);
+      out.push([name, m]);
+    }
+    return out;
   }
 
   /** Direct sub-modules, each once. */
