@@ -34,3 +34,5 @@ export * as init from "./init.js";
 
 // --- optim, lr schedulers, data, save/load
 export * as optim from "./optim/index.js";
+export * from "./data/index.js";
+export * from "./io/index.js";

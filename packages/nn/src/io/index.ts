@@ -1,0 +1,6 @@
+/** Saving and loading state dicts: safetensors (bytes and files) and a JSON convenience format. */
+
+export { saveSafetensors, loadSafetensors, readSafetensorsHeader } from "./safetensors.js";
+export type { SafetensorsDType, SafetensorsHeader, SafetensorsTensorInfo, SaveSafetensorsOptions } from "./safetensors.js";
+export { save, load } from "./file.js";
+export { stateDictToJSON, stateDictFromJSON } from "./json.js";
