@@ -113,7 +113,7 @@ export function createProgram(run: ExampleRunner = defaultRunner): Command {
     .description("Nielsen's mini-batch SGD network: sigmoid layers, quadratic cost, batch 10, eta 3.0")
     .option("--data <dir>", "folder with MNIST's four IDX files (gzipped or not); generated digits when omitted")
     .option("--sizes <list>", "layer sizes, input first, e.g. 784,30,10 (default: pixels,30,10)", integerList)
-    .option("--epochs <n>", "passes over the training set", positiveInteger, 10)
+    .option("--epochs <n>", "passes over the training set", positiveInteger, 5)
     .option("--batch-size <n>", "mini-batch size", positiveInteger, 10)
     .option("--eta <rate>", "learning rate (default 3.0 quadratic, 0.5 cross-entropy)", positiveNumber)
     .addOption(new Option("--cost <kind>", "quadratic (sigmoid output) or cross-entropy (softmax output)").choices(["quadratic", "cross-entropy"]).default("quadratic"))

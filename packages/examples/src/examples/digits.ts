@@ -27,7 +27,7 @@ export interface DigitsOptions extends CommonOptions {
   readonly data?: string;
   /** Layer sizes, input first; the input size must equal the pixels per image (default [pixels, 30, 10]). */
   readonly sizes?: readonly number[];
-  /** Passes over the training set (default 10). */
+  /** Passes over the training set (default 5). */
   readonly epochs?: number;
   /** Mini-batch size (default 10). */
   readonly batchSize?: number;
@@ -94,7 +94,7 @@ export async function runDigits(options: DigitsOptions = {}): Promise<DigitsResu
   const op = "digits";
   const cost = options.cost ?? "quadratic";
   if (cost !== "quadratic" && cost !== "cross-entropy") throw new OptionError(`${op}: unknown cost "${String(cost)}" (expected quadratic or cross-entropy)`);
-  const epochs = positiveInt(op, "epochs", options.epochs ?? 10);
+  const epochs = positiveInt(op, "epochs", options.epochs ?? 5);
   const batchSize = positiveInt(op, "batchSize", options.batchSize ?? 10);
   const eta = positive(op, "eta", options.eta ?? (cost === "quadratic" ? 3.0 : 0.5));
   const seed = options.seed ?? DEFAULT_SEED;
