@@ -2,6 +2,7 @@
 
 import type { Backend } from "./backend.js";
 import { createCpuBackend } from "./cpu/cpu-backend.js";
+import { createWasmBackend, wasmSimdSupported } from "./wasm/index.js";
 
 const backends = new Map<string, Backend>();
 let active: Backend;
@@ -31,3 +32,4 @@ export function listBackends(): string[] {
 const cpu = createCpuBackend() as unknown as Backend;
 registerBackend(cpu);
 active = cpu;
+if (wasmSimdSupported()) registerBackend(createWasmBackend() as unknown as Backend);

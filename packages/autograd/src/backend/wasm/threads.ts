@@ -100,6 +100,11 @@ export function getNumThreads(): number {
   return requested ?? defaultThreads();
 }
 
+/** How many worker threads are running now (for tests and diagnostics). */
+export function liveWorkers(): number {
+  return workers.length;
+}
+
 /** Starts workers up to `count` over the runtime's shared memory; false if that is impossible. */
 function ensureWorkers(rt: Runtime, count: number): boolean {
   if (!rt.shared || broken) return false;
@@ -137,7 +142,12 @@ export function runShares(rt: Runtime, shares: readonly KernelCalls[]): void {
   Atomics.store(flags, 0, 0);
   Atomics.store(flags, 1, 0);
   for (let t = 1; t < shares.length; t++) workers[t - 1].postMessage(shares[t]);
-  run(shares[0]);
+  let failure: unknown;
+  try {
+    run(shares[0]);
+  } catch (e) {
+    failure = e; // still wait: the workers are writing into the same scratch memory
+  }
   const expected = shares.length - 1;
   for (;;) {
     const done = Atomics.load(flags, 0);
@@ -147,5 +157,6 @@ export function runShares(rt: Runtime, shares: readonly KernelCalls[]): void {
       throw new Error(`wasm backend: worker threads stalled (${done} of ${expected} done); threads are now off`);
     }
   }
+  if (failure !== undefined) throw failure;
   if (Atomics.load(flags, 1) !== 0) throw new Error("wasm backend: a kernel failed in a worker thread");
 }

@@ -26,8 +26,18 @@ export const THREAD_MIN_MACS_PER_THREAD = 1 << 19;
 /** Batches are packed and run in groups whose scratch stays under this many bytes. */
 const CHUNK_BYTES = 256 * 2 ** 20;
 
+/** Size thresholds of the wasm backend (the defaults suit real use; tests lower them). */
+export interface WasmBackendOptions {
+  /** Products with fewer multiply-adds stay on the cpu loops; 0 sends every float product to wasm. */
+  readonly matmulMinMacs?: number;
+  /** Multiply-adds each thread must get before a product is split across threads. */
+  readonly threadMinMacsPerThread?: number;
+}
+
 /** Creates the wasm backend: the cpu backend's kernels with matmul (and more) in WebAssembly SIMD. */
-export function createWasmBackend(): Backend<CpuBuffer> {
+export function createWasmBackend(options: WasmBackendOptions = {}): Backend<CpuBuffer> {
+  const minMacs = options.matmulMinMacs ?? WASM_MATMUL_MIN_MACS;
+  const threadMacs = options.threadMinMacsPerThread ?? THREAD_MIN_MACS_PER_THREAD;
   const cpu = createCpuBackend();
   return {
     ...cpu,
@@ -39,18 +49,19 @@ export function createWasmBackend(): Backend<CpuBuffer> {
       const [m, k, n] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
       if (
         (dtype !== "float32" && dtype !== "float64") || a.buffer.dtype !== dtype || b.buffer.dtype !== dtype ||
-        m * n * k < WASM_MATMUL_MIN_MACS
+        m * n * k === 0 || m * n * k < minMacs || (minMacs > 0 && (n === 1 || k === 1))
       ) {
+        // Small products, matrix·vector and outer products: the cpu loops have nothing to pack.
         cpu.matmul(a, b, out);
         return;
       }
-      if (!wasmMatmul(a, b, out, m, k, n)) cpu.matmul(a, b, out);
+      if (!wasmMatmul(a, b, out, m, k, n, threadMacs)) cpu.matmul(a, b, out);
     },
   };
 }
 
 /** a [...batch, m, k] @ b [...batch, k, n] in wasm; false when it cannot fit in wasm memory. */
-function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number): boolean {
+function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, threadMacs: number): boolean {
   const f32 = out.dtype === "float32";
   const { mr, nr } = f32 ? TILE.float32 : TILE.float64;
   const bpe = f32 ? 4 : 8;
@@ -78,7 +89,7 @@ function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: n
   const rt = getRuntime();
   if (!rt.reserve(SCRATCH_BASE + Math.min(group, aOffs.length) * perBatch)) return false;
   for (let g = 0; g < aOffs.length; g += group) {
-    runGroup(a, b, out, m, k, n, mr, nr, aOffs.slice(g, g + group), bOffs.slice(g, g + group), g);
+    runGroup(a, b, out, m, k, n, mr, nr, aOffs.slice(g, g + group), bOffs.slice(g, g + group), g, threadMacs);
   }
   return true;
 }
@@ -86,7 +97,7 @@ function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: n
 /** Packs, multiplies and unpacks batch entries first..first+aOffs.length-1. */
 function runGroup(
   a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, mr: number, nr: number,
-  aOffs: number[], bOffs: number[], first: number,
+  aOffs: number[], bOffs: number[], first: number, threadMacs: number,
 ): void {
   const rt = getRuntime();
   const f32 = out.dtype === "float32";
@@ -130,7 +141,7 @@ function runGroup(
   const nb = aOffs.length;
   const call = (i: number, i0: number, i1: number, j0: number, j1: number): number[] =>
     [aPtr[i] * bpe, bPtr[i] * bpe, (cBase + i * mP * nP) * bpe, k, nP, i0, i1, j0, j1];
-  const threads = Math.min(getNumThreads(), Math.floor((nb * m * n * k) / THREAD_MIN_MACS_PER_THREAD) || 1);
+  const threads = Math.min(getNumThreads(), threadMacs > 0 ? Math.floor((nb * m * n * k) / threadMacs) || 1 : Infinity);
   const shares: KernelCalls[] = [];
   if (threads <= 1) {
     shares.push({ kernel, calls: aOffs.map((_, i) => call(i, 0, mS, 0, nS)) });

@@ -1,0 +1,240 @@
+/**
+ * Parity of the wasm backend against the cpu backend (the oracle), kernel by kernel through the
+ * Backend interface on random data: odd sizes that leave partial register tiles, transposed,
+ * stepped and broadcast (stride-0) operands, threads off and on. One test goes through the
+ * public API: a small MLP's gradients on "wasm" equal those on "cpu".
+ */
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  createCpuBackend, createWasmBackend, listBackends, setBackend, setNumThreads, tensor, wasmSimdSupported,
+  type Backend, type StridedView, type Tensor,
+} from "@tensorgrad/autograd";
+import { liveWorkers } from "../../packages/autograd/src/backend/wasm/threads.js";
+import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
+
+type View = StridedView<CpuBuffer>;
+type FloatDType = "float32" | "float64";
+
+const cpu = createCpuBackend();
+
+/** Deterministic uniform values in [-1, 1) (mulberry32). */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+
+const rowMajor = (shape: readonly number[]): number[] => {
+  const s = new Array<number>(shape.length);
+  for (let i = shape.length - 1, acc = 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+};
+const numel = (shape: readonly number[]): number => shape.reduce((p, s) => p * s, 1);
+
+/**
+ * How an operand is laid out in its buffer: row-major; "transposed" (the last two dims swapped
+ * in memory, as `x.mT` of a contiguous tensor); "stepped" (every other element of a wider
+ * buffer, from offset 1); "broadcast" (the leading dim has stride 0).
+ */
+type Layout = "contiguous" | "transposed" | "stepped" | "broadcast";
+
+function makeView(dtype: FloatDType, shape: readonly number[], layout: Layout, rand: () => number): View {
+  const r = shape.length;
+  switch (layout) {
+    case "contiguous":
+      return { buffer: cpu.fromValues(dtype, Array.from({ length: numel(shape) }, rand)), shape, strides: rowMajor(shape), offset: 0 };
+    case "transposed": {
+      const stored = [...shape.slice(0, r - 2), shape[r - 1], shape[r - 2]];
+      const s = rowMajor(stored);
+      const strides = [...s.slice(0, r - 2), s[r - 1], s[r - 2]];
+      return { buffer: cpu.fromValues(dtype, Array.from({ length: numel(stored) }, rand)), shape, strides, offset: 0 };
+    }
+    case "stepped": {
+      const stored = [...shape.slice(0, r - 1), 2 * shape[r - 1]];
+      const strides = rowMajor(stored).map((s, i) => (i === r - 1 ? 2 : s));
+      return { buffer: cpu.fromValues(dtype, Array.from({ length: numel(stored) + 1 }, rand)), shape, strides, offset: 1 };
+    }
+    case "broadcast": {
+      const inner = makeView(dtype, shape.slice(1), "contiguous", rand);
+      return { ...inner, shape, strides: [0, ...inner.strides] };
+    }
+    default:
+      return layout satisfies never;
+  }
+}
+
+const abs = (v: View): View => {
+  const values = Array.from(cpu.read(v), Math.abs);
+  return { buffer: cpu.fromValues(v.buffer.dtype, values), shape: v.shape, strides: rowMajor(v.shape), offset: 0 };
+};
+
+/**
+ * Runs `backend.matmul` and the cpu oracle on the same views and checks each element within
+ * rtol·Σ_p |a_ip||b_pj| — the scale of rounding error a float sum of products can carry.
+ */
+function expectMatmulParity(backend: Backend<CpuBuffer>, a: View, b: View, rtol: number): void {
+  const r = a.shape.length;
+  const outShape = [...a.shape.slice(0, r - 2), a.shape[r - 2], b.shape[r - 1]];
+  const dtype = a.buffer.dtype;
+  const got = backend.alloc(dtype, numel(outShape));
+  const want = cpu.alloc(dtype, numel(outShape));
+  const scale = cpu.alloc("float64", numel(outShape));
+  backend.matmul(a, b, got);
+  cpu.matmul(a, b, want);
+  const a64 = abs(a);
+  const b64 = abs(b);
+  cpu.matmul(
+    { ...a64, buffer: cpu.fromValues("float64", a64.buffer.data) },
+    { ...b64, buffer: cpu.fromValues("float64", b64.buffer.data) },
+    scale,
+  );
+  for (let i = 0; i < want.length; i++) {
+    const [x, y, s] = [got.data[i], want.data[i], scale.data[i]];
+    if (x === y || (Number.isNaN(y) && Number.isNaN(x))) continue;
+    if (!(Math.abs(x - y) <= rtol * s + 1e-30)) {
+      expect.fail(`matmul ${JSON.stringify(a.shape)}@${JSON.stringify(b.shape)}: element ${i} is ${x}, cpu says ${y} (Σ|a||b| = ${s}, rtol ${rtol})`);
+    }
+  }
+}
+
+interface MatmulCase {
+  readonly name: string;
+  readonly a: readonly number[];
+  readonly b: readonly number[];
+  readonly layouts?: readonly [Layout, Layout];
+}
+
+const CASES: readonly MatmulCase[] = [
+  { name: "1×1×1", a: [1, 1], b: [1, 1] },
+  { name: "7×33×5", a: [7, 33], b: [33, 5] },
+  { name: "33×33×33", a: [33, 33], b: [33, 33] },
+  { name: "65×1025×3", a: [65, 1025], b: [1025, 3] },
+  { name: "128×257×129", a: [128, 257], b: [257, 129] },
+  { name: "1025×7×33", a: [1025, 7], b: [7, 33] },
+  { name: "9×300×520 (split by columns)", a: [9, 300], b: [300, 520] },
+  { name: "matrix·vector 33×1025×1", a: [33, 1025], b: [1025, 1] },
+  { name: "outer product 65×1×33", a: [65, 1], b: [1, 33] },
+  { name: "aᵀ @ b", a: [33, 65], b: [65, 17], layouts: ["transposed", "contiguous"] },
+  { name: "a @ bᵀ", a: [33, 65], b: [65, 17], layouts: ["contiguous", "transposed"] },
+  { name: "aᵀ @ bᵀ", a: [70, 33], b: [33, 41], layouts: ["transposed", "transposed"] },
+  { name: "stepped slices", a: [19, 37], b: [37, 23], layouts: ["stepped", "stepped"] },
+  { name: "batched [2,3]", a: [2, 3, 33, 17], b: [2, 3, 17, 9] },
+  { name: "batched, b broadcast (stride 0)", a: [4, 64, 96], b: [4, 96, 80], layouts: ["contiguous", "broadcast"] },
+  { name: "batched, a broadcast and b transposed", a: [3, 31, 45], b: [3, 45, 29], layouts: ["broadcast", "transposed"] },
+];
+
+const RTOL: Record<FloatDType, number> = { float32: 1e-5, float64: 1e-12 };
+
+describe.runIf(wasmSimdSupported())("wasm backend", () => {
+  afterAll(() => setNumThreads(1));
+
+  it("registers as \"wasm\"", () => {
+    expect(listBackends()).toContain("wasm");
+  });
+
+  describe.each([
+    { dtype: "float32" as const, threads: 1 },
+    { dtype: "float64" as const, threads: 1 },
+    { dtype: "float32" as const, threads: 2 },
+    { dtype: "float64" as const, threads: 2 },
+  ])("matmul $dtype, $threads thread(s)", ({ dtype, threads }) => {
+    // Every float product goes to wasm here (no size threshold), split across threads when on.
+    const forced = createWasmBackend({ matmulMinMacs: 0, threadMinMacsPerThread: 1 });
+    const defaults = createWasmBackend();
+
+    it.each(CASES)("$name", ({ a, b, layouts = ["contiguous", "contiguous"] }) => {
+      setNumThreads(threads);
+      const rand = random(a.length * 1000 + a[a.length - 1] * 31 + b[b.length - 1]);
+      const av = makeView(dtype, a, layouts[0], rand);
+      const bv = makeView(dtype, b, layouts[1], rand);
+      expectMatmulParity(forced, av, bv, RTOL[dtype]);
+      expectMatmulParity(defaults, av, bv, RTOL[dtype]);
+    });
+
+    it.runIf(threads > 1)("ran on worker threads", () => {
+      expect(liveWorkers()).toBeGreaterThan(0);
+    });
+
+    it("propagates NaN and Inf through 0·NaN and 0·Inf", () => {
+      setNumThreads(threads);
+      const rand = random(7);
+      const av = makeView(dtype, [9, 20], "contiguous", rand);
+      const bv = makeView(dtype, [20, 11], "contiguous", rand);
+      av.buffer.data[3] = 0; // a[0, 3] = 0 meets b[3, 2] = NaN
+      bv.buffer.data[3 * 11 + 2] = NaN;
+      bv.buffer.data[5 * 11 + 4] = Infinity;
+      const got = forced.alloc(dtype, 99);
+      forced.matmul(av, bv, got);
+      expect(Number.isNaN(got.data[2])).toBe(true);
+      expectMatmulParity(forced, av, bv, RTOL[dtype]);
+    });
+  });
+
+  it("int32 products fall back to the cpu kernel", () => {
+    const forced = createWasmBackend({ matmulMinMacs: 0 });
+    const a: View = { buffer: cpu.fromValues("int32", [1, 2, 3, 4, 5, 6]), shape: [2, 3], strides: [3, 1], offset: 0 };
+    const b: View = { buffer: cpu.fromValues("int32", [1, 0, -1, 2, 3, 1]), shape: [3, 2], strides: [2, 1], offset: 0 };
+    const out = forced.alloc("int32", 4);
+    forced.matmul(a, b, out);
+    expect(Array.from(out.data)).toEqual([8, 7, 17, 16]);
+  });
+
+  it("a script that used worker threads exits on its own", () => {
+    const entry = fileURLToPath(new URL("../../packages/autograd/src/index.ts", import.meta.url));
+    const script = `
+      const { createCpuBackend, createWasmBackend, setNumThreads } = await import(${JSON.stringify(entry)});
+      setNumThreads(2);
+      const cpu = createCpuBackend();
+      const w = createWasmBackend({ threadMinMacsPerThread: 1 });
+      const a = { buffer: cpu.fromValues("float32", new Float32Array(256 * 256).fill(1)), shape: [256, 256], strides: [256, 1], offset: 0 };
+      const out = w.alloc("float32", 256 * 256);
+      w.matmul(a, a, out);
+      console.log(out.data[0]);
+    `;
+    const file = join(mkdtempSync(join(tmpdir(), "tensorgrad-wasm-")), "threads-exit.mjs");
+    writeFileSync(file, script);
+    const res = spawnSync(process.execPath, ["--import", "tsx", file], { encoding: "utf8", timeout: 30_000 });
+    expect(res.stderr).toBe("");
+    expect(res.stdout.trim()).toBe("256");
+    expect(res.status).toBe(0);
+  });
+
+  describe("through the public API", () => {
+    afterAll(() => setBackend("cpu"));
+
+    it.each(["float32", "float64"] as const)("MLP gradients on wasm equal cpu (%s)", (dtype) => {
+      const rand = random(42);
+      const data = (n: number): number[] => Array.from({ length: n }, rand);
+      const [x, w1, b1, w2] = [data(32 * 40), data(40 * 64), data(64), data(64 * 10)];
+      const run = (backend: string): Tensor[] => {
+        setBackend(backend);
+        const X = tensor(x, { dtype, shape: [32, 40] });
+        const W1 = tensor(w1, { dtype, shape: [40, 64], requiresGrad: true });
+        const B1 = tensor(b1, { dtype, shape: [64], requiresGrad: true });
+        const W2 = tensor(w2, { dtype, shape: [64, 10], requiresGrad: true });
+        const loss = X.matmul(W1).add(B1).tanh().matmul(W2).logSoftmax(1).mean();
+        loss.backward();
+        expect(loss.device).toBe(backend);
+        return [loss, W1.grad!, B1.grad!, W2.grad!];
+      };
+      const onWasm = run("wasm");
+      const onCpu = run("cpu");
+      const tol = dtype === "float32" ? { rtol: 1e-4, atol: 1e-6 } : { rtol: 1e-10, atol: 1e-13 };
+      for (let i = 0; i < onCpu.length; i++) expect(onWasm[i]).toBeAllclose(onCpu[i], tol);
+    });
+  });
+});
