@@ -3,17 +3,19 @@
 import { Tensor, ValueError, stack, tensor } from "@tensorgrad/autograd";
 
 /** The batch type the default collate makes from samples of type T. */
-export type Collated<T> = T extends Tensor
-  ? Tensor
-  : T extends number | boolean
+export type Collated<T> = unknown extends T
+  ? unknown
+  : T extends Tensor
     ? Tensor
-    : T extends string
-      ? string[]
-      : T extends readonly unknown[]
-        ? { -readonly [K in keyof T]: Collated<T[K]> }
-        : T extends object
-          ? { [K in keyof T]: Collated<T[K]> }
-          : never;
+    : T extends number | boolean
+      ? Tensor
+      : T extends string
+        ? string[]
+        : T extends readonly unknown[]
+          ? { -readonly [K in keyof T]: Collated<T[K]> }
+          : T extends object
+            ? { [K in keyof T]: Collated<T[K]> }
+            : never;
 
 /**
  * Stacks samples into a batch: tensors along a new dim 0; numbers into a 1-d tensor (int32 when
