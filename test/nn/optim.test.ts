@@ -519,3 +519,53 @@ describe("clipGradNorm_ / clipGradValue_", () => {
     expect(() => optim.clipGradValue_(params, -1)).toThrow("clipGradValue_: invalid clipValue -1");
   });
 });
+
+// ---------------------------------------------------------------- recorded from PyTorch
+
+describe("matches PyTorch 1.13.1 number by number", () => {
+  // Parameter values after the 5 steps over G, recorded with torch 1.13.1 in float64:
+  //   p = torch.tensor(P0, requires_grad=True); opt = torch.optim.<Optimizer>([p], ...)
+  //   for g in G: p.grad = torch.tensor(g); opt.step()
+  const recorded: [string, (p: Tensor) => optim.Optimizer, number[]][] = [
+    ["SGD(lr=0.1)", (p) => new optim.SGD([p], { lr: 0.1 }), [0.97, -1.9799999999999998, 0.445, 2.92]],
+    ["SGD(lr=0.1, momentum=0.9)", (p) => new optim.SGD([p], { lr: 0.1, momentum: 0.9 }), [0.8747889999999999, -1.9226879999999997, 0.384547, 2.7868]],
+    ["SGD(lr=0.05, momentum=0.8, dampening=0.3)", (p) => new optim.SGD([p], { lr: 0.05, momentum: 0.8, dampening: 0.3 }), [0.9583839999999999, -1.966496, 0.44726599999999994, 2.93616]],
+    ["SGD(lr=0.1, momentum=0.9, nesterov=True)", (p) => new optim.SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true }), [0.8573101, -1.9104192, 0.3410923, 2.72812]],
+    ["SGD(lr=0.1, weight_decay=0.05)", (p) => new optim.SGD([p], { lr: 0.1, weightDecay: 0.05 }), [0.9458450131156251, -1.93084576498125, 0.4329735102921874, 2.846590521865625]],
+    [
+      "SGD(lr=0.2, momentum=0.7, weight_decay=0.01, nesterov=True, maximize=True)",
+      (p) => new optim.SGD([p], { lr: 0.2, momentum: 0.7, weightDecay: 0.01, nesterov: true, maximize: true }),
+      [1.155898034856364, -2.072270411043752, 0.7376744830147408, 3.304124288505516],
+    ],
+    ["Adam(lr=0.1)", (p) => new optim.Adam([p], { lr: 0.1 }), [0.7401322873160943, -1.8485044350455253, 0.3812827265460635, 2.874181640815674]],
+    ["Adam(lr=0.05, betas=(0.5, 0.9), eps=1e-3)", (p) => new optim.Adam([p], { lr: 0.05, betas: [0.5, 0.9], eps: 1e-3 }), [0.8937288943614572, -1.949329702764319, 0.4376396254132261, 2.9437596781727575]],
+    ["Adam(lr=0.1, weight_decay=0.1)", (p) => new optim.Adam([p], { lr: 0.1, weightDecay: 0.1 }), [0.6607083635826401, -1.629446183810696, 0.34346878030902644, 2.653763011089831]],
+    ["Adam(lr=0.1, betas=(0.9, 0.5), amsgrad=True)", (p) => new optim.Adam([p], { lr: 0.1, betas: [0.9, 0.5], amsgrad: true }), [0.7584365764197546, -1.8624055292439274, 0.3918497036127381, 2.8924663226395055]],
+    ["Adam(lr=0.1, maximize=True)", (p) => new optim.Adam([p], { lr: 0.1, maximize: true }), [1.259867712683906, -2.1514955649544754, 0.6187172734539367, 3.125818359184326]],
+    ["AdamW(lr=0.1, weight_decay=0.2)", (p) => new optim.AdamW([p], { lr: 0.1, weightDecay: 0.2 }), [0.6584110578204716, -1.6654357353331772, 0.3394225383901753, 2.591000707383776]],
+    ["AdamW(lr=0.1)", (p) => new optim.AdamW([p], { lr: 0.1 }), [0.7358767586100643, -1.8389911309595535, 0.37910594602048336, 2.859468855462483]],
+    [
+      "AdamW(lr=0.05, betas=(0.8, 0.6), amsgrad=True, weight_decay=0.1)",
+      (p) => new optim.AdamW([p], { lr: 0.05, betas: [0.8, 0.6], amsgrad: true, weightDecay: 0.1 }),
+      [0.8588293829586796, -1.8868110626458716, 0.43317914011523007, 2.8723597024321617],
+    ],
+    ["RMSprop(lr=0.01)", (p) => new optim.RMSprop([p], { lr: 0.01 }), [0.843389282537332, -1.9633454025326467, 0.4116139652591282, 2.9178837189527402]],
+    ["RMSprop(lr=0.01, alpha=0.9, centered=True)", (p) => new optim.RMSprop([p], { lr: 0.01, alpha: 0.9, centered: true }), [0.9465648517075927, -1.987988504641055, 0.4696927598319097, 2.9713414348581004]],
+    ["RMSprop(lr=0.01, momentum=0.9)", (p) => new optim.RMSprop([p], { lr: 0.01, momentum: 0.9 }), [0.36504374151250624, -1.7972627913546468, 0.22111867026053209, 2.764966549395432]],
+    [
+      "RMSprop(lr=0.02, alpha=0.8, momentum=0.5, centered=True, weight_decay=0.1)",
+      (p) => new optim.RMSprop([p], { lr: 0.02, alpha: 0.8, momentum: 0.5, centered: true, weightDecay: 0.1 }),
+      [0.8041546065939846, -1.8125572856723968, 0.39993100443632473, 2.781618675388008],
+    ],
+    ["Adagrad(lr=0.1)", (p) => new optim.Adagrad([p], { lr: 0.1 }), [0.84326628367802, -1.9627701361786127, 0.41168609997025934, 2.9181352476071805]],
+    ["Adagrad(lr=0.1, lr_decay=0.5)", (p) => new optim.Adagrad([p], { lr: 0.1, lrDecay: 0.5 }), [0.8561221622399686, -1.9409787617711665, 0.42546557757506936, 2.9483917905570918]],
+    [
+      "Adagrad(lr=0.1, initial_accumulator_value=0.3, weight_decay=0.1, eps=1e-3)",
+      (p) => new optim.Adagrad([p], { lr: 0.1, initialAccumulatorValue: 0.3, weightDecay: 0.1, eps: 1e-3 }),
+      [0.894122509123252, -1.863711295829278, 0.42727148902528517, 2.8239607989925317],
+    ],
+  ];
+  it.each(recorded)("%s", (_, make, expected) => {
+    expect(trajectory(make)[4]).toBeAllclose(expected, { rtol: 1e-12, atol: 0 });
+  });
+});

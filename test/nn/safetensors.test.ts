@@ -22,6 +22,8 @@ function file(header: string, data: number[]): Uint8Array {
 
 describe("golden files", () => {
   // One F32 tensor x = [1.0, -2.0]. The header is 54 bytes, padded with 2 spaces to 56 = 0x38.
+  // (These are exactly the bytes the reference implementation, safetensors 0.8.0, writes for
+  // save({"x": np.array([1, -2], np.float32)}).)
   const header1 = '{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}  ';
   const golden1 = Uint8Array.from([
     0x38, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -51,6 +53,31 @@ describe("golden files", () => {
     expect(header2.length).toBe(200);
     expect(golden1.length).toBe(8 + 56 + 8);
     expect(golden2.length).toBe(8 + 200 + 19);
+  });
+
+  // Written by the reference implementation (safetensors 0.8.0, save_file of d = 0.5 as F64,
+  // w = [[1.5, -2]] F32, i = [7, -1] I32, m = [true, false] BOOL): it lays tensors out by dtype
+  // alignment, not by name, and the header is 220 bytes padded to 224 = 0xE0.
+  const reference = Uint8Array.from([
+    0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ...ascii(
+      '{"d":{"dtype":"F64","shape":[],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[1,2],"data_offsets":[8,16]},' +
+        '"i":{"dtype":"I32","shape":[2],"data_offsets":[16,24]},"m":{"dtype":"BOOL","shape":[2],"data_offsets":[24,26]}}    ',
+    ),
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x3f, // d = 0.5
+    0x00, 0x00, 0xc0, 0x3f, 0x00, 0x00, 0x00, 0xc0, // w = 1.5, -2
+    0x07, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, // i = 7, -1
+    0x01, 0x00, // m = true, false
+  ]);
+
+  it("reads a file written by the reference implementation", () => {
+    const sd = loadSafetensors(reference);
+    expect(Object.fromEntries(Object.entries(sd).map(([k, t]) => [k, [t.dtype, t.shape, t.toArray()]]))).toEqual({
+      d: ["float64", [], 0.5],
+      w: ["float32", [1, 2], [[1.5, -2]]],
+      i: ["int32", [2], [7, -1]],
+      m: ["bool", [2], [true, false]],
+    });
   });
 
   it("loadSafetensors reads a one-tensor F32 file", () => {

@@ -238,3 +238,16 @@ describe("scheduler state", () => {
     expect(() => new optim.LinearLR(sgd(), { endFactor: 2 })).toThrow("LinearLR: invalid endFactor 2");
   });
 });
+
+describe("matches PyTorch 1.13.1", () => {
+  // Recorded with torch 1.13.1: lr after construction and after each of the first 4 steps.
+  it("OneCycleLR(max_lr=1, total_steps=20) on SGD(lr=0.1, momentum=0.9)", () => {
+    const s = new optim.OneCycleLR(sgd(0.1, 0.9), { maxLr: 1, totalSteps: 20 });
+    expect(lrs(s, 4)).toBeAllclose([0.040000000000000036, 0.1316718427000253, 0.3716718427000253, 0.6683281572999747, 0.9083281572999747], TOL);
+  });
+
+  it("CosineAnnealingLR(T_max=7, eta_min=0.05) from lr 0.5, around t = T", () => {
+    const seq = lrs(new optim.CosineAnnealingLR(sgd(0.5), 7, 0.05), 9);
+    expect(seq.slice(6)).toBeAllclose([0.07228200472195573, 0.05, 0.0722820047219557, 0.13471479458178492], TOL);
+  });
+});
