@@ -8,4 +8,7 @@ export default defineConfig({
   sourcemap: true,
   target: "es2022",
   external: [/^@tensorgrad\//],
+  // csv-parse's browser ESM build is bundled in, so the CJS output never require()s an ES module
+  // (which Node supports only from 20.19) and browsers don't need Node's Buffer.
+  noExternal: ["csv-parse"],
 });
