@@ -1,0 +1,61 @@
+/**
+ * The built packages load and work as users get them: ESM and CJS entry points, the testing
+ * subpath, nn resolving autograd through its package exports. (`pnpm test` builds first.)
+ */
+
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const pkg = (p: string) => `${root}packages/${p}`;
+
+function node(args: string[], cwd: string): string {
+  return execFileSync(process.execPath, args, { cwd, encoding: "utf8", timeout: 60_000 });
+}
+
+describe("built packages", () => {
+  it("were built (pnpm test runs the build first)", () => {
+    for (const file of ["autograd/dist/index.js", "autograd/dist/index.cjs", "autograd/dist/testing/index.js", "nn/dist/index.js", "nn/dist/index.cjs"]) {
+      expect(existsSync(pkg(file)), `${file} is missing: run pnpm build`).toBe(true);
+    }
+  });
+
+  it("autograd ESM: backward and gradcheck", () => {
+    const out = node(
+      [
+        "--input-type=module",
+        "-e",
+        `import { tensor } from "@tensorgrad/autograd";
+         import { gradcheck } from "@tensorgrad/autograd/testing";
+         const x = tensor([1, 2], { requiresGrad: true, dtype: "float64" });
+         x.mul(x).sum().backward();
+         console.log(JSON.stringify(x.grad.toArray()), gradcheck((t) => t.tanh(), [x]).ok);`,
+      ],
+      pkg("nn"), // resolves @tensorgrad/autograd the way a dependent package does
+    );
+    expect(out.trim()).toBe("[2,4] true");
+  });
+
+  it("autograd CJS", () => {
+    const out = node(["-e", `const { tensor } = require("@tensorgrad/autograd"); console.log(String(tensor([[1, 2]]).matmul(tensor([[3], [4]]))));`], pkg("nn"));
+    expect(out.trim()).toBe("tensor([[11.]])");
+  });
+
+  it("nn ESM and CJS: a Linear layer trains one step", () => {
+    const script = (load: string) => `${load}
+      const { manualSeed, tensor } = ag;
+      manualSeed(0);
+      const model = new nn.Linear(2, 1);
+      const opt = new nn.optim.SGD(model.parameters(), { lr: 0.01 });
+      const x = tensor([[1, 2], [3, 4]]), y = tensor([[1], [2]]);
+      const before = nn.mseLoss(model.call(x), y).item();
+      opt.zeroGrad(); nn.mseLoss(model.call(x), y).backward(); opt.step();
+      console.log(nn.mseLoss(model.call(x), y).item() < before);`;
+    const esm = `import * as ag from "@tensorgrad/autograd"; import * as nn from "@tensorgrad/nn";`;
+    const cjs = `const ag = require("@tensorgrad/autograd"); const nn = require("@tensorgrad/nn");`;
+    expect(node(["--input-type=module", "-e", script(esm)], pkg("examples")).trim()).toBe("true");
+    expect(node(["-e", script(cjs)], pkg("examples")).trim()).toBe("true");
+  });
+});
