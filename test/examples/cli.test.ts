@@ -42,7 +42,7 @@ describe("tensorgrad-examples CLI", () => {
     await parse("worked", "--lr", "0.5", "--csv", "binary.csv");
     await parse("vanishing", "--activations", "relu", "--max-iters", "500", "--no-progress");
     await parse("marks");
-    expect(calls[0].options).toMatchObject({ sizes: [784, 100, 10], cost: "cross-entropy", epochs: 5, batchSize: 10, noPlots: true, seed: 0 });
+    expect(calls[0].options).toMatchObject({ sizes: [784, 100, 10], cost: "cross-entropy", epochs: 5, batchSize: 10, noPlots: true, seed: 0, imageSize: 28, trainSize: 10000, testSize: 2000 });
     expect(calls[0].options.eta).toBeUndefined(); // chosen by the cost: 3.0 quadratic, 0.5 cross-entropy
     expect(calls[1].options).toMatchObject({ part2Lr: 0.5, csv: "binary.csv", epochs: 900, hidden: 2, holdout: 0.1 });
     expect(calls[2].options).toMatchObject({ activations: ["relu"], maxIters: 500, batchSize: 128, lr: 0.1, target: 0.01, window: 1000, progress: false });

@@ -119,7 +119,7 @@ export function createProgram(run: ExampleRunner = defaultRunner): Command {
     .addOption(new Option("--cost <kind>", "quadratic (sigmoid output) or cross-entropy (softmax output)").choices(["quadratic", "cross-entropy"]).default("quadratic"))
     .option("--train-size <n>", "generated data: training images", positiveInteger, 10000)
     .option("--test-size <n>", "generated data: test images", positiveInteger, 2000)
-    .addOption(new Option("--image-size <n>", "generated data: image side in pixels").choices(["28", "8"]).default("28").argParser(positiveInteger))
+    .option("--image-size <n>", "generated data: image side in pixels, 28 like MNIST or 8 like the small UCI digits", positiveInteger, 28)
     .option("--train-limit <n>", "MNIST: read at most n training images", positiveInteger)
     .option("--test-limit <n>", "MNIST: read at most n test images", positiveInteger)
     .action(action("digits"));
@@ -158,7 +158,7 @@ export function createProgram(run: ExampleRunner = defaultRunner): Command {
     .action(action("worked", ({ lr, ...o }) => ({ ...o, part2Lr: lr })));
 
   addCommon(program.command("demo"))
-    .description("a one-minute tour: sine, marks, worked and a reduced vanishing; says where the plots are")
+    .description("a one-minute tour: sine, marks, worked, and reduced digits and vanishing; says where the plots are")
     .option("--vanishing-max-iters <n>", "iteration cap of the vanishing part", positiveInteger, 30000)
     .action(action("demo"));
 

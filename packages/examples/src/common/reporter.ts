@@ -35,6 +35,7 @@ export class Reporter {
     if (this.quiet) return;
     if (this.multibar) {
       this.multibar.log(`${line}\n`);
+      this.multibar.update(); // print it above the bar now
       return;
     }
     (this.json ? process.stderr : process.stdout).write(`${line}\n`);
@@ -55,10 +56,21 @@ export class Reporter {
     );
     const bar = multibar.create(total, 0, { status: "" });
     this.multibar = multibar;
+    // cli-progress redraws on a timer, which a synchronous training loop never lets run; so every
+    // update redraws by hand, at most every 100 ms.
+    let lastDraw = 0;
     return {
-      update: (value, status = "") => bar.update(value, { status }),
+      update: (value, status = "") => {
+        bar.update(value, { status });
+        const now = Date.now();
+        if (now - lastDraw >= 100) {
+          lastDraw = now;
+          multibar.update();
+        }
+      },
       done: () => {
         bar.update(total);
+        multibar.update();
         multibar.stop();
         this.multibar = null;
       },

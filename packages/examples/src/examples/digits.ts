@@ -171,7 +171,7 @@ export async function runDigits(options: DigitsOptions = {}): Promise<DigitsResu
   };
 }
 
-/** The first `count` images of a set as a grid of grey squares (only inked pixels are drawn). */
+/** The first `count` images of a set as a grid of grey squares (only pixels above 0.25 are drawn, to keep the SVG small). */
 export function digitSamplesSpec(set: DigitSet, count: number): PlotSpec {
   const rows: Row[] = [];
   const per = set.rows * set.cols;
@@ -179,7 +179,7 @@ export function digitSamplesSpec(set: DigitSet, count: number): PlotSpec {
   for (let k = 0; k < n; k++) {
     for (let p = 0; p < per; p++) {
       const v = set.images[k * per + p];
-      if (v > 0.1) rows.push({ sample: k, label: `#${k}: ${set.labels[k]}`, r: Math.floor(p / set.cols), c: p % set.cols, v: Math.round(v * 100) / 100 });
+      if (v > 0.25) rows.push({ sample: k, label: `#${k}: ${set.labels[k]}`, r: Math.floor(p / set.cols), c: p % set.cols, v: Math.round(v * 100) / 100 });
     }
   }
   const side = 60;

@@ -187,7 +187,8 @@ export async function runWorked(options: WorkedOptions = {}): Promise<WorkedResu
   const h = flatten(hand);
   const maxAbsDifference = Math.max(...a.map((v, i) => Math.abs(v - h[i])));
   const f = (v: number) => v.toFixed(12).padStart(16);
-  const line = (name: string, av: number[], hv: number[]) => av.forEach((v, i) => out.log(`${(av.length > 1 ? `${name}[${i}]` : name).padEnd(24)}${f(v)}${f(hv[i])}`));
+  const line = (name: string, av: number[], hv: number[], index = (i: number) => `[${i}]`) =>
+    av.forEach((v, i) => out.log(`${(av.length > 1 ? name + index(i) : name).padEnd(24)}${f(v)}${f(hv[i])}`));
   out.log("worked, part 1: one backprop step on x = [0.5, 0.1, -0.2], target 0.6, lr 0.5 (float64)");
   out.log(`${"".padEnd(24)}${"autograd".padStart(16)}${"hand formula".padStart(16)}`);
   line("hidden h", auto.hidden, hand.hidden);
@@ -196,7 +197,9 @@ export async function runWorked(options: WorkedOptions = {}): Promise<WorkedResu
   line("δ output", [auto.outputErrorTerm], [hand.outputErrorTerm]);
   line("δ hidden", auto.hiddenErrorTerms, hand.hiddenErrorTerms);
   line("ΔW_ho", auto.deltaWeightsHiddenOutput, hand.deltaWeightsHiddenOutput);
-  line("ΔW_ih (row-major)", auto.deltaWeightsInputHidden.flat(), hand.deltaWeightsInputHidden.flat());
+  line("ΔW_ih", auto.deltaWeightsInputHidden.flat(), hand.deltaWeightsInputHidden.flat(), (i) => `[${Math.floor(i / 2)}][${i % 2}]`);
+  out.log("hand formulas: h = σ(x·W_ih), ŷ = σ(h·W_ho), δₒ = (target − ŷ)·ŷ(1 − ŷ), δₕ = δₒ·W_ho ⊙ h(1 − h), ΔW_ho = lr·δₒ·h, ΔW_ih = lr·x ⊗ δₕ");
+  out.log("autograd: δ = −∂L/∂(layer input) read with retainGrad(), ΔW = what optimizer.step() changed, for L = ½(target − ŷ)²");
   if (!(maxAbsDifference <= 1e-12)) {
     throw new CheckError(`worked: autograd and the hand formulas disagree by ${maxAbsDifference} (more than 1e-12)`);
   }
@@ -258,6 +261,12 @@ export async function runWorked(options: WorkedOptions = {}): Promise<WorkedResu
   const admitted = test.y.sum().item();
   const majorityBaseline = Math.max(admitted, nTest - admitted) / nTest;
   out.log(`test accuracy ${(100 * testAccuracy).toFixed(1)}% on ${nTest} held-out rows (always predicting the majority class: ${(100 * majorityBaseline).toFixed(1)}%)`);
+  if (finalLoss > 0.9 * initialLoss) {
+    out.log(
+      `note: the loss fell only ${(100 * (1 - finalLoss / initialLoss)).toFixed(0)}% — lr ${lr} over ${epochs} full-batch epochs barely moves the weights ` +
+        "(the article's recipe, whose accuracy is about that of the majority class); try --lr 1",
+    );
+  }
 
   if (!options.noPlots) {
     plots.push(await writeSvg(options.outDir ?? DEFAULT_OUT_DIR, "worked-part2-loss.svg", lineChart({ title: "worked, part 2: training loss ½·mean((y−ŷ)²)", x: "epoch", y: "loss", rows: history })));
