@@ -51,11 +51,11 @@ export function packCols(src: Source, off: number, sk: number, sn: number, k: nu
 
 /** Copies the valid m×n corner of a padded result (ldc elements per row) to out[outOff...]. */
 export function unpackResult(src: Floats, base: number, ldc: number, m: number, n: number, out: Floats, outOff: number): void {
-  if (ldc === n) {
+  if (ldc === n && m * n >= 256) {
     out.set(src.subarray(base, base + m * n), outOff);
     return;
   }
-  if (n >= 32) {
+  if (n >= 64) {
     for (let i = 0; i < m; i++) out.set(src.subarray(base + i * ldc, base + i * ldc + n), outOff + i * n);
     return;
   }

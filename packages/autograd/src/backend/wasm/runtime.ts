@@ -96,26 +96,24 @@ function createRuntime(shared: boolean): Runtime {
   const memory = new wasmApi.Memory({ initial: 2, maximum: MAX_PAGES, shared });
   const instance = new wasmApi.Instance(module, { env: { memory } });
   const kernels = instance.exports as unknown as KernelExports;
+  // Only reserve() grows the memory (workers never do), so the views are remade right there.
   let f32 = new Float32Array(memory.buffer);
   let f64 = new Float64Array(memory.buffer);
-  const refresh = (): void => {
-    if (f32.buffer !== memory.buffer || f32.byteLength !== memory.buffer.byteLength) {
-      f32 = new Float32Array(memory.buffer);
-      f64 = new Float64Array(memory.buffer);
-    }
-  };
+  let size = memory.buffer.byteLength;
   return {
     module, memory, shared, kernels,
     reserve(need) {
-      const have = memory.buffer.byteLength;
-      if (need <= have) return true;
-      const pages = Math.ceil((need - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) return false;
+      if (need <= size) return true;
+      const pages = Math.ceil((need - size) / PAGE);
+      if (size / PAGE + pages > MAX_PAGES) return false;
       memory.grow(pages);
+      f32 = new Float32Array(memory.buffer);
+      f64 = new Float64Array(memory.buffer);
+      size = memory.buffer.byteLength;
       return true;
     },
-    f32() { refresh(); return f32; },
-    f64() { refresh(); return f64; },
+    f32: () => f32,
+    f64: () => f64,
   };
 }
 

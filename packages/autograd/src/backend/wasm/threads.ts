@@ -54,23 +54,32 @@ parentPort.on("message", ({ kernel, calls }) => {
 });
 `;
 
+let threadsModule: WorkerThreadsModule | null | undefined;
+
 function workerThreads(): WorkerThreadsModule | undefined {
-  const proc = (globalThis as { process?: NodeProcess }).process;
-  try {
-    return proc?.getBuiltinModule?.("node:worker_threads") as WorkerThreadsModule | undefined;
-  } catch {
-    return undefined;
+  if (threadsModule === undefined) {
+    const proc = (globalThis as { process?: NodeProcess }).process;
+    try {
+      threadsModule = (proc?.getBuiltinModule?.("node:worker_threads") as WorkerThreadsModule | undefined) ?? null;
+    } catch {
+      threadsModule = null;
+    }
   }
+  return threadsModule ?? undefined;
 }
 
+let cores: number | undefined;
+
 function defaultThreads(): number {
-  const proc = (globalThis as { process?: NodeProcess }).process;
-  let cores = 1;
-  try {
-    const os = proc?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
-    if (os) cores = os.availableParallelism?.() ?? os.cpus().length;
-  } catch {
+  if (cores === undefined) {
+    const proc = (globalThis as { process?: NodeProcess }).process;
     cores = 1;
+    try {
+      const os = proc?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
+      if (os) cores = os.availableParallelism?.() ?? os.cpus().length;
+    } catch {
+      cores = 1;
+    }
   }
   return Math.max(1, Math.min(cores, MAX_DEFAULT_THREADS));
 }

@@ -20,7 +20,7 @@ type Floats = Float32Array | Float64Array;
  * Products with fewer multiply-adds than this stay on the cpu backend's loop, where packing and
  * the call into wasm would cost more than they save.
  */
-export const WASM_MATMUL_MIN_MACS = 4096;
+export const WASM_MATMUL_MIN_MACS = 1500;
 /** Products with at least this many multiply-adds per extra thread are split across threads. */
 export const THREAD_MIN_MACS_PER_THREAD = 1 << 19;
 /** Batches are packed and run in groups whose scratch stays under this many bytes. */
@@ -144,7 +144,8 @@ function runGroup(
   const threads = Math.min(getNumThreads(), threadMacs > 0 ? Math.floor((nb * m * n * k) / threadMacs) || 1 : Infinity);
   const shares: KernelCalls[] = [];
   if (threads <= 1) {
-    shares.push({ kernel, calls: aOffs.map((_, i) => call(i, 0, mS, 0, nS)) });
+    const f = rt.kernels[kernel];
+    for (let i = 0; i < nb; i++) f(aPtr[i] * bpe, bPtr[i] * bpe, (cBase + i * mP * nP) * bpe, k, nP, 0, mS, 0, nS);
   } else if (nb >= threads) {
     // Whole batch entries per thread.
     for (let t = 0; t < threads; t++) {
@@ -165,7 +166,7 @@ function runGroup(
       shares.push({ kernel, calls });
     }
   }
-  runShares(rt, shares);
+  if (shares.length > 0) runShares(rt, shares);
 
   const result = f32 ? rt.f32() : rt.f64();
   const od = out.data as Floats;
