@@ -24,13 +24,17 @@ export interface DigitSet {
   readonly images: Float32Array;
   /** One label (0..9) per image. */
   readonly labels: Int32Array;
+  /** Number of images. */
   readonly count: number;
+  /** Image height in pixels. */
   readonly rows: number;
+  /** Image width in pixels. */
   readonly cols: number;
 }
 
-/** Magic numbers of the two MNIST file kinds: 0x0803 (ubyte, 3 dims) and 0x0801 (ubyte, 1 dim). */
+/** Magic number of an MNIST images file: unsigned bytes (0x08), 3 dimensions. */
 export const IDX_IMAGES_MAGIC = 0x00000803;
+/** Magic number of an MNIST labels file: unsigned bytes (0x08), 1 dimension. */
 export const IDX_LABELS_MAGIC = 0x00000801;
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -117,7 +121,9 @@ function findFile(dir: string, name: string): string {
 
 /** Limits on how many images to read from each set. */
 export interface MnistLimits {
+  /** Read at most this many training images (default all). */
   readonly trainLimit?: number;
+  /** Read at most this many test images (default all). */
   readonly testLimit?: number;
 }
 

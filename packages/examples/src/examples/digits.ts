@@ -41,8 +41,9 @@ export interface DigitsOptions extends CommonOptions {
   readonly testSize?: number;
   /** Generated data: image side, 28 like MNIST or 8 (default 28). */
   readonly imageSize?: number;
-  /** MNIST: read at most this many training / test images. */
+  /** MNIST: read at most this many training images. */
   readonly trainLimit?: number;
+  /** MNIST: read at most this many test images. */
   readonly testLimit?: number;
 }
 
