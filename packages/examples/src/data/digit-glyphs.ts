@@ -76,19 +76,19 @@ const GLYPHS: readonly (readonly (readonly Stroke[])[])[] = [
 
 /** How strongly samples vary; every field is optional. */
 export interface DigitStyle {
-  /** Largest rotation, degrees (default 12). */
+  /** Largest rotation, degrees (default 15). */
   readonly maxRotation?: number;
-  /** Scale range (default [0.85, 1.1]). */
+  /** Scale range (default [0.8, 1.1]). */
   readonly scale?: readonly [number, number];
-  /** Largest horizontal shear (slant) factor (default 0.3). */
+  /** Largest horizontal shear (slant) factor (default 0.35). */
   readonly maxShear?: number;
   /** Largest translation as a fraction of the image side (default 0.08). */
   readonly maxShift?: number;
   /** Pen width range as a fraction of the image side (default [0.07, 0.13]). */
   readonly penWidth?: readonly [number, number];
-  /** Amplitude of the smooth wobble, fraction of the side (default 0.025). */
+  /** Amplitude of the smooth wobble, fraction of the side (default 0.03). */
   readonly wobble?: number;
-  /** Standard deviation of the additive pixel noise (default 0.05). */
+  /** Standard deviation of the additive pixel noise (default 0.06). */
   readonly noise?: number;
 }
 
@@ -107,19 +107,19 @@ export function renderDigit(digit: number, size: number, gen: Generator, style: 
   const variants = GLYPHS[digit];
   const strokes = variants[gen.integer(0, variants.length)];
   const u = (lo: number, hi: number) => lo + (hi - lo) * gen.uniform();
-  const maxRot = ((style.maxRotation ?? 12) * Math.PI) / 180;
-  const [s0, s1] = style.scale ?? [0.85, 1.1];
+  const maxRot = ((style.maxRotation ?? 15) * Math.PI) / 180;
+  const [s0, s1] = style.scale ?? [0.8, 1.1];
   const rot = u(-maxRot, maxRot);
   const scale = u(s0, s1);
   const sx = scale * u(0.9, 1.1);
   const sy = scale * u(0.95, 1.05);
-  const shear = u(-(style.maxShear ?? 0.3), style.maxShear ?? 0.3);
+  const shear = u(-(style.maxShear ?? 0.35), style.maxShear ?? 0.35);
   const shift = style.maxShift ?? 0.08;
   const tx = u(-shift, shift);
   const ty = u(-shift, shift);
   const [w0, w1] = style.penWidth ?? [0.07, 0.13];
   const pen = u(w0, w1);
-  const wob = style.wobble ?? 0.025;
+  const wob = style.wobble ?? 0.03;
   const fx = u(1, 3), fy = u(1, 3), px = u(0, 2 * Math.PI), py = u(0, 2 * Math.PI);
   const ax = u(-wob, wob), ay = u(-wob, wob);
   const cos = Math.cos(rot), sin = Math.sin(rot);
@@ -159,7 +159,7 @@ export function renderDigit(digit: number, size: number, gen: Generator, style: 
   }
   // Ink: 1 inside the pen, fading to 0 over one pixel; ink darkness and noise vary per image.
   const ink = u(0.8, 1);
-  const noise = style.noise ?? 0.05;
+  const noise = style.noise ?? 0.06;
   for (let i = 0; i < size * size; i++) {
     const v = ink * Math.min(1, Math.max(0, half + 0.5 - dist[i])) + noise * gen.normal();
     out[offset + i] = Math.min(1, Math.max(0, v));
