@@ -23,7 +23,7 @@ interface WorkerLike {
   terminate(): Promise<number>;
 }
 interface WorkerThreadsModule {
-  Worker: new (code: string, options: { eval: true; workerData: unknown }) => WorkerLike;
+  Worker: new (code: string, options: { eval: true; workerData: unknown; execArgv: string[] }) => WorkerLike;
 }
 interface NodeProcess {
   getBuiltinModule?: (name: string) => unknown;
@@ -35,13 +35,17 @@ export interface KernelCalls {
   readonly calls: readonly (readonly number[])[];
 }
 
-// Runs in each worker: instantiate over the shared memory, then run the calls of each message
-// and count done (slot 0); a failure sets slot 1 so the caller can throw.
+// Runs in each worker: instantiate over the shared memory and count itself ready (slot 2), then
+// run the calls of each message and count done (slot 0); a failure sets slot 1 so the caller
+// can throw. It reaches worker_threads through process.getBuiltinModule, which works whether
+// the eval'd source is taken as CommonJS or as an ES module.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
+const { parentPort, workerData } = process.getBuiltinModule("node:worker_threads");
 const { module, memory, control } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const flags = new Int32Array(control);
+Atomics.add(flags, 2, 1);
+Atomics.notify(flags, 2);
 parentPort.on("message", ({ kernel, calls }) => {
   try {
     const f = kernels[kernel];
@@ -86,11 +90,14 @@ function defaultThreads(): number {
 
 /** The default thread count is the number of cores, capped here. */
 const MAX_DEFAULT_THREADS = 8;
+/** How long the caller waits for new workers to start before running without them. */
+const STARTUP_MS = 10_000;
 /** How long the caller waits for workers without any progress before giving up. */
 const STALL_MS = 120_000;
 
 let requested: number | undefined;
 let workers: WorkerLike[] = [];
+let spawned = 0; // workers ever started: the ready count (control slot 2) counts up to this
 let control: Int32Array | undefined;
 let broken = false;
 
@@ -114,24 +121,43 @@ export function liveWorkers(): number {
   return workers.length;
 }
 
-/** Starts workers up to `count` over the runtime's shared memory; false if that is impossible. */
+/**
+ * Starts workers up to `count` over the runtime's shared memory and waits until they are ready;
+ * false (and threads off for good) if that is impossible or a worker fails to start.
+ */
 function ensureWorkers(rt: Runtime, count: number): boolean {
   if (!rt.shared || broken) return false;
+  if (workers.length >= count) return true;
   const wt = workerThreads();
   if (!wt) return false;
-  control ??= new Int32Array(new SharedArrayBuffer(8));
+  control ??= new Int32Array(new SharedArrayBuffer(12));
+  const flags = control;
   while (workers.length < count) {
     const w = new wt.Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module: rt.module, memory: rt.memory, control: control.buffer },
+      workerData: { module: rt.module, memory: rt.memory, control: flags.buffer },
+      execArgv: [], // not the parent's loaders or --input-type: the source above is plain JS
     });
     w.unref();
     w.on("error", () => {
       broken = true;
     });
     workers.push(w);
+    spawned++;
   }
-  return true;
+  // A worker whose startup throws can only report through an event, which cannot fire while
+  // this thread blocks, so wait for the ready count with a deadline instead.
+  const deadline = Date.now() + STARTUP_MS;
+  for (;;) {
+    const ready = Atomics.load(flags, 2);
+    if (ready >= spawned) return true;
+    const left = deadline - Date.now();
+    if (left <= 0 || Atomics.wait(flags, 2, ready, left) === "timed-out") {
+      broken = true;
+      for (const w of workers.splice(0)) void w.terminate();
+      return false;
+    }
+  }
 }
 
 /**
