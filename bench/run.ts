@@ -1,0 +1,47 @@
+/**
+ * `pnpm bench`: W1–W4 on tensorgrad, once per registered backend (listBackends()), each
+ * workload × backend in its own child process running the built package under bare `node`.
+ * Prints a markdown table headed by the machine, date and load average.
+ */
+
+import { loadavg } from "node:os";
+import { progress, runTensorgrad, tensorgradBackends } from "./lib/children.js";
+import { machineInfo, machineLines, parseOptions, prepareScratch, requireDist, type Outcome } from "./lib/harness.js";
+import type { WorkloadId } from "./lib/protocol.js";
+import { buildReport, type Column } from "./lib/report.js";
+
+const USAGE = `usage: pnpm bench [-- options]
+  --only w1,w2,w3,w4   workloads to run (default all)
+  --reps N             timed W1 matmuls, median reported (default 5)
+  --backends a,b       tensorgrad backends (default: every one listBackends() returns)
+  --timeout S          seconds before a child is killed (default 600)
+  --keep               keep the scratch folder (data and compiled workers)`;
+
+async function main(): Promise<void> {
+  requireDist();
+  const options = parseOptions(process.argv.slice(2), USAGE);
+  const machine = machineInfo();
+  const scratch = await prepareScratch(["tensorgrad"], options);
+  try {
+    const registered = tensorgradBackends(scratch);
+    const backends = options.extra.backends?.split(",") ?? registered;
+    console.error(`tensorgrad backends: ${registered.join(", ")}; running ${backends.join(", ")} on ${options.only.join(", ")}`);
+    const columns: Column[] = backends.map((b) => ({ name: `tensorgrad/${b}`, outcomes: {} }));
+    for (const w of options.only) {
+      for (const [k, b] of backends.entries()) {
+        const o = await runTensorgrad(scratch, w, b, options.timeoutS);
+        (columns[k].outcomes as Record<WorkloadId, Outcome>)[w] = o;
+        progress(columns[k].name, w, o);
+      }
+    }
+    const report = buildReport(scratch.manifest, columns, options.only, { lossTolerance: 1e-3 });
+    console.log(["", "## tensorgrad benchmarks", "", ...machineLines(machine, loadavg()), "", report.table, ""].join("\n"));
+    if (report.notes.length) console.log(report.notes.join("\n"));
+    console.log(`W1 reps ${scratch.manifest.w1.reps} (median); W2 median of ${scratch.manifest.w2.timed} steps after ${scratch.manifest.w2.warmup} warm-up; losses checked against the median of all columns (relative 1e-3).`);
+    if (report.problems) process.exitCode = 1;
+  } finally {
+    scratch.cleanup();
+  }
+}
+
+await main();

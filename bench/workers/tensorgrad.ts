@@ -1,0 +1,142 @@
+/**
+ * tensorgrad on one workload and one backend, in its own process. Imports the BUILT package
+ * (`lib=<path to packages/autograd/dist/index.js>`), never the sources, and selects
+ * `backend=<name>` with setBackend. `node tensorgrad.mjs backends lib=<path>` prints the
+ * registered backends as JSON instead.
+ */
+
+import { pathToFileURL } from "node:url";
+import { readF32, readI32 } from "../lib/data.js";
+import { median, rssMB, runWorker, since, type WorkerArgs, type WorkloadResult } from "../lib/protocol.js";
+
+type Tg = typeof import("@tensorgrad/autograd");
+type Tensor = import("@tensorgrad/autograd").Tensor;
+type Measured = Omit<WorkloadResult, "workload" | "peakRssMB">;
+
+/** Imports the built package. A backend that needs asynchronous set-up would be awaited here. */
+async function loadTensorgrad(lib: string | undefined): Promise<Tg> {
+  if (!lib) throw new Error("tensorgrad worker: missing lib=<path to dist/index.js>");
+  return (await import(pathToFileURL(lib).href)) as Tg;
+}
+
+/** W1: one matmul, median of `reps` after `warmup`. */
+function w1(tg: Tg, { manifest: m, dataDir }: WorkerArgs): Measured {
+  const { n } = m.w1;
+  const a = tg.tensor(readF32(dataDir, m.w1.a), { shape: [n, n] });
+  const b = tg.tensor(readF32(dataDir, m.w1.b), { shape: [n, n] });
+  const baseRssMB = rssMB();
+  let c = a.matmul(b);
+  for (let i = 1; i < m.w1.warmup; i++) c = a.matmul(b);
+  const times: number[] = [];
+  for (let i = 0; i < m.w1.reps; i++) {
+    const t0 = performance.now();
+    c = a.matmul(b);
+    times.push(since(t0));
+  }
+  const values = c.toTypedArray();
+  const seconds = median(times);
+  return { seconds, gflops: (2 * n ** 3) / seconds / 1e9, probes: m.w1.probes.map(([i, j]) => values[i * n + j]), baseRssMB };
+}
+
+/** W2: MLP 784-128-10 SGD steps; median step time of the timed steps. */
+function w2(tg: Tg, { manifest: m, dataDir }: WorkerArgs): Measured {
+  const s = m.w2;
+  const [inF, hid, outF] = s.sizes;
+  const xAll = readF32(dataDir, s.x);
+  const yAll = readI32(dataDir, s.y);
+  const xs: Tensor[] = [];
+  const ys: Tensor[] = [];
+  for (let i = 0; i < s.nBatches; i++) {
+    xs.push(tg.tensor(xAll.subarray(i * s.batch * inF, (i + 1) * s.batch * inF), { shape: [s.batch, inF] }));
+    ys.push(tg.tensor(yAll.subarray(i * s.batch, (i + 1) * s.batch), { shape: [s.batch, 1], dtype: "int32" }));
+  }
+  const w1 = tg.tensor(readF32(dataDir, s.w1), { shape: [hid, inF], requiresGrad: true });
+  const b1 = tg.tensor(readF32(dataDir, s.b1), { shape: [hid], requiresGrad: true });
+  const w2 = tg.tensor(readF32(dataDir, s.w2), { shape: [outF, hid], requiresGrad: true });
+  const b2 = tg.tensor(readF32(dataDir, s.b2), { shape: [outF], requiresGrad: true });
+  const params = [w1, b1, w2, b2];
+  const baseRssMB = rssMB();
+
+  const step = (i: number): Tensor => {
+    const x = xs[i % s.nBatches];
+    const y = ys[i % s.nBatches];
+    const logits = x.matmul(w1.mT).add(b1).relu().matmul(w2.mT).add(b2);
+    const loss = logits.logSoftmax(1).gather(1, y).mean().neg();
+    loss.backward();
+    tg.noGrad(() => {
+      for (const p of params) {
+        p.sub_(p.grad!.mul(s.lr));
+        p.grad = null;
+      }
+    });
+    return loss;
+  };
+
+  const total = s.warmup + s.timed;
+  const times: number[] = [];
+  let firstLoss = NaN;
+  let last: Tensor | null = null;
+  for (let i = 0; i < total; i++) {
+    const t0 = performance.now();
+    last = step(i);
+    if (i >= s.warmup) times.push(since(t0));
+    if (i === 0) firstLoss = last.item();
+  }
+  return { seconds: median(times), firstLoss, loss: last!.item(), baseRssMB };
+}
+
+/** W3: the sine fit, all steps timed together. */
+function w3(tg: Tg, { manifest: m, dataDir }: WorkerArgs): Measured {
+  const s = m.w3;
+  const x = tg.tensor(readF32(dataDir, s.x), { shape: s.x.shape });
+  const y = tg.tensor(readF32(dataDir, s.y), { shape: s.y.shape });
+  const params = [s.w1, s.b1, s.w2, s.b2].map((ref) => tg.tensor(readF32(dataDir, ref), { shape: ref.shape, requiresGrad: true }));
+  const [w1, b1, w2, b2] = params;
+  const baseRssMB = rssMB();
+  const t0 = performance.now();
+  let loss: Tensor | null = null;
+  for (let i = 0; i < s.steps; i++) {
+    const out = x.matmul(w1.mT).add(b1).sigmoid().matmul(w2.mT).add(b2);
+    loss = out.sub(y).square().mean().mul(0.5);
+    loss.backward();
+    tg.noGrad(() => {
+      for (const p of params) {
+        p.sub_(p.grad!.mul(s.lr));
+        p.grad = null;
+      }
+    });
+  }
+  const value = loss!.item();
+  return { seconds: since(t0), loss: value, baseRssMB };
+}
+
+/** W4: a 100k-op chain on one element, then backward. */
+function w4(tg: Tg, { manifest: m }: WorkerArgs): Measured {
+  const s = m.w4;
+  const y0 = tg.tensor([s.y0], { requiresGrad: true });
+  const baseRssMB = rssMB();
+  const t0 = performance.now();
+  let y = y0;
+  for (let i = 0; i < s.n; i++) y = y.mul(s.a).add(s.b);
+  y.sum().backward();
+  const grad = y0.grad!.item();
+  const seconds = since(t0);
+  return { seconds, grad, value: y.item(), baseRssMB };
+}
+
+if (process.argv[2] === "backends") {
+  const lib = process.argv.find((a) => a.startsWith("lib="))?.slice(4);
+  const tg = await loadTensorgrad(lib);
+  process.stdout.write(`${JSON.stringify(tg.listBackends())}\n`);
+} else {
+  await runWorker(async (args) => {
+    const tg = await loadTensorgrad(args.options.lib);
+    const backend = args.options.backend ?? "cpu";
+    tg.setBackend(backend);
+    const run = { w1, w2, w3, w4 }[args.workload];
+    const name = tg.getBackend().name;
+    // getNumThreads arrived with the wasm backend; a dist built before it has none.
+    const threads = name === "wasm" && typeof tg.getNumThreads === "function" ? `, ${tg.getNumThreads()} thread(s)` : "";
+    return { ...run(tg, args), note: `tensorgrad ${args.options.version ?? "?"} ${name}${threads}` };
+  });
+}
