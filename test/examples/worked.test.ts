@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runWorked, workedByAutograd } from "@tensorgrad/examples";
+import { Generator } from "@tensorgrad/autograd";
+import { admissionsTable, runWorked, tableToCsv, workedByAutograd } from "@tensorgrad/examples";
 
 // The article's hand formulas, written out here independently with plain JS numbers.
 function byHand() {
@@ -69,5 +73,28 @@ describe("worked example, part 2 (admissions)", () => {
     const p = r.part2!;
     expect(p.finalLoss).toBeLessThan(0.8 * p.initialLoss);
     expect(p.testAccuracy).toBeGreaterThan(p.majorityBaseline + 0.03);
+  });
+});
+
+describe("worked example, part 2 from a CSV file", () => {
+  const write = (text: string) => {
+    const path = join(mkdtempSync(join(tmpdir(), "tg-admissions-")), "binary.csv");
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it("reads admit,gre,gpa,rank, one-hot encodes rank and holds out 10%", async () => {
+    const table = admissionsTable(200, new Generator(9));
+    const r = await runWorked({ quiet: true, noPlots: true, csv: write(tableToCsv(table)), epochs: 5 });
+    expect(r.part2!.trainRows).toBe(180);
+    expect(r.part2!.testRows).toBe(20);
+  });
+
+  it("explains a broken table", async () => {
+    const run = (text: string) => runWorked({ quiet: true, noPlots: true, csv: write(text), epochs: 1 });
+    await expect(run("admit,gre,gpa\n1,500,3.1\n0,600,3.5\n")).rejects.toThrow('readCsv: feature column "rank" not found (columns: admit, gre, gpa)');
+    await expect(run("admit,gre,gpa,rank\n" + Array.from({ length: 20 }, (_, i) => `${i === 3 ? 2 : i % 2},500,3.1,${1 + (i % 4)}`).join("\n"))).rejects.toThrow(
+      "worked: admit must be 0 or 1, got 2 in data row 4",
+    );
   });
 });
