@@ -31,6 +31,15 @@ describe("README", () => {
     expect(result[1]).toBeCloseTo(2, 1);
   });
 
+  it("nn example learns XOR", async () => {
+    const code = blockAfter("## Neural networks with `@tensorgrad/nn`").replace(
+      /console\.log\((.*)\);.*$/m,
+      "export const result = $1;",
+    );
+    const { result } = (await runAsModule("nn-xor", code)) as { result: number[] };
+    expect(result).toEqual([0, 1, 1, 0]);
+  });
+
   it("gradcheck example passes", async () => {
     await expect(runAsModule("gradcheck", blockAfter("## Checking your own gradients"))).resolves.toBeDefined();
   });
