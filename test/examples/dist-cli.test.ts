@@ -1,4 +1,4 @@
-/** The built `tensorgrad-examples` binary (pnpm test builds first; skipped when dist/ is missing). */
+/** The built `tensorgrad-examples` binary (pnpm test builds first, so a missing dist/ is a failure). */
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -7,7 +7,11 @@ import { describe, expect, it } from "vitest";
 
 const cli = fileURLToPath(new URL("../../packages/examples/dist/cli.js", import.meta.url));
 
-describe.skipIf(!existsSync(cli))("built CLI", () => {
+describe("built CLI", () => {
+  it("was built (pnpm test runs the build first)", () => {
+    expect(existsSync(cli), `${cli} is missing: run pnpm build`).toBe(true);
+  });
+
   it("is an executable node script that runs an example and prints JSON", () => {
     expect(readFileSync(cli, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
     expect(statSync(cli).mode & 0o111).not.toBe(0);
