@@ -6,7 +6,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { cat, sliceScatter, stack, tensor, type Tensor, where } from "@tensorgrad/autograd";
+import { cat, linear, sliceScatter, stack, tensor, type Tensor, where } from "@tensorgrad/autograd";
 import {
   anyTensorArb,
   broadcastShapesArb,
@@ -196,6 +196,15 @@ const CASES: OpCase[] = [
         return fc.tuple(tensorArb(sa, grad), tensorArb(sb, grad));
       }),
     fn: (a, b) => a.matmul(b),
+  },
+  {
+    name: "linear (fused x·Wᵀ + b; 1-d, 2-d and batched x)",
+    covers: ["linear"],
+    smooth: true,
+    inputs: fc
+      .record({ lead: fc.constantFrom([], [2], [2, 3]), inF: fc.integer({ min: 1, max: 3 }), outF: fc.integer({ min: 1, max: 3 }) })
+      .chain(({ lead, inF, outF }) => fc.tuple(tensorArb([...lead, inF], grad), tensorArb([outF, inF], grad), tensorArb([outF], grad))),
+    fn: (x, w, b) => linear(x, w, b).add(linear(x, w)),
   },
   // movement
   unaryCase("reshape / view", (x) => x.reshape([-1]).mul(x.reshape([-1])), {}, true, ["view"]),

@@ -32,6 +32,7 @@ export type { GradHook } from "./engine/node.js";
 // Functional forms of the ops (the Tensor methods call the same code).
 export { where } from "./ops/where.js";
 export { matmul } from "./ops/matmul.js";
+export { linear } from "./ops/linear.js";
 export { cat } from "./ops/cat.js";
 export { stack, flatten, squeeze, unsqueeze, transpose, select, split, chunk, indexSelect } from "./ops/shape-ops.js";
 export { gather, scatterAdd } from "./ops/gather.js";

@@ -1,6 +1,6 @@
 /** `linear`, `dropout`, `oneHot` and `embedding` in functional form. */
 
-import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, rand, where } from "@tensorgrad/autograd";
+import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, linear as fusedLinear, rand, where } from "@tensorgrad/autograd";
 import { checkFloat, checkIndices, checkInt, checkProbability, checkTensor, fmtShape } from "./checks.js";
 
 /** y = x·Wᵀ + b, with W of shape [out, in] (PyTorch layout); x is [..., in]. `op` names errors. */
@@ -15,8 +15,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
     throw new ShapeError(`${op}: bias must have shape [${weight.shape[0]}], got ${fmtShape(bias.shape)}`);
   }
-  const y = x.matmul(weight.t());
-  return bias === null ? y : y.add(bias);
+  return fusedLinear(x, weight, bias); // one graph node: x·Wᵀ + b
 }
 
 /**

@@ -1,0 +1,56 @@
+/**
+ * Primitive `linear`: y = x·Wᵀ + b with W of shape [out, in] (PyTorch's F.linear / addmm). Fused,
+ * so a layer is one graph node instead of transpose + matmul + add; W is read transposed through
+ * its strides, and the bias is added in place into the product.
+ */
+
+import { promoteTypes } from "../dtype.js";
+import { ShapeError, fmtShape } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+import { castTo } from "./cast.js";
+import { allocTensor, broadcastView, commonBackend, defineOp } from "./define.js";
+
+const linearOp = defineOp({
+  name: "linear",
+  saves: { inputs: true, output: false },
+  forward: (inputs) => {
+    const [x, w, b] = inputs;
+    const backend = commonBackend("linear", inputs);
+    const [outF, inF] = w.shape;
+    const x2 = x.ndim === 1 ? { buffer: x.storage.buffer, shape: [1, inF], strides: [0, x.strides[0]], offset: x.offset } : x;
+    const batch = x2.shape.slice(0, -2);
+    const rows = x2.shape[x2.shape.length - 2];
+    const out = allocTensor(backend, [...x.shape.slice(0, -1), outF], x.dtype);
+    // Wᵀ as a [in, out] view, repeated over x's batch dims with stride 0.
+    const wT = { buffer: w.storage.buffer, shape: [...batch, inF, outF], strides: [...batch.map(() => 0), w.strides[1], w.strides[0]], offset: w.offset };
+    backend.matmul(x2, wT, out.storage.buffer);
+    if (b !== undefined) backend.binary("add", out, broadcastView(b, out.shape), out.storage.buffer);
+    return out;
+  },
+  vjp: (g, { inputs, needsInputGrad }) => {
+    const [x, w] = inputs;
+    const [outF, inF] = w.shape;
+    const g2 = g.reshape([-1, outF]); // every leading dim is a row of the batch
+    return [
+      needsInputGrad(0) ? g.matmul(w) : null, // ∂/∂x = g·W
+      needsInputGrad(1) ? g2.mT.matmul(x.reshape([-1, inF])) : null, // ∂/∂W = gᵀ·x summed over rows
+      inputs.length > 2 && needsInputGrad(2) ? g2.sum(0) : null, // ∂/∂b = Σ_rows g
+    ];
+  },
+});
+
+/** y = x·Wᵀ + b for x [..., in], W [out, in], b [out] (optional), as PyTorch's F.linear. */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be 2-d [out, in], got ${fmtShape(weight.shape)}`);
+  const [outF, inF] = weight.shape;
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
+    throw new ShapeError(`linear: expected input with last dim ${inF}, got ${fmtShape(x.shape)} (weight ${fmtShape(weight.shape)})`);
+  }
+  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
+    throw new ShapeError(`linear: bias must have shape [${outF}], got ${fmtShape(bias.shape)}`);
+  }
+  const dtype = [x, weight, ...(bias ? [bias] : [])].map((t) => t.dtype).reduce(promoteTypes);
+  const inputs = [castTo(x, dtype), castTo(weight, dtype)];
+  if (bias !== null) inputs.push(castTo(bias, dtype));
+  return linearOp(inputs, undefined);
+}
