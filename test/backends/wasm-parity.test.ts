@@ -184,6 +184,88 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
     });
   });
 
+  describe.each(["float32", "float64"] as const)("elementwise %s", (dtype) => {
+    const forced = createWasmBackend({ elementwiseMinSize: 0 });
+    // exp and sigmoid within 1 ulp of V8's Math.exp-based results, tanh within 3 (float64);
+    // float32 is computed in float64 and rounded once, like the cpu kernels.
+    const rtol = dtype === "float32" ? 2 ** -23 : 1e-15;
+    const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 709.78, 709.8, -745.1, -746, 1e-310, -1e-300, 19.1, -20, 40, 88.7, -103.9];
+
+    const closeEnough = (x: number, y: number, tol: number, atol = 0): boolean =>
+      Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= tol * Math.abs(y) + atol;
+
+    describe.each([1, 7, 33, 1025])("size %i", (size) => {
+      it.each(["exp", "tanh", "sigmoid"] as const)("%s, contiguous and stepped", (op) => {
+        const rand = random(size * 7 + op.length);
+        for (const layout of ["contiguous", "stepped"] as const) {
+          const x = makeView(dtype, [size], layout, () => rand() * (size === 1025 ? 800 : 30));
+          if (layout === "contiguous" && size === 33) SPECIAL.forEach((v, i) => (x.buffer.data[i] = v));
+          const got = forced.alloc(dtype, size);
+          const want = cpu.alloc(dtype, size);
+          forced.unary(op, x, got);
+          cpu.unary(op, x, want);
+          for (let i = 0; i < size; i++) {
+            if (!closeEnough(got.data[i], want.data[i], rtol)) {
+              expect.fail(`${op}(${cpu.read(x)[i]}) = ${got.data[i]}, cpu says ${want.data[i]}`);
+            }
+          }
+        }
+      });
+
+      it.each([false, true])("softmax over the last dim (log: %s), rows of this size, contiguous and transposed", (log) => {
+        const rand = random(size + (log ? 1 : 0));
+        for (const layout of ["contiguous", "transposed"] as const) {
+          const x = makeView(dtype, [5, size], layout, () => rand() * 20);
+          if (size >= 7) x.buffer.data[3] = -Infinity;
+          const got = forced.alloc(dtype, 5 * size);
+          const want = cpu.alloc(dtype, 5 * size);
+          forced.softmax(x, 1, log, got);
+          cpu.softmax(x, 1, log, want);
+          for (let i = 0; i < got.length; i++) {
+            if (!closeEnough(got.data[i], want.data[i], dtype === "float32" ? 2 ** -23 : 1e-14, dtype === "float32" ? 1e-6 : 1e-13)) {
+              expect.fail(`softmax(log ${log}) element ${i}: ${got.data[i]}, cpu says ${want.data[i]}`);
+            }
+          }
+        }
+      });
+
+      it.each([[[1]], [[0, 1]], [[1, 2]]] as const)("sum over trailing axes %j", (axes) => {
+        const rand = random(size * 3 + axes.length);
+        const shape = [3, size, 2];
+        const reduced = shape.filter((_, i) => !axes.includes(i as never));
+        // A sum over axes [1] is not trailing: it goes to the cpu kernel, and must still agree.
+        for (const layout of ["contiguous", "stepped", "transposed"] as const) {
+          const x = makeView(dtype, shape, layout, rand);
+          const got = forced.alloc(dtype, numel(reduced));
+          const want = cpu.alloc(dtype, numel(reduced));
+          forced.reduce("sum", x, axes, got);
+          cpu.reduce("sum", x, axes, want);
+          const scale = numel(shape) * (dtype === "float32" ? 1e-13 : 1e-15);
+          for (let i = 0; i < got.length; i++) {
+            if (!closeEnough(got.data[i], want.data[i], dtype === "float32" ? 2 ** -23 : 0, scale)) {
+              expect.fail(`sum over ${JSON.stringify(axes)} element ${i}: ${got.data[i]}, cpu says ${want.data[i]}`);
+            }
+          }
+        }
+      });
+    });
+
+    it("sum over all axes, NaN and Inf", () => {
+      const x = makeView(dtype, [4, 9], "contiguous", random(3));
+      const all = forced.alloc(dtype, 1);
+      forced.reduce("sum", x, [0, 1], all);
+      const want = cpu.alloc(dtype, 1);
+      cpu.reduce("sum", x, [0, 1], want);
+      expect(closeEnough(all.data[0], want.data[0], 2 ** -23, 1e-13)).toBe(true);
+      x.buffer.data[5] = Infinity;
+      forced.reduce("sum", x, [0, 1], all);
+      expect(all.data[0]).toBe(Infinity);
+      x.buffer.data[6] = NaN;
+      forced.reduce("sum", x, [0, 1], all);
+      expect(all.data[0]).toBeNaN();
+    });
+  });
+
   it("int32 products fall back to the cpu kernel", () => {
     const forced = createWasmBackend({ matmulMinMacs: 0 });
     const a: View = { buffer: cpu.fromValues("int32", [1, 2, 3, 4, 5, 6]), shape: [2, 3], strides: [3, 1], offset: 0 };

@@ -1,2 +1,3 @@
 /** Entry point of tensorgrad's WebAssembly kernels (compiled by scripts/build-wasm.mjs). */
 export { matmulF32, matmulF64 } from "./matmul";
+export { unaryF32, unaryF64, softmaxRows, sumRows } from "./elementwise";

@@ -3,12 +3,15 @@
  * CpuBuffer as the cpu backend, so nothing needs freeing and no view of wasm memory can go
  * stale. A kernel copies its operands into the module's scratch memory only where that pays
  * (the copy-in of a large matmul IS its packing step), runs SIMD code there (on worker threads
- * when large), and copies the result out; every other kernel is the cpu backend's.
+ * when large), and copies the result out. In wasm: matmul (float32/float64, batched, any
+ * strides), exp/tanh/sigmoid, softmax/log-softmax over the last dim, and sums over trailing
+ * dims; every other kernel, and every small or integer one, is the cpu backend's.
  */
 
 import type { Backend, StridedView } from "../backend.js";
 import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { forEachRow } from "../cpu/strided.js";
+import { wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packCols, packRows, unpackResult } from "./pack.js";
 import { SCRATCH_BASE, TILE, getRuntime, type KernelExports } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
@@ -21,6 +24,8 @@ type Floats = Float32Array | Float64Array;
  * the call into wasm would cost more than they save.
  */
 export const WASM_MATMUL_MIN_MACS = 1500;
+/** exp/tanh/sigmoid, softmax and sums over fewer elements stay on the cpu loops. */
+export const WASM_ELEMENTWISE_MIN_SIZE = 64;
 /** Products with at least this many multiply-adds per extra thread are split across threads. */
 export const THREAD_MIN_MACS_PER_THREAD = 1 << 19;
 /** Batches are packed and run in groups whose scratch stays under this many bytes. */
@@ -32,12 +37,15 @@ export interface WasmBackendOptions {
   readonly matmulMinMacs?: number;
   /** Multiply-adds each thread must get before a product is split across threads. */
   readonly threadMinMacsPerThread?: number;
+  /** Elementwise ops, softmax and sums over fewer elements stay on the cpu loops. */
+  readonly elementwiseMinSize?: number;
 }
 
 /** Creates the wasm backend: the cpu backend's kernels with matmul (and more) in WebAssembly SIMD. */
 export function createWasmBackend(options: WasmBackendOptions = {}): Backend<CpuBuffer> {
   const minMacs = options.matmulMinMacs ?? WASM_MATMUL_MIN_MACS;
   const threadMacs = options.threadMinMacsPerThread ?? THREAD_MIN_MACS_PER_THREAD;
+  const minElems = options.elementwiseMinSize ?? WASM_ELEMENTWISE_MIN_SIZE;
   const cpu = createCpuBackend();
   return {
     ...cpu,
@@ -56,6 +64,18 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
         return;
       }
       if (!wasmMatmul(a, b, out, m, k, n, threadMacs)) cpu.matmul(a, b, out);
+    },
+
+    unary(op, x, out) {
+      if (!wasmUnary(op, x, out, minElems)) cpu.unary(op, x, out);
+    },
+
+    softmax(x, axis, log, out) {
+      if (!wasmSoftmax(x, axis, log, out, minElems)) cpu.softmax(x, axis, log, out);
+    },
+
+    reduce(op, x, axes, out) {
+      if (!wasmReduce(op, x, axes, out, minElems)) cpu.reduce(op, x, axes, out);
     },
   };
 }

@@ -1,0 +1,105 @@
+/**
+ * Host side of the wasm elementwise kernels: exp/tanh/sigmoid, softmax/log-softmax over the
+ * last dim and sums over trailing dims. Each copies its operand (from any strides) into scratch
+ * memory, runs there in place and copies the result out; anything else returns false so the
+ * caller uses the cpu kernel.
+ */
+
+import type { ReduceOp, StridedView, UnaryOp } from "../backend.js";
+import type { CpuBuffer } from "../cpu/cpu-backend.js";
+import { forEachRow, rowMajorStrides } from "../cpu/strided.js";
+import { SCRATCH_BASE, getRuntime } from "./runtime.js";
+
+type View = StridedView<CpuBuffer>;
+type Floats = Float32Array | Float64Array;
+
+/** Op codes of the wasm unary kernels (assembly/elementwise.ts). */
+const UNARY_CODES: Partial<Record<UnaryOp, number>> = { exp: 0, tanh: 1, sigmoid: 2 };
+
+/** Operands larger than this many bytes stay on the cpu kernels rather than grow the scratch. */
+const MAX_BYTES = 256 * 2 ** 20;
+
+const numel = (shape: readonly number[]): number => {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+};
+
+const isFloat = (b: CpuBuffer): boolean => b.dtype === "float32" || b.dtype === "float64";
+
+/** The elements of `x` in row-major order into heap[base...]. */
+function copyIn(x: View, heap: Floats, base: number, n: number): void {
+  const data = x.buffer.data;
+  const rm = rowMajorStrides(x.shape);
+  let contiguous = true;
+  for (let i = 0; i < x.shape.length; i++) if (x.shape[i] !== 1 && x.strides[i] !== rm[i]) contiguous = false;
+  if (contiguous) {
+    heap.set(data.subarray(x.offset, x.offset + n), base);
+    return;
+  }
+  forEachRow(x.shape, [x.strides, rm], [x.offset, base], (offs, len, s) => {
+    let ix = offs[0];
+    let io = offs[1];
+    const sx = s[0];
+    for (let i = 0; i < len; i++, ix += sx, io++) heap[io] = data[ix];
+  });
+}
+
+/** out = op(x) in wasm for exp, tanh and sigmoid on float tensors of at least `minSize` elements. */
+export function wasmUnary(op: UnaryOp, x: View, out: CpuBuffer, minSize: number): boolean {
+  const code = UNARY_CODES[op];
+  const n = out.length;
+  if (code === undefined || !isFloat(out) || x.buffer.dtype !== out.dtype || n < minSize || n === 0) return false;
+  const f32 = out.dtype === "float32";
+  const bpe = f32 ? 4 : 8;
+  const padded = Math.ceil(n / 4) * 4;
+  const rt = getRuntime();
+  if (padded * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + padded * bpe)) return false;
+  const heap = f32 ? rt.f32() : rt.f64();
+  const base = SCRATCH_BASE / bpe;
+  copyIn(x, heap, base, n);
+  if (f32) rt.kernels.unaryF32(code, SCRATCH_BASE, n);
+  else rt.kernels.unaryF64(code, SCRATCH_BASE, n);
+  (out.data as Floats).set(heap.subarray(base, base + n));
+  return true;
+}
+
+/** Softmax / log-softmax along the last axis in wasm, for float tensors of at least `minSize` elements. */
+export function wasmSoftmax(x: View, axis: number, log: boolean, out: CpuBuffer, minSize: number): boolean {
+  const r = x.shape.length;
+  const n = out.length;
+  if (axis !== r - 1 || !isFloat(out) || x.buffer.dtype !== out.dtype || n < minSize || n === 0) return false;
+  const len = x.shape[r - 1];
+  const f32 = out.dtype === "float32";
+  const bpe = f32 ? 4 : 8;
+  const tmp = SCRATCH_BASE + Math.ceil((n * bpe) / 16) * 16;
+  const rt = getRuntime();
+  if (n * bpe > MAX_BYTES || !rt.reserve(tmp + len * 8)) return false;
+  const heap = f32 ? rt.f32() : rt.f64();
+  const base = SCRATCH_BASE / bpe;
+  copyIn(x, heap, base, n);
+  rt.kernels.softmaxRows(SCRATCH_BASE, SCRATCH_BASE, tmp, n / len, len, log ? 1 : 0, f32 ? 1 : 0);
+  (out.data as Floats).set(heap.subarray(base, base + n));
+  return true;
+}
+
+/** Sum over trailing axes (e.g. the last dim, or all dims) in wasm, for float tensors of at least `minSize` elements. */
+export function wasmReduce(op: ReduceOp, x: View, axes: readonly number[], out: CpuBuffer, minSize: number): boolean {
+  const r = x.shape.length;
+  if (op !== "sum" || !isFloat(out) || x.buffer.dtype !== out.dtype || axes.length === 0) return false;
+  const sorted = [...axes].sort((p, q) => p - q);
+  for (let i = 0; i < sorted.length; i++) if (sorted[i] !== r - sorted.length + i) return false;
+  const n = numel(x.shape);
+  if (n < minSize || n === 0) return false;
+  const len = numel(x.shape.slice(r - sorted.length));
+  const rows = n / len;
+  const f32 = out.dtype === "float32";
+  const bpe = f32 ? 4 : 8;
+  const sums = SCRATCH_BASE + Math.ceil((n * bpe) / 16) * 16;
+  const rt = getRuntime();
+  if (n * bpe > MAX_BYTES || !rt.reserve(sums + rows * 8)) return false;
+  copyIn(x, f32 ? rt.f32() : rt.f64(), SCRATCH_BASE / bpe, n);
+  rt.kernels.sumRows(SCRATCH_BASE, sums, rows, len, f32 ? 1 : 0);
+  (out.data as Floats).set(rt.f64().subarray(sums / 8, sums / 8 + rows));
+  return true;
+}
