@@ -321,3 +321,19 @@ describe("bad values: ValueError", () => {
     expectError(() => cat([]), ValueError, "cat: expected a non-empty list of tensors");
   });
 });
+
+describe("in-place arithmetic on unusual targets", () => {
+  it("bool and int targets keep their dtype rules; views and aliases are written correctly", () => {
+    expect(() => tensor([true, false]).add_(tensor([true, true]))).toThrow(/add: not supported for bool tensors/);
+    const i = tensor([1, 2], { dtype: "int32" });
+    expect(i.add_(3).toArray()).toEqual([4, 5]);
+    expect(() => i.div_(2)).toThrow(/div_: result type float32 can't be cast to the in-place target's type int32/);
+    const m = tensor([[1, 2], [3, 4]]);
+    m.t().mul_(tensor([[1], [10]])); // a transposed view: row j of mᵀ scaled by [1, 10][j]
+    expect(m.toArray()).toEqual([[1, 20], [3, 40]]);
+    const a = tensor([1, 2, 3]);
+    a.add_(a.slice(0, 0, 3)); // an operand sharing the target's memory
+    expect(a.toArray()).toEqual([2, 4, 6]);
+    expect(() => tensor([1, 2]).add_(tensor([[1, 2], [3, 4]]))).toThrow(/add_: result of shape \[2,2\] cannot be written into a tensor of shape \[2\]/);
+  });
+});

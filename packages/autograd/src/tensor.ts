@@ -4,7 +4,7 @@
  */
 
 import type { BackendBuffer, HostArray, StridedView } from "./backend/backend.js";
-import { checkDType, isFloating, promoteTypes, type DType } from "./dtype.js";
+import { checkDType, isFloating, promoteTypes, promoteWithScalar, type DType } from "./dtype.js";
 import { backward as runBackward, type BackwardOptions } from "./engine/backward.js";
 import { isGradEnabled, noGrad } from "./engine/grad-mode.js";
 import type { GradHook, Node } from "./engine/node.js";
@@ -15,7 +15,7 @@ import { binary } from "./ops/binary.js";
 import { cast, castTo, copy } from "./ops/cast.js";
 import { compare, isfinite, logicalNot } from "./ops/compare.js";
 import { broadcastView } from "./ops/define.js";
-import type { Operand } from "./ops/elementwise.js";
+import { scalarTensor, type Operand } from "./ops/elementwise.js";
 import { expand } from "./ops/expand.js";
 import { amax, amin, argExtremum } from "./ops/extremum.js";
 import { gather, scatterAdd } from "./ops/gather.js";
@@ -739,12 +739,7 @@ export class Tensor implements StridedView {
    * so it refuses tensors that require grad while grad mode is on.
    */
   private inPlace(op: string, compute: () => Tensor): this {
-    if (this.requiresGrad && isGradEnabled()) {
-      throw new GradError(
-        `${op}: in-place operation on a tensor that requires grad while grad mode is on; ` +
-          `wrap the update in noGrad(() => ...) or use the out-of-place form`,
-      );
-    }
+    this.checkInPlaceAllowed(op);
     const result = noGrad(compute);
     if (!shapesEqual(broadcastShapes(op, this.shape, result.shape), this.shape)) {
       throw new ShapeError(`${op}: result of shape ${fmtShape(result.shape)} cannot be written into a tensor of shape ${fmtShape(this.shape)}`);
@@ -757,25 +752,57 @@ export class Tensor implements StridedView {
     return this;
   }
 
+  private checkInPlaceAllowed(op: string): void {
+    if (this.requiresGrad && isGradEnabled()) {
+      throw new GradError(
+        `${op}: in-place operation on a tensor that requires grad while grad mode is on; ` +
+          `wrap the update in noGrad(() => ...) or use the out-of-place form`,
+      );
+    }
+  }
+
+  /**
+   * this = this op other. When this tensor owns its whole buffer contiguously (parameters,
+   * optimizer state) the kernel writes straight into it; otherwise via a temporary.
+   */
+  private inPlaceBinary(op: string, kernel: "add" | "sub" | "mul" | "div", other: Operand): this {
+    const owner = this.offset === 0 && this.isContiguous() && this.storage.buffer.length === this.numel();
+    const o = typeof other === "number" ? other : other.detach();
+    const sameType = typeof o === "number" ? promoteWithScalar(this.dtype, o) === this.dtype : o.dtype === this.dtype;
+    const aliased = typeof o !== "number" && o.storage === this.storage;
+    // Anything unusual (views, mixed or int/bool dtypes, aliasing) takes the checked path with a temporary.
+    if (!owner || !sameType || !this.isFloatingPoint() || aliased) {
+      return this.inPlace(op, () => binary(kernel, this, o));
+    }
+    this.checkInPlaceAllowed(op);
+    const operand = typeof o === "number" ? scalarTensor(o, this.dtype, this) : o;
+    if (!shapesEqual(broadcastShapes(op, this.shape, operand.shape), this.shape)) {
+      throw new ShapeError(`${op}: result of shape ${fmtShape(broadcastShapes(op, this.shape, operand.shape))} cannot be written into a tensor of shape ${fmtShape(this.shape)}`);
+    }
+    this.storage.backend.binary(kernel, this, broadcastView(operand, this.shape), this.storage.buffer);
+    this.storage.version++;
+    return this;
+  }
+
   /** this += other (alpha·other when alpha is given). */
   add_(other: Operand, alpha = 1): this {
-    const scaled = alpha === 1 ? other : typeof other === "number" ? other * alpha : other.mul(alpha);
-    return this.inPlace("add_", () => this.add(scaled));
+    const scaled = alpha === 1 ? other : typeof other === "number" ? other * alpha : noGrad(() => other.mul(alpha));
+    return this.inPlaceBinary("add_", "add", scaled);
   }
 
   /** this −= other. */
   sub_(other: Operand): this {
-    return this.inPlace("sub_", () => this.sub(other));
+    return this.inPlaceBinary("sub_", "sub", other);
   }
 
   /** this *= other. */
   mul_(other: Operand): this {
-    return this.inPlace("mul_", () => this.mul(other));
+    return this.inPlaceBinary("mul_", "mul", other);
   }
 
   /** this /= other. */
   div_(other: Operand): this {
-    return this.inPlace("div_", () => this.div(other));
+    return this.inPlaceBinary("div_", "div", other);
   }
 
   /** Limits this tensor's values to [min, max] in place. */
