@@ -73,3 +73,28 @@ for (const c of CASES) {
   const many = gflops(wasm);
   console.log(row([c.name, c.dtype, base.toFixed(2), one.toFixed(2), many.toFixed(2), `${(Math.max(one, many) / base).toFixed(1)}×`]));
 }
+
+// Elementwise kernels over 2^20 elements (softmax: rows of 1024), single-threaded.
+console.log();
+console.log(row(["op over 2^20 elements", "dtype", "cpu ms", "wasm ms", "", "speedup"]));
+for (const dtype of ["float32", "float64"] as const) {
+  const n = 1 << 20;
+  const buffer = cpu.fromValues(dtype, Float64Array.from({ length: n }, () => Math.random() * 8 - 4));
+  const flat: View = { buffer, shape: [n], strides: [1], offset: 0 };
+  const rows: View = { buffer, shape: [n / 1024, 1024], strides: [1024, 1], offset: 0 };
+  const out = cpu.alloc(dtype, n);
+  const sums = cpu.alloc(dtype, n / 1024);
+  const ops: [string, (b: Backend<CpuBuffer>) => void][] = [
+    ["exp", (b) => b.unary("exp", flat, out)],
+    ["tanh", (b) => b.unary("tanh", flat, out)],
+    ["sigmoid", (b) => b.unary("sigmoid", flat, out)],
+    ["softmax (last dim)", (b) => b.softmax(rows, 1, false, out)],
+    ["logSoftmax (last dim)", (b) => b.softmax(rows, 1, true, out)],
+    ["sum (last dim)", (b) => b.reduce("sum", rows, [1], sums)],
+  ];
+  for (const [name, f] of ops) {
+    const tc = time(() => f(cpu), 500);
+    const tw = time(() => f(wasm), 500);
+    console.log(row([name, dtype, tc.toFixed(2), tw.toFixed(2), "", `${(tc / tw).toFixed(1)}×`]));
+  }
+}
