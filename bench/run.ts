@@ -37,8 +37,11 @@ async function main(): Promise<void> {
     const report = buildReport(scratch.manifest, columns, options.only, { lossTolerance: 1e-3 });
     console.log(["", "## tensorgrad benchmarks", "", ...machineLines(machine, loadavg()), "", report.table, ""].join("\n"));
     if (report.notes.length) console.log(report.notes.join("\n"));
+    const notes = new Set(columns.flatMap((c) => Object.values(c.outcomes).flatMap((o) => (o?.ok && o.result.note ? [o.result.note] : []))));
+    if (notes.size) console.log(`backends: ${[...notes].join("; ")}`);
     console.log(`W1 reps ${scratch.manifest.w1.reps} (median); W2 median of ${scratch.manifest.w2.timed} steps after ${scratch.manifest.w2.warmup} warm-up; losses checked against the median of all columns (relative 1e-3).`);
-    if (report.problems) process.exitCode = 1;
+    // Every column is tensorgrad's: any failure or wrong number fails the run.
+    if (report.failedColumns.size || report.wrongColumns.size) process.exitCode = 1;
   } finally {
     scratch.cleanup();
   }

@@ -22,11 +22,14 @@ export interface ReportOptions {
   readonly lossTolerance: number;
 }
 
-/** The table, the notes it refers to, and how many problems (failures or disagreements) it has. */
+/** The table, the notes it refers to, and what went wrong. */
 export interface Report {
   readonly table: string;
   readonly notes: readonly string[];
-  readonly problems: number;
+  /** Columns with at least one failed child (crash, timeout). */
+  readonly failedColumns: ReadonlySet<string>;
+  /** Columns with a wrong result or a loss that disagrees with the others. */
+  readonly wrongColumns: ReadonlySet<string>;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -61,14 +64,16 @@ function checkResult(m: Manifest, r: WorkloadResult): string | null {
 /** Builds the comparison table for `workloads` over `columns`. */
 export function buildReport(m: Manifest, columns: readonly Column[], workloads: readonly WorkloadId[], options: ReportOptions): Report {
   const notes: string[] = [];
-  let problems = 0;
+  const failedColumns = new Set<string>();
+  const wrongColumns = new Set<string>();
   const noteIndex = new Map<string, number>();
-  const note = (text: string): string => {
-    let k = noteIndex.get(text);
+  const note = (column: string, kind: "failed" | "wrong", text: string): string => {
+    (kind === "failed" ? failedColumns : wrongColumns).add(column);
+    const line = `${column}, ${text}`;
+    let k = noteIndex.get(line);
     if (k === undefined) {
-      notes.push(`[${notes.length + 1}] ${text}`);
-      noteIndex.set(text, (k = notes.length));
-      problems++;
+      notes.push(`[${notes.length + 1}] ${line}`);
+      noteIndex.set(line, (k = notes.length));
     }
     return `[${k}]`;
   };
@@ -84,9 +89,9 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
     const cells = columns.map((c) => {
       const o = c.outcomes[w];
       if (!o) return "—";
-      if (!o.ok) return `failed ${note(`${c.name}, ${w.toUpperCase()}: ${o.error}`)}`;
+      if (!o.ok) return `failed ${note(c.name, "failed", `${w.toUpperCase()}: ${o.error}`)}`;
       const problem = checkResult(m, o.result);
-      const flag = problem ? ` ✗${note(`${c.name}, ${w.toUpperCase()}: ${problem}`)}` : "";
+      const flag = problem ? ` ✗${note(c.name, "wrong", `${w.toUpperCase()}: ${problem}`)}` : "";
       const ratio = baseResult && c !== base ? ` (${fmt(ratioOf(o.result) / ratioOf(baseResult), 2)}×)` : "";
       return `${fmt(value(o.result))}${ratio}${flag}`;
     });
@@ -105,7 +110,8 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
       if (v === undefined) return "—";
       const d = relDiff(v, ref);
       if (!(d < options.lossTolerance)) {
-        return `${fmt(v, 6)} ✗${note(`${columns[k].name}, ${w.toUpperCase()} ${label.trim()}: ${v} differs from the median ${ref} by ${fmt(d, 2)} (relative; tolerance ${options.lossTolerance})`)}`;
+        const text = `${label.trim()}: ${v} differs from the median ${ref} by ${fmt(d, 2)} (relative; tolerance ${options.lossTolerance})`;
+        return `${fmt(v, 6)} ✗${note(columns[k].name, "wrong", text)}`;
       }
       return fmt(v, 6);
     });
@@ -122,7 +128,7 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
         break;
       case "w2":
         rows.push(speedRow(w, title, "ms/step ↓", (r) => r.seconds * 1e3, time));
-        rows.push(lossRow(w, `  W2 loss, step 1`, (r) => r.firstLoss));
+        rows.push(lossRow(w, "  W2 loss, step 1", (r) => r.firstLoss));
         rows.push(lossRow(w, `  W2 loss, step ${m.w2.warmup + m.w2.timed}`, (r) => r.loss));
         break;
       case "w3":
@@ -138,5 +144,5 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
     }
   }
   const header = ["workload", "unit", ...columns.map((c) => c.name)];
-  return { table: markdownTable(header, rows), notes, problems };
+  return { table: markdownTable(header, rows), notes, failedColumns, wrongColumns };
 }
