@@ -151,6 +151,7 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
     { dtype: "float64" as const, threads: 1 },
     { dtype: "float32" as const, threads: 2 },
     { dtype: "float64" as const, threads: 2 },
+    { dtype: "float32" as const, threads: 3 }, // uneven splits
   ])("matmul $dtype, $threads thread(s)", ({ dtype, threads }) => {
     // Every float product goes to wasm here (no size threshold), split across threads when on.
     const forced = createWasmBackend({ matmulMinMacs: 0, threadMinMacsPerThread: 1 });

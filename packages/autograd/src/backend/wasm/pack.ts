@@ -1,7 +1,8 @@
 /**
- * Packing for the wasm matmul: copies an operand from its own strides (transposed, sliced,
- * broadcast — whatever the view is) straight into the strip layout the kernels read, so no
- * transpose copy is ever made by the caller. Layouts are described in assembly/matmul.ts.
+ * Host-side packing for the wasm matmul: copies an operand from its own strides (sliced with a
+ * step, or any layout that is not one dense block) straight into the strip layout the kernels
+ * read, so no transpose copy is ever made by the caller. Dense row- or column-major operands
+ * are instead copied in whole and packed by assembly/pack.ts. Layouts: assembly/matmul.ts.
  */
 
 type Floats = Float32Array | Float64Array;
@@ -38,15 +39,6 @@ export function packRows(src: Source, off: number, sm: number, sk: number, m: nu
       for (let p = 0; p < k; p++) for (let r = rows; r < mr; r++) dst[sBase + p * mr + r] = 0;
     }
   }
-}
-
-/**
- * Packs a k×n matrix (element (p, j) at off + p·sk + j·sn) into strips of `nr` columns:
- * dst[base + t·k·nr + p·nr + c] = b[p, t·nr + c], zero past column n.
- */
-export function packCols(src: Source, off: number, sk: number, sn: number, k: number, n: number, nr: number, dst: Floats, base: number): void {
-  // The same walk as packRows with the roles of the two dims swapped.
-  packRows(src, off, sn, sk, n, k, nr, dst, base);
 }
 
 /** Copies the valid m×n corner of a padded result (ldc elements per row) to out[outOff...]. */

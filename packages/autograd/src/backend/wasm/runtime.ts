@@ -30,6 +30,8 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 export interface KernelExports {
   matmulF32(a: number, b: number, c: number, k: number, ldc: number, i0: number, i1: number, j0: number, j1: number): void;
   matmulF64(a: number, b: number, c: number, k: number, ldc: number, i0: number, i1: number, j0: number, j1: number): void;
+  packF32(src: number, dst: number, rows: number, cols: number, rs: number, cs: number, r: number): void;
+  packF64(src: number, dst: number, rows: number, cols: number, rs: number, cs: number, r: number): void;
   unaryF32(op: number, p: number, n: number): void;
   unaryF64(op: number, p: number, n: number): void;
   softmaxRows(x: number, out: number, tmp: number, rows: number, len: number, log: number, f32: number): void;

@@ -12,7 +12,7 @@ import type { Backend, StridedView } from "../backend.js";
 import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { forEachRow } from "../cpu/strided.js";
 import { wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
-import { packCols, packRows, unpackResult } from "./pack.js";
+import { packRows, unpackResult } from "./pack.js";
 import { SCRATCH_BASE, TILE, getRuntime, type KernelExports } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -107,11 +107,19 @@ function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: n
   const perBatch = (mP * k + nP * k + mP * nP) * bpe;
   const group = Math.max(1, Math.floor(CHUNK_BYTES / perBatch));
   const rt = getRuntime();
-  if (!rt.reserve(SCRATCH_BASE + Math.min(group, aOffs.length) * perBatch)) return false;
+  // packed operands and results of one group, then one raw (unpacked) operand copy
+  if (!rt.reserve(SCRATCH_BASE + Math.min(group, aOffs.length) * perBatch + Math.max(m, n) * k * bpe + 16)) return false;
   for (let g = 0; g < aOffs.length; g += group) {
     runGroup(a, b, out, m, k, n, mr, nr, aOffs.slice(g, g + group), bOffs.slice(g, g + group), g, threadMacs);
   }
   return true;
+}
+
+/** True when a rows×cols matrix with these strides fills one block of memory (row- or column-major). */
+function isDense(rows: number, cols: number, rs: number, cs: number): boolean {
+  const rowMajor = (cols === 1 || cs === 1) && (rows === 1 || rs === cols);
+  const colMajor = (rows === 1 || rs === 1) && (cols === 1 || cs === rows);
+  return rowMajor || colMajor;
 }
 
 /** Packs, multiplies and unpacks batch entries first..first+aOffs.length-1. */
@@ -130,6 +138,19 @@ function runGroup(
   const nP = Math.ceil(n / nr) * nr;
 
   // Pack each distinct operand once: a broadcast (stride-0) batch dim shares one packed copy.
+  // Packed regions first, then the results, then a raw region for dense operands (below).
+  const packedElems = (new Set(aOffs).size * mP + new Set(bOffs).size * nP) * k;
+  const raw = SCRATCH_BASE / bpe + packedElems + aOffs.length * mP * nP;
+  const pack = (data: CpuBuffer["data"], off: number, rows: number, cols: number, rs: number, cs: number, tile: number, dst: number): void => {
+    if (isDense(rows, cols, rs, cs)) {
+      // One memcpy in, then the strided gather runs in wasm (SIMD copies and transposes).
+      heap.set(data.subarray(off, off + rows * cols), raw);
+      const packKernel = f32 ? rt.kernels.packF32 : rt.kernels.packF64;
+      packKernel(raw * bpe, dst * bpe, rows, cols, rs, cs, tile);
+    } else {
+      packRows(data, off, rs, cs, rows, cols, tile, heap, dst);
+    }
+  };
   let next = SCRATCH_BASE / bpe;
   const packedA = new Map<number, number>();
   const packedB = new Map<number, number>();
@@ -140,14 +161,14 @@ function runGroup(
     if (pa === undefined) {
       pa = next;
       next += mP * k;
-      packRows(a.buffer.data, aOffs[i], sam, sak, m, k, mr, heap, pa);
+      pack(a.buffer.data, aOffs[i], m, k, sam, sak, mr, pa);
       packedA.set(aOffs[i], pa);
     }
     let pb = packedB.get(bOffs[i]);
     if (pb === undefined) {
       pb = next;
       next += nP * k;
-      packCols(b.buffer.data, bOffs[i], sbk, sbn, k, n, nr, heap, pb);
+      pack(b.buffer.data, bOffs[i], n, k, sbn, sbk, nr, pb); // Bᵀ's rows are B's columns
       packedB.set(bOffs[i], pb);
     }
     aPtr.push(pa);

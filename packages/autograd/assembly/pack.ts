@@ -1,0 +1,104 @@
+/**
+ * Packing inside wasm, for operands the host could copy in with one memcpy (row- or
+ * column-major blocks): the strided gather into strips runs here, with SIMD copies when the
+ * strip's rows are adjacent in memory and 4×4 (f32) / 2×2 (f64) register transposes when each
+ * row is contiguous along k. Layout as in matmul.ts: strip s holds, for p = 0..cols-1, the
+ * `r` values x[s·r + i, p] (i = 0..r-1), zero past `rows`.
+ *
+ * src: element (i, p) at src + (i·rs + p·cs)·size; strides in elements, non-negative.
+ */
+
+/** Strips of r f32 rows (r a multiple of 4). */
+export function packF32(src: usize, dst: usize, rows: i32, cols: i32, rs: i32, cs: i32, r: i32): void {
+  const strips = (rows + r - 1) / r;
+  for (let s = 0; s < strips; s++) {
+    const i0 = s * r;
+    const full = i0 + r <= rows;
+    const base = src + (<usize>(i0 * rs) << 2);
+    const out = dst + (<usize>(s * cols * r) << 2);
+    if (full && rs == 1) {
+      // the r values of column p are adjacent: vector copies
+      for (let p = 0; p < cols; p++) {
+        const from = base + (<usize>(p * cs) << 2);
+        const to = out + (<usize>(p * r) << 2);
+        for (let i = 0; i < r; i += 4) v128.store(to + (<usize>i << 2), v128.load(from + (<usize>i << 2)));
+      }
+    } else if (full && cs == 1) {
+      // each row is contiguous along p: transpose 4 rows × 4 columns at a time
+      let p = 0;
+      for (; p + 4 <= cols; p += 4) {
+        for (let i = 0; i < r; i += 4) {
+          const row = base + (<usize>(i * rs + p) << 2);
+          const rsb = <usize>rs << 2;
+          const a = v128.load(row);
+          const b = v128.load(row + rsb);
+          const c = v128.load(row + 2 * rsb);
+          const d = v128.load(row + 3 * rsb);
+          const ab0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5); // a0 b0 a1 b1
+          const ab1 = v128.shuffle<i32>(a, b, 2, 6, 3, 7); // a2 b2 a3 b3
+          const cd0 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+          const cd1 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+          const to = out + (<usize>(p * r + i) << 2);
+          const rb = <usize>r << 2;
+          v128.store(to, v128.shuffle<i64>(ab0, cd0, 0, 2)); // a0 b0 c0 d0
+          v128.store(to + rb, v128.shuffle<i64>(ab0, cd0, 1, 3)); // a1 b1 c1 d1
+          v128.store(to + 2 * rb, v128.shuffle<i64>(ab1, cd1, 0, 2));
+          v128.store(to + 3 * rb, v128.shuffle<i64>(ab1, cd1, 1, 3));
+        }
+      }
+      for (; p < cols; p++) {
+        for (let i = 0; i < r; i++) store<f32>(out + (<usize>(p * r + i) << 2), load<f32>(base + (<usize>(i * rs + p) << 2)));
+      }
+    } else {
+      const valid = full ? r : rows - i0;
+      for (let p = 0; p < cols; p++) {
+        const to = out + (<usize>(p * r) << 2);
+        let i = 0;
+        for (; i < valid; i++) store<f32>(to + (<usize>i << 2), load<f32>(base + (<usize>(i * rs + p * cs) << 2)));
+        for (; i < r; i++) store<f32>(to + (<usize>i << 2), 0);
+      }
+    }
+  }
+}
+
+/** Strips of r f64 rows (r a multiple of 2). */
+export function packF64(src: usize, dst: usize, rows: i32, cols: i32, rs: i32, cs: i32, r: i32): void {
+  const strips = (rows + r - 1) / r;
+  for (let s = 0; s < strips; s++) {
+    const i0 = s * r;
+    const full = i0 + r <= rows;
+    const base = src + (<usize>(i0 * rs) << 3);
+    const out = dst + (<usize>(s * cols * r) << 3);
+    if (full && rs == 1) {
+      for (let p = 0; p < cols; p++) {
+        const from = base + (<usize>(p * cs) << 3);
+        const to = out + (<usize>(p * r) << 3);
+        for (let i = 0; i < r; i += 2) v128.store(to + (<usize>i << 3), v128.load(from + (<usize>i << 3)));
+      }
+    } else if (full && cs == 1) {
+      // 2 rows × 2 columns at a time
+      let p = 0;
+      for (; p + 2 <= cols; p += 2) {
+        for (let i = 0; i < r; i += 2) {
+          const row = base + (<usize>(i * rs + p) << 3);
+          const a = v128.load(row);
+          const b = v128.load(row + (<usize>rs << 3));
+          const to = out + (<usize>(p * r + i) << 3);
+          v128.store(to, v128.shuffle<i64>(a, b, 0, 2)); // a0 b0
+          v128.store(to + (<usize>r << 3), v128.shuffle<i64>(a, b, 1, 3)); // a1 b1
+        }
+      }
+      for (; p < cols; p++) {
+        for (let i = 0; i < r; i++) store<f64>(out + (<usize>(p * r + i) << 3), load<f64>(base + (<usize>(i * rs + p) << 3)));
+      }
+    } else {
+      const valid = full ? r : rows - i0;
+      for (let p = 0; p < cols; p++) {
+        const to = out + (<usize>(p * r) << 3);
+        let i = 0;
+        for (; i < valid; i++) store<f64>(to + (<usize>i << 3), load<f64>(base + (<usize>(i * rs + p * cs) << 3)));
+        for (; i < r; i++) store<f64>(to + (<usize>i << 3), 0);
+      }
+    }
+  }
+}
