@@ -44,8 +44,9 @@ const ROUND_MAGIC: f64 = 6755399441055744.0; // 1.5·2^52: adding it leaves an i
 /** e^x, lane-wise; ±Inf and NaN as Math.exp. */
 // @ts-ignore: decorator
 @inline export function expV(x: v128): v128 {
-  // Past these bounds the result is already 0 or Inf; clamping keeps n in range (NaN passes).
-  x = f64x2.max(f64x2.min(x, f64x2.splat(710.0)), f64x2.splat(-746.0));
+  // Past these bounds the result is already 0 or Inf; clamping keeps n in range. pmin/pmax
+  // (b < a ? b : a) are single instructions, unlike min/max, and with x first NaN passes.
+  x = f64x2.pmax(f64x2.pmin(x, f64x2.splat(710.0)), f64x2.splat(-746.0));
   const n = f64x2.nearest(f64x2.mul(x, f64x2.splat(LOG2E)));
   const r = f64x2.sub(f64x2.sub(x, f64x2.mul(n, f64x2.splat(LN2_HI))), f64x2.mul(n, f64x2.splat(LN2_LO)));
   const p = f64x2.add(f64x2.add(expm1Tail(r), r), f64x2.splat(1.0));
@@ -72,7 +73,7 @@ const ROUND_MAGIC: f64 = 6755399441055744.0; // 1.5·2^52: adding it leaves an i
 @inline export function tanhV(x: v128): v128 {
   const ax = f64x2.abs(x);
   const small = f64x2.lt(ax, f64x2.splat(1.0));
-  const twoAx = f64x2.min(f64x2.add(ax, ax), f64x2.splat(40.0));
+  const twoAx = f64x2.pmin(f64x2.add(ax, ax), f64x2.splat(40.0)); // NaN passes
   const t = expm1SmallV(v128.bitselect(f64x2.neg(twoAx), twoAx, small));
   const q = f64x2.div(v128.bitselect(f64x2.neg(t), f64x2.splat(2.0), small), f64x2.add(t, f64x2.splat(2.0)));
   const z = v128.bitselect(q, f64x2.sub(f64x2.splat(1.0), q), small);
