@@ -32,4 +32,10 @@ export function listBackends(): string[] {
 const cpu = createCpuBackend() as unknown as Backend;
 registerBackend(cpu);
 active = cpu;
-if (wasmSimdSupported()) registerBackend(createWasmBackend() as unknown as Backend);
+// WebAssembly SIMD, where the engine has it, is the default; the TypeScript cpu backend stays
+// registered as the fallback and the reference the tests compare against.
+if (wasmSimdSupported()) {
+  const wasm = createWasmBackend() as unknown as Backend;
+  registerBackend(wasm);
+  active = wasm;
+}
