@@ -47,7 +47,8 @@ export function shapesEqual(a: readonly number[], b: readonly number[]): boolean
  * one of them 1. The error names the op and both shapes.
  */
 export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): readonly number[] {
-  if (shapesEqual(a, b)) return a;
+  if (b.length === 0 || shapesEqual(a, b)) return a; // shapes are immutable: share, don't copy
+  if (a.length === 0) return b;
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {

@@ -64,7 +64,7 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
     const output = spec.forward(inputs, attrs);
     if (!isGradEnabled() || !anyRequiresGrad(inputs) || !output.isFloatingPoint()) return output;
     const saved = !savesAnything ? NOTHING_SAVED : saves.output ? [...(saves.inputs ? inputs : []), output] : inputs;
-    attachNode(new Node(name, inputs, saved, 1, backwardFn, creationSite(), attrs), [output]);
+    output.attachGradFn(new Node(name, inputs, saved, 1, backwardFn, creationSite(), attrs), 0);
     return output;
   };
 }
@@ -73,11 +73,6 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
 export function anyRequiresGrad(inputs: readonly Tensor[]): boolean {
   for (let i = 0; i < inputs.length; i++) if (inputs[i].requiresGrad) return true;
   return false;
-}
-
-/** Makes `outputs` the results of `node`. */
-export function attachNode(node: Node, outputs: readonly Tensor[]): void {
-  for (let i = 0; i < outputs.length; i++) outputs[i].attachGradFn(node, i);
 }
 
 /** The caller's stack, in anomaly mode only. */
@@ -108,12 +103,20 @@ export function broadcastView(t: Tensor, shape: readonly number[]): StridedView 
     for (let i = 0; i < shape.length; i++) if (t.shape[i] !== shape[i]) same = false;
     if (same) return t;
   }
+  // A 0-d operand (a scalar) reads its one element everywhere: shared all-zero strides.
+  if (t.shape.length === 0) return { buffer: t.storage.buffer, shape, strides: zeroStrides(shape.length), offset: t.offset };
   const lead = shape.length - t.shape.length;
   const strides = new Array<number>(shape.length);
   for (let i = 0; i < shape.length; i++) {
     strides[i] = i < lead || t.shape[i - lead] !== shape[i] ? 0 : t.strides[i - lead];
   }
   return { buffer: t.storage.buffer, shape, strides, offset: t.offset };
+}
+
+const ZERO_STRIDES: (readonly number[])[] = [];
+
+function zeroStrides(rank: number): readonly number[] {
+  return (ZERO_STRIDES[rank] ??= Object.freeze(new Array<number>(rank).fill(0)));
 }
 
 /** Throws unless every tensor lives on the same backend; returns that backend. */

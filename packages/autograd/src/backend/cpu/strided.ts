@@ -101,8 +101,13 @@ function numel(shape: readonly number[]): number {
   return n;
 }
 
+const NO_DIMS: readonly number[] = Object.freeze([]);
+const UNIT: readonly number[] = Object.freeze([1]);
+
 /** Row-major strides of a shape (a local copy so the backend imports nothing above it). */
-export function rowMajorStrides(shape: readonly number[]): number[] {
+export function rowMajorStrides(shape: readonly number[]): readonly number[] {
+  if (shape.length === 0) return NO_DIMS;
+  if (shape.length === 1) return UNIT;
   const out = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
