@@ -1,22 +1,36 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type ViteUserConfig } from "vitest/config";
 
 const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.url));
 
+const resolve: ViteUserConfig["resolve"] = {
+  // Tests run against the TypeScript sources, so no build is needed before `vitest`.
+  alias: [
+    { find: /^@tensorgrad\/autograd\/testing$/, replacement: src("autograd/src/testing/index.ts") },
+    { find: /^@tensorgrad\/autograd$/, replacement: src("autograd/src/index.ts") },
+    { find: /^@tensorgrad\/nn$/, replacement: src("nn/src/index.ts") },
+    { find: /^@tensorgrad\/examples$/, replacement: src("examples/src/index.ts") },
+  ],
+};
+
+/** The op and nn suites, which every backend must pass. */
+const backendSuites = ["test/autograd/**/*.test.ts", "test/nn/**/*.test.ts", "test/readme.test.ts"];
+
+const project = (name: string, include: string[], setupFiles: string[], env: Record<string, string> = {}) => ({
+  resolve,
+  test: { name, include, setupFiles: ["test/setup.ts", ...setupFiles], env, testTimeout: 60_000, pool: "forks" as const },
+});
+
 export default defineConfig({
-  resolve: {
-    // Tests run against the TypeScript sources, so no build is needed before `vitest`.
-    alias: [
-      { find: /^@tensorgrad\/autograd\/testing$/, replacement: src("autograd/src/testing/index.ts") },
-      { find: /^@tensorgrad\/autograd$/, replacement: src("autograd/src/index.ts") },
-      { find: /^@tensorgrad\/nn$/, replacement: src("nn/src/index.ts") },
-      { find: /^@tensorgrad\/examples$/, replacement: src("examples/src/index.ts") },
-    ],
-  },
+  resolve,
   test: {
-    include: ["test/**/*.test.ts"],
-    setupFiles: ["test/setup.ts"],
-    testTimeout: 60_000,
-    pool: "forks",
+    projects: [
+      // Everything, on the default backend (wasm where WebAssembly SIMD exists, else cpu).
+      project("default", ["test/**/*.test.ts"], []),
+      // The same op and nn suites on the plain TypeScript oracle...
+      project("cpu", backendSuites, ["test/backends/cpu-default.setup.ts"]),
+      // ...and on wasm with every float kernel forced into wasm, however small the tensor.
+      project("wasm-forced", backendSuites, ["test/backends/wasm-default.setup.ts"], { TENSORGRAD_WASM_FORCE: "1" }),
+    ],
   },
 });
