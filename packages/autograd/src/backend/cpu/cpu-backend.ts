@@ -10,7 +10,8 @@ import type {
   ArgReduceOp, Backend, BackendBuffer, BinaryOp, HostArray, ReduceOp, StridedView, UnaryOp,
 } from "../backend.js";
 import { erf, roundHalfEven, sigmoid } from "./scalar-math.js";
-import { forEachRow, rowMajorStrides } from "./strided.js";
+import { contiguousStrides } from "../../shape.js";
+import { forEachRow } from "./strided.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -139,7 +140,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const n = src.shape.reduce((p, s) => p * s, 1);
       const out = newArray(src.buffer.dtype, n);
       const x = src.buffer.data;
-      forEachRow(src.shape, [src.strides, rowMajorStrides(src.shape)], [src.offset, 0], (offs, len, s) => {
+      forEachRow(src.shape, [src.strides, contiguousStrides(src.shape)], [src.offset, 0], (offs, len, s) => {
         let ix = offs[0];
         let io = offs[1];
         for (let i = 0; i < len; i++, ix += s[0], io += s[1]) out[io] = x[ix];
@@ -177,7 +178,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     unary(op, x, out) {
       const o = out.data;
       const xd = x.buffer.data;
-      forEachRow(x.shape, [x.strides, rowMajorStrides(x.shape)], [x.offset, 0], (offs, n, s) =>
+      forEachRow(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], (offs, n, s) =>
         unaryRow(op, xd, o, offs, n, s),
       );
     },
@@ -186,7 +187,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const o = out.data;
       const ad = a.buffer.data;
       const bd = b.buffer.data;
-      forEachRow(a.shape, [a.strides, b.strides, rowMajorStrides(a.shape)], [a.offset, b.offset, 0], (offs, n, s) =>
+      forEachRow(a.shape, [a.strides, b.strides, contiguousStrides(a.shape)], [a.offset, b.offset, 0], (offs, n, s) =>
         binaryRow(op, ad, bd, o, offs, n, s),
       );
     },
@@ -198,7 +199,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const bd = b.buffer.data;
       forEachRow(
         a.shape,
-        [cond.strides, a.strides, b.strides, rowMajorStrides(a.shape)],
+        [cond.strides, a.strides, b.strides, contiguousStrides(a.shape)],
         [cond.offset, a.offset, b.offset, 0],
         (offs, n, s) => {
           let [ic, ia, ib, io] = offs;
@@ -213,7 +214,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       // Walk x in its own order and fold each element into its output slot: the output view
       // has stride 0 on the reduced axes. Accumulate in float64, then store once.
       const outShape = x.shape.filter((_, i) => !axes.includes(i));
-      const outStrides = rowMajorStrides(outShape);
+      const outStrides = contiguousStrides(outShape);
       const viewStrides: number[] = [];
       for (let i = 0, j = 0; i < x.shape.length; i++) viewStrides.push(axes.includes(i) ? 0 : outStrides[j++]);
       const acc = new Float64Array(out.length).fill(REDUCE_INIT[op]);
@@ -329,7 +330,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const od = out.data;
       const len = x.shape[axis];
       const step = x.strides[axis];
-      const outStrides = rowMajorStrides(x.shape);
+      const outStrides = contiguousStrides(x.shape);
       const oStep = outStrides[axis];
       const laneShape = x.shape.filter((_, i) => i !== axis);
       const laneX = x.strides.filter((_, i) => i !== axis);
@@ -361,7 +362,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const step = x.strides[axis];
       // Walk index's shape; x is addressed with stride 0 on `axis` plus index·step.
       const xStrides = x.strides.map((s, i) => (i === axis ? 0 : s));
-      forEachRow(index.shape, [index.strides, xStrides, rowMajorStrides(index.shape)], [index.offset, x.offset, 0], (offs, n, s) => {
+      forEachRow(index.shape, [index.strides, xStrides, contiguousStrides(index.shape)], [index.offset, x.offset, 0], (offs, n, s) => {
         let [ii, ix, io] = offs;
         for (let r = 0; r < n; r++, ii += s[0], ix += s[1], io += s[2]) {
           const j = checkIndex("gather", id[ii], size);
@@ -372,12 +373,12 @@ export function createCpuBackend(): Backend<CpuBuffer> {
 
     scatterAdd(base, axis, index, src, out) {
       const od = out.data;
-      const baseOut: View = { buffer: out, shape: base.shape, strides: rowMajorStrides(base.shape), offset: 0 };
+      const baseOut: View = { buffer: out, shape: base.shape, strides: contiguousStrides(base.shape), offset: 0 };
       this.copy(base, baseOut);
       const id = index.buffer.data;
       const sd = src.buffer.data;
       const size = base.shape[axis];
-      const outStrides = rowMajorStrides(base.shape);
+      const outStrides = contiguousStrides(base.shape);
       const step = outStrides[axis];
       const oStrides = outStrides.map((s, i) => (i === axis ? 0 : s));
       forEachRow(index.shape, [index.strides, src.strides, oStrides], [index.offset, src.offset, 0], (offs, n, s) => {

@@ -3,6 +3,8 @@
  * are merged first, so a contiguous (or uniformly broadcast) operation becomes one flat loop.
  */
 
+import { numelOf } from "../../shape.js";
+
 /** Operand layouts after merging: a shared shape and one stride list per operand. */
 export interface Coalesced {
   shape: number[];
@@ -43,7 +45,7 @@ export function forEachRow(
   const steps = strides.map((st) => flatStep(shape, st));
   if (!steps.includes(-1)) {
     for (const size of shape) if (size === 0) return;
-    row(startOffsets.slice(), numel(shape), steps);
+    row(startOffsets.slice(), numelOf(shape), steps);
     return;
   }
   const { shape: s, strides: st } = coalesce(shape, strides);
@@ -93,26 +95,4 @@ function flatStep(shape: readonly number[], strides: readonly number[]): number 
     expected *= shape[d];
   }
   return contiguous ? 1 : constant ? 0 : -1;
-}
-
-function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (let i = 0; i < shape.length; i++) n *= shape[i];
-  return n;
-}
-
-const NO_DIMS: readonly number[] = Object.freeze([]);
-const UNIT: readonly number[] = Object.freeze([1]);
-
-/** Row-major strides of a shape (a local copy so the backend imports nothing above it). */
-export function rowMajorStrides(shape: readonly number[]): readonly number[] {
-  if (shape.length === 0) return NO_DIMS;
-  if (shape.length === 1) return UNIT;
-  const out = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    out[i] = s;
-    s *= shape[i];
-  }
-  return out;
 }

@@ -7,7 +7,8 @@
 
 import type { ReduceOp, StridedView, UnaryOp } from "../backend.js";
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
-import { forEachRow, rowMajorStrides } from "../cpu/strided.js";
+import { contiguousStrides } from "../../shape.js";
+import { forEachRow } from "../cpu/strided.js";
 import { SCRATCH_BASE, getRuntime } from "./runtime.js";
 
 type View = StridedView<CpuBuffer>;
@@ -30,7 +31,7 @@ const isFloat = (b: CpuBuffer): boolean => b.dtype === "float32" || b.dtype === 
 /** The elements of `x` in row-major order into heap[base...]. */
 function copyIn(x: View, heap: Floats, base: number, n: number): void {
   const data = x.buffer.data;
-  const rm = rowMajorStrides(x.shape);
+  const rm = contiguousStrides(x.shape);
   let contiguous = true;
   for (let i = 0; i < x.shape.length; i++) if (x.shape[i] !== 1 && x.strides[i] !== rm[i]) contiguous = false;
   if (contiguous) {
