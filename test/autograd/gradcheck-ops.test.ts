@@ -198,6 +198,15 @@ const CASES: OpCase[] = [
     fn: (a, b) => a.matmul(b),
   },
   {
+    name: "matmul with transposed operands (x @ w.mT, a.mT @ b, batched)",
+    covers: ["matmul", "permute"],
+    smooth: true,
+    inputs: fc
+      .record({ m: fc.integer({ min: 2, max: 3 }), k: fc.integer({ min: 2, max: 3 }), n: fc.integer({ min: 2, max: 3 }) })
+      .chain(({ m, k, n }) => fc.tuple(tensorArb([2, m, k], grad), tensorArb([n, k], grad), tensorArb([2, k, m], grad))),
+    fn: (x, w, xt) => x.matmul(w.mT).add(xt.mT.matmul(w.mT)),
+  },
+  {
     name: "linear (fused x·Wᵀ + b; 1-d, 2-d and batched x)",
     covers: ["linear"],
     smooth: true,

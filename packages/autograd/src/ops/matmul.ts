@@ -22,9 +22,20 @@ const matmulOp = defineOp({
   },
   vjp: (g, ctx) => {
     const [a, b] = ctx.inputs; // d(AB) = dA·B + A·dB  ⇒  gA = g·Bᵀ, gB = Aᵀ·g (batch dims summed centrally)
-    return [ctx.needsInputGrad(0) ? g.matmul(b.mT) : null, ctx.needsInputGrad(1) ? a.mT.matmul(g) : null];
+    // An input that is a transposed view (x @ w.mT) gets its gradient as the transpose of the
+    // transposed product, (B·gᵀ)ᵀ = g·Bᵀ and (gᵀ·A)ᵀ = Aᵀ·g: the same matrix, but after the
+    // transpose's own vjp it lands contiguous in w's layout, so .grad needs no copy.
+    const gA = ctx.needsInputGrad(0) ? (isTransposed(a) ? b.matmul(g.mT).mT : g.matmul(b.mT)) : null;
+    const gB = ctx.needsInputGrad(1) ? (isTransposed(b) ? g.mT.matmul(a).mT : a.mT.matmul(g)) : null;
+    return [gA, gB];
   },
 });
+
+/** True when the last two dims are laid out column-major (a transposed contiguous matrix). */
+function isTransposed(t: Tensor): boolean {
+  const n = t.ndim;
+  return t.shape[n - 1] > 1 && t.shape[n - 2] > 1 && t.strides[n - 2] === 1 && t.strides[n - 1] === t.shape[n - 2];
+}
 
 /**
  * Matrix product with PyTorch's rules: 1-d·1-d is a dot product, a 1-d left operand is a row
