@@ -10,6 +10,7 @@ import type { Tensor } from "../tensor.js";
 import { defineOp, type Op, type VjpContext } from "./define.js";
 import { castTo } from "./cast.js";
 import { runUnary } from "./elementwise.js";
+import { where } from "./where.js";
 
 type DifferentiableUnary = Exclude<UnaryOp, "isfinite" | "logicalNot">;
 
@@ -41,7 +42,7 @@ const RULES: { [K in DifferentiableUnary]: UnaryRule } = {
     saves: output,
     vjp: (g, c) => g.mul(c.output.mul(c.output.rsub(1))), // dσ = σ(1 − σ)
   },
-  relu: { result: "same", saves: output, vjp: (g, c) => g.mul(c.output.gt(0)) }, // d relu = [y > 0]
+  relu: { result: "same", saves: output, vjp: (g, c) => where(c.output.gt(0), g, 0) }, // d relu = [y > 0]
   erf: {
     result: "float",
     saves: input,
