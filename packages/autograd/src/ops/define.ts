@@ -63,6 +63,7 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
   return (inputs, attrs) => {
     const output = spec.forward(inputs, attrs);
     if (!isGradEnabled() || !anyRequiresGrad(inputs) || !output.isFloatingPoint()) return output;
+    // Saving only inputs keeps the caller's array itself: every op is called with a fresh one.
     const saved = !savesAnything ? NOTHING_SAVED : saves.output ? [...(saves.inputs ? inputs : []), output] : inputs;
     output.attachGradFn(new Node(name, inputs, saved, 1, backwardFn, creationSite(), attrs), 0);
     return output;
