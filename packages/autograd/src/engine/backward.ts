@@ -5,6 +5,7 @@
  * each input's gradient along its edge — to another node, or into a leaf's `.grad`.
  */
 
+import type { DType } from "../dtype.js";
 import { GradError, ShapeError, ValueError, fmtShape } from "../errors.js";
 import { shapesEqual } from "../shape.js";
 import type { Storage } from "../storage.js";
@@ -185,7 +186,7 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
           const edge = edges[j];
           const raw = inputGrads[j];
           if (edge === null || raw === null || raw === undefined) continue;
-          const g = fitToInput(node, j, raw);
+          const g = fitToInput(node, j, "node" in edge ? edge.dtype : edge.leaf.dtype, raw);
           if (isAnomalyEnabled()) checkFinite(node, j, g);
           if ("node" in edge) send(edge.node, edge.index, g);
           else sendToLeaf(edge.leaf, g);
@@ -234,7 +235,7 @@ function accumulate(previous: Tensor | null, g: Tensor, createGraph: boolean, si
 }
 
 /** Sums a broadcast gradient back to input j's shape, casts it to the input's dtype, and checks the shape. */
-function fitToInput(node: Node, j: number, g: Tensor): Tensor {
+function fitToInput(node: Node, j: number, dtype: DType, g: Tensor): Tensor {
   const shape = node.inputShapes[j];
   if (!shapesEqual(g.shape, shape)) {
     const lead = g.ndim - shape.length;
@@ -249,7 +250,6 @@ function fitToInput(node: Node, j: number, g: Tensor): Tensor {
     }
     g = g.sum(dims, true).reshape(shape);
   }
-  const dtype = node.inputDtypes[j];
   return g.dtype === dtype ? g : g.to(dtype);
 }
 

@@ -9,7 +9,7 @@ import { GradError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 
 /** Where an input's gradient goes: the node output that produced it, or the leaf tensor itself. */
-export type Edge = { readonly node: Node; readonly index: number } | { readonly leaf: Tensor };
+export type Edge = { readonly node: Node; readonly index: number; readonly dtype: DType } | { readonly leaf: Tensor };
 
 /** A gradient hook: sees a gradient as it is computed and may return a replacement. */
 export type GradHook = (grad: Tensor) => Tensor | void;
@@ -23,9 +23,8 @@ const NO_VERSIONS: readonly number[] = Object.freeze([]);
 export class Node {
   /** Per input: where its gradient is sent, or null when that input needs none. */
   readonly edges: readonly (Edge | null)[];
-  /** Shapes and dtypes of the inputs, kept after the graph is freed to check gradients. */
+  /** Shapes of the inputs, kept after the graph is freed to check gradients (dtypes live on the edges). */
   readonly inputShapes: readonly (readonly number[])[];
-  readonly inputDtypes: readonly DType[];
   /** Tensors the backward reads, with their storage versions at save time; null once freed. */
   private saved: readonly Tensor[] | null;
   private savedVersions: readonly number[];
@@ -52,17 +51,14 @@ export class Node {
   ) {
     const edges: (Edge | null)[] = new Array(inputs.length);
     const shapes: (readonly number[])[] = new Array(inputs.length);
-    const dtypes: DType[] = new Array(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
       const t = inputs[i];
       shapes[i] = t.shape;
-      dtypes[i] = t.dtype;
       const fn = t.gradFn;
-      edges[i] = fn ? { node: fn, index: t.outputIndex } : t.requiresGrad ? { leaf: t } : null;
+      edges[i] = fn ? { node: fn, index: t.outputIndex, dtype: t.dtype } : t.requiresGrad ? { leaf: t } : null;
     }
     this.edges = edges;
     this.inputShapes = shapes;
-    this.inputDtypes = dtypes;
     this.saved = saved;
     this.savedVersions = saved.length === 0 ? NO_VERSIONS : saved.map((t) => t.version);
     this.createdAt = createdAt;
