@@ -8,6 +8,7 @@ const resolve: ViteUserConfig["resolve"] = {
   alias: [
     { find: /^@tensorgrad\/autograd\/testing$/, replacement: src("autograd/src/testing/index.ts") },
     { find: /^@tensorgrad\/autograd$/, replacement: src("autograd/src/index.ts") },
+    { find: /^@tensorgrad\/nn\/node$/, replacement: src("nn/src/node.ts") },
     { find: /^@tensorgrad\/nn$/, replacement: src("nn/src/index.ts") },
     { find: /^@tensorgrad\/examples$/, replacement: src("examples/src/index.ts") },
   ],

@@ -4,7 +4,9 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -17,9 +19,25 @@ function node(args: string[], cwd: string): string {
 
 describe("built packages", () => {
   it("were built (pnpm test runs the build first)", () => {
-    for (const file of ["autograd/dist/index.js", "autograd/dist/index.cjs", "autograd/dist/testing/index.js", "nn/dist/index.js", "nn/dist/index.cjs"]) {
+    for (const file of ["autograd/dist/index.js", "autograd/dist/index.cjs", "autograd/dist/testing/index.js", "nn/dist/index.js", "nn/dist/index.cjs", "nn/dist/node.js", "nn/dist/node.cjs"]) {
       expect(existsSync(pkg(file)), `${file} is missing: run pnpm build`).toBe(true);
     }
+  });
+
+  it("the main entries import no Node built-in, so they bundle for browsers", () => {
+    // Every import specifier of an entry and its chunks (esbuild writes node:fs as plain "fs").
+    const builtinsOf = (file: string): string[] =>
+      [...readFileSync(file, "utf8").matchAll(/(?:\bfrom|\bimport)\s*\(?\s*["']([^"']+)["']/g)]
+        .map((m) => m[1].replace(/^node:/, ""))
+        .filter((spec) => builtinModules.includes(spec));
+    const withChunks = (entry: string): string[] => [
+      pkg(entry),
+      ...readdirSync(dirname(pkg(entry))).filter((f) => /^chunk-.*\.js$/.test(f)).map((f) => join(dirname(pkg(entry)), f)),
+    ];
+    for (const entry of ["autograd/dist/index.js", "autograd/dist/testing/index.js", "nn/dist/index.js"]) {
+      for (const file of withChunks(entry)) expect(builtinsOf(file), file).toEqual([]);
+    }
+    expect(builtinsOf(pkg("nn/dist/node.js"))).toContain("fs"); // the Node entry does use the file system
   });
 
   it("autograd ESM: backward and gradcheck", () => {

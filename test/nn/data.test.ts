@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Generator, IndexError, Tensor, ValueError, arange, manualSeed, tensor } from "@tensorgrad/autograd";
-import { DataLoader, Subset, TensorDataset, defaultCollate, parseCsv, randomSplit, readCsv, type Dataset } from "@tensorgrad/nn";
+import { DataLoader, Subset, TensorDataset, defaultCollate, parseCsv, randomSplit, type Dataset } from "@tensorgrad/nn";
+import { readCsv } from "@tensorgrad/nn/node";
 
 /** x row i = [i, 10·i], y[i] = i. */
 function numbered(n: number): TensorDataset {

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Tensor, ValueError, randn, tensor } from "@tensorgrad/autograd";
-import { load, loadSafetensors, readSafetensorsHeader, save, saveSafetensors, stateDictFromJSON, stateDictToJSON } from "@tensorgrad/nn";
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors, stateDictFromJSON, stateDictToJSON } from "@tensorgrad/nn";
+import { load, save } from "@tensorgrad/nn/node";
 
 /** ASCII text as bytes (the headers below are ASCII). */
 const ascii = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));

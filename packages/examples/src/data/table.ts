@@ -4,7 +4,8 @@
  */
 
 import type { Tensor } from "@tensorgrad/autograd";
-import { parseCsv, readCsv, type CsvData, type CsvOptions } from "@tensorgrad/nn";
+import { parseCsv, type CsvData, type CsvOptions } from "@tensorgrad/nn";
+import { readCsv } from "@tensorgrad/nn/node";
 import { DataError } from "../common/errors.js";
 import type { Table } from "./synthetic.js";
 

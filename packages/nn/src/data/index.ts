@@ -8,4 +8,3 @@ export { defaultCollate } from "./collate.js";
 export type { Collated } from "./collate.js";
 export { parseCsv } from "./csv.js";
 export type { CsvOptions, CsvData, CsvTransform } from "./csv.js";
-export { readCsv } from "./csv-file.js";

@@ -2,5 +2,4 @@
 
 export { saveSafetensors, loadSafetensors, readSafetensorsHeader } from "./safetensors.js";
 export type { SafetensorsDType, SafetensorsHeader, SafetensorsTensorInfo, SaveSafetensorsOptions } from "./safetensors.js";
-export { save, load } from "./file.js";
 export { stateDictToJSON, stateDictFromJSON } from "./json.js";
