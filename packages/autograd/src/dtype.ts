@@ -35,13 +35,6 @@ export function floatResult(dtype: DType): DType {
   return isFloating(dtype) ? dtype : "float32";
 }
 
-/** Throws unless `dtype` is one of `allowed`. */
-export function assertDType(op: string, dtype: DType, allowed: readonly DType[]): void {
-  if (!allowed.includes(dtype)) {
-    throw new DTypeError(`${op}: unsupported dtype ${dtype} (expected ${allowed.join(" or ")})`);
-  }
-}
-
 /** Throws unless `value` names a dtype. */
 export function checkDType(op: string, value: unknown): DType {
   if (typeof value === "string" && (DTYPES as readonly string[]).includes(value)) return value as DType;

@@ -1,6 +1,5 @@
 /** Reductions built from primitives: mean, var, std, logsumexp, max/min with indices. */
 
-import { ValueError } from "../errors.js";
 import { normalizeDim, normalizeDims, reducedShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { amax, argExtremum } from "./extremum.js";
@@ -64,9 +63,4 @@ export function extremumAlong(op: "max" | "min", x: Tensor, dim: number, keepdim
   const indices = argExtremum(op === "max" ? "argmax" : "argmin", x, d, true);
   const values = x.gather(d, indices);
   return keepdim ? { values, indices } : { values: values.squeeze(d), indices: indices.squeeze(d) };
-}
-
-/** Throws for options PyTorch would reject in these reductions. */
-export function checkCorrection(op: string, correction: number): void {
-  if (!Number.isFinite(correction)) throw new ValueError(`${op}: correction must be finite, got ${correction}`);
 }
