@@ -238,6 +238,13 @@ describe("autograd misuse: GradError / ShapeError / ValueError", () => {
     expectError(() => y.backward(), GradError, /^backward: output 0 does not require grad and has no gradFn/);
   });
 
+  it("backward given its options in the gradient's place says where they go", () => {
+    const x = t([1, 2], true);
+    const options = { retainGraph: true } as unknown as number;
+    expectError(() => x.sum().backward(options), ValueError,
+      "backward: the gradient for output 0 must be a Tensor or a number, got object (options go second: backward(undefined, { retainGraph: true }))");
+  });
+
   it("backward of a non-scalar without a gradient names the shape", () => {
     const x = t([[1, 2, 3], [4, 5, 6]], true);
     expectError(

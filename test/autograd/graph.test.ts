@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  DTypeError, GradError, ShapeError, Tensor, cat, enableGrad, isGradEnabled, noGrad, tensor,
+  DTypeError, GradError, ShapeError, Tensor, cat, enableGrad, grad, isGradEnabled, noGrad, tensor,
 } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64" } as const;
@@ -438,6 +438,58 @@ describe("in-place modification of a saved tensor", () => {
   it("an in-place op on a tensor that requires grad in grad mode is refused", () => {
     const w = leaf([1]);
     expect(() => w.mul_(2)).toThrow(GradError);
+  });
+});
+
+describe("engine bookkeeping", () => {
+  it("a hook running a nested grad() over part of the same graph leaves the outer backward intact", () => {
+    // Outer: c = Σ exp(a) + 5x with a = 3p, p = 2x. The nested graph reaches a's node at a
+    // different topological position than the outer one, which must not misroute gradients.
+    const x = leaf([0.1, -0.2]);
+    const p = x.mul(2);
+    const a = p.mul(3);
+    const b = a.exp();
+    let nested: Tensor | null = null;
+    b.registerHook(() => {
+      // Hooks run with grad mode off (as in PyTorch): record the nested graph explicitly.
+      nested = enableGrad(() => grad([x.mul(7).add(a).sum()], [p], { retainGraph: true })[0]);
+    });
+    b.sum().add(x.mul(5).sum()).backward();
+    // d/dx = 6·exp(6x) + 5; the nested d(7x + 3p)/dp = 3 and does not touch x.grad.
+    expect(x.grad).toBeAllclose([0.1, -0.2].map((v) => 6 * Math.exp(6 * v) + 5), { rtol: 1e-12 });
+    expect(nested).toBeAllclose([3, 3], { rtol: 0, atol: 0 });
+  });
+
+  it("a tensor modified in place before it is saved is checked against its version at save time", () => {
+    const x = leaf([1, 2]);
+    const w = tensor([3, 4], f64);
+    noGrad(() => w.mul_(2)); // version 1, then saved by mul
+    const y = x.mul(w);
+    y.sum().backward(undefined, { retainGraph: true });
+    expect(x.grad).toBeAllclose([6, 8], { rtol: 0, atol: 0 });
+    noGrad(() => w.mul_(2));
+    expect(() => y.sum().backward()).toThrow(/version 1 → 2/);
+  });
+
+  it("backward frees the values a node saved; a node that saved nothing can be run through again", () => {
+    const x = leaf([1, 2]);
+    const y = x.mul(x);
+    const s = x.add(1).sum();
+    y.sum().backward();
+    expect(y.gradFn?.isFreed).toBe(true);
+    s.backward();
+    s.backward(); // add and sum save nothing: nothing was freed, as in PyTorch
+    expect(s.gradFn?.isFreed).toBe(false);
+    expect(x.grad).toBeAllclose([4, 6], { rtol: 0, atol: 0 });
+  });
+
+  it("cat sends each input its own slice of the gradient, also when some inputs need none", () => {
+    const a = leaf([1, 2]);
+    const b = tensor([[3, 4, 5]], f64).reshape(3);
+    const c = leaf([6]);
+    cat([a, b, c]).mul(tensor([1, 2, 3, 4, 5, 6], f64)).sum().backward();
+    expect(a.grad).toBeAllclose([1, 2], { rtol: 0, atol: 0 });
+    expect(c.grad).toBeAllclose([6], { rtol: 0, atol: 0 });
   });
 });
 

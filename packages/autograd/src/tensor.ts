@@ -174,9 +174,7 @@ export class Tensor implements StridedView {
   retainGrad(): this {
     if (!this.requiresGrad) throw new GradError("retainGrad: called on a tensor that does not require grad");
     if (this.node !== null && !this.retainsGradFlag) {
-      const node = this.node;
-      node.retained ??= new Array(node.numOutputs);
-      node.retained[this.nodeOutput] = this;
+      this.node.retainOutput(this.nodeOutput, this);
     }
     this.retainsGradFlag = true;
     return this;
@@ -190,11 +188,7 @@ export class Tensor implements StridedView {
     if (!this.requiresGrad) throw new GradError("registerHook: cannot register a hook on a tensor that does not require grad");
     let list: GradHook[];
     if (this.node === null) list = this.leafHooks ??= [];
-    else {
-      const node = this.node;
-      node.hooks ??= new Array(node.numOutputs);
-      list = node.hooks[this.nodeOutput] ??= [];
-    }
+    else list = this.node.hookList(this.nodeOutput);
     list.push(hook);
     return { remove: () => void list.splice(list.indexOf(hook) >>> 0, list.includes(hook) ? 1 : 0) };
   }

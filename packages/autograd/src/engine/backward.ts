@@ -11,7 +11,7 @@ import { shapesEqual } from "../shape.js";
 import type { Storage } from "../storage.js";
 import type { Tensor } from "../tensor.js";
 import { enableGrad, isAnomalyEnabled, noGrad } from "./grad-mode.js";
-import type { Node } from "./node.js";
+import { Node, OutputRef, edgeDType, edgeShape, type Edge } from "./node.js";
 
 /** Options of `backward()`. */
 export interface BackwardOptions {
@@ -81,7 +81,13 @@ function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly 
     if (!root.requiresGrad) {
       throw new GradError(`${op}: output ${i} does not require grad and has no gradFn (did you forget requiresGrad: true, or run inside noGrad?)`);
     }
-    const given = gradients?.[i];
+    const given: unknown = gradients?.[i];
+    if (given !== undefined && typeof given !== "number" && !isTensor(given)) {
+      throw new ValueError(
+        `${op}: the gradient for output ${i} must be a Tensor or a number, got ${given === null ? "null" : typeof given}` +
+          (op === "backward" ? " (options go second: backward(undefined, { retainGraph: true }))" : ""),
+      );
+    }
     let seed: Tensor;
     if (given === undefined || typeof given === "number") {
       if (root.numel() !== 1) {
@@ -90,7 +96,7 @@ function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly 
             `${fmtShape(root.shape)}; pass a gradient of that shape`,
         );
       }
-      seed = root.newFull(root.shape, given ?? 1);
+      seed = root.newFull(root.shape, (given as number | undefined) ?? 1);
     } else {
       if (!shapesEqual(given.shape, root.shape)) {
         throw new ShapeError(`${op}: gradient has shape ${fmtShape(given.shape)} but output ${i} has shape ${fmtShape(root.shape)}`);
@@ -103,6 +109,11 @@ function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly 
     }
     return seed;
   });
+}
+
+/** Structural check (this module can't import Tensor's class without a cycle). */
+function isTensor(value: unknown): value is Tensor {
+  return typeof value === "object" && value !== null && "storage" in value && "strides" in value;
 }
 
 let traversal = 0;
@@ -126,15 +137,17 @@ function topologicalOrder(roots: readonly Tensor[]): Node[] {
       let pushed = false;
       while (nextEdge[top] < edges.length) {
         const edge = edges[nextEdge[top]++];
-        if (edge !== null && "node" in edge && edge.node.visitedIn !== pass) {
-          edge.node.visitedIn = pass;
-          stack.push(edge.node);
+        const next = edge instanceof Node ? edge : edge instanceof OutputRef ? edge.node : null;
+        if (next !== null && next.visitedIn !== pass) {
+          next.visitedIn = pass;
+          stack.push(next);
           nextEdge.push(0);
           pushed = true;
           break;
         }
       }
       if (!pushed) {
+        node.orderIndex = order.length;
         order.push(node);
         stack.pop();
         nextEdge.pop();
@@ -146,8 +159,18 @@ function topologicalOrder(roots: readonly Tensor[]): Node[] {
 
 function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: boolean, createGraph: boolean, sink: Sink): void {
   const order = topologicalOrder(roots);
+  // The gradients waiting for each node: a single-output node's (nearly all) in a flat array by
+  // its position in `order`; per-output slots in a map for the others, and as a fallback should a
+  // nested backward (from a hook) have renumbered a shared node.
+  const waiting = new Array<Tensor | null>(order.length).fill(null);
   const pending = new Map<Node, (Tensor | null)[]>();
   const send = (node: Node, index: number, g: Tensor): void => {
+    const at = node.orderIndex;
+    if (index === 0 && order[at] === node && node.numOutputs === 1) {
+      const prev = waiting[at];
+      waiting[at] = prev === null ? g : prev.add(g);
+      return;
+    }
     let slots = pending.get(node);
     if (slots === undefined) {
       slots = new Array<Tensor | null>(node.numOutputs).fill(null);
@@ -171,10 +194,21 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
       if (node === null) sendToLeaf(root, seeds[i]);
       else send(node, root.outputIndex, seeds[i]);
     });
+    const single: (Tensor | null)[] = [null];
     for (let i = order.length - 1; i >= 0; i--) {
       const node = order[i];
-      const grads = pending.get(node);
-      pending.delete(node);
+      let grads: (Tensor | null)[] | undefined;
+      if (waiting[i] !== null) {
+        single[0] = waiting[i];
+        waiting[i] = null;
+        grads = single;
+      }
+      const slots = pending.size > 0 ? pending.get(node) : undefined;
+      if (slots !== undefined) {
+        pending.delete(node);
+        if (grads !== undefined) slots[0] = slots[0] === null ? grads[0] : (slots[0] as Tensor).add(grads[0] as Tensor);
+        grads = slots;
+      }
       if (grads !== undefined) {
         for (let k = 0; k < grads.length; k++) {
           const g = grads[k];
@@ -186,10 +220,11 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
           const edge = edges[j];
           const raw = inputGrads[j];
           if (edge === null || raw === null || raw === undefined) continue;
-          const g = fitToInput(node, j, "node" in edge ? edge.dtype : edge.leaf.dtype, raw);
+          const g = fitToInput(node, j, edge, raw);
           if (isAnomalyEnabled()) checkFinite(node, j, g);
-          if ("node" in edge) send(edge.node, edge.index, g);
-          else sendToLeaf(edge.leaf, g);
+          if (edge instanceof Node) send(edge, 0, g);
+          else if (edge instanceof OutputRef) send(edge.node, edge.index, g);
+          else sendToLeaf(edge, g);
         }
       }
       if (!retainGraph) node.free();
@@ -203,8 +238,8 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
 
 /** Runs hooks, retainGrad and grad() captures for output `index` of `node`; returns the (possibly replaced) gradient. */
 function observeOutputGrad(node: Node, index: number, g: Tensor, createGraph: boolean, sink: Sink): Tensor {
-  for (const hook of node.hooks?.[index] ?? []) g = hook(g) ?? g;
-  const kept = node.retained?.[index];
+  for (const hook of node.outputHooks(index)) g = hook(g) ?? g;
+  const kept = node.retainedOutput(index);
   if (kept !== undefined && sink.leafSlots === null) kept.grad = accumulate(kept.grad, g, createGraph, sink);
   for (const { index: i, slot } of sink.nodeSlots?.get(node) ?? []) {
     if (i === index) sink.results[slot] = sink.results[slot] === null ? g : (sink.results[slot] as Tensor).add(g);
@@ -235,8 +270,9 @@ function accumulate(previous: Tensor | null, g: Tensor, createGraph: boolean, si
 }
 
 /** Sums a broadcast gradient back to input j's shape, casts it to the input's dtype, and checks the shape. */
-function fitToInput(node: Node, j: number, dtype: DType, g: Tensor): Tensor {
-  const shape = node.inputShapes[j];
+function fitToInput(node: Node, j: number, edge: Exclude<Edge, null>, g: Tensor): Tensor {
+  const shape = edgeShape(edge);
+  const dtype = edgeDType(edge);
   if (!shapesEqual(g.shape, shape)) {
     const lead = g.ndim - shape.length;
     const mismatch = (): GradError =>

@@ -8,7 +8,7 @@ import { GradError, ValueError } from "../errors.js";
 import { creationSite } from "../ops/define.js";
 import { Tensor } from "../tensor.js";
 import { isGradEnabled, noGrad } from "./grad-mode.js";
-import { Node } from "./node.js";
+import { Node, type BackwardFn } from "./node.js";
 
 /** What forward and backward share. */
 export interface FunctionContext<State = Record<string, unknown>> {
@@ -71,23 +71,17 @@ export function defineFunction<Args extends unknown[], Out extends Tensor | Tens
       const k = raw.indexOf(t);
       return k >= 0 && !inputs.includes(t) ? outputs[k] : t;
     });
-    const node = new Node(
-      name,
-      inputs,
-      saved,
-      outputs.length,
-      (gradOutputs, self) => {
-        ctx.savedTensors = self.savedTensors();
-        const grads = gradOutputs.map((g, i) => g ?? outputs[i].zerosLike());
-        const returned = definition.backward(ctx, ...grads);
-        const list = Array.isArray(returned) ? returned : [returned];
-        if (list.length !== args.length) {
-          throw new GradError(`${name}: backward returned ${list.length} gradients, but forward took ${args.length} arguments`);
-        }
-        return tensorArgs.map(([, position]) => list[position] ?? null);
-      },
-      creationSite(),
-    );
+    const backwardFn: BackwardFn = (gradOutputs, self) => {
+      ctx.savedTensors = self.savedTensors();
+      const grads = gradOutputs.map((g, i) => g ?? outputs[i].zerosLike());
+      const returned = definition.backward(ctx, ...grads);
+      const list = Array.isArray(returned) ? returned : [returned];
+      if (list.length !== args.length) {
+        throw new GradError(`${name}: backward returned ${list.length} gradients, but forward took ${args.length} arguments`);
+      }
+      return tensorArgs.map(([, position]) => list[position] ?? null);
+    };
+    const node = new Node({ name, backwardFn }, inputs, saved, outputs, creationSite());
     // Integer outputs (indices, counts) carry no gradient.
     outputs.forEach((t, i) => {
       if (t.isFloatingPoint()) t.attachGradFn(node, i);

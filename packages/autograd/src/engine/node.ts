@@ -2,14 +2,31 @@
  * A node of the recorded graph: one applied op (or custom function), the edges to where its
  * inputs came from, and the values its backward needs. Gradients flow from a node's outputs
  * along its edges to the nodes (or leaf tensors) that produced its inputs.
+ *
+ * A long chain of small ops keeps every node alive until backward, so a node is kept lean: an
+ * edge to a single-output node is the node itself, input shapes and dtypes are read from the
+ * producers rather than copied, and rarely used state (hooks, retainGrad, anomaly traces) lives
+ * in one object created on first use.
  */
 
 import type { DType } from "../dtype.js";
 import { GradError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 
-/** Where an input's gradient goes: the node output that produced it, or the leaf tensor itself. */
-export type Edge = { readonly node: Node; readonly index: number; readonly dtype: DType } | { readonly leaf: Tensor };
+/** Output `index` (≥ 1) of a node with several outputs, as an edge of the node that consumes it. */
+export class OutputRef {
+  constructor(
+    readonly node: Node,
+    readonly index: number,
+  ) {}
+}
+
+/**
+ * Where an input's gradient goes: the node that produced the input (its output 0), an
+ * `OutputRef` for a later output of a multi-output node, the leaf tensor itself, or null when
+ * the input needs no gradient.
+ */
+export type Edge = Node | OutputRef | Tensor | null;
 
 /** A gradient hook: sees a gradient as it is computed and may return a replacement. */
 export type GradHook = (grad: Tensor) => Tensor | void;
@@ -17,51 +34,113 @@ export type GradHook = (grad: Tensor) => Tensor | void;
 /** Computes input gradients from output gradients (one entry per input, null where none). */
 export type BackwardFn = (gradOutputs: readonly (Tensor | null)[], node: Node) => readonly (Tensor | null | undefined)[];
 
-const NO_VERSIONS: readonly number[] = Object.freeze([]);
+/** What every node of one op kind shares. */
+export interface OpKind {
+  /** The op's name, as users wrote it (`mul`, `matmul`, a custom function's name). */
+  readonly name: string;
+  readonly backwardFn: BackwardFn;
+}
+
+/** Per-node state most nodes never need. */
+interface NodeExtras {
+  /** Shapes and dtypes of outputs 1.. of a node with several outputs. */
+  laterOutputs?: readonly { readonly shape: readonly number[]; readonly dtype: DType }[];
+  /** Stack trace of the forward call, recorded in anomaly mode only. */
+  createdAt?: string;
+  /** Per output: tensors whose `.grad` should be kept (retainGrad). */
+  retained?: (Tensor | undefined)[];
+  /** Per output: hooks registered on the output tensor. */
+  hooks?: (GradHook[] | undefined)[];
+}
+
+const NOTHING: readonly Tensor[] = Object.freeze([]);
 
 /** One recorded operation. */
 export class Node {
-  /** Per input: where its gradient is sent, or null when that input needs none. */
-  readonly edges: readonly (Edge | null)[];
-  /** Shapes of the inputs, kept after the graph is freed to check gradients (dtypes live on the edges). */
-  readonly inputShapes: readonly (readonly number[])[];
-  /** Tensors the backward reads, with their storage versions at save time; null once freed. */
+  /** Per input: where its gradient is sent (see `Edge`). */
+  readonly edges: readonly Edge[];
+  /** Tensors the backward reads; null once freed. */
   private saved: readonly Tensor[] | null;
-  private savedVersions: readonly number[];
-  private freed = false;
+  /** Their storage versions at save time; null when all were 0 (the usual case: fresh tensors). */
+  private readonly savedVersions: readonly number[] | null;
   /** @internal The number of the last graph traversal that reached this node (cheaper than a visited Set). */
   visitedIn = 0;
-  /** Stack trace of the forward call, recorded in anomaly mode only. */
-  readonly createdAt: string | undefined;
-  /** Per output: tensors whose `.grad` should be kept (retainGrad). */
-  retained: (Tensor | undefined)[] | undefined;
-  /** Per output: hooks registered on the output tensor. */
-  hooks: (GradHook[] | undefined)[] | undefined;
+  /** @internal This node's position in the current backward's topological order. */
+  orderIndex = 0;
+  /** Shape and dtype of output 0 (those of later outputs are in `extras`). */
+  private readonly shape0: readonly number[];
+  private readonly dtype0: DType;
+  private extras: NodeExtras | undefined;
 
   constructor(
-    /** The op's name, as users wrote it (`mul`, `matmul`, a custom function's name). */
-    readonly name: string,
+    readonly kind: OpKind,
     inputs: readonly Tensor[],
     saved: readonly Tensor[],
-    readonly numOutputs: number,
-    readonly backwardFn: BackwardFn,
+    /** The outputs this node computes (their shapes and dtypes are kept, not the tensors). */
+    outputs: Tensor | readonly Tensor[],
     createdAt: string | undefined,
     /** The op's non-tensor arguments (dims, shapes, ...), read by its vjp. */
     readonly attrs: unknown = undefined,
   ) {
-    const edges: (Edge | null)[] = new Array(inputs.length);
-    const shapes: (readonly number[])[] = new Array(inputs.length);
+    const edges: Edge[] = new Array(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
       const t = inputs[i];
-      shapes[i] = t.shape;
       const fn = t.gradFn;
-      edges[i] = fn ? { node: fn, index: t.outputIndex, dtype: t.dtype } : t.requiresGrad ? { leaf: t } : null;
+      edges[i] = fn === null ? (t.requiresGrad ? t : null) : t.outputIndex === 0 ? fn : new OutputRef(fn, t.outputIndex);
     }
     this.edges = edges;
-    this.inputShapes = shapes;
-    this.saved = saved;
-    this.savedVersions = saved.length === 0 ? NO_VERSIONS : saved.map((t) => t.version);
-    this.createdAt = createdAt;
+    this.saved = saved.length === 0 ? NOTHING : saved;
+    let versions: number[] | null = null;
+    for (let i = 0; i < saved.length; i++) {
+      if (saved[i].version !== 0) (versions ??= new Array<number>(saved.length).fill(0))[i] = saved[i].version;
+    }
+    this.savedVersions = versions;
+    const first = Array.isArray(outputs) ? (outputs as readonly Tensor[])[0] : (outputs as Tensor);
+    this.shape0 = first.shape;
+    this.dtype0 = first.dtype;
+    if (Array.isArray(outputs) && outputs.length > 1) {
+      this.extras = { laterOutputs: (outputs as readonly Tensor[]).slice(1).map((t) => ({ shape: t.shape, dtype: t.dtype })) };
+    }
+    if (createdAt !== undefined) (this.extras ??= {}).createdAt = createdAt;
+  }
+
+  /** The op's name, as users wrote it (`mul`, `matmul`, a custom function's name). */
+  get name(): string {
+    return this.kind.name;
+  }
+
+  /** @internal Runs this node's backward. */
+  get backwardFn(): BackwardFn {
+    return this.kind.backwardFn;
+  }
+
+  /** How many outputs the op computed. */
+  get numOutputs(): number {
+    const later = this.extras?.laterOutputs;
+    return later === undefined ? 1 : later.length + 1;
+  }
+
+  /** Shape of output `index`. */
+  outputShape(index: number): readonly number[] {
+    return index === 0 ? this.shape0 : this.laterOutput(index).shape;
+  }
+
+  /** Dtype of output `index`. */
+  outputDType(index: number): DType {
+    return index === 0 ? this.dtype0 : this.laterOutput(index).dtype;
+  }
+
+  private laterOutput(index: number): { readonly shape: readonly number[]; readonly dtype: DType } {
+    const later = this.extras?.laterOutputs;
+    if (later === undefined || index > later.length) throw new GradError(`${this.name}: has no output ${index}`);
+    return later[index - 1];
+  }
+
+  /** Shape of input `i`, for inputs that need a gradient (the others are not tracked). */
+  inputShape(i: number): readonly number[] {
+    const edge = this.edges[i];
+    if (edge === null) throw new GradError(`${this.name}: input ${i} needs no gradient, its shape is not recorded`);
+    return edgeShape(edge);
   }
 
   /** Whether input i needs a gradient. */
@@ -71,37 +150,82 @@ export class Node {
 
   /** The saved tensors, after checking none was modified in place since it was saved. */
   savedTensors(): readonly Tensor[] {
-    if (this.saved === null) {
+    const saved = this.saved;
+    if (saved === null) {
       throw new GradError(
         `backward: trying to backward through the graph a second time (the values saved by '${this.name}' were freed); ` +
           `pass { retainGraph: true } to the first backward if you need to call it twice`,
       );
     }
-    for (let i = 0; i < this.saved.length; i++) {
-      const t = this.saved[i];
-      if (t.version !== this.savedVersions[i]) {
+    for (let i = 0; i < saved.length; i++) {
+      const t = saved[i];
+      const savedVersion = this.savedVersions === null ? 0 : this.savedVersions[i];
+      if (t.version !== savedVersion) {
         throw new GradError(
           `backward: a tensor of shape [${t.shape.join(",")}] saved by '${this.name}' was modified by an in-place ` +
-            `operation after it was saved (version ${this.savedVersions[i]} → ${t.version}); use an out-of-place op instead`,
+            `operation after it was saved (version ${savedVersion} → ${t.version}); use an out-of-place op instead`,
         );
       }
     }
-    return this.saved;
+    return saved;
   }
 
-  /** True once a backward without retainGraph has run through this node. */
+  /**
+   * True once a backward without retainGraph has released this node's saved values. A node that
+   * saved nothing is never freed: backward can run through it again, as in PyTorch.
+   */
   get isFreed(): boolean {
-    return this.freed;
+    return this.saved === null;
   }
 
   /** Drops the saved tensors so their memory can be reclaimed. */
   free(): void {
     if (this.saved !== null && this.saved.length > 0) this.saved = null;
-    this.freed = true;
+  }
+
+  /** Stack trace of the forward call, recorded in anomaly mode only. */
+  get createdAt(): string | undefined {
+    return this.extras?.createdAt;
+  }
+
+  /** @internal The tensor of output `index` that keeps its `.grad` (retainGrad), if any. */
+  retainedOutput(index: number): Tensor | undefined {
+    return this.extras?.retained?.[index];
+  }
+
+  /** @internal Makes output `index`'s gradient land in `tensor.grad`. */
+  retainOutput(index: number, tensor: Tensor): void {
+    ((this.extras ??= {}).retained ??= new Array(this.numOutputs))[index] = tensor;
+  }
+
+  /** @internal The hooks on output `index` (empty when none). */
+  outputHooks(index: number): readonly GradHook[] {
+    return this.extras?.hooks?.[index] ?? NO_HOOKS;
+  }
+
+  /** @internal The (mutable) hook list of output `index`, created on first use. */
+  hookList(index: number): GradHook[] {
+    return (((this.extras ??= {}).hooks ??= new Array(this.numOutputs))[index] ??= []);
   }
 
   /** PyTorch-style name for display: `MulBackward`. */
   toString(): string {
     return `${this.name.charAt(0).toUpperCase()}${this.name.slice(1)}Backward`;
   }
+}
+
+const NO_HOOKS: readonly GradHook[] = Object.freeze([]);
+
+/** Shape of the tensor an (non-null) edge stands for. */
+export function edgeShape(edge: Exclude<Edge, null>): readonly number[] {
+  if (edge instanceof Node) return edge.outputShape(0);
+  if (edge instanceof OutputRef) return edge.node.outputShape(edge.index);
+  return edge.shape;
+}
+
+/** Dtype of the tensor an (non-null) edge stands for. */
+export function edgeDType(edge: Exclude<Edge, null>): DType {
+  if (edge instanceof Node) return edge.outputDType(0);
+  if (edge instanceof OutputRef) return edge.node.outputDType(edge.index);
+  return edge.dtype;
 }

@@ -8,10 +8,16 @@ import { castTo } from "./cast.js";
 import { allocTensor, commonBackend, defineOp } from "./define.js";
 import { narrow } from "./slice.js";
 
-const catOp = defineOp<number>({
+/** The dim to join along, and each input's size along it (the vjp splits the gradient by them). */
+interface CatAttrs {
+  readonly dim: number;
+  readonly sizes: readonly number[];
+}
+
+const catOp = defineOp<CatAttrs>({
   name: "cat",
   saves: { inputs: false, output: false },
-  forward: (xs, dim) => {
+  forward: (xs, { dim }) => {
     const backend = commonBackend("cat", xs);
     const shape = xs[0].shape.slice();
     shape[dim] = xs.reduce((n, x) => n + x.shape[dim], 0);
@@ -23,11 +29,11 @@ const catOp = defineOp<number>({
     }
     return out;
   },
-  vjp: (g, { attrs: dim, inputShapes }) => {
+  vjp: (g, { attrs: { dim, sizes } }) => {
     let offset = 0; // each input gets back its own stretch of g
-    return inputShapes.map((s) => {
-      const piece = narrow(g, dim, offset, s[dim]);
-      offset += s[dim];
+    return sizes.map((size) => {
+      const piece = narrow(g, dim, offset, size);
+      offset += size;
       return piece;
     });
   },
@@ -49,5 +55,5 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   });
   if (tensors.length === 1) return first;
   const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
-  return catOp(tensors.map((t) => castTo(t, dtype)), d);
+  return catOp(tensors.map((t) => castTo(t, dtype)), { dim: d, sizes: tensors.map((t) => t.shape[d]) });
 }

@@ -7,7 +7,7 @@ import type { Backend, StridedView } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import { isAnomalyEnabled, isGradEnabled } from "../engine/grad-mode.js";
-import { Node, type BackwardFn } from "../engine/node.js";
+import { Node, type BackwardFn, type OpKind } from "../engine/node.js";
 import { contiguousStrides, numelOf } from "../shape.js";
 import { Storage } from "../storage.js";
 import { Tensor } from "../tensor.js";
@@ -21,8 +21,8 @@ export interface VjpContext<A> {
   readonly output: Tensor;
   /** The op's non-tensor arguments. */
   readonly attrs: A;
-  /** Input shapes, always available. */
-  readonly inputShapes: readonly (readonly number[])[];
+  /** The shape of input i (recorded for the inputs that need a gradient). */
+  inputShape(i: number): readonly number[];
   /** Whether input i needs a gradient: skip the work for those that don't. */
   needsInputGrad(i: number): boolean;
 }
@@ -55,17 +55,18 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
       inputs: saves.inputs ? (saves.output ? values.slice(0, node.edges.length) : values) : NOTHING_SAVED,
       output: saves.output ? values[values.length - 1] : (undefined as unknown as Tensor),
       attrs: node.attrs as A,
-      inputShapes: node.inputShapes,
+      inputShape: (i) => node.inputShape(i),
       needsInputGrad: (i) => node.needsInputGrad(i),
     };
     return spec.vjp(grads[0] as Tensor, ctx);
   };
+  const kind: OpKind = { name, backwardFn };
   return (inputs, attrs) => {
     const output = spec.forward(inputs, attrs);
     if (!isGradEnabled() || !anyRequiresGrad(inputs) || !output.isFloatingPoint()) return output;
     // Saving only inputs keeps the caller's array itself: every op is called with a fresh one.
     const saved = !savesAnything ? NOTHING_SAVED : saves.output ? [...(saves.inputs ? inputs : []), output] : inputs;
-    output.attachGradFn(new Node(name, inputs, saved, 1, backwardFn, creationSite(), attrs), 0);
+    output.attachGradFn(new Node(kind, inputs, saved, output, creationSite(), attrs), 0);
     return output;
   };
 }

@@ -15,7 +15,7 @@ const gatherOp = defineOp<number>({
     return out;
   },
   // Each output came from one input element: add the gradients back where they came from.
-  vjp: (g, { inputs, attrs: dim, inputShapes }) => [g.newZeros(inputShapes[0]).scatterAdd(dim, inputs[1], g), null],
+  vjp: (g, { inputs, attrs: dim, inputShape }) => [g.newZeros(inputShape(0)).scatterAdd(dim, inputs[1], g), null],
 });
 
 const scatterAddOp = defineOp<number>({
