@@ -11,7 +11,7 @@ import type {
 } from "../backend.js";
 import { erf, roundHalfEven, sigmoid } from "./scalar-math.js";
 import { contiguousStrides } from "../../shape.js";
-import { forEachRow } from "./strided.js";
+import { flatStep, forEachRow } from "./strided.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -20,7 +20,36 @@ export interface CpuBuffer extends BackendBuffer {
 
 type View = StridedView<CpuBuffer>;
 
+// Tiny arrays (a loss, a scalar, one step of a long chain of small ops) are carved out of shared
+// slabs, as Node's Buffer pool does: an ArrayBuffer of its own costs far more than its bytes (a
+// separate off-heap allocation the garbage collector must track). A slab is freed when the last
+// array in it is; at worst one kept tiny tensor holds on to SLAB_BYTES.
+const SLAB_BYTES = 4096;
+const TINY_BYTES = 64;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function tinyArray(dtype: DType, length: number): HostArray {
+  const size = (length * BYTES_PER_ELEMENT[dtype] + 7) & ~7; // 8-byte aligned, for float64
+  if (slabUsed + size > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += size;
+  switch (dtype) {
+    case "float32": return new Float32Array(slab, at, length);
+    case "float64": return new Float64Array(slab, at, length);
+    case "int32": return new Int32Array(slab, at, length);
+    case "bool": return new Uint8Array(slab, at, length);
+    default: return dtype satisfies never;
+  }
+}
+
+const BYTES_PER_ELEMENT: { [K in DType]: number } = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
 function newArray(dtype: DType, length: number): HostArray {
+  if (length > 0 && length * BYTES_PER_ELEMENT[dtype] <= TINY_BYTES) return tinyArray(dtype, length);
   switch (dtype) {
     case "float32": return new Float32Array(length);
     case "float64": return new Float64Array(length);
@@ -80,11 +109,7 @@ function storeCast(dtype: DType): ((x: number) => number) | null {
   return dtype === "bool" ? (x) => (x === 0 ? 0 : 1) : null;
 }
 
-function unaryRow(op: UnaryOp, x: HostArray, out: HostArray, offs: number[], n: number, s: readonly number[]): void {
-  let ix = offs[0];
-  let io = offs[1];
-  const sx = s[0];
-  const so = s[1];
+function unaryRow(op: UnaryOp, x: HostArray, out: HostArray, ix: number, io: number, n: number, sx: number, so: number): void {
   // The hottest ops get their own loop; the rest go through the table.
   switch (op) {
     case "neg": for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = -x[ix]; return;
@@ -100,14 +125,9 @@ function unaryRow(op: UnaryOp, x: HostArray, out: HostArray, offs: number[], n: 
 }
 
 function binaryRow(
-  op: BinaryOp, a: HostArray, b: HostArray, out: HostArray, offs: number[], n: number, s: readonly number[],
+  op: BinaryOp, a: HostArray, b: HostArray, out: HostArray,
+  ia: number, ib: number, io: number, n: number, sa: number, sb: number, so: number,
 ): void {
-  let ia = offs[0];
-  let ib = offs[1];
-  let io = offs[2];
-  const sa = s[0];
-  const sb = s[1];
-  const so = s[2];
   switch (op) {
     case "add": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = a[ia] + b[ib]; return;
     case "sub": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = a[ia] - b[ib]; return;
@@ -170,8 +190,11 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     unary(op, x, out) {
       const o = out.data;
       const xd = x.buffer.data;
+      // Small tensors are common (and dominated by overhead): a flat operand needs no strided walk.
+      const sx = flatStep(x.shape, x.strides);
+      if (sx >= 0) return unaryRow(op, xd, o, x.offset, 0, o.length, sx, 1);
       forEachRow(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], (offs, n, s) =>
-        unaryRow(op, xd, o, offs, n, s),
+        unaryRow(op, xd, o, offs[0], offs[1], n, s[0], s[1]),
       );
     },
 
@@ -179,8 +202,11 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const o = out.data;
       const ad = a.buffer.data;
       const bd = b.buffer.data;
+      const sa = flatStep(a.shape, a.strides);
+      const sb = sa < 0 ? -1 : flatStep(b.shape, b.strides);
+      if (sb >= 0) return binaryRow(op, ad, bd, o, a.offset, b.offset, 0, o.length, sa, sb, 1);
       forEachRow(a.shape, [a.strides, b.strides, contiguousStrides(a.shape)], [a.offset, b.offset, 0], (offs, n, s) =>
-        binaryRow(op, ad, bd, o, offs, n, s),
+        binaryRow(op, ad, bd, o, offs[0], offs[1], offs[2], n, s[0], s[1], s[2]),
       );
     },
 

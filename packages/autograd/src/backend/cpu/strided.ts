@@ -84,7 +84,7 @@ export function forEachRow(
 }
 
 /** 1 if (shape, strides) is row-major contiguous, 0 if every element is the same one, else −1. */
-function flatStep(shape: readonly number[], strides: readonly number[]): number {
+export function flatStep(shape: readonly number[], strides: readonly number[]): number {
   let contiguous = true;
   let constant = true;
   let expected = 1;
