@@ -443,8 +443,9 @@ describe("in-place modification of a saved tensor", () => {
 
 describe("engine bookkeeping", () => {
   it("a hook running a nested grad() over part of the same graph leaves the outer backward intact", () => {
-    // Outer: c = Σ exp(a) + 5x with a = 3p, p = 2x. The nested graph reaches a's node at a
-    // different topological position than the outer one, which must not misroute gradients.
+    // Outer: c = Σ exp(a) + Σ 2a + 5x with a = 3p, p = 2x. The 2a branch is newer, so its gradient
+    // reaches a's node first and waits there; then the hook on exp(a) runs a nested grad() through
+    // that same node, which must neither take nor drop the waiting gradient.
     const x = leaf([0.1, -0.2]);
     const p = x.mul(2);
     const a = p.mul(3);
@@ -454,9 +455,9 @@ describe("engine bookkeeping", () => {
       // Hooks run with grad mode off (as in PyTorch): record the nested graph explicitly.
       nested = enableGrad(() => grad([x.mul(7).add(a).sum()], [p], { retainGraph: true })[0]);
     });
-    b.sum().add(x.mul(5).sum()).backward();
-    // d/dx = 6·exp(6x) + 5; the nested d(7x + 3p)/dp = 3 and does not touch x.grad.
-    expect(x.grad).toBeAllclose([0.1, -0.2].map((v) => 6 * Math.exp(6 * v) + 5), { rtol: 1e-12 });
+    b.sum().add(a.mul(2).sum()).add(x.mul(5).sum()).backward();
+    // d/dx = 6·exp(6x) + 12 + 5; the nested d(7x + 3p)/dp = 3 and does not touch x.grad.
+    expect(x.grad).toBeAllclose([0.1, -0.2].map((v) => 6 * Math.exp(6 * v) + 17), { rtol: 1e-12 });
     expect(nested).toBeAllclose([3, 3], { rtol: 0, atol: 0 });
   });
 

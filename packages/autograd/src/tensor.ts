@@ -48,6 +48,10 @@ export interface RemovableHandle {
   remove(): void;
 }
 
+/** Hooks on leaf tensors: rare, so kept beside the tensors rather than in a field of every one. */
+const leafHooks = new WeakMap<Tensor, GradHook[]>();
+const NO_HOOKS: readonly GradHook[] = Object.freeze([]);
+
 /** An n-dimensional array that can record the operations applied to it for reverse-mode autodiff. */
 export class Tensor implements StridedView {
   /** The gradient accumulated by `backward()`; null until then. */
@@ -55,8 +59,6 @@ export class Tensor implements StridedView {
   private requiresGradFlag = false;
   private node: Node | null = null;
   private nodeOutput = 0;
-  private leafHooks: GradHook[] | undefined;
-  private retainsGradFlag = false;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(
@@ -162,21 +164,18 @@ export class Tensor implements StridedView {
 
   /** @internal Hooks registered on a leaf. */
   get hooks(): readonly GradHook[] {
-    return this.leafHooks ?? [];
+    return leafHooks.get(this) ?? NO_HOOKS;
   }
 
-  /** Whether a non-leaf keeps its `.grad` (leaves always do). */
+  /** Whether a non-leaf keeps its `.grad` (false for leaves, which always do, as in PyTorch). */
   get retainsGrad(): boolean {
-    return this.retainsGradFlag;
+    return this.node !== null && this.node.retainedOutput(this.nodeOutput) === this;
   }
 
   /** Keeps `.grad` on this non-leaf tensor after backward (leaves keep theirs anyway). */
   retainGrad(): this {
     if (!this.requiresGrad) throw new GradError("retainGrad: called on a tensor that does not require grad");
-    if (this.node !== null && !this.retainsGradFlag) {
-      this.node.retainOutput(this.nodeOutput, this);
-    }
-    this.retainsGradFlag = true;
+    if (this.node !== null) this.node.retainOutput(this.nodeOutput, this);
     return this;
   }
 
@@ -187,7 +186,10 @@ export class Tensor implements StridedView {
   registerHook(hook: GradHook): RemovableHandle {
     if (!this.requiresGrad) throw new GradError("registerHook: cannot register a hook on a tensor that does not require grad");
     let list: GradHook[];
-    if (this.node === null) list = this.leafHooks ??= [];
+    if (this.node === null) {
+      list = leafHooks.get(this) ?? [];
+      leafHooks.set(this, list);
+    }
     else list = this.node.hookList(this.nodeOutput);
     list.push(hook);
     return { remove: () => void list.splice(list.indexOf(hook) >>> 0, list.includes(hook) ? 1 : 0) };

@@ -116,68 +116,98 @@ function isTensor(value: unknown): value is Tensor {
   return typeof value === "object" && value !== null && "storage" in value && "strides" in value;
 }
 
-let traversal = 0;
+/**
+ * The nodes that have received a gradient, most recently created first. A node is created after
+ * every node that produced its inputs, so when a node comes out of this queue all of its consumers
+ * have already run and sent their gradients (PyTorch's engine orders its ready queue the same
+ * way). This gives a topological order without a separate pass over the graph, and no recursion.
+ */
+class ReadyQueue {
+  private readonly heap: Node[] = [];
 
-/** Nodes reachable from the roots, inputs before the nodes that consume them (iterative post-order DFS). */
-function topologicalOrder(roots: readonly Tensor[]): Node[] {
-  const order: Node[] = [];
-  const pass = ++traversal;
-  const stack: Node[] = [];
-  const nextEdge: number[] = [];
-  for (const root of roots) {
-    const start = root.gradFn;
-    if (start === null || start.visitedIn === pass) continue;
-    start.visitedIn = pass;
-    stack.push(start);
-    nextEdge.push(0);
-    while (stack.length > 0) {
-      const top = stack.length - 1;
-      const node = stack[top];
-      const edges = node.edges;
-      let pushed = false;
-      while (nextEdge[top] < edges.length) {
-        const edge = edges[nextEdge[top]++];
-        const next = edge instanceof Node ? edge : edge instanceof OutputRef ? edge.node : null;
-        if (next !== null && next.visitedIn !== pass) {
-          next.visitedIn = pass;
-          stack.push(next);
-          nextEdge.push(0);
-          pushed = true;
-          break;
-        }
-      }
-      if (!pushed) {
-        node.orderIndex = order.length;
-        order.push(node);
-        stack.pop();
-        nextEdge.pop();
-      }
-    }
+  get size(): number {
+    return this.heap.length;
   }
-  return order;
+
+  push(node: Node): void {
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(node);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent].sequenceNr >= node.sequenceNr) break;
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = node;
+  }
+
+  /** Removes and returns the most recently created node. */
+  pop(): Node {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop() as Node;
+    const n = heap.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= n) break;
+        const right = left + 1;
+        const child = right < n && heap[right].sequenceNr > heap[left].sequenceNr ? right : left;
+        if (heap[child].sequenceNr <= last.sequenceNr) break;
+        heap[i] = heap[child];
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
 }
 
+let runs = 0;
+
 function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: boolean, createGraph: boolean, sink: Sink): void {
-  const order = topologicalOrder(roots);
-  // The gradients waiting for each node: a single-output node's (nearly all) in a flat array by
-  // its position in `order`; per-output slots in a map for the others, and as a fallback should a
-  // nested backward (from a hook) have renumbered a shared node.
-  const waiting = new Array<Tensor | null>(order.length).fill(null);
+  const runId = ++runs;
+  const ready = new ReadyQueue();
+  // Gradients waiting for a node. Output 0's (nearly all nodes have one output) sits on the node
+  // itself, tagged with this run; per-output slots in a map for later outputs, or for a node that
+  // a nested backward (from a hook) is using at the same time.
   const pending = new Map<Node, (Tensor | null)[]>();
   const send = (node: Node, index: number, g: Tensor): void => {
-    const at = node.orderIndex;
-    if (index === 0 && order[at] === node && node.numOutputs === 1) {
-      const prev = waiting[at];
-      waiting[at] = prev === null ? g : prev.add(g);
+    if (index === 0 && node.pendingRun === runId) {
+      const prev = node.pendingGrad as Tensor;
+      node.pendingGrad = prev.add(g); // a tensor used twice gets both contributions
+      return;
+    }
+    if (index === 0 && node.pendingRun === 0 && !pending.has(node)) {
+      node.pendingRun = runId;
+      node.pendingGrad = g;
+      ready.push(node);
       return;
     }
     let slots = pending.get(node);
     if (slots === undefined) {
+      if (node.pendingRun !== runId) ready.push(node);
       slots = new Array<Tensor | null>(node.numOutputs).fill(null);
       pending.set(node, slots);
     }
     const prev = slots[index];
-    slots[index] = prev === null ? g : prev.add(g); // a tensor used twice gets both contributions
+    slots[index] = prev === null ? g : prev.add(g);
+  };
+  /** The gradients that reached `node`'s outputs, taken out of the waiting places. */
+  const take = (node: Node): (Tensor | null)[] => {
+    let own: Tensor | null = null;
+    if (node.pendingRun === runId) {
+      own = node.pendingGrad;
+      node.pendingRun = 0;
+      node.pendingGrad = null;
+    }
+    const slots = pending.size > 0 ? pending.get(node) : undefined;
+    if (slots === undefined) return [own];
+    pending.delete(node);
+    if (own !== null) slots[0] = slots[0] === null ? own : slots[0].add(own);
+    return slots;
   };
   // Leaves too collect every contribution first, so their hooks see the total gradient once.
   // grad() skips the leaves it was not asked about (as PyTorch does, their hooks don't run).
@@ -194,46 +224,37 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
       if (node === null) sendToLeaf(root, seeds[i]);
       else send(node, root.outputIndex, seeds[i]);
     });
-    const single: (Tensor | null)[] = [null];
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i];
-      let grads: (Tensor | null)[] | undefined;
-      if (waiting[i] !== null) {
-        single[0] = waiting[i];
-        waiting[i] = null;
-        grads = single;
+    while (ready.size > 0) {
+      const node = ready.pop();
+      const grads = take(node);
+      for (let k = 0; k < grads.length; k++) {
+        const g = grads[k];
+        if (g !== null) grads[k] = observeOutputGrad(node, k, g, createGraph, sink);
       }
-      const slots = pending.size > 0 ? pending.get(node) : undefined;
-      if (slots !== undefined) {
-        pending.delete(node);
-        if (grads !== undefined) slots[0] = slots[0] === null ? grads[0] : (slots[0] as Tensor).add(grads[0] as Tensor);
-        grads = slots;
-      }
-      if (grads !== undefined) {
-        for (let k = 0; k < grads.length; k++) {
-          const g = grads[k];
-          if (g !== null) grads[k] = observeOutputGrad(node, k, g, createGraph, sink);
-        }
-        const inputGrads = node.backwardFn(grads, node);
-        const edges = node.edges;
-        for (let j = 0; j < edges.length; j++) {
-          const edge = edges[j];
-          const raw = inputGrads[j];
-          if (edge === null || raw === null || raw === undefined) continue;
-          const g = fitToInput(node, j, edge, raw);
-          if (isAnomalyEnabled()) checkFinite(node, j, g);
-          if (edge instanceof Node) send(edge, 0, g);
-          else if (edge instanceof OutputRef) send(edge.node, edge.index, g);
-          else sendToLeaf(edge, g);
-        }
+      const inputGrads = node.backwardFn(grads, node);
+      const edges = node.edges;
+      for (let j = 0; j < edges.length; j++) {
+        const edge = edges[j];
+        const raw = inputGrads[j];
+        if (edge === null || raw === null || raw === undefined) continue;
+        const g = fitToInput(node, j, edge, raw);
+        if (isAnomalyEnabled()) checkFinite(node, j, g);
+        if (edge instanceof Node) send(edge, 0, g);
+        else if (edge instanceof OutputRef) send(edge.node, edge.index, g);
+        else sendToLeaf(edge, g);
       }
       if (!retainGraph) node.free();
     }
     for (const [leaf, g] of pendingLeaves) deliverToLeaf(leaf, g, createGraph, sink);
   };
-  // Without createGraph the backward pass records nothing: it is plain arithmetic on gradients.
-  if (createGraph) enableGrad(body);
-  else noGrad(body);
+  try {
+    // Without createGraph the backward pass records nothing: it is plain arithmetic on gradients.
+    if (createGraph) enableGrad(body);
+    else noGrad(body);
+  } finally {
+    // After an error (in a hook or a vjp), leave no gradient parked on the nodes not yet reached.
+    while (ready.size > 0) take(ready.pop());
+  }
 }
 
 /** Runs hooks, retainGrad and grad() captures for output `index` of `node`; returns the (possibly replaced) gradient. */

@@ -54,6 +54,7 @@ interface NodeExtras {
 }
 
 const NOTHING: readonly Tensor[] = Object.freeze([]);
+let nodesCreated = 0;
 
 /** One recorded operation. */
 export class Node {
@@ -63,10 +64,12 @@ export class Node {
   private saved: readonly Tensor[] | null;
   /** Their storage versions at save time; null when all were 0 (the usual case: fresh tensors). */
   private readonly savedVersions: readonly number[] | null;
-  /** @internal The number of the last graph traversal that reached this node (cheaper than a visited Set). */
-  visitedIn = 0;
-  /** @internal This node's position in the current backward's topological order. */
-  orderIndex = 0;
+  /** Creation order: every node has a larger number than the nodes that produced its inputs. */
+  readonly sequenceNr = ++nodesCreated;
+  /** @internal The backward run whose gradient for output 0 is parked in `pendingGrad` (0: none). */
+  pendingRun = 0;
+  /** @internal The sum of the gradients output 0 received so far in that run. */
+  pendingGrad: Tensor | null = null;
   /** Shape and dtype of output 0 (those of later outputs are in `extras`). */
   private readonly shape0: readonly number[];
   private readonly dtype0: DType;

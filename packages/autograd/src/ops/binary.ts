@@ -27,12 +27,12 @@ const winnerMask = (a: Tensor, b: Tensor, wins: (a: Tensor, b: Tensor) => Tensor
 
 const RULES: { [K in ArithmeticOp]: BinaryRule } = {
   add: { saves: { inputs: false, output: false }, vjp: (g) => [g, g] },
-  sub: { saves: { inputs: false, output: false }, vjp: (g, c) => [g, when(c, 1, () => g.neg())] },
+  sub: { saves: { inputs: false, output: false }, vjp: (g, c) => [g, c.needsInputGrad(1) ? g.neg() : null] },
   mul: {
     saves: { inputs: true, output: false },
     vjp: (g, c) => {
       const [a, b] = c.inputs; // d(ab) = b·da + a·db
-      return [when(c, 0, () => g.mul(b)), when(c, 1, () => g.mul(a))];
+      return [c.needsInputGrad(0) ? g.mul(b) : null, c.needsInputGrad(1) ? g.mul(a) : null];
     },
   },
   div: {

@@ -5,7 +5,7 @@
 
 import type { Backend, StridedView } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
-import { ValueError } from "../errors.js";
+import { GradError, ValueError } from "../errors.js";
 import { isAnomalyEnabled, isGradEnabled } from "../engine/grad-mode.js";
 import { Node, type BackwardFn, type OpKind } from "../engine/node.js";
 import { contiguousStrides, numelOf } from "../shape.js";
@@ -21,10 +21,10 @@ export interface VjpContext<A> {
   readonly output: Tensor;
   /** The op's non-tensor arguments. */
   readonly attrs: A;
-  /** The shape of input i (recorded for the inputs that need a gradient). */
-  inputShape(i: number): readonly number[];
+  /** The shape of input i (recorded for the inputs that need a gradient). Call as `ctx.inputShape(i)`. */
+  inputShape(this: VjpContext<A>, i: number): readonly number[];
   /** Whether input i needs a gradient: skip the work for those that don't. */
-  needsInputGrad(i: number): boolean;
+  needsInputGrad(this: VjpContext<A>, i: number): boolean;
 }
 
 /** A primitive op: forward and vjp side by side. */
@@ -36,6 +36,32 @@ export interface OpSpec<A> {
   forward(inputs: readonly Tensor[], attrs: A): Tensor;
   /** The gradient of each input given the output gradient `g` — written in Tensor ops. */
   vjp(g: Tensor, ctx: VjpContext<A>): readonly (Tensor | null | undefined)[];
+}
+
+/** The context of one vjp call: what the node recorded, read on demand. */
+class VjpCall<A> implements VjpContext<A> {
+  constructor(
+    private readonly node: Node,
+    readonly inputs: readonly Tensor[],
+    private readonly savedOutput: Tensor | null,
+  ) {}
+
+  get output(): Tensor {
+    if (this.savedOutput === null) throw new GradError(`${this.node.name}: its vjp read the output, which the op does not save`);
+    return this.savedOutput;
+  }
+
+  get attrs(): A {
+    return this.node.attrs as A;
+  }
+
+  inputShape(i: number): readonly number[] {
+    return this.node.inputShape(i);
+  }
+
+  needsInputGrad(i: number): boolean {
+    return this.node.needsInputGrad(i);
+  }
 }
 
 /** A callable op: runs forward and records a graph node when an input requires grad. */
@@ -51,14 +77,9 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
   // One backward function per op kind, not per call: what differs per call lives on the node.
   const backwardFn: BackwardFn = (grads, node) => {
     const values = savesAnything ? node.savedTensors() : NOTHING_SAVED;
-    const ctx: VjpContext<A> = {
-      inputs: saves.inputs ? (saves.output ? values.slice(0, node.edges.length) : values) : NOTHING_SAVED,
-      output: saves.output ? values[values.length - 1] : (undefined as unknown as Tensor),
-      attrs: node.attrs as A,
-      inputShape: (i) => node.inputShape(i),
-      needsInputGrad: (i) => node.needsInputGrad(i),
-    };
-    return spec.vjp(grads[0] as Tensor, ctx);
+    const inputs = saves.inputs ? (saves.output ? values.slice(0, node.edges.length) : values) : NOTHING_SAVED;
+    const output = saves.output ? values[values.length - 1] : null;
+    return spec.vjp(grads[0] as Tensor, new VjpCall<A>(node, inputs, output));
   };
   const kind: OpKind = { name, backwardFn };
   return (inputs, attrs) => {

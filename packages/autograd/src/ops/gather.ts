@@ -15,7 +15,7 @@ const gatherOp = defineOp<number>({
     return out;
   },
   // Each output came from one input element: add the gradients back where they came from.
-  vjp: (g, { inputs, attrs: dim, inputShape }) => [g.newZeros(inputShape(0)).scatterAdd(dim, inputs[1], g), null],
+  vjp: (g, ctx) => [g.newZeros(ctx.inputShape(0)).scatterAdd(ctx.attrs, ctx.inputs[1], g), null],
 });
 
 const scatterAddOp = defineOp<number>({
@@ -27,7 +27,7 @@ const scatterAddOp = defineOp<number>({
     return out;
   },
   // out = base + scatter(src): base passes g through; src[p] reads g where it was added.
-  vjp: (g, { inputs, attrs: dim, needsInputGrad }) => [g, null, needsInputGrad(2) ? g.gather(dim, inputs[1]) : null],
+  vjp: (g, ctx) => [g, null, ctx.needsInputGrad(2) ? g.gather(ctx.attrs, ctx.inputs[1]) : null],
 });
 
 function checkIndex(op: string, index: Tensor, ndim: number): void {

@@ -27,14 +27,15 @@ const linearOp = defineOp({
     if (b !== undefined) backend.binary("add", out, broadcastView(b, out.shape), out.storage.buffer);
     return out;
   },
-  vjp: (g, { inputs, needsInputGrad }) => {
+  vjp: (g, ctx) => {
+    const inputs = ctx.inputs;
     const [x, w] = inputs;
     const [outF, inF] = w.shape;
     const g2 = g.reshape([-1, outF]); // every leading dim is a row of the batch
     return [
-      needsInputGrad(0) ? g.matmul(w) : null, // ∂/∂x = g·W
-      needsInputGrad(1) ? g2.mT.matmul(x.reshape([-1, inF])) : null, // ∂/∂W = gᵀ·x summed over rows
-      inputs.length > 2 && needsInputGrad(2) ? g2.sum(0) : null, // ∂/∂b = Σ_rows g
+      ctx.needsInputGrad(0) ? g.matmul(w) : null, // ∂/∂x = g·W
+      ctx.needsInputGrad(1) ? g2.mT.matmul(x.reshape([-1, inF])) : null, // ∂/∂W = gᵀ·x summed over rows
+      inputs.length > 2 && ctx.needsInputGrad(2) ? g2.sum(0) : null, // ∂/∂b = Σ_rows g
     ];
   },
 });

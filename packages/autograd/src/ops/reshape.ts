@@ -14,7 +14,7 @@ const viewOp = defineOp<ViewAttrs>({
   name: "view",
   saves: { inputs: false, output: false },
   forward: ([x], { shape, strides }) => viewTensor(x, shape, strides, x.offset),
-  vjp: (g, { inputShape }) => [g.reshape(inputShape(0))], // a view's gradient is reshaped back
+  vjp: (g, ctx) => [g.reshape(ctx.inputShape(0))], // a view's gradient is reshaped back
 });
 
 /** A view with a new shape (one dim may be -1); throws when the memory layout doesn't allow one. */

@@ -30,7 +30,7 @@ const sliceOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
   saves: { inputs: false, output: false },
   forward: ([x], attrs) => sliceView(x, attrs),
   // The gradient is zero outside the slice: scatter g into zeros of the input's shape.
-  vjp: (g, { attrs, inputShape }) => [sliceScatterOp([g.newZeros(inputShape(0)), g], attrs)],
+  vjp: (g, ctx) => [sliceScatterOp([g.newZeros(ctx.inputShape(0)), g], ctx.attrs)],
 });
 
 const sliceScatterOp: Op<SliceAttrs> = defineOp<SliceAttrs>({

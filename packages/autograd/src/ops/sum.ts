@@ -20,7 +20,7 @@ const sumOp = defineOp<SumAttrs>({
     return out;
   },
   // d(Σx) = 1 for every summed element: put the reduced dims back and broadcast.
-  vjp: (g, { attrs, inputShape }) => [g.reshape(reducedShape(inputShape(0), attrs.dims, true)).expand(inputShape(0))],
+  vjp: (g, ctx) => [g.reshape(reducedShape(ctx.inputShape(0), ctx.attrs.dims, true)).expand(ctx.inputShape(0))],
 });
 
 /** Σ over `dims` (all when omitted). Bools and int32 sum to int32. */
