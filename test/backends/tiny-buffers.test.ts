@@ -1,7 +1,8 @@
 /**
- * Tiny tensors share slabs of memory (one ArrayBuffer per tensor costs more than its bytes).
- * Sharing must never alias: every tensor, whatever its dtype and size, keeps its own values
- * while its neighbours are written, and float64 data stays 8-byte aligned.
+ * Small and medium tensors share slabs of memory (one ArrayBuffer per tensor costs more than
+ * its bytes). Sharing must never alias: every tensor, whatever its dtype and size, keeps its own
+ * values while its neighbours are written, float64 data stays 8-byte aligned, and arrays handed
+ * to users own their ArrayBuffer.
  */
 
 import fc from "fast-check";
@@ -17,7 +18,11 @@ describe("tiny buffers", () => {
   it("many small tensors of mixed dtypes and sizes never overwrite each other", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ dtype: fc.constantFrom(...dtypes), size: fc.integer({ min: 1, max: 20 }) }), { minLength: 1, maxLength: 400 }),
+        fc.array(fc.record({
+          dtype: fc.constantFrom(...dtypes),
+          // Sizes on both sides of each slab class's limit (64 B, 1 KiB, 16 KiB) and beyond.
+          size: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 100, max: 300 }), fc.integer({ min: 1000, max: 4200 })),
+        }), { minLength: 1, maxLength: 200 }),
         (specs) => {
           // Interleave creation with ops (whose results are tiny too), then check everything at the end.
           const made: { t: Tensor; expected: number[] }[] = [];
@@ -34,6 +39,15 @@ describe("tiny buffers", () => {
       ),
       { numRuns: 30 },
     );
+  });
+
+  it("toTypedArray returns an array with an ArrayBuffer of its own", () => {
+    for (const size of [1, 5, 300, 3000, 10_000]) {
+      const t = tensor(Array.from({ length: size }, (_, i) => i)).add(0);
+      const values = t.toTypedArray();
+      expect(values.byteOffset).toBe(0);
+      expect(values.buffer.byteLength).toBe(values.byteLength);
+    }
   });
 
   it("a float64 scalar after odd-sized float32/bool ones is still readable and exact (alignment)", () => {

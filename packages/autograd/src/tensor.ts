@@ -220,7 +220,7 @@ export class Tensor implements StridedView {
     if (this.numel() !== 1) {
       throw new ValueError(`item: only one-element tensors can be converted to a number, got shape ${fmtShape(this.shape)}`);
     }
-    return this.toTypedArray()[0];
+    return this.storage.backend.readElement(this.storage.buffer, this.offset);
   }
 
   /** The elements as nested arrays (a number for a 0-d tensor; booleans for bool tensors). */

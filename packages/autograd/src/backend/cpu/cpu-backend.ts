@@ -11,6 +11,7 @@ import type {
 } from "../backend.js";
 import { erf, roundHalfEven, sigmoid } from "./scalar-math.js";
 import { contiguousStrides } from "../../shape.js";
+import { newArray, ownArray } from "./slabs.js";
 import { flatStep, forEachRow } from "./strided.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
@@ -19,45 +20,6 @@ export interface CpuBuffer extends BackendBuffer {
 }
 
 type View = StridedView<CpuBuffer>;
-
-// Tiny arrays (a loss, a scalar, one step of a long chain of small ops) are carved out of shared
-// slabs, as Node's Buffer pool does: an ArrayBuffer of its own costs far more than its bytes (a
-// separate off-heap allocation the garbage collector must track). A slab is freed when the last
-// array in it is; at worst one kept tiny tensor holds on to SLAB_BYTES.
-const SLAB_BYTES = 4096;
-const TINY_BYTES = 64;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabUsed = 0;
-
-function tinyArray(dtype: DType, length: number): HostArray {
-  const size = (length * BYTES_PER_ELEMENT[dtype] + 7) & ~7; // 8-byte aligned, for float64
-  if (slabUsed + size > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const at = slabUsed;
-  slabUsed += size;
-  switch (dtype) {
-    case "float32": return new Float32Array(slab, at, length);
-    case "float64": return new Float64Array(slab, at, length);
-    case "int32": return new Int32Array(slab, at, length);
-    case "bool": return new Uint8Array(slab, at, length);
-    default: return dtype satisfies never;
-  }
-}
-
-const BYTES_PER_ELEMENT: { [K in DType]: number } = { float32: 4, float64: 8, int32: 4, bool: 1 };
-
-function newArray(dtype: DType, length: number): HostArray {
-  if (length > 0 && length * BYTES_PER_ELEMENT[dtype] <= TINY_BYTES) return tinyArray(dtype, length);
-  switch (dtype) {
-    case "float32": return new Float32Array(length);
-    case "float64": return new Float64Array(length);
-    case "int32": return new Int32Array(length);
-    case "bool": return new Uint8Array(length);
-    default: return dtype satisfies never;
-  }
-}
 
 function wrap(dtype: DType, data: HostArray): CpuBuffer {
   return { dtype, length: data.length, data };
@@ -158,7 +120,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
 
     read(src) {
       const n = src.shape.reduce((p, s) => p * s, 1);
-      const out = newArray(src.buffer.dtype, n);
+      const out = ownArray(src.buffer.dtype, n); // handed to users: not a view into a shared slab
       const x = src.buffer.data;
       forEachRow(src.shape, [src.strides, contiguousStrides(src.shape)], [src.offset, 0], (offs, len, s) => {
         let ix = offs[0];
@@ -230,7 +192,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const outStrides = contiguousStrides(outShape);
       const viewStrides: number[] = [];
       for (let i = 0, j = 0; i < x.shape.length; i++) viewStrides.push(axes.includes(i) ? 0 : outStrides[j++]);
-      const acc = new Float64Array(out.length).fill(REDUCE_INIT[op]);
+      const acc = (newArray("float64", out.length) as Float64Array).fill(REDUCE_INIT[op]);
       const xd = x.buffer.data;
       forEachRow(x.shape, [x.strides, viewStrides], [x.offset, 0], (offs, n, s) => reduceRow(op, xd, acc, offs, n, s));
       const cast = storeCast(out.dtype);
@@ -269,7 +231,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
         m: a.shape[r - 2], k: a.shape[r - 1], n: b.shape[r - 1],
         sam: a.strides[r - 2], sak: a.strides[r - 1], sbk: b.strides[r - 2], sbn: b.strides[r - 1],
       };
-      const acc = new Float64Array(dims.n);
+      const acc = newArray("float64", dims.n) as Float64Array;
       if (r === 2) {
         matmulOne(a.buffer.data, b.buffer.data, out.data, a.offset, b.offset, 0, dims, acc);
         return;
