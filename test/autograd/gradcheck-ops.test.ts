@@ -6,7 +6,9 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { cat, linear, sliceScatter, stack, tensor, type Tensor, where } from "@tensorgrad/autograd";
+import {
+  cat, linear, reluBackward, sigmoidBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
+} from "@tensorgrad/autograd";
 import {
   anyTensorArb,
   broadcastShapesArb,
@@ -114,6 +116,10 @@ const CASES: OpCase[] = [
   unaryCase("gelu tanh", (x) => x.gelu({ approximate: "tanh" }), {}, true, ["tanh", "pow"]),
   unaryCase("softplus", (x) => x.softplus(2, 5), { min: -4, max: 4 }, true, ["log1p", "exp", "where"], awayFrom([2.5])),
   unaryCase("silu", (x) => x.silu(), {}, true, ["sigmoid", "mul"]),
+  // the activations' derivative kernels (what sigmoid/tanh/relu's vjps call), on their own
+  binaryCase("sigmoidBackward", (g, y) => sigmoidBackward(g, y), {}, {}, true),
+  binaryCase("tanhBackward", (g, y) => tanhBackward(g, y), {}, {}, true),
+  binaryCase("reluBackward", (g, y) => reluBackward(g, y), {}, { minAbs: 0.01 }, false),
   unaryCase("erf", (x) => x.erf(), {}, true),
   unaryCase("sin", (x) => x.sin(), {}, true),
   unaryCase("cos", (x) => x.cos(), {}, true),

@@ -4,7 +4,9 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { Tensor, tensor, where, type NestedArray } from "@tensorgrad/autograd";
+import {
+  Tensor, reluBackward, sigmoidBackward, tanhBackward, tensor, where, type NestedArray,
+} from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64" } as const;
 const tight = { rtol: 1e-12, atol: 1e-14 };
@@ -242,6 +244,37 @@ describe("unary ops: forward and gradient against hand formulas", () => {
     expect(x.neg().dtype).toBe("int32");
     expect(x.neg().toArray()).toEqual([-1, -4]);
     expect(x.abs().dtype).toBe("int32");
+  });
+});
+
+describe("activation derivative kernels (sigmoidBackward, tanhBackward, reluBackward)", () => {
+  it("forward: g·y(1 − y), g(1 − y²), g·[y > 0] on literal numbers", () => {
+    const g = t([2, -1, 3, 0.5]);
+    expect(sigmoidBackward(g, t([0.25, 0.5, 0.9, 0]))).toBeAllclose([0.375, -0.25, 3 * 0.9 * 0.1, 0], tight);
+    expect(tanhBackward(g, t([0.5, -0.2, 1, 0]))).toBeAllclose([1.5, -0.96, 0, 0.5], tight);
+    expect(reluBackward(g, t([0.5, 0, -1, 1e-9]))).toBeAllclose([2, 0, 0, 0.5], tight);
+  });
+
+  it("they are what sigmoid/tanh/relu send back: x.grad of Σ g·f(x) equals f's hand derivative", () => {
+    const xs = [-1.5, -0.2, 0.3, 2];
+    const seed = t(SEED.slice(0, 4));
+    const cases: [(x: Tensor) => Tensor, (x: number) => number][] = [
+      [(x) => x.sigmoid(), (x) => Math.exp(-x) / (1 + Math.exp(-x)) ** 2],
+      [(x) => x.tanh(), (x) => 1 / Math.cosh(x) ** 2],
+      [(x) => x.relu(), (x) => (x > 0 ? 1 : 0)],
+    ];
+    for (const [f, df] of cases) {
+      const x = t(xs, true);
+      f(x).mul(seed).sum().backward();
+      expect(x.grad).toBeAllclose(xs.map((v, i) => SEED[i] * df(v)), tight);
+    }
+  });
+
+  it("float32 inputs give float32; a float64 gradient with a float32 output promotes", () => {
+    const g32 = tensor([1, 2]);
+    const y32 = tensor([0.5, 0.25]);
+    expect(sigmoidBackward(g32, y32).dtype).toBe("float32");
+    expect(sigmoidBackward(t([1, 2]), y32).dtype).toBe("float64");
   });
 });
 

@@ -39,6 +39,7 @@ export { gather, scatterAdd } from "./ops/gather.js";
 export { slice, narrow, sliceScatter } from "./ops/slice.js";
 export { softmax, logSoftmax } from "./ops/softmax.js";
 export { leakyRelu, gelu, softplus, silu, elu, clamp } from "./ops/activations.js";
+export { sigmoidBackward, tanhBackward, reluBackward } from "./ops/activation-grads.js";
 export type { ValuesIndices, VarOptions } from "./ops/reductions.js";
 export type { Operand } from "./ops/elementwise.js";
 

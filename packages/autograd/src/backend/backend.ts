@@ -11,10 +11,15 @@ export type UnaryOp =
   | "neg" | "exp" | "log" | "log1p" | "expm1" | "sqrt" | "abs" | "sign" | "tanh" | "sigmoid"
   | "relu" | "erf" | "sin" | "cos" | "floor" | "ceil" | "round" | "isfinite" | "logicalNot";
 
-/** Elementwise ops of two operands. Comparisons write 0/1. */
+/**
+ * Elementwise ops of two operands. Comparisons write 0/1. The `…Backward` ops take (g, y), an
+ * activation's output gradient and its output, and give its input gradient in one pass:
+ * sigmoidBackward = g·y·(1 − y), tanhBackward = g·(1 − y²), reluBackward = y > 0 ? g : 0.
+ */
 export type BinaryOp =
   | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
-  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr";
+  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr"
+  | "sigmoidBackward" | "tanhBackward" | "reluBackward";
 
 /** Reductions over a set of axes. */
 export type ReduceOp = "sum" | "prod" | "max" | "min";

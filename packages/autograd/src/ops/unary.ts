@@ -9,8 +9,8 @@ import { DTypeError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { defineOp, type Op, type VjpContext } from "./define.js";
 import { castTo } from "./cast.js";
+import { reluBackward, sigmoidBackward, tanhBackward } from "./activation-grads.js";
 import { runUnary } from "./elementwise.js";
-import { where } from "./where.js";
 
 type DifferentiableUnary = Exclude<UnaryOp, "isfinite" | "logicalNot">;
 
@@ -36,13 +36,9 @@ const RULES: { [K in DifferentiableUnary]: UnaryRule } = {
   sqrt: { result: "float", saves: output, vjp: (g, c) => g.div(c.output.mul(2)) }, // d√x = 1/(2√x)
   abs: { result: "same", saves: input, vjp: (g, c) => g.mul(x0(c).sign()) }, // d|x| = sign(x)
   sign: { result: "same", saves: none, vjp: zeroGrad },
-  tanh: { result: "float", saves: output, vjp: (g, c) => g.mul(c.output.square().rsub(1)) }, // d tanh = 1 − tanh²
-  sigmoid: {
-    result: "float",
-    saves: output,
-    vjp: (g, c) => g.mul(c.output.mul(c.output.rsub(1))), // dσ = σ(1 − σ)
-  },
-  relu: { result: "same", saves: output, vjp: (g, c) => where(c.output.gt(0), g, 0) }, // d relu = [y > 0]
+  tanh: { result: "float", saves: output, vjp: (g, c) => tanhBackward(g, c.output) }, // d tanh = 1 − tanh²
+  sigmoid: { result: "float", saves: output, vjp: (g, c) => sigmoidBackward(g, c.output) }, // dσ = σ(1 − σ)
+  relu: { result: "same", saves: output, vjp: (g, c) => reluBackward(g, c.output) }, // d relu = [y > 0]
   erf: {
     result: "float",
     saves: input,

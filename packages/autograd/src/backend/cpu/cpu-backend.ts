@@ -64,6 +64,9 @@ const BINARY: { [K in BinaryOp]: (a: number, b: number) => number } = {
   ge: (a, b) => (a >= b ? 1 : 0),
   logicalAnd: (a, b) => (a !== 0 && b !== 0 ? 1 : 0),
   logicalOr: (a, b) => (a !== 0 || b !== 0 ? 1 : 0),
+  sigmoidBackward: (g, y) => g * y * (1 - y),
+  tanhBackward: (g, y) => g * (1 - y * y),
+  reluBackward: (g, y) => (y > 0 ? g : 0),
 };
 
 /** Conversion applied when a value is stored into an array of `dtype` (bool: nonzero and NaN → 1). */
@@ -95,6 +98,10 @@ function binaryRow(
     case "sub": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = a[ia] - b[ib]; return;
     case "mul": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = a[ia] * b[ib]; return;
     case "div": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = a[ia] / b[ib]; return;
+    case "sigmoidBackward":
+      for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) { const y = b[ib]; out[io] = a[ia] * y * (1 - y); }
+      return;
+    case "reluBackward": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = b[ib] > 0 ? a[ia] : 0; return;
     default: {
       const f = BINARY[op];
       for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = f(a[ia], b[ib]);
