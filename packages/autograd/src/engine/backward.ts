@@ -232,9 +232,8 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
         if (g !== null) grads[k] = observeOutputGrad(node, k, g, createGraph, sink);
       }
       const inputGrads = node.backwardFn(grads, node);
-      const edges = node.edges;
-      for (let j = 0; j < edges.length; j++) {
-        const edge = edges[j];
+      for (let j = 0; j < node.numInputs; j++) {
+        const edge = node.edge(j);
         const raw = inputGrads[j];
         if (edge === null || raw === null || raw === undefined) continue;
         const g = fitToInput(node, j, edge, raw);

@@ -43,6 +43,8 @@ export interface OpKind {
 
 /** Per-node state most nodes never need. */
 interface NodeExtras {
+  /** Storage versions of the saved tensors at save time, when some was not 0 (fresh tensors are). */
+  savedVersions?: readonly number[];
   /** Shapes and dtypes of outputs 1.. of a node with several outputs. */
   laterOutputs?: readonly { readonly shape: readonly number[]; readonly dtype: DType }[];
   /** Stack trace of the forward call, recorded in anomaly mode only. */
@@ -58,12 +60,16 @@ let nodesCreated = 0;
 
 /** One recorded operation. */
 export class Node {
-  /** Per input: where its gradient is sent (see `Edge`). */
-  readonly edges: readonly Edge[];
+  /** How many tensor inputs the op took. */
+  readonly numInputs: number;
+  // Where each input's gradient is sent (see `Edge`): most ops have one or two inputs, so those
+  // two are fields (no array per node); inputs 2.. of the others are in `moreEdges`.
+  private readonly edge0: Edge;
+  private readonly edge1: Edge;
+  private readonly moreEdges: readonly Edge[] | null;
   /** Tensors the backward reads; null once freed. */
   private saved: readonly Tensor[] | null;
   /** Their storage versions at save time; null when all were 0 (the usual case: fresh tensors). */
-  private readonly savedVersions: readonly number[] | null;
   /** Creation order: every node has a larger number than the nodes that produced its inputs. */
   readonly sequenceNr = ++nodesCreated;
   /** @internal The backward run whose gradient for output 0 is parked in `pendingGrad` (0: none). */
@@ -85,26 +91,34 @@ export class Node {
     /** The op's non-tensor arguments (dims, shapes, ...), read by its vjp. */
     readonly attrs: unknown = undefined,
   ) {
-    const edges: Edge[] = new Array(inputs.length);
-    for (let i = 0; i < inputs.length; i++) {
-      const t = inputs[i];
-      const fn = t.gradFn;
-      edges[i] = fn === null ? (t.requiresGrad ? t : null) : t.outputIndex === 0 ? fn : new OutputRef(fn, t.outputIndex);
-    }
-    this.edges = edges;
+    const n = inputs.length;
+    this.numInputs = n;
+    this.edge0 = n > 0 ? edgeTo(inputs[0]) : null;
+    this.edge1 = n > 1 ? edgeTo(inputs[1]) : null;
+    this.moreEdges = n > 2 ? inputs.slice(2).map(edgeTo) : null;
     this.saved = saved.length === 0 ? NOTHING : saved;
     let versions: number[] | null = null;
     for (let i = 0; i < saved.length; i++) {
       if (saved[i].version !== 0) (versions ??= new Array<number>(saved.length).fill(0))[i] = saved[i].version;
     }
-    this.savedVersions = versions;
+    if (versions !== null) this.extras = { savedVersions: versions };
     const first = Array.isArray(outputs) ? (outputs as readonly Tensor[])[0] : (outputs as Tensor);
     this.shape0 = first.shape;
     this.dtype0 = first.dtype;
     if (Array.isArray(outputs) && outputs.length > 1) {
-      this.extras = { laterOutputs: (outputs as readonly Tensor[]).slice(1).map((t) => ({ shape: t.shape, dtype: t.dtype })) };
+      (this.extras ??= {}).laterOutputs = (outputs as readonly Tensor[]).slice(1).map((t) => ({ shape: t.shape, dtype: t.dtype }));
     }
     if (createdAt !== undefined) (this.extras ??= {}).createdAt = createdAt;
+  }
+
+  /** Where input i's gradient is sent. */
+  edge(i: number): Edge {
+    return i === 0 ? this.edge0 : i === 1 ? this.edge1 : this.moreEdges![i - 2];
+  }
+
+  /** Per input: where its gradient is sent (a fresh array; the engine reads `edge(i)`). */
+  get edges(): readonly Edge[] {
+    return Array.from({ length: this.numInputs }, (_, i) => this.edge(i));
   }
 
   /** The op's name, as users wrote it (`mul`, `matmul`, a custom function's name). */
@@ -141,14 +155,14 @@ export class Node {
 
   /** Shape of input `i`, for inputs that need a gradient (the others are not tracked). */
   inputShape(i: number): readonly number[] {
-    const edge = this.edges[i];
+    const edge = this.edge(i);
     if (edge === null) throw new GradError(`${this.name}: input ${i} needs no gradient, its shape is not recorded`);
     return edgeShape(edge);
   }
 
   /** Whether input i needs a gradient. */
   needsInputGrad(i: number): boolean {
-    return this.edges[i] !== null;
+    return this.edge(i) !== null;
   }
 
   /** The saved tensors, after checking none was modified in place since it was saved. */
@@ -162,7 +176,7 @@ export class Node {
     }
     for (let i = 0; i < saved.length; i++) {
       const t = saved[i];
-      const savedVersion = this.savedVersions === null ? 0 : this.savedVersions[i];
+      const savedVersion = this.extras?.savedVersions?.[i] ?? 0;
       if (t.version !== savedVersion) {
         throw new GradError(
           `backward: a tensor of shape [${t.shape.join(",")}] saved by '${this.name}' was modified by an in-place ` +
@@ -218,6 +232,13 @@ export class Node {
 }
 
 const NO_HOOKS: readonly GradHook[] = Object.freeze([]);
+
+/** The edge to where input `t` came from. */
+function edgeTo(t: Tensor): Edge {
+  const fn = t.gradFn;
+  if (fn === null) return t.requiresGrad ? t : null;
+  return t.outputIndex === 0 ? fn : new OutputRef(fn, t.outputIndex);
+}
 
 /** Shape of the tensor an (non-null) edge stands for. */
 export function edgeShape(edge: Exclude<Edge, null>): readonly number[] {

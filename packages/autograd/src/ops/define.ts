@@ -77,7 +77,7 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
   // One backward function per op kind, not per call: what differs per call lives on the node.
   const backwardFn: BackwardFn = (grads, node) => {
     const values = savesAnything ? node.savedTensors() : NOTHING_SAVED;
-    const inputs = saves.inputs ? (saves.output ? values.slice(0, node.edges.length) : values) : NOTHING_SAVED;
+    const inputs = saves.inputs ? (saves.output ? values.slice(0, node.numInputs) : values) : NOTHING_SAVED;
     const output = saves.output ? values[values.length - 1] : null;
     return spec.vjp(grads[0] as Tensor, new VjpCall<A>(node, inputs, output));
   };
