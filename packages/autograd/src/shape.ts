@@ -83,13 +83,19 @@ export function normalizeDim(op: string, dim: number, ndim: number): number {
 
 /** Resolves a dim list (or undefined for "all dims"); sorted, duplicates rejected. */
 export function normalizeDims(op: string, dims: number | readonly number[] | undefined, ndim: number): number[] {
-  if (dims === undefined) return Array.from({ length: ndim }, (_, i) => i);
-  const list = typeof dims === "number" ? [dims] : dims;
-  const out = list.map((d) => normalizeDim(op, d, ndim));
-  const seen = new Set<number>();
-  for (const d of out) {
-    if (seen.has(d)) throw new IndexError(`${op}: dim ${d} appears more than once in [${list.join(",")}]`);
-    seen.add(d);
+  const out: number[] = [];
+  if (dims === undefined) {
+    for (let i = 0; i < ndim; i++) out.push(i);
+    return out;
+  }
+  if (typeof dims === "number") {
+    const d = normalizeDim(op, dims, ndim);
+    return ndim === 0 ? out : [d];
+  }
+  for (let i = 0; i < dims.length; i++) {
+    const d = normalizeDim(op, dims[i], ndim);
+    if (out.includes(d)) throw new IndexError(`${op}: dim ${d} appears more than once in [${dims.join(",")}]`);
+    out.push(d);
   }
   return ndim === 0 ? [] : out.sort((x, y) => x - y);
 }

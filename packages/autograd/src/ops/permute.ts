@@ -8,8 +8,15 @@ import { defineOp, viewTensor } from "./define.js";
 const permuteOp = defineOp<readonly number[]>({
   name: "permute",
   saves: { inputs: false, output: false },
-  forward: ([x], dims) =>
-    viewTensor(x, dims.map((d) => x.shape[d]), dims.map((d) => x.strides[d]), x.offset),
+  forward: ([x], dims) => {
+    const shape = new Array<number>(dims.length);
+    const strides = new Array<number>(dims.length);
+    for (let i = 0; i < dims.length; i++) {
+      shape[i] = x.shape[dims[i]];
+      strides[i] = x.strides[dims[i]];
+    }
+    return viewTensor(x, shape, strides, x.offset);
+  },
   vjp: (g, { attrs: dims }) => {
     const inverse = new Array<number>(dims.length);
     dims.forEach((d, i) => (inverse[d] = i)); // undo the permutation
@@ -22,8 +29,14 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.ndim) {
     throw new IndexError(`permute: expected ${x.ndim} dims for a ${x.ndim}-d tensor, got [${dims.join(",")}]`);
   }
-  const resolved = dims.map((d) => normalizeDim("permute", d, x.ndim));
-  if (new Set(resolved).size !== resolved.length) throw new IndexError(`permute: repeated dim in [${dims.join(",")}]`);
-  if (resolved.every((d, i) => d === i)) return x;
+  const resolved: number[] = [];
+  let identity = true;
+  for (let i = 0; i < dims.length; i++) {
+    const d = normalizeDim("permute", dims[i], x.ndim);
+    if (resolved.includes(d)) throw new IndexError(`permute: repeated dim in [${dims.join(",")}]`);
+    resolved.push(d);
+    if (d !== i) identity = false;
+  }
+  if (identity) return x;
   return permuteOp([x], resolved);
 }
