@@ -302,6 +302,14 @@ describe("autograd misuse: GradError / ShapeError / ValueError", () => {
 });
 
 describe("bad values: ValueError", () => {
+  it("var/std with a correction that is not a finite number", () => {
+    const x = t([1, 2, 3]);
+    expectError(() => x.var(0, { correction: NaN }), ValueError,
+      "var: correction must be a finite number (1 for the sample variance, 0 for the population's), got NaN");
+    expectError(() => x.std(undefined, { correction: Infinity }), ValueError, /^var: correction must be a finite number .*got Infinity$/);
+    expectError(() => x.var(0, { correction: "1" as unknown as number }), ValueError, /got "1"$/);
+  });
+
   it("item() on a multi-element tensor names the shape", () => {
     expectError(() => zeros([2]).item(), ValueError, "item: only one-element tensors can be converted to a number, got shape [2]");
     expectError(() => ones([2, 3]).item(), ValueError, /got shape \[2,3\]/);

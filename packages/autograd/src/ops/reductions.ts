@@ -1,5 +1,6 @@
 /** Reductions built from primitives: mean, var, std, logsumexp, max/min with indices. */
 
+import { ValueError } from "../errors.js";
 import { normalizeDim, normalizeDims, reducedShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { amax, argExtremum } from "./extremum.js";
@@ -28,6 +29,9 @@ export function mean(x: Tensor, dims?: number | readonly number[], keepdim = fal
 export function variance(x: Tensor, dims?: number | readonly number[], options: VarOptions = {}): Tensor {
   requireFloat("var", x);
   const { correction = 1, keepdim = false } = options;
+  if (typeof correction !== "number" || !Number.isFinite(correction)) {
+    throw new ValueError(`var: correction must be a finite number (1 for the sample variance, 0 for the population's), got ${typeof correction === "number" ? correction : JSON.stringify(correction)}`);
+  }
   const d = normalizeDims("var", dims, x.ndim);
   const centered = x.sub(x.mean(d, true));
   const denom = Math.max(countOf(x, d) - correction, 0);
