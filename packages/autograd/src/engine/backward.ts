@@ -88,7 +88,6 @@ function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly 
           (op === "backward" ? " (options go second: backward(undefined, { retainGraph: true }))" : ""),
       );
     }
-    let seed: Tensor;
     if (given === undefined || typeof given === "number") {
       if (root.numel() !== 1) {
         throw new GradError(
@@ -96,13 +95,14 @@ function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly 
             `${fmtShape(root.shape)}; pass a gradient of that shape`,
         );
       }
-      seed = root.newFull(root.shape, (given as number | undefined) ?? 1);
-    } else {
-      if (!shapesEqual(given.shape, root.shape)) {
-        throw new ShapeError(`${op}: gradient has shape ${fmtShape(given.shape)} but output ${i} has shape ${fmtShape(root.shape)}`);
-      }
-      seed = given.dtype === root.dtype ? given : noGrad(() => given.to(root.dtype));
+      const value = (given as number | undefined) ?? 1;
+      if (!Number.isFinite(value)) throw new ValueError(`${op}: gradient for output ${i} contains ${value} at element 0`);
+      return root.newFull(root.shape, value);
     }
+    if (!shapesEqual(given.shape, root.shape)) {
+      throw new ShapeError(`${op}: gradient has shape ${fmtShape(given.shape)} but output ${i} has shape ${fmtShape(root.shape)}`);
+    }
+    const seed = given.dtype === root.dtype ? given : noGrad(() => given.to(root.dtype));
     const values = seed.toTypedArray();
     for (let k = 0; k < values.length; k++) {
       if (!Number.isFinite(values[k])) throw new ValueError(`${op}: gradient for output ${i} contains ${values[k]} at element ${k}`);
