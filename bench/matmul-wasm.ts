@@ -1,12 +1,20 @@
 /**
  * Matmul throughput: the cpu backend's JS loops vs the wasm SIMD backend, single- and
  * multi-threaded. Run with `node --import tsx bench/matmul-wasm.ts`.
- * Prints GFLOP/s (2·m·n·k / time, best of several runs) with the machine, load and date.
+ * Prints GFLOP/s (2·m·n·k / time, best of several runs) with the machine, load, date and the
+ * kernel build in use (FMA where relaxed SIMD validates, see wasmFeatures()).
+ *
+ * `node --import tsx bench/matmul-wasm.ts --fma-ab [rounds]` instead compares the two builds of
+ * the wasm kernels side by side: child processes alternate TENSORGRAD_WASM_FMA=0 (plain SIMD) and
+ * the FMA build (adding --experimental-wasm-relaxed-simd where this Node needs it), `rounds`
+ * times each (default 3), and a table shows every measurement per case and thread count.
  */
 
+import { spawnSync } from "node:child_process";
 import { availableParallelism, cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import {
-  createCpuBackend, createWasmBackend, setNumThreads, type Backend, type StridedView,
+  createCpuBackend, createWasmBackend, setNumThreads, wasmFeatures, type Backend, type StridedView,
 } from "../packages/autograd/src/index.js";
 import type { CpuBuffer } from "../packages/autograd/src/backend/cpu/cpu-backend.js";
 
@@ -59,18 +67,86 @@ const CASES: Case[] = [
 ];
 
 const row = (cells: (string | number)[]): string => cells.map((c, i) => String(c).padStart(i === 0 ? 30 : 12)).join(" ");
-console.log(`matmul GFLOP/s — ${cpus()[0]?.model ?? "unknown cpu"}, ${availableParallelism()} cores, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}, node ${process.version}, ${new Date().toISOString()}`);
-console.log(row(["shape", "dtype", "cpu (JS)", "wasm 1T", `wasm ${threads}T`, "speedup"]));
-for (const c of CASES) {
+const header = (): string => {
+  const f = wasmFeatures();
+  const build = f.fma ? "FMA (relaxed SIMD)" : `plain SIMD${f.relaxedSimd ? ", TENSORGRAD_WASM_FMA=0" : ""}`;
+  return `${cpus()[0]?.model ?? "unknown cpu"}, ${availableParallelism()} cores, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}, node ${[process.version, ...process.execArgv.filter((a) => a.startsWith("--exp"))].join(" ")}, ${new Date().toISOString()}; wasm kernels: ${build}`;
+};
+
+/** GFLOP/s of one case on a backend: (2·m·n·k / best time). */
+function gflops(c: Case, backend: Backend<CpuBuffer>): number {
   const a = c.aT ? operand(c.dtype, c.m, c.k, true) : operand(c.dtype, c.m, c.k);
   const b = c.bT ? operand(c.dtype, c.k, c.n, true) : operand(c.dtype, c.k, c.n);
   const out = cpu.alloc(c.dtype, c.m * c.n);
-  const gflops = (backend: Backend<CpuBuffer>): number => (2 * c.m * c.n * c.k) / time(() => backend.matmul(a, b, out)) / 1e6;
-  const base = gflops(cpu);
+  return (2 * c.m * c.n * c.k) / time(() => backend.matmul(a, b, out)) / 1e6;
+}
+
+/** GFLOP/s of one case on wasm with 1 and with `threads` threads. */
+function wasmCase(c: Case): [number, number] {
   setNumThreads(1);
-  const one = gflops(wasm);
+  const one = gflops(c, wasm);
   setNumThreads(threads);
-  const many = gflops(wasm);
+  return [one, gflops(c, wasm)];
+}
+
+/** The A/B parent: alternating children of each build, then one table of all their numbers. */
+function fmaAb(rounds: number): void {
+  const script = fileURLToPath(import.meta.url);
+  const relaxedFlag = wasmFeatures().relaxedSimd || process.execArgv.includes("--experimental-wasm-relaxed-simd") ? [] : ["--experimental-wasm-relaxed-simd"];
+  const builds = [
+    { name: "plain", argv: [], env: "0" },
+    { name: "FMA", argv: relaxedFlag, env: "1" },
+  ];
+  const results = new Map<string, number[][]>(); // `${build} ${case}` → [1T, nT] per round
+  const headers = new Set<string>();
+  for (let r = 0; r < rounds; r++) {
+    for (const build of r % 2 ? [...builds].reverse() : builds) {
+      const res = spawnSync(process.execPath, [...process.execArgv, ...build.argv, script, "--json"], {
+        encoding: "utf8", env: { ...process.env, TENSORGRAD_WASM_FMA: build.env },
+      });
+      if (res.status !== 0) throw new Error(`matmul-wasm: the ${build.name} child failed:\n${res.stderr}`);
+      const lines = res.stdout.trim().split("\n");
+      headers.add(`${build.name}: ${lines[0]}`);
+      for (const line of lines.slice(1)) {
+        const { name, dtype, gflops } = JSON.parse(line) as { name: string; dtype: string; gflops: number[] };
+        const key = `${build.name} ${name} ${dtype}`;
+        results.set(key, [...(results.get(key) ?? []), gflops]);
+      }
+      console.error(`round ${r + 1}/${rounds}: ${build.name} done`);
+    }
+  }
+  for (const h of headers) console.log(h);
+  console.log(`GFLOP/s of each of ${rounds} alternating runs (best of several timings each); wasm with 1 and ${threads} threads`);
+  console.log(["shape".padStart(30), "dtype".padStart(8), "threads".padStart(8), "plain".padStart(22), "FMA".padStart(22), "FMA/plain".padStart(10)].join(" "));
+  for (const c of CASES) {
+    for (const [t, label] of [[0, "1"], [1, String(threads)]] as const) {
+      const runs = builds.map((b) => (results.get(`${b.name} ${c.name} ${c.dtype}`) ?? []).map((g) => g[t]));
+      const best = runs.map((xs) => Math.max(...xs));
+      console.log(
+        [c.name.padStart(30), c.dtype.padStart(8), label.padStart(8), ...runs.map((xs) => xs.map((x) => x.toFixed(1)).join(" / ").padStart(22)),
+          `${(best[1] / best[0]).toFixed(2)}×`.padStart(10)].join(" "),
+      );
+    }
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--fma-ab") {
+  fmaAb(Number(args[1] ?? 3));
+  process.exit(0);
+}
+if (args[0] === "--json") {
+  // A child of --fma-ab: the header line, then one JSON line per case, wasm only.
+  console.log(header());
+  for (const c of CASES) console.log(JSON.stringify({ name: c.name, dtype: c.dtype, gflops: wasmCase(c) }));
+  process.exit(0);
+}
+
+console.log(`matmul GFLOP/s — ${header()}`);
+console.log(row(["shape", "dtype", "cpu (JS)", "wasm 1T", `wasm ${threads}T`, "speedup"]));
+for (const c of CASES) {
+  const base = gflops(c, cpu);
+  const [one, many] = wasmCase(c);
   console.log(row([c.name, c.dtype, base.toFixed(2), one.toFixed(2), many.toFixed(2), `${(Math.max(one, many) / base).toFixed(1)}×`]));
 }
 

@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { progress, runTensorgrad, tensorgradBackends } from "./lib/children.js";
+import { progress, runTensorgrad, tensorgradBackends, tensorgradColumns, type TensorgradColumn } from "./lib/children.js";
 import {
   BENCH_DIR, machineInfo, machineLines, parseOptions, prepareScratch, requireDist, runChild, type Outcome, type Scratch,
 } from "./lib/harness.js";
@@ -30,6 +30,8 @@ const USAGE = `usage: pnpm bench:peers [-- options]
   --reps N             timed W1 matmuls, median reported (default 5)
   --timeout S          seconds before a child is killed (default 600)
   --python CMD         python interpreter for the NumPy reference (default python3)
+  --wasm-fma           add a column for tensorgrad's wasm FMA build (relaxed SIMD; Node 20 gets
+                       --experimental-wasm-relaxed-simd)
   --keep               keep the scratch folder (data and compiled workers)`;
 
 /** Installs bench/peers/package.json's dependencies unless every one is already there at its pinned version. */
@@ -57,11 +59,11 @@ interface Lib {
   run(w: WorkloadId): Promise<Outcome>;
 }
 
-function libraries(scratch: Scratch, backends: readonly string[], python: string | null, timeoutS: number): Lib[] {
+function libraries(scratch: Scratch, tensorgrad: readonly TensorgradColumn[], python: string | null, timeoutS: number): Lib[] {
   const node = (worker: string, ...kv: string[]) => (w: WorkloadId) =>
     runChild(process.execPath, [scratch.worker(worker), w, scratch.dataDir, `peers=${PEERS_DIR}`, ...kv], timeoutS);
   const libs: Lib[] = [
-    ...backends.map((b) => ({ name: `tensorgrad/${b}`, run: (w: WorkloadId) => runTensorgrad(scratch, w, b, timeoutS) })),
+    ...tensorgrad.map((c) => ({ name: c.name, run: (w: WorkloadId) => runTensorgrad(scratch, w, c, timeoutS) })),
     { name: "tfjs-cpu", run: node("tfjs", "backend=cpu", `tfjs=${scratch.bundle("tfjs-bundle")}`) },
     { name: "tfjs-wasm", run: node("tfjs", "backend=wasm", `tfjs=${scratch.bundle("tfjs-bundle")}`) },
     { name: "jax-js", run: node("jax", "device=wasm") },
@@ -84,7 +86,7 @@ async function main(): Promise<void> {
     const backends = tensorgradBackends(scratch);
     const baselineBackend = options.extra.baseline ?? (backends.includes("wasm") ? "wasm" : "cpu");
     const wanted = options.extra.libs?.split(",").map((s) => s.trim());
-    const libs = libraries(scratch, backends, numpyVersion === null ? null : python, options.timeoutS).filter(
+    const libs = libraries(scratch, tensorgradColumns(scratch, backends, options.wasmFma), numpyVersion === null ? null : python, options.timeoutS).filter(
       (l) => !wanted || wanted.some((x) => l.name === x || l.name.startsWith(x)),
     );
     console.error(`bench:peers: ${libs.map((l) => l.name).join(", ")} on ${options.only.join(", ")}`);

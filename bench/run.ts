@@ -5,7 +5,7 @@
  */
 
 import { loadavg } from "node:os";
-import { progress, runTensorgrad, tensorgradBackends } from "./lib/children.js";
+import { progress, runTensorgrad, tensorgradBackends, tensorgradColumns } from "./lib/children.js";
 import { machineInfo, machineLines, parseOptions, prepareScratch, requireDist, type Outcome } from "./lib/harness.js";
 import type { WorkloadId } from "./lib/protocol.js";
 import { buildReport, type Column } from "./lib/report.js";
@@ -15,6 +15,8 @@ const USAGE = `usage: pnpm bench [-- options]
   --reps N             timed W1 matmuls, median reported (default 5)
   --backends a,b       tensorgrad backends (default: every one listBackends() returns)
   --timeout S          seconds before a child is killed (default 600)
+  --wasm-fma           add a column for the wasm backend's FMA build (relaxed SIMD; Node 20 gets
+                       --experimental-wasm-relaxed-simd)
   --keep               keep the scratch folder (data and compiled workers)`;
 
 async function main(): Promise<void> {
@@ -25,11 +27,12 @@ async function main(): Promise<void> {
   try {
     const registered = tensorgradBackends(scratch);
     const backends = options.extra.backends?.split(",") ?? registered;
-    console.error(`tensorgrad backends: ${registered.join(", ")}; running ${backends.join(", ")} on ${options.only.join(", ")}`);
-    const columns: Column[] = backends.map((b) => ({ name: `tensorgrad/${b}`, outcomes: {} }));
+    const tgColumns = tensorgradColumns(scratch, backends, options.wasmFma);
+    console.error(`tensorgrad backends: ${registered.join(", ")}; running ${tgColumns.map((c) => c.name).join(", ")} on ${options.only.join(", ")}`);
+    const columns: Column[] = tgColumns.map((c) => ({ name: c.name, outcomes: {} }));
     for (const w of options.only) {
-      for (const [k, b] of backends.entries()) {
-        const o = await runTensorgrad(scratch, w, b, options.timeoutS);
+      for (const [k, c] of tgColumns.entries()) {
+        const o = await runTensorgrad(scratch, w, c, options.timeoutS);
         (columns[k].outcomes as Record<WorkloadId, Outcome>)[w] = o;
         progress(columns[k].name, w, o);
       }

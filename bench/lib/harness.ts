@@ -29,17 +29,20 @@ export interface CommonOptions {
   readonly timeoutS: number;
   /** Keep the scratch folder (data + compiled workers) for inspection. */
   readonly keep: boolean;
+  /** Add a column for the wasm backend's FMA build (under --experimental-wasm-relaxed-simd where needed). */
+  readonly wasmFma: boolean;
   /** Other `--name value` options, for the script's own use. */
   readonly extra: Readonly<Record<string, string>>;
 }
 
-/** Parses `--only w1,w3 --reps 5 --timeout 300 --keep` and any other `--name value`. */
+/** Parses `--only w1,w3 --reps 5 --timeout 300 --keep --wasm-fma` and any other `--name value`. */
 export function parseOptions(argv: readonly string[], usage: string): CommonOptions {
   const extra: Record<string, string> = {};
   let only: WorkloadId[] = [...WORKLOADS];
   let reps = 5;
   let timeoutS = 600;
   let keep = false;
+  let wasmFma = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--") continue;
@@ -49,6 +52,10 @@ export function parseOptions(argv: readonly string[], usage: string): CommonOpti
     }
     if (arg === "--keep") {
       keep = true;
+      continue;
+    }
+    if (arg === "--wasm-fma") {
+      wasmFma = true;
       continue;
     }
     if (!arg.startsWith("--") || i + 1 >= argv.length) throw new Error(`bench: unexpected argument "${arg}"\n${usage}`);
@@ -68,7 +75,7 @@ export function parseOptions(argv: readonly string[], usage: string): CommonOpti
         extra[arg.slice(2)] = value;
     }
   }
-  return { only, reps, timeoutS, keep, extra };
+  return { only, reps, timeoutS, keep, wasmFma, extra };
 }
 
 function positiveInt(name: string, value: string): number {

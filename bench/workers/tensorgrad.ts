@@ -2,7 +2,8 @@
  * tensorgrad on one workload and one backend, in its own process. Imports the BUILT package
  * (`lib=<path to packages/autograd/dist/index.js>`), never the sources, and selects
  * `backend=<name>` with setBackend. `node tensorgrad.mjs backends lib=<path>` prints the
- * registered backends as JSON instead.
+ * registered backends as JSON instead, and `node tensorgrad.mjs features lib=<path>` the wasm
+ * backend's wasmFeatures() (null for a build without it).
  */
 
 import { pathToFileURL } from "node:url";
@@ -124,10 +125,19 @@ function w4(tg: Tg, { manifest: m }: WorkerArgs): Measured {
   return { seconds, grad, value: y.item(), baseRssMB };
 }
 
-if (process.argv[2] === "backends") {
+/** How the wasm backend runs here: thread count and kernel build (absent from builds that predate them). */
+function wasmNote(tg: Tg): string {
+  const threads = typeof tg.getNumThreads === "function" ? `, ${tg.getNumThreads()} thread(s)` : "";
+  const build = typeof tg.wasmFeatures === "function" ? (tg.wasmFeatures().fma ? ", FMA (relaxed SIMD)" : ", SIMD without FMA") : "";
+  return threads + build;
+}
+
+const query = process.argv[2];
+if (query === "backends" || query === "features") {
   const lib = process.argv.find((a) => a.startsWith("lib="))?.slice(4);
   const tg = await loadTensorgrad(lib);
-  process.stdout.write(`${JSON.stringify(tg.listBackends())}\n`);
+  const answer = query === "backends" ? tg.listBackends() : typeof tg.wasmFeatures === "function" ? tg.wasmFeatures() : null;
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
 } else {
   await runWorker(async (args) => {
     const tg = await loadTensorgrad(args.options.lib);
@@ -135,8 +145,6 @@ if (process.argv[2] === "backends") {
     tg.setBackend(backend);
     const run = { w1, w2, w3, w4 }[args.workload];
     const name = tg.getBackend().name;
-    // getNumThreads arrived with the wasm backend; a dist built before it has none.
-    const threads = name === "wasm" && typeof tg.getNumThreads === "function" ? `, ${tg.getNumThreads()} thread(s)` : "";
-    return { ...run(tg, args), note: `tensorgrad ${args.options.version ?? "?"} ${name}${threads}` };
+    return { ...run(tg, args), note: `tensorgrad ${args.options.version ?? "?"} ${name}${name === "wasm" ? wasmNote(tg) : ""}` };
   });
 }

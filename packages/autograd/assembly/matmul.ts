@@ -12,139 +12,151 @@
  * The loops walk column strips [j0, j1) and row strips [i0, i1), so threads can split either.
  */
 
-// f32: a 4×8 tile = 8 accumulators of f32x4. f64: a 4×4 tile = 8 accumulators of f64x2.
-// With one broadcast A value and the B vectors that is 11 live v128 values: no spills on x64.
-export const MR_F32: i32 = 4;
+// Register tiles: MR rows × two v128 vectors of columns (NR = 8 f32 / 4 f64), as big as x64's
+// registers allow: V8 keeps 15 of the 16 xmm registers for values and issues a tile's loads at
+// the top of each k-step, so accumulators, B vectors and the splat A values must all fit at once.
+// - Plain build: 4 rows, 8 accumulators, 2 B vectors, 4 broadcast-loaded A values (14 live).
+// - FMA build (relaxed SIMD): 5 rows, 10 accumulators. An FMA has 4–5 cycles of latency and x64
+//   cores retire two per cycle, so 8 independent accumulator chains left the kernel latency-bound
+//   (~29 GFLOP/s f32 on one core) where 10 reach ~32–36. Rows 0..3 of A arrive in one f32x4 (two
+//   f64x2) load and are splat by lane shuffles, which V8 emits right before their use, and row 4
+//   is a broadcast load: 15 live. (Shuffle-splats in the plain build spill: mul+add needs a
+//   temporary register, and 4 rows of broadcasts is its fastest.)
+export const MR_F32: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
 export const NR_F32: i32 = 8;
-export const MR_F64: i32 = 4;
+export const MR_F64: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
 export const NR_F64: i32 = 4;
 
 // Block sizes: a KC×NR micro-panel of B stays in L1, an MC×KC block of A in L2, and a KC×NC
 // panel of B in L2/L3.
 const KC: i32 = 256;
-const MC_STRIPS: i32 = 16; // MC = 64 rows
+const MC_STRIPS: i32 = 64 / MR_F32; // MC = 64 (60 in the FMA build) rows
 const NC_STRIPS: i32 = 128; // NC = 1024 (f32) / 512 (f64) columns
 
-/** One 4×8 f32 tile: C[0..4, 0..8] (+)= Σ_p a[p, 0..4] ⊗ b[p, 0..8] over kc steps. */
-function tileF32(a: usize, b: usize, c: usize, kc: i32, ldcBytes: usize, accumulate: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+/** The tile's rows for element type T (f32 or f64). */
+// @ts-ignore: decorator
+@inline function mr<T>(): i32 {
+  return sizeof<T>() == 4 ? MR_F32 : MR_F64;
+}
+
+/** The tile's columns for element type T: two v128 vectors. */
+// @ts-ignore: decorator
+@inline function nr<T>(): i32 {
+  return 32 / <i32>sizeof<T>();
+}
+
+/** c + a·b per lane: one fused (or, at the engine's choice, rounded twice) op in the FMA build. */
+// @ts-ignore: decorator
+@inline function madd<T>(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<T>(a, b, c);
+  return v128.add<T>(c, v128.mul<T>(a, b));
+}
+
+/**
+ * A's value of row r (0..3, a constant) at this k-step, in all lanes. FMA build: by a lane
+ * shuffle of `lo` (rows 0..3 of f32, rows 0..1 of f64) or `hi` (rows 2..3 of f64); plain build:
+ * a broadcast load.
+ */
+// @ts-ignore: decorator
+@inline function rowOfA<T>(a: usize, lo: v128, hi: v128, r: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (sizeof<T>() == 4) {
+      if (r == 0) return v128.shuffle<i32>(lo, lo, 0, 0, 0, 0);
+      if (r == 1) return v128.shuffle<i32>(lo, lo, 1, 1, 1, 1);
+      if (r == 2) return v128.shuffle<i32>(lo, lo, 2, 2, 2, 2);
+      return v128.shuffle<i32>(lo, lo, 3, 3, 3, 3);
+    }
+    if (r == 0) return v128.shuffle<i64>(lo, lo, 0, 0);
+    if (r == 1) return v128.shuffle<i64>(lo, lo, 1, 1);
+    if (r == 2) return v128.shuffle<i64>(hi, hi, 0, 0);
+    return v128.shuffle<i64>(hi, hi, 1, 1);
+  }
+  return v128.load_splat<T>(a + <usize>r * sizeof<T>());
+}
+
+/** Writes one tile row (two vectors) to c, added to what is there if `accumulate`. */
+// @ts-ignore: decorator
+@inline function storeRow<T>(c: usize, x0: v128, x1: v128, accumulate: bool): void {
+  if (accumulate) {
+    x0 = v128.add<T>(x0, v128.load(c));
+    x1 = v128.add<T>(x1, v128.load(c, 16));
+  }
+  v128.store(c, x0);
+  v128.store(c, x1, 16);
+}
+
+/** One MR×NR tile: C[0..MR, 0..NR] (+)= Σ_p a[p, 0..MR] ⊗ b[p, 0..NR] over kc steps. */
+function tile<T>(a: usize, b: usize, c: usize, kc: i32, ldcBytes: usize, accumulate: bool): void {
+  let c00 = v128.splat<T>(0), c01 = v128.splat<T>(0);
+  let c10 = v128.splat<T>(0), c11 = v128.splat<T>(0);
+  let c20 = v128.splat<T>(0), c21 = v128.splat<T>(0);
+  let c30 = v128.splat<T>(0), c31 = v128.splat<T>(0);
+  let c40 = v128.splat<T>(0), c41 = v128.splat<T>(0); // FMA build only
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
-    c01 = f32x4.add(c01, f32x4.mul(av, b1));
-    av = v128.load32_splat(a, 4);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
-    c11 = f32x4.add(c11, f32x4.mul(av, b1));
-    av = v128.load32_splat(a, 8);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
-    c21 = f32x4.add(c21, f32x4.mul(av, b1));
-    av = v128.load32_splat(a, 12);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
-    c31 = f32x4.add(c31, f32x4.mul(av, b1));
-    a += 16;
+    const lo = ASC_FEATURE_RELAXED_SIMD ? v128.load(a) : b0; // (unused by the plain build)
+    const hi = ASC_FEATURE_RELAXED_SIMD && sizeof<T>() == 8 ? v128.load(a, 16) : lo;
+    let av = rowOfA<T>(a, lo, hi, 0);
+    c00 = madd<T>(av, b0, c00);
+    c01 = madd<T>(av, b1, c01);
+    av = rowOfA<T>(a, lo, hi, 1);
+    c10 = madd<T>(av, b0, c10);
+    c11 = madd<T>(av, b1, c11);
+    av = rowOfA<T>(a, lo, hi, 2);
+    c20 = madd<T>(av, b0, c20);
+    c21 = madd<T>(av, b1, c21);
+    av = rowOfA<T>(a, lo, hi, 3);
+    c30 = madd<T>(av, b0, c30);
+    c31 = madd<T>(av, b1, c31);
+    if (mr<T>() == 5) {
+      av = v128.load_splat<T>(a, 4 * sizeof<T>());
+      c40 = madd<T>(av, b0, c40);
+      c41 = madd<T>(av, b1, c41);
+    }
+    a += <usize>mr<T>() * sizeof<T>();
     b += 32;
   }
-  if (accumulate) {
-    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16)); c += ldcBytes;
-    c10 = f32x4.add(c10, v128.load(c)); c11 = f32x4.add(c11, v128.load(c, 16)); c += ldcBytes;
-    c20 = f32x4.add(c20, v128.load(c)); c21 = f32x4.add(c21, v128.load(c, 16)); c += ldcBytes;
-    c30 = f32x4.add(c30, v128.load(c)); c31 = f32x4.add(c31, v128.load(c, 16));
-    c -= 3 * ldcBytes;
-  }
-  v128.store(c, c00); v128.store(c, c01, 16); c += ldcBytes;
-  v128.store(c, c10); v128.store(c, c11, 16); c += ldcBytes;
-  v128.store(c, c20); v128.store(c, c21, 16); c += ldcBytes;
-  v128.store(c, c30); v128.store(c, c31, 16);
+  storeRow<T>(c, c00, c01, accumulate);
+  storeRow<T>(c + ldcBytes, c10, c11, accumulate);
+  storeRow<T>(c + 2 * ldcBytes, c20, c21, accumulate);
+  storeRow<T>(c + 3 * ldcBytes, c30, c31, accumulate);
+  if (mr<T>() == 5) storeRow<T>(c + 4 * ldcBytes, c40, c41, accumulate);
 }
 
-/** One 4×4 f64 tile: C[0..4, 0..4] (+)= Σ_p a[p, 0..4] ⊗ b[p, 0..4] over kc steps. */
-function tileF64(a: usize, b: usize, c: usize, kc: i32, ldcBytes: usize, accumulate: bool): void {
-  let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
-  let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
-  let c20 = f64x2.splat(0), c21 = f64x2.splat(0);
-  let c30 = f64x2.splat(0), c31 = f64x2.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load64_splat(a);
-    c00 = f64x2.add(c00, f64x2.mul(av, b0));
-    c01 = f64x2.add(c01, f64x2.mul(av, b1));
-    av = v128.load64_splat(a, 8);
-    c10 = f64x2.add(c10, f64x2.mul(av, b0));
-    c11 = f64x2.add(c11, f64x2.mul(av, b1));
-    av = v128.load64_splat(a, 16);
-    c20 = f64x2.add(c20, f64x2.mul(av, b0));
-    c21 = f64x2.add(c21, f64x2.mul(av, b1));
-    av = v128.load64_splat(a, 24);
-    c30 = f64x2.add(c30, f64x2.mul(av, b0));
-    c31 = f64x2.add(c31, f64x2.mul(av, b1));
-    a += 32;
-    b += 32;
+/** C = A·B over row strips [i0, i1) and column strips [j0, j1); see the file comment for layouts. */
+// @ts-ignore: decorator
+@inline function matmul<T>(a: usize, b: usize, c: usize, k: i32, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const size = <usize>sizeof<T>();
+  const ldcBytes = <usize>ldc * size;
+  const aStrip = <usize>(k * mr<T>()) * size;
+  const bStrip = <usize>(k * nr<T>()) * size;
+  for (let jc = j0; jc < j1; jc += NC_STRIPS) {
+    const jEnd = min(jc + NC_STRIPS, j1);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const pOffA = <usize>(pc * mr<T>()) * size;
+      const pOffB = <usize>(pc * nr<T>()) * size;
+      for (let ic = i0; ic < i1; ic += MC_STRIPS) {
+        const iEnd = min(ic + MC_STRIPS, i1);
+        for (let jr = jc; jr < jEnd; jr++) {
+          const bp = b + <usize>jr * bStrip + pOffB;
+          const cCol = c + <usize>(jr * nr<T>()) * size;
+          for (let ir = ic; ir < iEnd; ir++) {
+            tile<T>(a + <usize>ir * aStrip + pOffA, bp, cCol + <usize>(ir * mr<T>()) * ldcBytes, kc, ldcBytes, pc > 0);
+          }
+        }
+      }
+    }
   }
-  if (accumulate) {
-    c00 = f64x2.add(c00, v128.load(c)); c01 = f64x2.add(c01, v128.load(c, 16)); c += ldcBytes;
-    c10 = f64x2.add(c10, v128.load(c)); c11 = f64x2.add(c11, v128.load(c, 16)); c += ldcBytes;
-    c20 = f64x2.add(c20, v128.load(c)); c21 = f64x2.add(c21, v128.load(c, 16)); c += ldcBytes;
-    c30 = f64x2.add(c30, v128.load(c)); c31 = f64x2.add(c31, v128.load(c, 16));
-    c -= 3 * ldcBytes;
-  }
-  v128.store(c, c00); v128.store(c, c01, 16); c += ldcBytes;
-  v128.store(c, c10); v128.store(c, c11, 16); c += ldcBytes;
-  v128.store(c, c20); v128.store(c, c21, 16); c += ldcBytes;
-  v128.store(c, c30); v128.store(c, c31, 16);
 }
 
-/** C = A·B (f32) over row strips [i0, i1) and column strips [j0, j1); see the file comment for layouts. */
+/** C = A·B in f32 (see matmul). */
 export function matmulF32(a: usize, b: usize, c: usize, k: i32, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
-  const ldcBytes = <usize>ldc << 2;
-  const aStrip = <usize>(k * MR_F32) << 2;
-  const bStrip = <usize>(k * NR_F32) << 2;
-  for (let jc = j0; jc < j1; jc += NC_STRIPS) {
-    const jEnd = min(jc + NC_STRIPS, j1);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
-      const pOffA = <usize>(pc * MR_F32) << 2;
-      const pOffB = <usize>(pc * NR_F32) << 2;
-      for (let ic = i0; ic < i1; ic += MC_STRIPS) {
-        const iEnd = min(ic + MC_STRIPS, i1);
-        for (let jr = jc; jr < jEnd; jr++) {
-          const bp = b + <usize>jr * bStrip + pOffB;
-          const cCol = c + (<usize>(jr * NR_F32) << 2);
-          for (let ir = ic; ir < iEnd; ir++) {
-            tileF32(a + <usize>ir * aStrip + pOffA, bp, cCol + <usize>(ir * MR_F32) * ldcBytes, kc, ldcBytes, pc > 0);
-          }
-        }
-      }
-    }
-  }
+  matmul<f32>(a, b, c, k, ldc, i0, i1, j0, j1);
 }
 
-/** C = A·B (f64) over row strips [i0, i1) and column strips [j0, j1); see the file comment for layouts. */
+/** C = A·B in f64 (see matmul). */
 export function matmulF64(a: usize, b: usize, c: usize, k: i32, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
-  const ldcBytes = <usize>ldc << 3;
-  const aStrip = <usize>(k * MR_F64) << 3;
-  const bStrip = <usize>(k * NR_F64) << 3;
-  for (let jc = j0; jc < j1; jc += NC_STRIPS) {
-    const jEnd = min(jc + NC_STRIPS, j1);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
-      const pOffA = <usize>(pc * MR_F64) << 3;
-      const pOffB = <usize>(pc * NR_F64) << 3;
-      for (let ic = i0; ic < i1; ic += MC_STRIPS) {
-        const iEnd = min(ic + MC_STRIPS, i1);
-        for (let jr = jc; jr < jEnd; jr++) {
-          const bp = b + <usize>jr * bStrip + pOffB;
-          const cCol = c + (<usize>(jr * NR_F64) << 3);
-          for (let ir = ic; ir < iEnd; ir++) {
-            tileF64(a + <usize>ir * aStrip + pOffA, bp, cCol + <usize>(ir * MR_F64) * ldcBytes, kc, ldcBytes, pc > 0);
-          }
-        }
-      }
-    }
-  }
+  matmul<f64>(a, b, c, k, ldc, i0, i1, j0, j1);
 }

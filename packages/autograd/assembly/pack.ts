@@ -8,9 +8,10 @@
  * src: element (i, p) at src + (i·rs + p·cs)·size; strides in elements, non-negative.
  */
 
-/** Strips of r f32 rows (r a multiple of 4). */
+/** Strips of r f32 rows (4 or 5, see matmul.ts): rows past the last multiple of 4 go one by one. */
 export function packF32(src: usize, dst: usize, rows: i32, cols: i32, rs: i32, cs: i32, r: i32): void {
   const strips = (rows + r - 1) / r;
+  const r4 = r & ~3;
   for (let s = 0; s < strips; s++) {
     const i0 = s * r;
     const full = i0 + r <= rows;
@@ -21,13 +22,15 @@ export function packF32(src: usize, dst: usize, rows: i32, cols: i32, rs: i32, c
       for (let p = 0; p < cols; p++) {
         const from = base + (<usize>(p * cs) << 2);
         const to = out + (<usize>(p * r) << 2);
-        for (let i = 0; i < r; i += 4) v128.store(to + (<usize>i << 2), v128.load(from + (<usize>i << 2)));
+        let i = 0;
+        for (; i < r4; i += 4) v128.store(to + (<usize>i << 2), v128.load(from + (<usize>i << 2)));
+        for (; i < r; i++) store<f32>(to + (<usize>i << 2), load<f32>(from + (<usize>i << 2)));
       }
     } else if (full && cs == 1) {
       // each row is contiguous along p: transpose 4 rows × 4 columns at a time
       let p = 0;
       for (; p + 4 <= cols; p += 4) {
-        for (let i = 0; i < r; i += 4) {
+        for (let i = 0; i < r4; i += 4) {
           const row = base + (<usize>(i * rs + p) << 2);
           const rsb = <usize>rs << 2;
           const a = v128.load(row);
@@ -45,6 +48,9 @@ export function packF32(src: usize, dst: usize, rows: i32, cols: i32, rs: i32, c
           v128.store(to + 2 * rb, v128.shuffle<i64>(ab1, cd1, 0, 2));
           v128.store(to + 3 * rb, v128.shuffle<i64>(ab1, cd1, 1, 3));
         }
+        for (let i = r4; i < r; i++) {
+          for (let q = p; q < p + 4; q++) store<f32>(out + (<usize>(q * r + i) << 2), load<f32>(base + (<usize>(i * rs + q) << 2)));
+        }
       }
       for (; p < cols; p++) {
         for (let i = 0; i < r; i++) store<f32>(out + (<usize>(p * r + i) << 2), load<f32>(base + (<usize>(i * rs + p) << 2)));
@@ -61,9 +67,10 @@ export function packF32(src: usize, dst: usize, rows: i32, cols: i32, rs: i32, c
   }
 }
 
-/** Strips of r f64 rows (r a multiple of 2). */
+/** Strips of r f64 rows (4 or 5, see matmul.ts): a row past the last even one goes one by one. */
 export function packF64(src: usize, dst: usize, rows: i32, cols: i32, rs: i32, cs: i32, r: i32): void {
   const strips = (rows + r - 1) / r;
+  const r2 = r & ~1;
   for (let s = 0; s < strips; s++) {
     const i0 = s * r;
     const full = i0 + r <= rows;
@@ -73,19 +80,26 @@ export function packF64(src: usize, dst: usize, rows: i32, cols: i32, rs: i32, c
       for (let p = 0; p < cols; p++) {
         const from = base + (<usize>(p * cs) << 3);
         const to = out + (<usize>(p * r) << 3);
-        for (let i = 0; i < r; i += 2) v128.store(to + (<usize>i << 3), v128.load(from + (<usize>i << 3)));
+        let i = 0;
+        for (; i < r2; i += 2) v128.store(to + (<usize>i << 3), v128.load(from + (<usize>i << 3)));
+        if (i < r) store<f64>(to + (<usize>i << 3), load<f64>(from + (<usize>i << 3)));
       }
     } else if (full && cs == 1) {
       // 2 rows × 2 columns at a time
       let p = 0;
       for (; p + 2 <= cols; p += 2) {
-        for (let i = 0; i < r; i += 2) {
+        for (let i = 0; i < r2; i += 2) {
           const row = base + (<usize>(i * rs + p) << 3);
           const a = v128.load(row);
           const b = v128.load(row + (<usize>rs << 3));
           const to = out + (<usize>(p * r + i) << 3);
           v128.store(to, v128.shuffle<i64>(a, b, 0, 2)); // a0 b0
           v128.store(to + (<usize>r << 3), v128.shuffle<i64>(a, b, 1, 3)); // a1 b1
+        }
+        if (r2 < r) {
+          const row = base + (<usize>(r2 * rs + p) << 3);
+          store<f64>(out + (<usize>(p * r + r2) << 3), load<f64>(row));
+          store<f64>(out + (<usize>((p + 1) * r + r2) << 3), load<f64>(row, 8));
         }
       }
       for (; p < cols; p++) {

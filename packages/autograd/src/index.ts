@@ -47,4 +47,6 @@ export type { Operand } from "./ops/elementwise.js";
 export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp } from "./backend/backend.js";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.js";
 export { createCpuBackend } from "./backend/cpu/cpu-backend.js";
-export { createWasmBackend, wasmSimdSupported, setNumThreads, getNumThreads, type WasmBackendOptions } from "./backend/wasm/index.js";
+export {
+  createWasmBackend, wasmSimdSupported, wasmFeatures, setNumThreads, getNumThreads, type WasmBackendOptions, type WasmFeatures,
+} from "./backend/wasm/index.js";

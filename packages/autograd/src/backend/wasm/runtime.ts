@@ -3,9 +3,17 @@
  * created lazily on first use and shared by every backend object. The memory is scratch space
  * only — tensors live in JS TypedArrays — so it grows to the largest kernel's high-water mark
  * and is never freed. Views of it are made at the moment of use (a grow detaches old views).
+ *
+ * The module comes in two builds of the same sources (assembly/matmul.ts): plain SIMD, and
+ * relaxed SIMD, whose matmul tiles use fused multiply-add. The relaxed build is used wherever
+ * the engine validates relaxed SIMD (V8 ≥ 11.4: Node ≥ 22, Chrome ≥ 114; Node 20 with
+ * `--experimental-wasm-relaxed-simd`), unless the environment variable TENSORGRAD_WASM_FMA=0
+ * asks for the plain one. Worker threads receive the compiled module, so they run the same build.
  */
 
-import { WASM_KERNELS_BASE64, WASM_KERNELS_SHARED_BASE64 } from "./wasm-kernels.generated.js";
+import {
+  WASM_KERNELS_BASE64, WASM_KERNELS_FLAGS_OFFSET, WASM_KERNELS_FMA_BASE64, WASM_KERNELS_FMA_FLAGS_OFFSET,
+} from "./wasm-kernels.generated.js";
 
 /** A compiled WebAssembly module (opaque here; workers receive it by structured clone). */
 export type WasmModule = object;
@@ -38,11 +46,11 @@ export interface KernelExports {
   sumRows(x: number, out: number, rows: number, len: number, f32: number): void;
 }
 
-/** Register-tile sizes the kernels were compiled with (assembly/matmul.ts). */
-export const TILE = {
-  float32: { mr: 4, nr: 8 },
-  float64: { mr: 4, nr: 4 },
-} as const;
+/** A register tile's rows (mr) and columns (nr), as the module exports them (assembly/matmul.ts). */
+export interface Tile {
+  readonly mr: number;
+  readonly nr: number;
+}
 
 const PAGE = 65536;
 /** Maximum memory in pages, as compiled (--maximumMemory): 2 GiB. */
@@ -55,7 +63,11 @@ export interface Runtime {
   readonly module: WasmModule;
   readonly memory: WasmMemory;
   readonly shared: boolean;
+  /** Whether this is the relaxed-SIMD (FMA) build. */
+  readonly fma: boolean;
   readonly kernels: KernelExports;
+  /** The matmul register tiles of this build. */
+  readonly tile: { readonly float32: Tile; readonly float64: Tile };
   /** Grows the memory so that [0, bytes) is addressable; false when that exceeds the maximum. */
   reserve(bytes: number): boolean;
   f32(): Float32Array;
@@ -83,6 +95,53 @@ export function wasmSimdSupported(): boolean {
   return simdSupported === true;
 }
 
+// (module (func (param v128 v128 v128) (result v128)
+//   local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
+const RELAXED_SIMD_PROBE = [
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // header
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // function 0 has type 0
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // its body
+];
+
+let relaxedSupported: boolean | undefined;
+
+/** True when this engine validates WebAssembly relaxed SIMD (tested on a one-instruction module). */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedSupported === undefined) {
+    try {
+      relaxedSupported = wasmApi !== undefined && wasmApi.validate(new Uint8Array(RELAXED_SIMD_PROBE));
+    } catch {
+      relaxedSupported = false;
+    }
+  }
+  return relaxedSupported;
+}
+
+/** Whether the runtime uses (or will use) the FMA build: relaxed SIMD validates and TENSORGRAD_WASM_FMA is not "0". */
+function useFma(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.TENSORGRAD_WASM_FMA !== "0" && relaxedSimdSupported();
+}
+
+/** What the wasm backend found in this engine and which build of its kernels it runs. */
+export interface WasmFeatures {
+  /** WebAssembly SIMD, which the wasm backend needs. */
+  readonly simd: boolean;
+  /** Relaxed SIMD (Node ≥ 22, Chrome ≥ 114, or Node 20 with --experimental-wasm-relaxed-simd). */
+  readonly relaxedSimd: boolean;
+  /** The matmul kernels use fused multiply-add: relaxed SIMD is there and TENSORGRAD_WASM_FMA is not "0". */
+  readonly fma: boolean;
+  /** Shared memory, which worker threads need. */
+  readonly sharedMemory: boolean;
+}
+
+/** Reports the engine's WebAssembly features and the kernel build the wasm backend uses. */
+export function wasmFeatures(): WasmFeatures {
+  const simd = wasmSimdSupported();
+  return { simd, relaxedSimd: relaxedSimdSupported(), fma: simd && (runtime?.fma ?? useFma()), sharedMemory: sharedMemorySupported() };
+}
+
 /** True when shared WebAssembly memory can be created here (Node, or a cross-origin-isolated page). */
 export function sharedMemorySupported(): boolean {
   if (typeof SharedArrayBuffer !== "function" || !wasmApi) return false;
@@ -95,19 +154,26 @@ export function sharedMemorySupported(): boolean {
   }
 }
 
-function createRuntime(shared: boolean): Runtime {
+function createRuntime(shared: boolean, fma: boolean): Runtime {
   if (!wasmApi) throw new Error("wasm backend: this JavaScript engine has no WebAssembly");
-  const bytes = decodeBase64(shared ? WASM_KERNELS_SHARED_BASE64 : WASM_KERNELS_BASE64);
+  const bytes = decodeBase64(fma ? WASM_KERNELS_FMA_BASE64 : WASM_KERNELS_BASE64);
+  // The shared-memory build differs in one byte, the memory import's limits flags (build-wasm.mjs checks).
+  if (shared) bytes[fma ? WASM_KERNELS_FMA_FLAGS_OFFSET : WASM_KERNELS_FLAGS_OFFSET] = 0x03;
   const module = new wasmApi.Module(bytes);
   const memory = new wasmApi.Memory({ initial: 2, maximum: MAX_PAGES, shared });
   const instance = new wasmApi.Instance(module, { env: { memory } });
   const kernels = instance.exports as unknown as KernelExports;
+  const exported = (name: string): number => Number((instance.exports as Record<string, { value: unknown }>)[name].value);
+  const tile = {
+    float32: { mr: exported("MR_F32"), nr: exported("NR_F32") },
+    float64: { mr: exported("MR_F64"), nr: exported("NR_F64") },
+  };
   // Only reserve() grows the memory (workers never do), so the views are remade right there.
   let f32 = new Float32Array(memory.buffer);
   let f64 = new Float64Array(memory.buffer);
   let size = memory.buffer.byteLength;
   return {
-    module, memory, shared, kernels,
+    module, memory, shared, fma, kernels, tile,
     reserve(need) {
       if (need <= size) return true;
       const pages = Math.ceil((need - size) / PAGE);
@@ -127,6 +193,6 @@ let runtime: Runtime | undefined;
 
 /** The process-wide runtime, instantiated on first call (shared memory where threads are possible). */
 export function getRuntime(): Runtime {
-  runtime ??= createRuntime(sharedMemorySupported());
+  runtime ??= createRuntime(sharedMemorySupported(), useFma());
   return runtime;
 }

@@ -13,7 +13,7 @@ import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { forEachRow } from "../cpu/strided.js";
 import { wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
-import { SCRATCH_BASE, TILE, getRuntime, type KernelExports } from "./runtime.js";
+import { SCRATCH_BASE, getRuntime, type KernelExports } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
 type View = StridedView<CpuBuffer>;
@@ -83,7 +83,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 /** a [...batch, m, k] @ b [...batch, k, n] in wasm; false when it cannot fit in wasm memory. */
 function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, threadMacs: number): boolean {
   const f32 = out.dtype === "float32";
-  const { mr, nr } = f32 ? TILE.float32 : TILE.float64;
+  const rt = getRuntime();
+  const { mr, nr } = f32 ? rt.tile.float32 : rt.tile.float64;
   const bpe = f32 ? 4 : 8;
   const r = a.shape.length;
 
@@ -106,7 +107,6 @@ function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: n
   const nP = Math.ceil(n / nr) * nr;
   const perBatch = (mP * k + nP * k + mP * nP) * bpe;
   const group = Math.max(1, Math.floor(CHUNK_BYTES / perBatch));
-  const rt = getRuntime();
   // packed operands and results of one group, then one raw (unpacked) operand copy
   if (!rt.reserve(SCRATCH_BASE + Math.min(group, aOffs.length) * perBatch + Math.max(m, n) * k * bpe + 16)) return false;
   for (let g = 0; g < aOffs.length; g += group) {
