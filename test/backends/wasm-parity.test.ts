@@ -216,6 +216,38 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
         }
       });
 
+      it.each(["add", "sub", "mul", "div", "sigmoidBackward", "tanhBackward", "reluBackward"] as const)(
+        "%s: whole, scalar (either side), row and unsupported layouts give the cpu's exact results",
+        (op) => {
+          const rand = random(size * 11 + op.length);
+          const rows = 3;
+          // [rows, size] operands in every layout the kernel reads, plus ones it must hand to the cpu.
+          const whole = (): View => makeView(dtype, [rows, size], "contiguous", () => rand() * 4);
+          const scalar = (): View => ({ ...makeView(dtype, [1], "contiguous", () => rand() * 4), shape: [rows, size], strides: [0, 0] });
+          const row = (): View => makeView(dtype, [rows, size], "broadcast", () => rand() * 4);
+          const pairs: [string, View, View][] = [
+            ["whole, whole", whole(), whole()],
+            ["whole, scalar", whole(), scalar()],
+            ["scalar, whole", scalar(), whole()],
+            ["whole, row", whole(), row()],
+            ["row, whole (cpu)", row(), whole()],
+            ["stepped, whole (cpu)", makeView(dtype, [rows, size], "stepped", rand), whole()],
+            ["transposed, whole (cpu)", makeView(dtype, [rows, size], "transposed", rand), whole()],
+          ];
+          const [, w] = pairs[0];
+          if (size >= 7) SPECIAL.slice(0, 7).forEach((v, i) => (w.buffer.data[i] = v)); // ±0, ±Inf, NaN
+          for (const [name, a, b] of pairs) {
+            const got = forced.alloc(dtype, rows * size);
+            const want = cpu.alloc(dtype, rows * size);
+            forced.binary(op, a, b, got);
+            cpu.binary(op, a, b, want);
+            for (let i = 0; i < got.length; i++) {
+              if (!closeEnough(got.data[i], want.data[i], 0)) expect.fail(`${op} (${name}) element ${i}: ${got.data[i]}, cpu says ${want.data[i]}`);
+            }
+          }
+        },
+      );
+
       it.each([false, true])("softmax over the last dim (log: %s), rows of this size, contiguous and transposed", (log) => {
         const rand = random(size + (log ? 1 : 0));
         for (const layout of ["contiguous", "transposed"] as const) {

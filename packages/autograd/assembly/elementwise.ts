@@ -164,3 +164,127 @@ export function sumRows(x: usize, out: usize, rows: i32, len: i32, f32: bool): v
     store<f64>(out + (<usize>r << 3), s);
   }
 }
+
+// ---------------------------------------------------------------- binary ops
+
+/** Binary op codes (keep in sync with BINARY_CODES in src/backend/wasm/elementwise.ts). */
+export const OP_ADD: i32 = 0;
+export const OP_SUB: i32 = 1;
+export const OP_MUL: i32 = 2;
+export const OP_DIV: i32 = 3;
+export const OP_SIGMOID_BACKWARD: i32 = 4;
+export const OP_TANH_BACKWARD: i32 = 5;
+export const OP_RELU_BACKWARD: i32 = 6;
+
+/** How b is read (a is read whole, except in MODE_SCALAR_A). */
+export const MODE_FULL: i32 = 0; // b[i]
+export const MODE_SCALAR_B: i32 = 1; // b[0] everywhere
+export const MODE_SCALAR_A: i32 = 2; // a[0] everywhere, b[i]
+export const MODE_ROW_B: i32 = 3; // b[i % len]: a row repeated down a's rows (a bias)
+
+/** op on f64x2 lanes, in the cpu kernel's order of evaluation. */
+// @ts-ignore: decorator
+@inline function binary64(op: i32, a: v128, b: v128): v128 {
+  if (op == OP_ADD) return f64x2.add(a, b);
+  if (op == OP_SUB) return f64x2.sub(a, b);
+  if (op == OP_MUL) return f64x2.mul(a, b);
+  if (op == OP_DIV) return f64x2.div(a, b);
+  if (op == OP_RELU_BACKWARD) return v128.and(a, f64x2.gt(b, f64x2.splat(0))); // g where y > 0, else +0
+  const one = f64x2.splat(1);
+  if (op == OP_SIGMOID_BACKWARD) return f64x2.mul(f64x2.mul(a, b), f64x2.sub(one, b)); // g·y·(1 − y)
+  return f64x2.mul(a, f64x2.sub(one, f64x2.mul(b, b))); // tanh: g·(1 − y²)
+}
+
+/**
+ * op on f32x4 lanes. The four arithmetic ops round once in float32, which equals the cpu kernel's
+ * float64 result rounded to float32 (float64 is wide enough for that); the composite derivative
+ * ops are evaluated in float64 like the cpu kernel and rounded once.
+ */
+// @ts-ignore: decorator
+@inline function binary32(op: i32, a: v128, b: v128): v128 {
+  if (op == OP_ADD) return f32x4.add(a, b);
+  if (op == OP_SUB) return f32x4.sub(a, b);
+  if (op == OP_MUL) return f32x4.mul(a, b);
+  if (op == OP_DIV) return f32x4.div(a, b);
+  if (op == OP_RELU_BACKWARD) return v128.and(a, f32x4.gt(b, f32x4.splat(0)));
+  return demoteJoin(
+    binary64(op, f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b)),
+    binary64(op, promoteHigh(a), promoteHigh(b)),
+  );
+}
+
+// @ts-ignore: decorator
+@inline function runF32(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  const end = <usize>n << 2; // the host pads operands to whole vectors
+  if (mode == MODE_FULL) {
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary32(op, v128.load(a + i), v128.load(b + i)));
+  } else if (mode == MODE_SCALAR_B) {
+    const s = v128.load32_splat(b);
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary32(op, v128.load(a + i), s));
+  } else if (mode == MODE_SCALAR_A) {
+    const s = v128.load32_splat(a);
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary32(op, s, v128.load(b + i)));
+  } else {
+    const rowBytes = <usize>len << 2;
+    const vecBytes = <usize>(len & ~3) << 2;
+    for (let row: usize = 0; row < end; row += rowBytes) {
+      let i: usize = 0;
+      for (; i < vecBytes; i += 16) v128.store(out + row + i, binary32(op, v128.load(a + row + i), v128.load(b + i)));
+      // the row's tail, one value at a time through the same vector code
+      for (; i < rowBytes; i += 4) {
+        const v = binary32(op, f32x4.splat(load<f32>(a + row + i)), f32x4.splat(load<f32>(b + i)));
+        store<f32>(out + row + i, f32x4.extract_lane(v, 0));
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function runF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  const end = <usize>n << 3;
+  if (mode == MODE_FULL) {
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary64(op, v128.load(a + i), v128.load(b + i)));
+  } else if (mode == MODE_SCALAR_B) {
+    const s = v128.load64_splat(b);
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary64(op, v128.load(a + i), s));
+  } else if (mode == MODE_SCALAR_A) {
+    const s = v128.load64_splat(a);
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary64(op, s, v128.load(b + i)));
+  } else {
+    const rowBytes = <usize>len << 3;
+    const vecBytes = <usize>(len & ~1) << 3;
+    for (let row: usize = 0; row < end; row += rowBytes) {
+      let i: usize = 0;
+      for (; i < vecBytes; i += 16) v128.store(out + row + i, binary64(op, v128.load(a + row + i), v128.load(b + i)));
+      if (i < rowBytes) {
+        const v = binary64(op, f64x2.splat(load<f64>(a + row + i)), f64x2.splat(load<f64>(b + i)));
+        store<f64>(out + row + i, f64x2.extract_lane(v, 0));
+      }
+    }
+  }
+}
+
+/**
+ * out[i] = op(a[i], b[…]) over n f32 values, b read as `mode` says (len: the row length for
+ * MODE_ROW_B). out may be a or b (in place). One loop per op, so each is a straight SIMD loop.
+ */
+export function binaryF32(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  if (op == OP_ADD) runF32(OP_ADD, mode, a, b, out, n, len);
+  else if (op == OP_SUB) runF32(OP_SUB, mode, a, b, out, n, len);
+  else if (op == OP_MUL) runF32(OP_MUL, mode, a, b, out, n, len);
+  else if (op == OP_DIV) runF32(OP_DIV, mode, a, b, out, n, len);
+  else if (op == OP_SIGMOID_BACKWARD) runF32(OP_SIGMOID_BACKWARD, mode, a, b, out, n, len);
+  else if (op == OP_TANH_BACKWARD) runF32(OP_TANH_BACKWARD, mode, a, b, out, n, len);
+  else runF32(OP_RELU_BACKWARD, mode, a, b, out, n, len);
+}
+
+/** binaryF32 for f64 values. */
+export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  if (op == OP_ADD) runF64(OP_ADD, mode, a, b, out, n, len);
+  else if (op == OP_SUB) runF64(OP_SUB, mode, a, b, out, n, len);
+  else if (op == OP_MUL) runF64(OP_MUL, mode, a, b, out, n, len);
+  else if (op == OP_DIV) runF64(OP_DIV, mode, a, b, out, n, len);
+  else if (op == OP_SIGMOID_BACKWARD) runF64(OP_SIGMOID_BACKWARD, mode, a, b, out, n, len);
+  else if (op == OP_TANH_BACKWARD) runF64(OP_TANH_BACKWARD, mode, a, b, out, n, len);
+  else runF64(OP_RELU_BACKWARD, mode, a, b, out, n, len);
+}

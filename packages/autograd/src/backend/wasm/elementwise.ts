@@ -1,11 +1,12 @@
 /**
- * Host side of the wasm elementwise kernels: exp/tanh/sigmoid, softmax/log-softmax over the
- * last dim and sums over trailing dims. Each copies its operand (from any strides) into scratch
- * memory, runs there in place and copies the result out; anything else returns false so the
- * caller uses the cpu kernel.
+ * Host side of the wasm elementwise kernels: exp/tanh/sigmoid, the arithmetic and activation-
+ * derivative binary ops (whole operands, a broadcast scalar or a broadcast row), softmax/log-
+ * softmax over the last dim and sums over trailing dims. Each copies its operands into scratch
+ * memory, runs there and copies the result out; anything else returns false so the caller uses
+ * the cpu kernel.
  */
 
-import type { ReduceOp, StridedView, UnaryOp } from "../backend.js";
+import type { BinaryOp, ReduceOp, StridedView, UnaryOp } from "../backend.js";
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
 import { contiguousStrides } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
@@ -62,6 +63,69 @@ export function wasmUnary(op: UnaryOp, x: View, out: CpuBuffer, minSize: number)
   if (f32) rt.kernels.unaryF32(code, SCRATCH_BASE, n);
   else rt.kernels.unaryF64(code, SCRATCH_BASE, n);
   (out.data as Floats).set(heap.subarray(base, base + n));
+  return true;
+}
+
+/** Op codes of the wasm binary kernels (assembly/elementwise.ts). */
+const BINARY_CODES: Partial<Record<BinaryOp, number>> = {
+  add: 0, sub: 1, mul: 2, div: 3, sigmoidBackward: 4, tanhBackward: 5, reluBackward: 6,
+};
+/** How the kernel reads its operands (assembly/elementwise.ts). */
+const MODE_FULL = 0;
+const MODE_SCALAR_B = 1;
+const MODE_SCALAR_A = 2;
+const MODE_ROW_B = 3;
+
+/**
+ * How many elements of an operand broadcast to `view.shape` repeat: n when it is read whole in
+ * row-major order, 1 for one broadcast value, the row length for a row repeated down the leading
+ * dims (a bias), or −1 for any other layout.
+ */
+function period(view: View): number {
+  const { shape, strides } = view;
+  let expected = 1;
+  let d = shape.length - 1;
+  for (; d >= 0; d--) {
+    if (shape[d] === 1) continue;
+    if (strides[d] !== expected) break;
+    expected *= shape[d];
+  }
+  for (; d >= 0; d--) if (shape[d] !== 1 && strides[d] !== 0) return -1;
+  return expected;
+}
+
+/**
+ * out = op(a, b) in wasm for the ops in BINARY_CODES on float tensors of at least `minSize`
+ * elements, when a is read whole and b whole, as one value or as a repeated row (or a is one
+ * value and b whole: 1 − x, 2 / x).
+ */
+export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSize: number): boolean {
+  const code = BINARY_CODES[op];
+  const n = out.length;
+  if (code === undefined || !isFloat(out) || a.buffer.dtype !== out.dtype || b.buffer.dtype !== out.dtype || n < minSize) return false;
+  const pa = period(a);
+  const pb = period(b);
+  let mode: number;
+  if (pa === n) mode = pb === n ? MODE_FULL : pb === 1 ? MODE_SCALAR_B : pb > 0 ? MODE_ROW_B : -1;
+  else mode = pa === 1 && pb === n ? MODE_SCALAR_A : -1;
+  if (mode < 0) return false;
+  const f32 = out.dtype === "float32";
+  const bpe = f32 ? 4 : 8;
+  // Scratch: the whole operand (padded to whole vectors), then the other one's period.
+  const big = Math.ceil((n * bpe) / 16) * 16;
+  const small = mode === MODE_SCALAR_A ? pa : pb;
+  const rt = getRuntime();
+  if (big + small * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + big + Math.ceil((small * bpe) / 16) * 16)) return false;
+  const heap = f32 ? rt.f32() : rt.f64();
+  const whole = SCRATCH_BASE;
+  const other = SCRATCH_BASE + big;
+  const [full, part] = mode === MODE_SCALAR_A ? [b, a] : [a, b];
+  heap.set(full.buffer.data.subarray(full.offset, full.offset + n), whole / bpe);
+  heap.set(part.buffer.data.subarray(part.offset, part.offset + small), other / bpe);
+  const [pA, pB] = mode === MODE_SCALAR_A ? [other, whole] : [whole, other];
+  if (f32) rt.kernels.binaryF32(code, mode, pA, pB, whole, n, pb);
+  else rt.kernels.binaryF64(code, mode, pA, pB, whole, n, pb);
+  (out.data as Floats).set(heap.subarray(whole / bpe, whole / bpe + n));
   return true;
 }
 

@@ -42,6 +42,8 @@ export interface KernelExports {
   packF64(src: number, dst: number, rows: number, cols: number, rs: number, cs: number, r: number): void;
   unaryF32(op: number, p: number, n: number): void;
   unaryF64(op: number, p: number, n: number): void;
+  binaryF32(op: number, mode: number, a: number, b: number, out: number, n: number, len: number): void;
+  binaryF64(op: number, mode: number, a: number, b: number, out: number, n: number, len: number): void;
   softmaxRows(x: number, out: number, tmp: number, rows: number, len: number, log: number, f32: number): void;
   sumRows(x: number, out: number, rows: number, len: number, f32: number): void;
 }

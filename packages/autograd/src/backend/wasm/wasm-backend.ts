@@ -4,14 +4,15 @@
  * stale. A kernel copies its operands into the module's scratch memory only where that pays
  * (the copy-in of a large matmul IS its packing step), runs SIMD code there (on worker threads
  * when large), and copies the result out. In wasm: matmul (float32/float64, batched, any
- * strides), exp/tanh/sigmoid, softmax/log-softmax over the last dim, and sums over trailing
- * dims; every other kernel, and every small or integer one, is the cpu backend's.
+ * strides), exp/tanh/sigmoid, add/sub/mul/div and the activation derivatives (operands read
+ * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
+ * over trailing dims; every other kernel, and every small or integer one, is the cpu backend's.
  */
 
 import type { Backend, StridedView } from "../backend.js";
 import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { forEachRow } from "../cpu/strided.js";
-import { wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
+import { wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
 import { SCRATCH_BASE, getRuntime, type KernelExports } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
@@ -68,6 +69,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     unary(op, x, out) {
       if (!wasmUnary(op, x, out, minElems)) cpu.unary(op, x, out);
+    },
+
+    binary(op, a, b, out) {
+      if (!wasmBinary(op, a, b, out, minElems)) cpu.binary(op, a, b, out);
     },
 
     softmax(x, axis, log, out) {
