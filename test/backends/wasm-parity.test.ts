@@ -265,6 +265,22 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
         }
       });
 
+      it.each([[[0]], [[0, 1]]] as const)("sum over leading axes %j adds in the cpu's order: identical results", (axes) => {
+        const rand = random(size * 5 + axes.length);
+        const shape = [3, size, 2];
+        const reduced = shape.filter((_, i) => !axes.includes(i as never));
+        for (const layout of ["contiguous", "stepped", "transposed"] as const) {
+          const x = makeView(dtype, shape, layout, rand);
+          const got = forced.alloc(dtype, numel(reduced));
+          const want = cpu.alloc(dtype, numel(reduced));
+          forced.reduce("sum", x, axes, got);
+          cpu.reduce("sum", x, axes, want);
+          for (let i = 0; i < got.length; i++) {
+            if (!Object.is(got.data[i], want.data[i])) expect.fail(`sum over ${JSON.stringify(axes)} (${layout}) element ${i}: ${got.data[i]}, cpu says ${want.data[i]}`);
+          }
+        }
+      });
+
       it.each([[[1]], [[0, 1]], [[1, 2]]] as const)("sum over trailing axes %j", (axes) => {
         const rand = random(size * 3 + axes.length);
         const shape = [3, size, 2];

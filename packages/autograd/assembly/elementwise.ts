@@ -288,3 +288,38 @@ export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n:
   else if (op == OP_TANH_BACKWARD) runF64(OP_TANH_BACKWARD, mode, a, b, out, n, len);
   else runF64(OP_RELU_BACKWARD, mode, a, b, out, n, len);
 }
+
+/**
+ * Column sums of a rows×len block: out[j] = Σ_r x[r·len + j] (f64 accumulators in out, added
+ * row by row in order — the cpu kernel's order, so the sums are the same). For sums over leading
+ * dims: a bias's gradient summed over the batch.
+ */
+export function sumColumns(x: usize, out: usize, rows: i32, len: i32, f32: bool): void {
+  const outEnd = out + (<usize>len << 3);
+  for (let p = out; p < outEnd; p += 8) store<f64>(p, 0);
+  const rowBytes = <usize>len << (f32 ? 2 : 3);
+  for (let r = 0; r < rows; r++, x += rowBytes) {
+    let j = 0;
+    if (f32) {
+      for (; j + 4 <= len; j += 4) {
+        const v = v128.load(x + (<usize>j << 2));
+        const o = out + (<usize>j << 3);
+        v128.store(o, f64x2.add(v128.load(o), f64x2.promote_low_f32x4(v)));
+        v128.store(o, f64x2.add(v128.load(o, 16), promoteHigh(v)), 16);
+      }
+      for (; j < len; j++) {
+        const o = out + (<usize>j << 3);
+        store<f64>(o, load<f64>(o) + <f64>load<f32>(x + (<usize>j << 2)));
+      }
+    } else {
+      for (; j + 2 <= len; j += 2) {
+        const o = out + (<usize>j << 3);
+        v128.store(o, f64x2.add(v128.load(o), v128.load(x + (<usize>j << 3))));
+      }
+      if (j < len) {
+        const o = out + (<usize>j << 3);
+        store<f64>(o, load<f64>(o) + load<f64>(x + (<usize>j << 3)));
+      }
+    }
+  }
+}

@@ -148,23 +148,36 @@ export function wasmSoftmax(x: View, axis: number, log: boolean, out: CpuBuffer,
   return true;
 }
 
-/** Sum over trailing axes (e.g. the last dim, or all dims) in wasm, for float tensors of at least `minSize` elements. */
+/**
+ * Sum over trailing axes (e.g. the last dim, or all dims) or over leading axes (e.g. a batch dim)
+ * in wasm, for float tensors of at least `minSize` elements.
+ */
 export function wasmReduce(op: ReduceOp, x: View, axes: readonly number[], out: CpuBuffer, minSize: number): boolean {
   const r = x.shape.length;
   if (op !== "sum" || !isFloat(out) || x.buffer.dtype !== out.dtype || axes.length === 0) return false;
   const sorted = [...axes].sort((p, q) => p - q);
-  for (let i = 0; i < sorted.length; i++) if (sorted[i] !== r - sorted.length + i) return false;
+  const k = sorted.length;
+  let trailing = true;
+  let leading = true;
+  for (let i = 0; i < k; i++) {
+    if (sorted[i] !== r - k + i) trailing = false;
+    if (sorted[i] !== i) leading = false;
+  }
+  if (!trailing && !leading) return false;
   const n = numel(x.shape);
   if (n < minSize || n === 0) return false;
-  const len = numel(x.shape.slice(r - sorted.length));
+  // The block is rows×len: sums of rows (trailing axes) or of columns (leading axes).
+  const len = trailing ? numel(x.shape.slice(r - k)) : numel(x.shape.slice(k));
   const rows = n / len;
+  const sumsCount = trailing ? rows : len;
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
   const sums = SCRATCH_BASE + Math.ceil((n * bpe) / 16) * 16;
   const rt = getRuntime();
-  if (n * bpe > MAX_BYTES || !rt.reserve(sums + rows * 8)) return false;
+  if (n * bpe > MAX_BYTES || !rt.reserve(sums + sumsCount * 8)) return false;
   copyIn(x, f32 ? rt.f32() : rt.f64(), SCRATCH_BASE / bpe, n);
-  rt.kernels.sumRows(SCRATCH_BASE, sums, rows, len, f32 ? 1 : 0);
-  (out.data as Floats).set(rt.f64().subarray(sums / 8, sums / 8 + rows));
+  if (trailing) rt.kernels.sumRows(SCRATCH_BASE, sums, rows, len, f32 ? 1 : 0);
+  else rt.kernels.sumColumns(SCRATCH_BASE, sums, rows, len, f32 ? 1 : 0);
+  (out.data as Floats).set(rt.f64().subarray(sums / 8, sums / 8 + sumsCount));
   return true;
 }

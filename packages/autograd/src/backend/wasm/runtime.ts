@@ -46,6 +46,7 @@ export interface KernelExports {
   binaryF64(op: number, mode: number, a: number, b: number, out: number, n: number, len: number): void;
   softmaxRows(x: number, out: number, tmp: number, rows: number, len: number, log: number, f32: number): void;
   sumRows(x: number, out: number, rows: number, len: number, f32: number): void;
+  sumColumns(x: number, out: number, rows: number, len: number, f32: number): void;
 }
 
 /** A register tile's rows (mr) and columns (nr), as the module exports them (assembly/matmul.ts). */

@@ -6,7 +6,8 @@
  * when large), and copies the result out. In wasm: matmul (float32/float64, batched, any
  * strides), exp/tanh/sigmoid, add/sub/mul/div and the activation derivatives (operands read
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
- * over trailing dims; every other kernel, and every small or integer one, is the cpu backend's.
+ * over trailing or leading dims; every other kernel, and every small or integer one, is the cpu
+ * backend's.
  */
 
 import type { Backend, StridedView } from "../backend.js";
