@@ -128,6 +128,10 @@ const CASES: readonly MatmulCase[] = [
   { name: "9×300×520 (split by columns)", a: [9, 300], b: [300, 520] },
   { name: "matrix·vector 33×1025×1", a: [33, 1025], b: [1025, 1] },
   { name: "outer product 65×1×33", a: [65, 1], b: [1, 33] },
+  { name: "vector·matrix 1×300×77", a: [1, 300], b: [300, 77] },
+  { name: "aᵀ·v (matrix·vector, transposed matrix)", a: [25, 100], b: [100, 1], layouts: ["transposed", "contiguous"] },
+  { name: "vᵀ·B with stepped operands", a: [1, 37], b: [37, 23], layouts: ["stepped", "stepped"] },
+  { name: "outer product, stepped operands", a: [40, 1], b: [1, 25], layouts: ["stepped", "stepped"] },
   { name: "aᵀ @ b", a: [33, 65], b: [65, 17], layouts: ["transposed", "contiguous"] },
   { name: "a @ bᵀ", a: [33, 65], b: [65, 17], layouts: ["contiguous", "transposed"] },
   { name: "aᵀ @ bᵀ", a: [70, 33], b: [33, 41], layouts: ["transposed", "transposed"] },
@@ -172,6 +176,30 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
         expect(liveWorkers()).toBeGreaterThan(0);
       });
     }
+
+    it("thin products (outer, matrix·vector, vector·matrix) give the cpu's exact results", () => {
+      setNumThreads(threads);
+      const rand = random(11);
+      const thin: [number[], number[], Layout, Layout][] = [
+        [[100, 1], [1, 25], "contiguous", "contiguous"],
+        [[100, 25], [25, 1], "contiguous", "transposed"],
+        [[25, 100], [100, 1], "transposed", "contiguous"],
+        [[1, 100], [100, 25], "contiguous", "contiguous"],
+        [[1, 33], [33, 7], "stepped", "transposed"],
+      ];
+      for (const [sa, sb, la, lb] of thin) {
+        const av = makeView(dtype, sa, la, rand);
+        const bv = makeView(dtype, sb, lb, rand);
+        const size = sa[0] * sb[1];
+        const got = defaults.alloc(dtype, size);
+        const want = cpu.alloc(dtype, size);
+        defaults.matmul(av, bv, got);
+        cpu.matmul(av, bv, want);
+        for (let i = 0; i < size; i++) {
+          if (!Object.is(got.data[i], want.data[i])) expect.fail(`${JSON.stringify(sa)}@${JSON.stringify(sb)} element ${i}: ${got.data[i]}, cpu says ${want.data[i]}`);
+        }
+      }
+    });
 
     it("propagates NaN and Inf through 0·NaN and 0·Inf", () => {
       setNumThreads(threads);

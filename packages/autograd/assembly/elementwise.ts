@@ -323,3 +323,63 @@ export function sumColumns(x: usize, out: usize, rows: i32, len: i32, f32: bool)
     }
   }
 }
+
+// ---------------------------------------------------------------- thin products
+
+/**
+ * out[j] = Σ_p v[p]·b[p·n + j] (1×k @ k×n) with f64 accumulators, p in order — the cpu matmul's
+ * order, so results are the same. A matrix·vector product a @ v is this with b = aᵀ (the host
+ * copies a transposed), since out[i] = Σ_p v[p]·aᵀ[p, i].
+ */
+export function vecMat(v: usize, b: usize, out: usize, k: i32, n: i32, f32: bool): void {
+  const outEnd = out + (<usize>n << 3);
+  for (let o = out; o < outEnd; o += 8) store<f64>(o, 0);
+  const rowBytes = <usize>n << (f32 ? 2 : 3);
+  for (let p = 0; p < k; p++, b += rowBytes) {
+    if (f32) {
+      const s = f64x2.splat(<f64>load<f32>(v + (<usize>p << 2)));
+      let j = 0;
+      for (; j + 4 <= n; j += 4) {
+        const x = v128.load(b + (<usize>j << 2));
+        const o = out + (<usize>j << 3);
+        v128.store(o, f64x2.add(v128.load(o), f64x2.mul(s, f64x2.promote_low_f32x4(x))));
+        v128.store(o, f64x2.add(v128.load(o, 16), f64x2.mul(s, promoteHigh(x))), 16);
+      }
+      const sv = f64x2.extract_lane(s, 0);
+      for (; j < n; j++) {
+        const o = out + (<usize>j << 3);
+        store<f64>(o, load<f64>(o) + sv * <f64>load<f32>(b + (<usize>j << 2)));
+      }
+    } else {
+      const s = v128.load64_splat(v + (<usize>p << 3));
+      let j = 0;
+      for (; j + 2 <= n; j += 2) {
+        const o = out + (<usize>j << 3);
+        v128.store(o, f64x2.add(v128.load(o), f64x2.mul(s, v128.load(b + (<usize>j << 3)))));
+      }
+      if (j < n) {
+        const o = out + (<usize>j << 3);
+        store<f64>(o, load<f64>(o) + f64x2.extract_lane(s, 0) * load<f64>(b + (<usize>j << 3)));
+      }
+    }
+  }
+}
+
+/** out[i·n + j] = a[i]·b[j] (m×1 @ 1×n), in place of nothing: out is its own region. */
+export function outer(a: usize, b: usize, out: usize, m: i32, n: i32, f32: bool): void {
+  const shift: usize = f32 ? 2 : 3;
+  const rowBytes = <usize>n << shift;
+  const vecBytes = f32 ? <usize>(n & ~3) << 2 : <usize>(n & ~1) << 3;
+  for (let i = 0; i < m; i++, out += rowBytes) {
+    let j: usize = 0;
+    if (f32) {
+      const s = v128.load32_splat(a + (<usize>i << 2));
+      for (; j < vecBytes; j += 16) v128.store(out + j, f32x4.mul(s, v128.load(b + j)));
+      for (; j < rowBytes; j += 4) store<f32>(out + j, f32x4.extract_lane(s, 0) * load<f32>(b + j));
+    } else {
+      const s = v128.load64_splat(a + (<usize>i << 3));
+      for (; j < vecBytes; j += 16) v128.store(out + j, f64x2.mul(s, v128.load(b + j)));
+      if (j < rowBytes) store<f64>(out + j, f64x2.extract_lane(s, 0) * load<f64>(b + j));
+    }
+  }
+}

@@ -27,10 +27,10 @@ const numel = (shape: readonly number[]): number => {
   return n;
 };
 
-const isFloat = (b: CpuBuffer): boolean => b.dtype === "float32" || b.dtype === "float64";
+export const isFloat = (b: CpuBuffer): boolean => b.dtype === "float32" || b.dtype === "float64";
 
 /** The elements of `x` in row-major order into heap[base...]. */
-function copyIn(x: View, heap: Floats, base: number, n: number): void {
+export function copyIn(x: View, heap: Floats, base: number, n: number): void {
   const data = x.buffer.data;
   const rm = contiguousStrides(x.shape);
   let contiguous = true;

@@ -47,6 +47,8 @@ export interface KernelExports {
   softmaxRows(x: number, out: number, tmp: number, rows: number, len: number, log: number, f32: number): void;
   sumRows(x: number, out: number, rows: number, len: number, f32: number): void;
   sumColumns(x: number, out: number, rows: number, len: number, f32: number): void;
+  vecMat(v: number, b: number, out: number, k: number, n: number, f32: number): void;
+  outer(a: number, b: number, out: number, m: number, n: number, f32: number): void;
 }
 
 /** A register tile's rows (mr) and columns (nr), as the module exports them (assembly/matmul.ts). */

@@ -13,7 +13,7 @@
 import type { Backend, StridedView } from "../backend.js";
 import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { forEachRow } from "../cpu/strided.js";
-import { wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
+import { copyIn, isFloat, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
 import { SCRATCH_BASE, getRuntime, type KernelExports } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
@@ -26,6 +26,8 @@ type Floats = Float32Array | Float64Array;
  * the call into wasm would cost more than they save.
  */
 export const WASM_MATMUL_MIN_MACS = 1500;
+/** Thin products (an outer product, matrix·vector, vector·matrix) from this size run in wasm. */
+export const WASM_THIN_MATMUL_MIN_MACS = 256;
 /** exp/tanh/sigmoid, softmax and sums over fewer elements stay on the cpu loops. */
 export const WASM_ELEMENTWISE_MIN_SIZE = 64;
 /**
@@ -51,6 +53,7 @@ export interface WasmBackendOptions {
 /** Creates the wasm backend: the cpu backend's kernels with matmul (and more) in WebAssembly SIMD. */
 export function createWasmBackend(options: WasmBackendOptions = {}): Backend<CpuBuffer> {
   const minMacs = options.matmulMinMacs ?? WASM_MATMUL_MIN_MACS;
+  const minThinMacs = options.matmulMinMacs ?? WASM_THIN_MATMUL_MIN_MACS;
   const threadMacs = options.threadMinMacsPerThread ?? THREAD_MIN_MACS_PER_THREAD;
   const minElems = options.elementwiseMinSize ?? WASM_ELEMENTWISE_MIN_SIZE;
   const cpu = createCpuBackend();
@@ -64,10 +67,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
       const [m, k, n] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
       if (
         (dtype !== "float32" && dtype !== "float64") || a.buffer.dtype !== dtype || b.buffer.dtype !== dtype ||
-        m * n * k === 0 || m * n * k < minMacs || (minMacs > 0 && (n === 1 || k === 1))
+        m * n * k === 0 || m * n * k < minMacs || (minMacs > 0 && (n === 1 || k === 1 || (m === 1 && r === 2)))
       ) {
-        // Small products, matrix·vector and outer products: the cpu loops have nothing to pack.
-        cpu.matmul(a, b, out);
+        // Small and thin products have nothing to pack: outer products, matrix·vector and
+        // vector·matrix get their own SIMD loops, the rest the cpu's.
+        const thin = r === 2 && (k === 1 || n === 1 || m === 1) && m * n * k >= minThinMacs && isFloat(out);
+        if (!thin || a.buffer.dtype !== dtype || b.buffer.dtype !== dtype || !wasmThinMatmul(a, b, out, m, k, n)) {
+          cpu.matmul(a, b, out);
+        }
         return;
       }
       if (!wasmMatmul(a, b, out, m, k, n, threadMacs)) cpu.matmul(a, b, out);
@@ -89,6 +96,47 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
       if (!wasmReduce(op, x, axes, out, minElems)) cpu.reduce(op, x, axes, out);
     },
   };
+}
+
+/**
+ * A 2-d product with k = 1 (outer), n = 1 (matrix·vector) or m = 1 (vector·matrix) in wasm;
+ * sums are f64 in the cpu kernel's order, so results are the cpu's. False when out of memory.
+ */
+function wasmThinMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number): boolean {
+  const f32 = out.dtype === "float32";
+  const bpe = f32 ? 4 : 8;
+  const padded = (count: number): number => Math.ceil((count * bpe) / 16) * 16;
+  const vector = (v: View, len: number, stride: number): View => ({ buffer: v.buffer, shape: [len], strides: [stride], offset: v.offset });
+  const rt = getRuntime();
+  const first = SCRATCH_BASE;
+  if (k === 1) {
+    // out[i, j] = a[i]·b[j]
+    const second = first + padded(m);
+    const result = second + padded(n);
+    if (!rt.reserve(result + padded(m * n))) return false;
+    const heap = f32 ? rt.f32() : rt.f64();
+    copyIn(vector(a, m, a.strides[0]), heap, first / bpe, m);
+    copyIn(vector(b, n, b.strides[1]), heap, second / bpe, n);
+    rt.kernels.outer(first, second, result, m, n, f32 ? 1 : 0);
+    (out.data as Floats).set(heap.subarray(result / bpe, result / bpe + m * n));
+    return true;
+  }
+  // vector·matrix: v = a's row and the matrix is b; matrix·vector: v = b's column and the
+  // matrix is aᵀ, whose rows must be contiguous already (a is a transposed view): copying a
+  // row-major a transposed would cost more than the cpu's dot products.
+  if (n === 1 && m > 1 && a.strides[0] !== 1) return false;
+  const [v, mat, cols] = n === 1
+    ? [vector(b, k, b.strides[0]), { buffer: a.buffer, shape: [k, m], strides: [a.strides[1], a.strides[0]], offset: a.offset }, m]
+    : [vector(a, k, a.strides[1]), b, n];
+  const second = first + padded(k);
+  const sums = second + padded(k * cols);
+  if (!rt.reserve(sums + cols * 8)) return false;
+  const heap = f32 ? rt.f32() : rt.f64();
+  copyIn(v, heap, first / bpe, k);
+  copyIn(mat, heap, second / bpe, k * cols);
+  rt.kernels.vecMat(first, second, sums, k, cols, f32 ? 1 : 0);
+  (out.data as Floats).set(rt.f64().subarray(sums / 8, sums / 8 + cols));
+  return true;
 }
 
 /** a [...batch, m, k] @ b [...batch, k, n] in wasm; false when it cannot fit in wasm memory. */
