@@ -282,7 +282,7 @@ describe("ownership of .grad", () => {
     x.add(y).backward(tensor([5, 6], f64));
     const gx = x.grad as Tensor;
     const gy = y.grad as Tensor;
-    expect(gx.storage).not.toBe(gy.storage);
+    expect(gx.buffer).not.toBe(gy.buffer);
     gx.mul_(10);
     expect(gx).toBeAllclose([50, 60], { rtol: 0, atol: 0 });
     expect(gy).toBeAllclose([5, 6], { rtol: 0, atol: 0 });
@@ -293,7 +293,7 @@ describe("ownership of .grad", () => {
     const y = leaf([3, 4]);
     x.add(y).sum().backward(undefined, { createGraph: true });
     expect(x.grad).not.toBe(y.grad);
-    expect((x.grad as Tensor).storage).not.toBe((y.grad as Tensor).storage);
+    expect((x.grad as Tensor).buffer).not.toBe((y.grad as Tensor).buffer);
     noGrad(() => (x.grad as Tensor).zero_());
     expect(y.grad).toBeAllclose([1, 1], { rtol: 0, atol: 0 });
   });

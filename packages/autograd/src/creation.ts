@@ -5,7 +5,6 @@ import { checkDType, isFloating, type DType } from "./dtype.js";
 import { DTypeError, ShapeError, ValueError, fmtShape } from "./errors.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { checkShape, contiguousStrides, numelOf } from "./shape.js";
-import { Storage } from "./storage.js";
 import { Tensor } from "./tensor.js";
 
 /** Options every creation function takes. */
@@ -39,7 +38,7 @@ function toShape(op: string, shape: ShapeLike): number[] {
 export function fromValues(values: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
   const dtype = options.dtype ?? "float32";
   const backend = getBackend();
-  const t = new Tensor(new Storage(backend, backend.fromValues(dtype, values)), shape, contiguousStrides(shape), 0, dtype);
+  const t = new Tensor(backend, backend.fromValues(dtype, values), shape, contiguousStrides(shape), 0, dtype);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
 }
@@ -133,7 +132,7 @@ export function zeros(shape: ShapeLike, options: TensorOptions = {}): Tensor {
   const s = toShape("zeros", shape);
   const dtype = options.dtype ?? "float32";
   const backend = getBackend();
-  const t = new Tensor(new Storage(backend, backend.alloc(dtype, numelOf(s))), s, contiguousStrides(s), 0, dtype);
+  const t = new Tensor(backend, backend.alloc(dtype, numelOf(s)), s, contiguousStrides(s), 0, dtype);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
 }

@@ -1,9 +1,9 @@
 /**
- * The user-facing Tensor: a handle to backend storage with a shape, strides and offset (so views
+ * The user-facing Tensor: a handle to backend memory with a shape, strides and offset (so views
  * share memory), plus the autograd fields. Methods are thin sugar over the ops in `ops/`.
  */
 
-import type { BackendBuffer, HostArray, StridedView } from "./backend/backend.js";
+import type { Backend, BackendBuffer, HostArray, StridedView } from "./backend/backend.js";
 import { checkDType, isFloating, promoteTypes, promoteWithScalar, type DType } from "./dtype.js";
 import { backward as runBackward, type BackwardOptions } from "./engine/backward.js";
 import { isGradEnabled, noGrad } from "./engine/grad-mode.js";
@@ -31,7 +31,6 @@ import { unary } from "./ops/unary.js";
 import { where } from "./ops/where.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { broadcastShapes, contiguousStrides, isContiguousLayout, normalizeDim, numelOf, shapesEqual } from "./shape.js";
-import { Storage } from "./storage.js";
 
 /** Nested arrays as `toArray()` returns them. */
 export type NestedNumbers = number | boolean | NestedNumbers[];
@@ -62,22 +61,19 @@ export class Tensor implements StridedView {
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(
-    /** @internal The backend memory, shared with views. */
-    readonly storage: Storage,
+    /** @internal The backend that owns the memory. */
+    readonly backend: Backend,
+    /** @internal The backend memory (for kernels), shared with views; it carries the version counter. */
+    readonly buffer: BackendBuffer,
     readonly shape: readonly number[],
     /** Elements to skip to move one step along each dim. */
     readonly strides: readonly number[],
-    /** Index of the first element in the storage. */
+    /** Index of the first element in the buffer. */
     readonly offset: number,
     readonly dtype: DType,
   ) {}
 
   // ---------------------------------------------------------------- metadata
-
-  /** @internal The backend buffer (for kernels). */
-  get buffer(): BackendBuffer {
-    return this.storage.buffer;
-  }
 
   /** Number of dims. */
   get ndim(): number {
@@ -106,14 +102,14 @@ export class Tensor implements StridedView {
     return isFloating(this.dtype);
   }
 
-  /** The in-place version counter of the underlying storage. */
+  /** The in-place version counter of the underlying memory (shared with views). */
   get version(): number {
-    return this.storage.version;
+    return this.buffer.version;
   }
 
   /** Name of the backend holding the data. */
   get device(): string {
-    return this.storage.backend.name;
+    return this.backend.name;
   }
 
   // ---------------------------------------------------------------- autograd fields
@@ -207,7 +203,7 @@ export class Tensor implements StridedView {
 
   /** The elements, row-major, as a fresh TypedArray of the dtype's array type (bool: Uint8Array). */
   toTypedArray(): HostArray {
-    return this.storage.backend.read(this);
+    return this.backend.read(this);
   }
 
   /** The elements, row-major, as plain numbers (bools as 0/1). */
@@ -220,7 +216,7 @@ export class Tensor implements StridedView {
     if (this.numel() !== 1) {
       throw new ValueError(`item: only one-element tensors can be converted to a number, got shape ${fmtShape(this.shape)}`);
     }
-    return this.storage.backend.readElement(this.storage.buffer, this.offset);
+    return this.backend.readElement(this.buffer, this.offset);
   }
 
   /** The elements as nested arrays (a number for a 0-d tensor; booleans for bool tensors). */
@@ -251,7 +247,7 @@ export class Tensor implements StridedView {
 
   /** A tensor sharing this one's data but cut off from the graph (no grad). */
   detach(): Tensor {
-    return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
+    return new Tensor(this.backend, this.buffer, this.shape, this.strides, this.offset, this.dtype);
   }
 
   /** A copy with its own memory; gradients flow back to this tensor. */
@@ -301,8 +297,8 @@ export class Tensor implements StridedView {
 
   /** `value` in `shape`, with this tensor's dtype and backend. */
   newFull(shape: readonly number[], value: number): Tensor {
-    const backend = this.storage.backend;
-    const out = new Tensor(new Storage(backend, backend.alloc(this.dtype, numelOf(shape))), shape, contiguousStrides(shape), 0, this.dtype);
+    const backend = this.backend;
+    const out = new Tensor(backend, backend.alloc(this.dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, this.dtype);
     if (value !== 0) backend.fill(out, value);
     return out;
   }
@@ -743,8 +739,8 @@ export class Tensor implements StridedView {
     if (promoteTypes(result.dtype, this.dtype) !== this.dtype) {
       throw new DTypeError(`${op}: result type ${result.dtype} can't be cast to the in-place target's type ${this.dtype}`);
     }
-    this.storage.backend.copy(broadcastView(result, this.shape), this);
-    this.storage.version++;
+    this.backend.copy(broadcastView(result, this.shape), this);
+    this.buffer.version++;
     return this;
   }
 
@@ -762,10 +758,10 @@ export class Tensor implements StridedView {
    * optimizer state) the kernel writes straight into it; otherwise via a temporary.
    */
   private inPlaceBinary(op: string, kernel: "add" | "sub" | "mul" | "div", other: Operand): this {
-    const owner = this.offset === 0 && this.isContiguous() && this.storage.buffer.length === this.numel();
+    const owner = this.offset === 0 && this.isContiguous() && this.buffer.length === this.numel();
     const o = typeof other === "number" ? other : other.detach();
     const sameType = typeof o === "number" ? promoteWithScalar(this.dtype, o) === this.dtype : o.dtype === this.dtype;
-    const aliased = typeof o !== "number" && o.storage === this.storage;
+    const aliased = typeof o !== "number" && o.buffer === this.buffer;
     // Anything unusual (views, mixed or int/bool dtypes, aliasing) takes the checked path with a temporary.
     if (!owner || !sameType || !this.isFloatingPoint() || aliased) {
       return this.inPlace(op, () => binary(kernel, this, o));
@@ -775,8 +771,8 @@ export class Tensor implements StridedView {
     if (!shapesEqual(broadcastShapes(op, this.shape, operand.shape), this.shape)) {
       throw new ShapeError(`${op}: result of shape ${fmtShape(broadcastShapes(op, this.shape, operand.shape))} cannot be written into a tensor of shape ${fmtShape(this.shape)}`);
     }
-    this.storage.backend.binary(kernel, this, broadcastView(operand, this.shape), this.storage.buffer);
-    this.storage.version++;
+    this.backend.binary(kernel, this, broadcastView(operand, this.shape), this.buffer);
+    this.buffer.version++;
     return this;
   }
 
@@ -809,7 +805,7 @@ export class Tensor implements StridedView {
   /** Copies src's values (broadcast to this shape, converted to this dtype, as PyTorch) into this tensor. */
   copy_(src: Tensor): this {
     // A source sharing our memory (x.copy_(x.t())) is copied first so reads don't see writes.
-    return this.inPlace("copy_", () => (src.storage === this.storage ? src.clone() : src).to(this.dtype));
+    return this.inPlace("copy_", () => (src.buffer === this.buffer ? src.clone() : src).to(this.dtype));
   }
 
   /** Sets every element to `value`. */
@@ -835,8 +831,8 @@ export class Tensor implements StridedView {
   private fillRandom(op: string, sample: () => number): this {
     if (!this.isFloatingPoint()) throw new DTypeError(`${op}: expected a floating point tensor, got ${this.dtype}`);
     const values = Float64Array.from({ length: this.numel() }, sample);
-    const backend = this.storage.backend;
-    const samples = new Tensor(new Storage(backend, backend.fromValues(this.dtype, values)), this.shape, contiguousStrides(this.shape), 0, this.dtype);
+    const backend = this.backend;
+    const samples = new Tensor(backend, backend.fromValues(this.dtype, values), this.shape, contiguousStrides(this.shape), 0, this.dtype);
     return this.inPlace(op, () => samples);
   }
 }

@@ -9,7 +9,7 @@ import { Tensor } from "@tensorgrad/autograd";
 export class Parameter extends Tensor {
   /** Wraps `data` (sharing its memory) as a leaf parameter; `requiresGrad` defaults to true. */
   constructor(data: Tensor, requiresGrad = true) {
-    super(data.storage, data.shape, data.strides, data.offset, data.dtype);
+    super(data.backend, data.buffer, data.shape, data.strides, data.offset, data.dtype);
     this.requiresGrad = requiresGrad;
   }
 

@@ -27,10 +27,16 @@ export type ReduceOp = "sum" | "prod" | "max" | "min";
 /** Index-of-extremum reductions over one axis. */
 export type ArgReduceOp = "argmax" | "argmin";
 
-/** A backend-owned block of memory holding `length` elements of `dtype`. Opaque above the backend. */
+/**
+ * A backend-owned block of memory holding `length` elements of `dtype`; its contents are opaque
+ * above the backend. `version` is the tensor layer's in-place write counter for this memory
+ * (autograd compares it to detect saved tensors modified in place): a backend creates buffers
+ * with version 0 and never changes it.
+ */
 export interface BackendBuffer {
   readonly dtype: DType;
   readonly length: number;
+  version: number;
 }
 
 /** A strided window onto a buffer: element (i0, i1, ...) lives at offset + Σ ik·strides[k]. */

@@ -8,7 +8,7 @@
 import type { DType } from "../dtype.js";
 import { GradError, ShapeError, ValueError, fmtShape } from "../errors.js";
 import { shapesEqual } from "../shape.js";
-import type { Storage } from "../storage.js";
+import type { BackendBuffer } from "../backend/backend.js";
 import type { Tensor } from "../tensor.js";
 import { enableGrad, isAnomalyEnabled, noGrad } from "./grad-mode.js";
 import { Node, OutputRef, edgeDType, edgeShape, type Edge } from "./node.js";
@@ -27,8 +27,8 @@ interface Sink {
   readonly leafSlots: Map<Tensor, number[]> | null;
   readonly nodeSlots: Map<Node, { index: number; slot: number }[]> | null;
   readonly results: (Tensor | null)[];
-  /** Storages already handed to a `.grad`, so no two grads share memory. */
-  readonly owned: Set<Storage>;
+  /** Buffers already handed to a `.grad`, so no two grads share memory. */
+  readonly owned: Set<BackendBuffer>;
 }
 
 /** Runs backward from `roots` seeded with `gradients` (ones for scalar roots when omitted). */
@@ -39,7 +39,7 @@ export function backward(
 ): void {
   const createGraph = options.createGraph ?? false;
   const seeds = resolveSeeds("backward", roots, gradients);
-  const sink: Sink = { leafSlots: null, nodeSlots: null, results: [], owned: new Set(seeds.map((s) => s.storage)) };
+  const sink: Sink = { leafSlots: null, nodeSlots: null, results: [], owned: new Set(seeds.map((s) => s.buffer)) };
   run(roots, seeds, options.retainGraph ?? createGraph, createGraph, sink);
 }
 
@@ -113,7 +113,7 @@ function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly 
 
 /** Structural check (this module can't import Tensor's class without a cycle). */
 function isTensor(value: unknown): value is Tensor {
-  return typeof value === "object" && value !== null && "storage" in value && "strides" in value;
+  return typeof value === "object" && value !== null && "buffer" in value && "strides" in value;
 }
 
 /**
@@ -282,10 +282,10 @@ function accumulate(previous: Tensor | null, g: Tensor, createGraph: boolean, si
   // Gradients are often views (an expanded sum gradient, a slice of a cat gradient) or shared
   // between inputs (add passes g to both). A .grad must be a tensor of its own — with createGraph
   // too, where the copy is recorded so the .grad stays differentiable.
-  if (!g.isContiguous() || g.offset !== 0 || g.storage.buffer.length !== g.numel() || sink.owned.has(g.storage)) {
+  if (!g.isContiguous() || g.offset !== 0 || g.buffer.length !== g.numel() || sink.owned.has(g.buffer)) {
     g = createGraph ? g.clone() : noGrad(() => g.clone());
   }
-  sink.owned.add(g.storage);
+  sink.owned.add(g.buffer);
   return createGraph ? g : g.detach();
 }
 

@@ -117,7 +117,7 @@ export function jacobian(
   const flatOut = output.reshape([-1]);
   for (let k = 0; k < n; k++) {
     const seed = flatOut.zerosLike();
-    seed.storage.backend.fill({ buffer: seed.storage.buffer, shape: [1], strides: [1], offset: k }, 1);
+    seed.backend.fill({ buffer: seed.buffer, shape: [1], strides: [1], offset: k }, 1);
     const g = grad(flatOut, xs, { gradOutputs: seed, retainGraph: true, createGraph: options.createGraph, allowUnused: true });
     g.forEach((gi, i) => rows[i].push(gi.reshape([-1])));
   }

@@ -43,7 +43,7 @@ export interface OpKind {
 
 /** Per-node state most nodes never need. */
 interface NodeExtras {
-  /** Storage versions of the saved tensors at save time, when some was not 0 (fresh tensors are). */
+  /** Buffer versions of the saved tensors at save time, when some was not 0 (fresh tensors are). */
   savedVersions?: readonly number[];
   /** Shapes and dtypes of outputs 1.. of a node with several outputs. */
   laterOutputs?: readonly { readonly shape: readonly number[]; readonly dtype: DType }[];
@@ -69,7 +69,7 @@ export class Node {
   private readonly moreEdges: readonly Edge[] | null;
   /** Tensors the backward reads; null once freed. */
   private saved: readonly Tensor[] | null;
-  /** Their storage versions at save time; null when all were 0 (the usual case: fresh tensors). */
+  /** Their buffer versions at save time; null when all were 0 (the usual case: fresh tensors). */
   /** Creation order: every node has a larger number than the nodes that produced its inputs. */
   readonly sequenceNr = ++nodesCreated;
   /** @internal The backward run whose gradient for output 0 is parked in `pendingGrad` (0: none). */

@@ -5,8 +5,8 @@ import type { Tensor } from "../tensor.js";
 import { allocTensor, defineOp } from "./define.js";
 
 function copyInto(x: Tensor, dtype: DType): Tensor {
-  const out = allocTensor(x.storage.backend, x.shape, dtype);
-  x.storage.backend.copy(x, out);
+  const out = allocTensor(x.backend, x.shape, dtype);
+  x.backend.copy(x, out);
   return out;
 }
 

@@ -9,7 +9,6 @@ import { GradError, ValueError } from "../errors.js";
 import { isAnomalyEnabled, isGradEnabled } from "../engine/grad-mode.js";
 import { Node, type BackwardFn, type OpKind } from "../engine/node.js";
 import { contiguousStrides, numelOf } from "../shape.js";
-import { Storage } from "../storage.js";
 import { Tensor } from "../tensor.js";
 import { registerOpName } from "./registry.js";
 
@@ -111,12 +110,12 @@ export function creationSite(): string | undefined {
 /** A fresh contiguous tensor on `backend` (zero-filled). */
 export function allocTensor(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
   const buffer = backend.alloc(dtype, numelOf(shape));
-  return new Tensor(new Storage(backend, buffer), shape, contiguousStrides(shape), 0, dtype);
+  return new Tensor(backend, buffer, shape, contiguousStrides(shape), 0, dtype);
 }
 
-/** A tensor sharing `base`'s storage under a new shape/strides/offset (no copy). */
+/** A tensor sharing `base`'s memory under a new shape/strides/offset (no copy). */
 export function viewTensor(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
-  return new Tensor(base.storage, shape, strides, offset, base.dtype);
+  return new Tensor(base.backend, base.buffer, shape, strides, offset, base.dtype);
 }
 
 /** `t` as a kernel operand broadcast to `shape`: missing leading dims and expanded dims get stride 0. */
@@ -127,13 +126,13 @@ export function broadcastView(t: Tensor, shape: readonly number[]): StridedView 
     if (same) return t;
   }
   // A 0-d operand (a scalar) reads its one element everywhere: shared all-zero strides.
-  if (t.shape.length === 0) return { buffer: t.storage.buffer, shape, strides: zeroStrides(shape.length), offset: t.offset };
+  if (t.shape.length === 0) return { buffer: t.buffer, shape, strides: zeroStrides(shape.length), offset: t.offset };
   const lead = shape.length - t.shape.length;
   const strides = new Array<number>(shape.length);
   for (let i = 0; i < shape.length; i++) {
     strides[i] = i < lead || t.shape[i - lead] !== shape[i] ? 0 : t.strides[i - lead];
   }
-  return { buffer: t.storage.buffer, shape, strides, offset: t.offset };
+  return { buffer: t.buffer, shape, strides, offset: t.offset };
 }
 
 const ZERO_STRIDES: (readonly number[])[] = [];
@@ -144,11 +143,11 @@ function zeroStrides(rank: number): readonly number[] {
 
 /** Throws unless every tensor lives on the same backend; returns that backend. */
 export function commonBackend(op: string, tensors: readonly Tensor[]): Backend {
-  const backend = tensors[0].storage.backend;
+  const backend = tensors[0].backend;
   for (let i = 1; i < tensors.length; i++) {
-    if (tensors[i].storage.backend !== backend) {
+    if (tensors[i].backend !== backend) {
       throw new ValueError(
-        `${op}: tensors are on different backends (${backend.name} and ${tensors[i].storage.backend.name})`,
+        `${op}: tensors are on different backends (${backend.name} and ${tensors[i].backend.name})`,
       );
     }
   }

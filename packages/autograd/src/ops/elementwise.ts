@@ -3,7 +3,6 @@
 import type { Backend, BinaryOp, UnaryOp } from "../backend/backend.js";
 import { promoteTypes, promoteWithScalar, type DType } from "../dtype.js";
 import { broadcastShapes } from "../shape.js";
-import { Storage } from "../storage.js";
 import type { Tensor as TensorType } from "../tensor.js";
 import { Tensor } from "../tensor.js";
 import { allocTensor, broadcastView, commonBackend } from "./define.js";
@@ -21,14 +20,14 @@ const scalarCache = new WeakMap<Backend, Map<DType, Map<number, Tensor>>>();
  * users and nothing writes to them. (−0 is not cached: Map keys can't tell it from 0.)
  */
 export function scalarTensor(value: number, dtype: DType, like: Tensor): Tensor {
-  const backend = like.storage.backend;
+  const backend = like.backend;
   let byDType = scalarCache.get(backend);
   if (byDType === undefined) scalarCache.set(backend, (byDType = new Map()));
   let cache = byDType.get(dtype);
   if (cache === undefined) byDType.set(dtype, (cache = new Map()));
   let t = cache.get(value);
   if (t === undefined) {
-    t = new Tensor(new Storage(backend, backend.fromValues(dtype, [value])), [], [], 0, dtype);
+    t = new Tensor(backend, backend.fromValues(dtype, [value]), [], [], 0, dtype);
     if (Object.is(value, -0)) return t;
     if (cache.size >= SCALAR_CACHE_LIMIT) cache.clear();
     cache.set(value, t);
@@ -64,8 +63,8 @@ export function tensorPair(a: Operand, b: Operand, dtype: DType): [Tensor, Tenso
 
 /** Runs a unary kernel into a new tensor of `outDType`. */
 export function runUnary(kernel: UnaryOp, x: Tensor, outDType: DType): Tensor {
-  const out = allocTensor(x.storage.backend, x.shape, outDType);
-  x.storage.backend.unary(kernel, x, out.storage.buffer);
+  const out = allocTensor(x.backend, x.shape, outDType);
+  x.backend.unary(kernel, x, out.buffer);
   return out;
 }
 
@@ -74,6 +73,6 @@ export function runBinary(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, ou
   const backend = commonBackend(op, [a, b]);
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = allocTensor(backend, shape, outDType);
-  backend.binary(kernel, broadcastView(a, shape), broadcastView(b, shape), out.storage.buffer);
+  backend.binary(kernel, broadcastView(a, shape), broadcastView(b, shape), out.buffer);
   return out;
 }

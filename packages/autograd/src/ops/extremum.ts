@@ -19,8 +19,8 @@ function makeExtremum(name: "amax" | "amin", kernel: ReduceOp): Op<ReduceAttrs> 
     name,
     saves: { inputs: true, output: true },
     forward: ([x], { dims, keepdim }) => {
-      const out = allocTensor(x.storage.backend, reducedShape(x.shape, dims, keepdim), x.dtype);
-      x.storage.backend.reduce(kernel, x, dims, out.storage.buffer);
+      const out = allocTensor(x.backend, reducedShape(x.shape, dims, keepdim), x.dtype);
+      x.backend.reduce(kernel, x, dims, out.buffer);
       return out;
     },
     vjp: (g, { inputs, output, attrs }) => {
@@ -67,7 +67,7 @@ export function argExtremum(op: "argmax" | "argmin", x: Tensor, dim?: number, ke
   const d = normalizeDim(op, dim, x.ndim);
   const x1 = x.ndim === 0 ? x.reshape([1]) : x;
   checkNonEmpty(op, x1, [d]);
-  const out = allocTensor(x.storage.backend, reducedShape(x1.shape, [d], false), "int32");
-  x.storage.backend.argReduce(op, x1, d, out.storage.buffer);
+  const out = allocTensor(x.backend, reducedShape(x1.shape, [d], false), "int32");
+  x.backend.argReduce(op, x1, d, out.buffer);
   return keepdim ? out.reshape(reducedShape(x1.shape, [d], true)) : out;
 }

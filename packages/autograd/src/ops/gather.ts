@@ -11,7 +11,7 @@ const gatherOp = defineOp<number>({
   saves: { inputs: true, output: false },
   forward: ([x, index], dim) => {
     const out = allocTensor(commonBackend("gather", [x, index]), index.shape, x.dtype);
-    x.storage.backend.gather(x, dim, index, out.storage.buffer);
+    x.backend.gather(x, dim, index, out.buffer);
     return out;
   },
   // Each output came from one input element: add the gradients back where they came from.
@@ -23,7 +23,7 @@ const scatterAddOp = defineOp<number>({
   saves: { inputs: true, output: false },
   forward: ([base, index, src], dim) => {
     const out = allocTensor(commonBackend("scatterAdd", [base, index, src]), base.shape, base.dtype);
-    base.storage.backend.scatterAdd(base, dim, index, src, out.storage.buffer);
+    base.backend.scatterAdd(base, dim, index, src, out.buffer);
     return out;
   },
   // out = base + scatter(src): base passes g through; src[p] reads g where it was added.

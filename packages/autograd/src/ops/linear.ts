@@ -17,14 +17,14 @@ const linearOp = defineOp({
     const [x, w, b] = inputs;
     const backend = commonBackend("linear", inputs);
     const [outF, inF] = w.shape;
-    const x2 = x.ndim === 1 ? { buffer: x.storage.buffer, shape: [1, inF], strides: [0, x.strides[0]], offset: x.offset } : x;
+    const x2 = x.ndim === 1 ? { buffer: x.buffer, shape: [1, inF], strides: [0, x.strides[0]], offset: x.offset } : x;
     const batch = x2.shape.slice(0, -2);
     const rows = x2.shape[x2.shape.length - 2];
     const out = allocTensor(backend, [...x.shape.slice(0, -1), outF], x.dtype);
     // Wᵀ as a [in, out] view, repeated over x's batch dims with stride 0.
-    const wT = { buffer: w.storage.buffer, shape: [...batch, inF, outF], strides: [...batch.map(() => 0), w.strides[1], w.strides[0]], offset: w.offset };
-    backend.matmul(x2, wT, out.storage.buffer);
-    if (b !== undefined) backend.binary("add", out, broadcastView(b, out.shape), out.storage.buffer);
+    const wT = { buffer: w.buffer, shape: [...batch, inF, outF], strides: [...batch.map(() => 0), w.strides[1], w.strides[0]], offset: w.offset };
+    backend.matmul(x2, wT, out.buffer);
+    if (b !== undefined) backend.binary("add", out, broadcastView(b, out.shape), out.buffer);
     return out;
   },
   vjp: (g, ctx) => {

@@ -17,7 +17,7 @@ const matmulOp = defineOp({
     if (k !== k2) throw new ShapeError(`matmul: inner dimensions differ, ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${k} != ${k2})`);
     const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
     const out = allocTensor(backend, [...batch, m, n], a.dtype);
-    backend.matmul(broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n]), out.storage.buffer);
+    backend.matmul(broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n]), out.buffer);
     return out;
   },
   vjp: (g, ctx) => {

@@ -11,8 +11,8 @@ function makeSoftmax(name: string, log: boolean, vjp: (g: Tensor, y: Tensor, dim
     name,
     saves: { inputs: false, output: true },
     forward: ([x], dim) => {
-      const out = allocTensor(x.storage.backend, x.shape, x.dtype);
-      x.storage.backend.softmax(x.ndim === 0 ? x.reshape([1]) : x, dim, log, out.storage.buffer);
+      const out = allocTensor(x.backend, x.shape, x.dtype);
+      x.backend.softmax(x.ndim === 0 ? x.reshape([1]) : x, dim, log, out.buffer);
       return out;
     },
     vjp: (g, { output, attrs }) => [vjp(g, output, attrs)],

@@ -15,8 +15,8 @@ const sumOp = defineOp<SumAttrs>({
   name: "sum",
   saves: { inputs: false, output: false },
   forward: ([x], { dims, keepdim }) => {
-    const out = allocTensor(x.storage.backend, reducedShape(x.shape, dims, keepdim), x.dtype);
-    x.storage.backend.reduce("sum", x, dims, out.storage.buffer);
+    const out = allocTensor(x.backend, reducedShape(x.shape, dims, keepdim), x.dtype);
+    x.backend.reduce("sum", x, dims, out.buffer);
     return out;
   },
   // d(Σx) = 1 for every summed element: put the reduced dims back and broadcast.

@@ -13,7 +13,7 @@ const whereOp = defineOp({
     const backend = commonBackend("where", [cond, a, b]);
     const shape = broadcastAll("where", [cond.shape, a.shape, b.shape]);
     const out = allocTensor(backend, shape, a.dtype);
-    backend.where(broadcastView(cond, shape), broadcastView(a, shape), broadcastView(b, shape), out.storage.buffer);
+    backend.where(broadcastView(cond, shape), broadcastView(a, shape), broadcastView(b, shape), out.buffer);
     return out;
   },
   vjp: (g, ctx) => {

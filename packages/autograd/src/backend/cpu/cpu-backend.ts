@@ -22,7 +22,7 @@ export interface CpuBuffer extends BackendBuffer {
 type View = StridedView<CpuBuffer>;
 
 function wrap(dtype: DType, data: HostArray): CpuBuffer {
-  return { dtype, length: data.length, data };
+  return { dtype, length: data.length, data, version: 0 };
 }
 
 const UNARY: { [K in UnaryOp]: (x: number) => number } = {
