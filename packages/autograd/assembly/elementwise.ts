@@ -12,10 +12,10 @@ export const OP_TANH: i32 = 1;
 export const OP_SIGMOID: i32 = 2;
 
 // @ts-ignore: decorator
-@inline function apply(op: i32, x: v128): v128 {
-  if (op == OP_EXP) return expV(x);
-  if (op == OP_TANH) return tanhV(x);
-  return sigmoidV(x);
+@inline function apply(op: i32, x: v128, short: bool = false): v128 {
+  if (op == OP_EXP) return expV(x, short);
+  if (op == OP_TANH) return tanhV(x, short);
+  return sigmoidV(x, short);
 }
 
 /** The high two f32 lanes of v widened to f64x2. */
@@ -43,13 +43,23 @@ export function unaryF64(op: i32, p: usize, n: i32): void {
   if (p < end) v128.store(p, apply(op, v128.load(p)));
 }
 
-/** In place: p[i] = op(p[i]) for n f32 values (n rounded up to a multiple of 4: the host pads). */
-export function unaryF32(op: i32, p: usize, n: i32): void {
+// @ts-ignore: decorator
+@inline function unaryLoopF32(op: i32, p: usize, n: i32): void {
   const end = p + (<usize>((n + 3) & ~3) << 2);
   for (; p < end; p += 16) {
     const v = v128.load(p);
-    v128.store(p, demoteJoin(apply(op, f64x2.promote_low_f32x4(v)), apply(op, promoteHigh(v))));
+    v128.store(p, demoteJoin(apply(op, f64x2.promote_low_f32x4(v), true), apply(op, promoteHigh(v), true)));
   }
+}
+
+/**
+ * In place: p[i] = op(p[i]) for n f32 values (n rounded up to a multiple of 4: the host pads),
+ * in float64 with the short series (see math.ts). One loop per op.
+ */
+export function unaryF32(op: i32, p: usize, n: i32): void {
+  if (op == OP_EXP) unaryLoopF32(OP_EXP, p, n);
+  else if (op == OP_TANH) unaryLoopF32(OP_TANH, p, n);
+  else unaryLoopF32(OP_SIGMOID, p, n);
 }
 
 /** exp of one value through the vector code, so tails round exactly like full vectors. */
