@@ -141,15 +141,16 @@ function zeroStrides(rank: number): readonly number[] {
   return (ZERO_STRIDES[rank] ??= Object.freeze(new Array<number>(rank).fill(0)));
 }
 
+/** Throws unless both tensors live on the same backend; returns that backend (no array per call). */
+export function pairBackend(op: string, a: Tensor, b: Tensor): Backend {
+  if (a.backend !== b.backend) {
+    throw new ValueError(`${op}: tensors are on different backends (${a.backend.name} and ${b.backend.name})`);
+  }
+  return a.backend;
+}
+
 /** Throws unless every tensor lives on the same backend; returns that backend. */
 export function commonBackend(op: string, tensors: readonly Tensor[]): Backend {
-  const backend = tensors[0].backend;
-  for (let i = 1; i < tensors.length; i++) {
-    if (tensors[i].backend !== backend) {
-      throw new ValueError(
-        `${op}: tensors are on different backends (${backend.name} and ${tensors[i].backend.name})`,
-      );
-    }
-  }
-  return backend;
+  for (let i = 1; i < tensors.length; i++) pairBackend(op, tensors[0], tensors[i]);
+  return tensors[0].backend;
 }

@@ -5,7 +5,7 @@ import { promoteTypes, promoteWithScalar, type DType } from "../dtype.js";
 import { broadcastShapes } from "../shape.js";
 import type { Tensor as TensorType } from "../tensor.js";
 import { Tensor } from "../tensor.js";
-import { allocTensor, broadcastView, commonBackend } from "./define.js";
+import { allocTensor, broadcastView, pairBackend } from "./define.js";
 import { castTo } from "./cast.js";
 
 /** A tensor or a plain number standing for a 0-d tensor. */
@@ -13,6 +13,9 @@ export type Operand = TensorType | number;
 
 const SCALAR_CACHE_LIMIT = 1024;
 const scalarCache = new WeakMap<Backend, Map<DType, Map<number, Tensor>>>();
+let lastBackend: Backend | null = null;
+let lastDType: DType | null = null;
+let lastCache: Map<number, Tensor> | null = null;
 
 /**
  * A 0-d tensor holding `value`, on `like`'s backend. Plain-number operands (x.mul(2)) are common
@@ -21,10 +24,18 @@ const scalarCache = new WeakMap<Backend, Map<DType, Map<number, Tensor>>>();
  */
 export function scalarTensor(value: number, dtype: DType, like: Tensor): Tensor {
   const backend = like.backend;
-  let byDType = scalarCache.get(backend);
-  if (byDType === undefined) scalarCache.set(backend, (byDType = new Map()));
-  let cache = byDType.get(dtype);
-  if (cache === undefined) byDType.set(dtype, (cache = new Map()));
+  let cache: Map<number, Tensor> | undefined;
+  if (backend === lastBackend && dtype === lastDType) cache = lastCache as Map<number, Tensor>;
+  else {
+    let byDType = scalarCache.get(backend);
+    if (byDType === undefined) scalarCache.set(backend, (byDType = new Map()));
+    cache = byDType.get(dtype);
+    if (cache === undefined) byDType.set(dtype, (cache = new Map()));
+    // Nearly every call asks for the same backend and dtype as the one before.
+    lastBackend = backend;
+    lastDType = dtype;
+    lastCache = cache;
+  }
   let t = cache.get(value);
   if (t === undefined) {
     t = new Tensor(backend, backend.fromValues(dtype, [value]), [], [], 0, dtype);
@@ -70,7 +81,7 @@ export function runUnary(kernel: UnaryOp, x: Tensor, outDType: DType): Tensor {
 
 /** Runs a binary kernel with broadcasting into a new tensor of `outDType`; `op` names it in errors. */
 export function runBinary(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, outDType: DType): Tensor {
-  const backend = commonBackend(op, [a, b]);
+  const backend = pairBackend(op, a, b);
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = allocTensor(backend, shape, outDType);
   backend.binary(kernel, broadcastView(a, shape), broadcastView(b, shape), out.buffer);

@@ -5,13 +5,13 @@ import { ShapeError, fmtShape } from "../errors.js";
 import { broadcastShapes } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { castTo } from "./cast.js";
-import { allocTensor, broadcastView, commonBackend, defineOp } from "./define.js";
+import { allocTensor, broadcastView, defineOp, pairBackend } from "./define.js";
 
 const matmulOp = defineOp({
   name: "matmul",
   saves: { inputs: true, output: false },
   forward: ([a, b]) => {
-    const backend = commonBackend("matmul", [a, b]);
+    const backend = pairBackend("matmul", a, b);
     const [m, k] = a.shape.slice(-2);
     const [k2, n] = b.shape.slice(-2);
     if (k !== k2) throw new ShapeError(`matmul: inner dimensions differ, ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${k} != ${k2})`);

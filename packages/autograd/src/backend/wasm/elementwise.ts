@@ -100,9 +100,10 @@ function period(view: View): number {
  * value and b whole: 1 − x, 2 / x).
  */
 export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSize: number): boolean {
-  const code = BINARY_CODES[op];
   const n = out.length;
-  if (code === undefined || !isFloat(out) || a.buffer.dtype !== out.dtype || b.buffer.dtype !== out.dtype || n < minSize) return false;
+  if (n < minSize) return false; // first: small tensors are the common case and stay on the cpu loops
+  const code = BINARY_CODES[op];
+  if (code === undefined || !isFloat(out) || a.buffer.dtype !== out.dtype || b.buffer.dtype !== out.dtype) return false;
   const pa = period(a);
   const pb = period(b);
   let mode: number;
