@@ -223,80 +223,70 @@ export const MODE_ROW_B: i32 = 3; // b[i % len]: a row repeated down a's rows (a
   );
 }
 
+/** op on one vector of T lanes (f32x4 or f64x2). */
 // @ts-ignore: decorator
-@inline function runF32(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
-  const end = <usize>n << 2; // the host pads operands to whole vectors
+@inline function binaryLanes<T>(op: i32, a: v128, b: v128): v128 {
+  return sizeof<T>() == 4 ? binary32(op, a, b) : binary64(op, a, b);
+}
+
+/** One T value in every lane. */
+// @ts-ignore: decorator
+@inline function splatAt<T>(p: usize): v128 {
+  return sizeof<T>() == 4 ? v128.load32_splat(p) : v128.load64_splat(p);
+}
+
+/** The binary loop for element type T (f32 or f64) and a fixed op and mode. */
+// @ts-ignore: decorator
+@inline function runBinary<T>(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  const size = <usize>sizeof<T>();
+  const end = <usize>n * size; // the host pads operands to whole vectors
   if (mode == MODE_FULL) {
-    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary32(op, v128.load(a + i), v128.load(b + i)));
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binaryLanes<T>(op, v128.load(a + i), v128.load(b + i)));
   } else if (mode == MODE_SCALAR_B) {
-    const s = v128.load32_splat(b);
-    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary32(op, v128.load(a + i), s));
+    const s = splatAt<T>(b);
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binaryLanes<T>(op, v128.load(a + i), s));
   } else if (mode == MODE_SCALAR_A) {
-    const s = v128.load32_splat(a);
-    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary32(op, s, v128.load(b + i)));
+    const s = splatAt<T>(a);
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binaryLanes<T>(op, s, v128.load(b + i)));
   } else {
-    const rowBytes = <usize>len << 2;
-    const vecBytes = <usize>(len & ~3) << 2;
+    const rowBytes = <usize>len * size;
+    const vecBytes = rowBytes & ~15;
     for (let row: usize = 0; row < end; row += rowBytes) {
       let i: usize = 0;
-      for (; i < vecBytes; i += 16) v128.store(out + row + i, binary32(op, v128.load(a + row + i), v128.load(b + i)));
+      for (; i < vecBytes; i += 16) v128.store(out + row + i, binaryLanes<T>(op, v128.load(a + row + i), v128.load(b + i)));
       // the row's tail, one value at a time through the same vector code
-      for (; i < rowBytes; i += 4) {
-        const v = binary32(op, f32x4.splat(load<f32>(a + row + i)), f32x4.splat(load<f32>(b + i)));
-        store<f32>(out + row + i, f32x4.extract_lane(v, 0));
+      for (; i < rowBytes; i += size) {
+        const v = binaryLanes<T>(op, splatAt<T>(a + row + i), splatAt<T>(b + i));
+        if (sizeof<T>() == 4) store<f32>(out + row + i, f32x4.extract_lane(v, 0));
+        else store<f64>(out + row + i, f64x2.extract_lane(v, 0));
       }
     }
   }
 }
 
+/** One loop per op, so each is a straight SIMD loop. */
 // @ts-ignore: decorator
-@inline function runF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
-  const end = <usize>n << 3;
-  if (mode == MODE_FULL) {
-    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary64(op, v128.load(a + i), v128.load(b + i)));
-  } else if (mode == MODE_SCALAR_B) {
-    const s = v128.load64_splat(b);
-    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary64(op, v128.load(a + i), s));
-  } else if (mode == MODE_SCALAR_A) {
-    const s = v128.load64_splat(a);
-    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, binary64(op, s, v128.load(b + i)));
-  } else {
-    const rowBytes = <usize>len << 3;
-    const vecBytes = <usize>(len & ~1) << 3;
-    for (let row: usize = 0; row < end; row += rowBytes) {
-      let i: usize = 0;
-      for (; i < vecBytes; i += 16) v128.store(out + row + i, binary64(op, v128.load(a + row + i), v128.load(b + i)));
-      if (i < rowBytes) {
-        const v = binary64(op, f64x2.splat(load<f64>(a + row + i)), f64x2.splat(load<f64>(b + i)));
-        store<f64>(out + row + i, f64x2.extract_lane(v, 0));
-      }
-    }
-  }
+@inline function binaryOf<T>(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  if (op == OP_ADD) runBinary<T>(OP_ADD, mode, a, b, out, n, len);
+  else if (op == OP_SUB) runBinary<T>(OP_SUB, mode, a, b, out, n, len);
+  else if (op == OP_MUL) runBinary<T>(OP_MUL, mode, a, b, out, n, len);
+  else if (op == OP_DIV) runBinary<T>(OP_DIV, mode, a, b, out, n, len);
+  else if (op == OP_SIGMOID_BACKWARD) runBinary<T>(OP_SIGMOID_BACKWARD, mode, a, b, out, n, len);
+  else if (op == OP_TANH_BACKWARD) runBinary<T>(OP_TANH_BACKWARD, mode, a, b, out, n, len);
+  else runBinary<T>(OP_RELU_BACKWARD, mode, a, b, out, n, len);
 }
 
 /**
  * out[i] = op(a[i], b[…]) over n f32 values, b read as `mode` says (len: the row length for
- * MODE_ROW_B). out may be a or b (in place). One loop per op, so each is a straight SIMD loop.
+ * MODE_ROW_B). out may be a or b (in place).
  */
 export function binaryF32(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
-  if (op == OP_ADD) runF32(OP_ADD, mode, a, b, out, n, len);
-  else if (op == OP_SUB) runF32(OP_SUB, mode, a, b, out, n, len);
-  else if (op == OP_MUL) runF32(OP_MUL, mode, a, b, out, n, len);
-  else if (op == OP_DIV) runF32(OP_DIV, mode, a, b, out, n, len);
-  else if (op == OP_SIGMOID_BACKWARD) runF32(OP_SIGMOID_BACKWARD, mode, a, b, out, n, len);
-  else if (op == OP_TANH_BACKWARD) runF32(OP_TANH_BACKWARD, mode, a, b, out, n, len);
-  else runF32(OP_RELU_BACKWARD, mode, a, b, out, n, len);
+  binaryOf<f32>(op, mode, a, b, out, n, len);
 }
 
 /** binaryF32 for f64 values. */
 export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
-  if (op == OP_ADD) runF64(OP_ADD, mode, a, b, out, n, len);
-  else if (op == OP_SUB) runF64(OP_SUB, mode, a, b, out, n, len);
-  else if (op == OP_MUL) runF64(OP_MUL, mode, a, b, out, n, len);
-  else if (op == OP_DIV) runF64(OP_DIV, mode, a, b, out, n, len);
-  else if (op == OP_SIGMOID_BACKWARD) runF64(OP_SIGMOID_BACKWARD, mode, a, b, out, n, len);
-  else if (op == OP_TANH_BACKWARD) runF64(OP_TANH_BACKWARD, mode, a, b, out, n, len);
-  else runF64(OP_RELU_BACKWARD, mode, a, b, out, n, len);
+  binaryOf<f64>(op, mode, a, b, out, n, len);
 }
 
 /**
