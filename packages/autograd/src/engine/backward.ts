@@ -1,8 +1,9 @@
 /**
- * Reverse-mode differentiation. From the roots, order the graph's nodes with an iterative
- * depth-first search (no recursion, so 100,000-deep graphs are fine), then walk that order
- * backwards: each node receives the summed gradients of its outputs, runs its vjp, and sends
- * each input's gradient along its edge — to another node, or into a leaf's `.grad`.
+ * Reverse-mode differentiation. Starting from the roots, nodes are visited in reverse
+ * topological order — the most recently created first, from a priority queue, with no recursion,
+ * so 100,000-deep graphs are fine. Each node receives the summed gradients of its outputs, runs
+ * its vjp, and sends each input's gradient along its edge — to another node (which then joins
+ * the queue), or into a leaf's `.grad`.
  */
 
 import type { DType } from "../dtype.js";
