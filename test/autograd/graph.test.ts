@@ -203,6 +203,9 @@ describe("retainGrad and hooks", () => {
     expect(k.grad).toBeNull();
     expect(x.grad).toBeAllclose([18, 36], { rtol: 0, atol: 0 });
     expect(h.retainsGrad).toBe(true);
+    expect(k.retainsGrad).toBe(false);
+    // A leaf keeps its .grad anyway; as in PyTorch, retainGrad() on it is allowed and retainsGrad stays false.
+    expect(x.retainGrad().retainsGrad).toBe(false);
   });
 
   it("a hook on a leaf that doubles the gradient; remove() unregisters it", () => {
