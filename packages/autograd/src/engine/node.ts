@@ -69,7 +69,6 @@ export class Node {
   private readonly moreEdges: readonly Edge[] | null;
   /** Tensors the backward reads; null once freed. */
   private saved: readonly Tensor[] | null;
-  /** Their buffer versions at save time; null when all were 0 (the usual case: fresh tensors). */
   /** Creation order: every node has a larger number than the nodes that produced its inputs. */
   readonly sequenceNr = ++nodesCreated;
   /** @internal The backward run whose gradient for output 0 is parked in `pendingGrad` (0: none). */
