@@ -6,7 +6,6 @@
  * the queue), or into a leaf's `.grad`.
  */
 
-import type { DType } from "../dtype.js";
 import { GradError, ShapeError, ValueError, fmtShape } from "../errors.js";
 import { shapesEqual } from "../shape.js";
 import type { BackendBuffer } from "../backend/backend.js";

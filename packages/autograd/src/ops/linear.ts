@@ -19,7 +19,6 @@ const linearOp = defineOp({
     const [outF, inF] = w.shape;
     const x2 = x.ndim === 1 ? { buffer: x.buffer, shape: [1, inF], strides: [0, x.strides[0]], offset: x.offset } : x;
     const batch = x2.shape.slice(0, -2);
-    const rows = x2.shape[x2.shape.length - 2];
     const out = allocTensor(backend, [...x.shape.slice(0, -1), outF], x.dtype);
     // Wᵀ as a [in, out] view, repeated over x's batch dims with stride 0.
     const wT = { buffer: w.buffer, shape: [...batch, inF, outF], strides: [...batch.map(() => 0), w.strides[1], w.strides[0]], offset: w.offset };

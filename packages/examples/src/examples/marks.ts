@@ -7,7 +7,7 @@
  * standardized with the training rows' mean and standard deviation (the test rows never leak into them).
  */
 
-import { Generator, manualSeed, noGrad, tensor, type Tensor } from "@tensorgrad/autograd";
+import { Generator, manualSeed, noGrad, type Tensor } from "@tensorgrad/autograd";
 import { Linear, Sequential, Sigmoid, optim, functional as F } from "@tensorgrad/nn";
 import { DataError } from "../common/errors.js";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";

@@ -12,7 +12,7 @@
 import { manualSeed, noGrad, tensor, type Tensor } from "@tensorgrad/autograd";
 import { Linear, Sequential, Sigmoid, optim, functional as F } from "@tensorgrad/nn";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";
-import { lineChart, thin, writeSvg, type PlotSpec, type Row } from "../common/plot.js";
+import { lineChart, writeSvg, type PlotSpec, type Row } from "../common/plot.js";
 import { Reporter } from "../common/reporter.js";
 import type { MarkDef } from "vega-lite/build/src/mark.js";
 import { sineData } from "../data/synthetic.js";

@@ -7,7 +7,7 @@
 import type { DType } from "../../dtype.js";
 import { IndexError } from "../../errors.js";
 import type {
-  ArgReduceOp, Backend, BackendBuffer, BinaryOp, HostArray, ReduceOp, StridedView, UnaryOp,
+  Backend, BackendBuffer, BinaryOp, HostArray, ReduceOp, StridedView, UnaryOp,
 } from "../backend.js";
 import { erf, roundHalfEven, sigmoid } from "./scalar-math.js";
 import { contiguousStrides } from "../../shape.js";
