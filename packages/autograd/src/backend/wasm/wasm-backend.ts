@@ -62,19 +62,19 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
     name: "wasm",
 
     matmul(a, b, out) {
-      const dtype = out.dtype;
       const r = a.shape.length;
       const [m, k, n] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
-      if (
-        (dtype !== "float32" && dtype !== "float64") || a.buffer.dtype !== dtype || b.buffer.dtype !== dtype ||
-        m * n * k === 0 || m * n * k < minMacs || (minMacs > 0 && (n === 1 || k === 1 || (m === 1 && r === 2)))
-      ) {
-        // Small and thin products have nothing to pack: outer products, matrix·vector and
+      const macs = m * n * k;
+      if (!isFloat(out) || a.buffer.dtype !== out.dtype || b.buffer.dtype !== out.dtype || macs === 0) {
+        cpu.matmul(a, b, out);
+        return;
+      }
+      const thin = k === 1 || n === 1 || (m === 1 && r === 2);
+      if (macs < minMacs || (minMacs > 0 && thin)) {
+        // Small and thin products have nothing to pack: 2-d outer products, matrix·vector and
         // vector·matrix get their own SIMD loops, the rest the cpu's.
-        const thin = r === 2 && (k === 1 || n === 1 || m === 1) && m * n * k >= minThinMacs && isFloat(out);
-        if (!thin || a.buffer.dtype !== dtype || b.buffer.dtype !== dtype || !wasmThinMatmul(a, b, out, m, k, n)) {
-          cpu.matmul(a, b, out);
-        }
+        const simd = r === 2 && (thin || m === 1) && macs >= minThinMacs;
+        if (!simd || !wasmThinMatmul(a, b, out, m, k, n)) cpu.matmul(a, b, out);
         return;
       }
       if (!wasmMatmul(a, b, out, m, k, n, threadMacs)) cpu.matmul(a, b, out);
