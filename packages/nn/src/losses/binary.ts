@@ -2,7 +2,7 @@
 
 import { ShapeError, Tensor, broadcastShapes, defineFunction } from "@tensorgrad/autograd";
 import { checkFloat, checkSameShape, fmtShape } from "../functional/checks.js";
-import { checkReduction, reduce, type ReductionOptions } from "./reduction.js";
+import { checkReduction, reduce, type Reduction, type ReductionOptions } from "./reduction.js";
 
 /** Options of binaryCrossEntropy. */
 export interface BCEOptions extends ReductionOptions {
@@ -44,17 +44,22 @@ const bceElementwise = defineFunction({
   },
 });
 
-/**
- * Binary cross entropy on probabilities p ∈ [0, 1]: ℓᵢ = −wᵢ·(yᵢ·log pᵢ + (1 − yᵢ)·log(1 − pᵢ)),
- * each log clamped at −100 as in PyTorch. Prefer binaryCrossEntropyWithLogits on raw scores.
- */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOptions = {}): Tensor {
-  const op = "binaryCrossEntropy";
+/** The checks both binary cross entropies make; returns the validated reduction. */
+function checkBinaryArgs(op: string, input: Tensor, target: Tensor, options: BCEOptions): Reduction {
   const reduction = checkReduction(op, options.reduction ?? "mean");
   checkFloat(op, "input", input);
   checkFloat(op, "target", target);
   checkSameShape(op, input, target);
   checkBroadcastsTo(op, "weight", options.weight, input.shape);
+  return reduction;
+}
+
+/**
+ * Binary cross entropy on probabilities p ∈ [0, 1]: ℓᵢ = −wᵢ·(yᵢ·log pᵢ + (1 − yᵢ)·log(1 − pᵢ)),
+ * each log clamped at −100 as in PyTorch. Prefer binaryCrossEntropyWithLogits on raw scores.
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOptions = {}): Tensor {
+  const reduction = checkBinaryArgs("binaryCrossEntropy", input, target, options);
   return reduce(bceElementwise(input, target.to(input.dtype), options.weight ?? null), reduction);
 }
 
@@ -65,11 +70,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOp
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BCEWithLogitsOptions = {}): Tensor {
   const op = "binaryCrossEntropyWithLogits";
-  const reduction = checkReduction(op, options.reduction ?? "mean");
-  checkFloat(op, "input", input);
-  checkFloat(op, "target", target);
-  checkSameShape(op, input, target);
-  checkBroadcastsTo(op, "weight", options.weight, input.shape);
+  const reduction = checkBinaryArgs(op, input, target, options);
   checkBroadcastsTo(op, "posWeight", options.posWeight, input.shape);
   // log(1 + e^{−x}) = log(1 + e^{−|x|}) + max(−x, 0). `maximum` splits the gradient at x = 0, so
   // the total there is σ(0) − y exactly.
