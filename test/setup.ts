@@ -4,9 +4,12 @@
  */
 
 import fc from "fast-check";
-import { expect } from "vitest";
+import { afterAll, expect } from "vitest";
 import { Tensor } from "@tensorgrad/autograd";
 import { allcloseReport, type AllcloseOptions } from "./helpers/allclose.js";
+import { removeTempDirs } from "./helpers/temp-dir.js";
+
+afterAll(removeTempDirs);
 
 if (process.env.CI) fc.configureGlobal({ seed: 20261123, numRuns: 100 });
 

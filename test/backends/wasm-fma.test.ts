@@ -8,11 +8,11 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const dist = fileURLToPath(new URL("../../packages/autograd/dist/index.js", import.meta.url));
 const RELAXED = "--experimental-wasm-relaxed-simd";
@@ -124,7 +124,7 @@ let childFile: string | undefined;
 function runChild(flags: readonly string[], env: Record<string, string> = {}): ChildReport {
   if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` (pnpm test builds before vitest)`);
   if (!childFile) {
-    childFile = join(mkdtempSync(join(tmpdir(), "tensorgrad-fma-")), "fma-child.mjs");
+    childFile = join(tempDir("fma"), "fma-child.mjs");
     writeFileSync(childFile, CHILD);
   }
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };

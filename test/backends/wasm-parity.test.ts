@@ -6,8 +6,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +16,7 @@ import {
 } from "@tensorgrad/autograd";
 import { liveWorkers } from "../../packages/autograd/src/backend/wasm/threads.js";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 type View = StridedView<CpuBuffer>;
 type FloatDType = "float32" | "float64";
@@ -359,7 +359,7 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
       w.matmul(a, a, out);
       console.log(out.data[0]);
     `;
-    const file = join(mkdtempSync(join(tmpdir(), "tensorgrad-wasm-")), "threads-exit.mjs");
+    const file = join(tempDir("wasm"), "threads-exit.mjs");
     writeFileSync(file, script);
     const res = spawnSync(process.execPath, ["--import", "tsx", file], { encoding: "utf8", timeout: 30_000 });
     expect(res.stderr).toBe("");

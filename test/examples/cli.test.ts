@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createProgram, main } from "@tensorgrad/examples";
+import { tempDir } from "../helpers/temp-dir.js";
 
 type Call = { name: string; options: Record<string, unknown> };
 type Command = ReturnType<typeof createProgram>;
@@ -86,7 +86,7 @@ describe("tensorgrad-examples CLI", () => {
   });
 
   it("writes SVG plots to --out, and reports typed errors as one line with exit code 1", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tg-cli-"));
+    const dir = tempDir("cli");
     let stderr = "";
     vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));

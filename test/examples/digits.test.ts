@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Generator } from "@tensorgrad/autograd";
 import { generateDigits, runDigits } from "@tensorgrad/examples";
+import { tempDir } from "../helpers/temp-dir.js";
 
 describe("generated digits", () => {
   it("are reproducible, balanced, in [0, 1], with ink and background", () => {
@@ -29,7 +28,7 @@ describe("generated digits", () => {
 
 describe("digits example", () => {
   it("Nielsen's network (sigmoid, quadratic cost, batch 10, eta 3) learns the generated 8x8 digits", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tg-digits-"));
+    const dir = tempDir("digits");
     const r = await runDigits({ quiet: true, outDir: dir, imageSize: 8, trainSize: 4000, testSize: 500, epochs: 4 });
     expect(r.sizes).toEqual([64, 30, 10]);
     expect(r.eta).toBe(3);

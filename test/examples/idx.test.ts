@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { DataError, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, loadMnist, parseIdx, runDigits } from "@tensorgrad/examples";
+import { tempDir } from "../helpers/temp-dir.js";
 
 /** An IDX file written byte by byte here (not with the library's encoder): big-endian header, then the bytes. */
 function idxBytes(magic: number, shape: number[], values: number[]): Uint8Array {
@@ -26,7 +26,7 @@ function imagesAndLabels(n: number, rows: number, cols: number) {
 }
 
 function mnistDir(files: Record<string, Uint8Array>): string {
-  const dir = mkdtempSync(join(tmpdir(), "tg-idx-"));
+  const dir = tempDir("idx");
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
   return dir;
 }

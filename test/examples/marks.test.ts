@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Generator } from "@tensorgrad/autograd";
 import { marksTable, runMarks, tableToCsv } from "@tensorgrad/examples";
+import { tempDir } from "../helpers/temp-dir.js";
 
 function csvFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "tg-marks-")), "marks.csv");
+  const path = join(tempDir("marks"), "marks.csv");
   writeFileSync(path, text);
   return path;
 }

@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runSine } from "@tensorgrad/examples";
+import { tempDir } from "../helpers/temp-dir.js";
 
 describe("sine example", () => {
   it("fits 20·sin(2πx) far below the variance of y and writes SVG plots", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tg-sine-"));
+    const dir = tempDir("sine");
     const r = await runSine({ quiet: true, outDir: dir, iterations: 2000, logEvery: 500 });
     expect(r.varianceY).toBeCloseTo(200, 6);
     expect(r.initialMse).toBeGreaterThan(100);

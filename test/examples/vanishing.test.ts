@@ -1,14 +1,14 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { manualSeed, tensor } from "@tensorgrad/autograd";
 import { Linear, functional as F } from "@tensorgrad/nn";
 import { runVanishing } from "@tensorgrad/examples";
+import { tempDir } from "../helpers/temp-dir.js";
 
 describe("vanishing example", () => {
   it("ReLU reaches the loss target sooner than sigmoid, whose first layer gets the smallest gradients", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tg-vanishing-"));
+    const dir = tempDir("vanishing");
     const r = await runVanishing({ quiet: true, outDir: dir, maxIters: 8000 });
     const [sigmoid, relu] = r.runs;
     expect([sigmoid.activation, relu.activation]).toEqual(["sigmoid", "relu"]);

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Generator } from "@tensorgrad/autograd";
 import { admissionsTable, runWorked, tableToCsv, workedByAutograd } from "@tensorgrad/examples";
+import { tempDir } from "../helpers/temp-dir.js";
 
 // The article's hand formulas, written out here independently with plain JS numbers.
 function byHand() {
@@ -78,7 +78,7 @@ describe("worked example, part 2 (admissions)", () => {
 
 describe("worked example, part 2 from a CSV file", () => {
   const write = (text: string) => {
-    const path = join(mkdtempSync(join(tmpdir(), "tg-admissions-")), "binary.csv");
+    const path = join(tempDir("admissions"), "binary.csv");
     writeFileSync(path, text);
     return path;
   };

@@ -1,12 +1,12 @@
 /** Datasets, the DataLoader, randomSplit and CSV reading, checked against values worked out by hand. */
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Generator, IndexError, Tensor, ValueError, arange, manualSeed, tensor } from "@tensorgrad/autograd";
 import { DataLoader, Subset, TensorDataset, defaultCollate, parseCsv, randomSplit, type Dataset } from "@tensorgrad/nn";
 import { readCsv } from "@tensorgrad/nn/node";
+import { tempDir } from "../helpers/temp-dir.js";
 
 /** x row i = [i, 10·i], y[i] = i. */
 function numbered(n: number): TensorDataset {
@@ -241,8 +241,7 @@ describe("CSV", () => {
   });
 
   it("readCsv reads a file (and says which file it could not read)", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tensorgrad-csv-"));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir("csv");
     const path = join(dir, "train.csv");
     writeFileSync(path, train);
     const data = readCsv(path, { target: "label", targetType: "class", oneHot: ["color"] });

@@ -3,13 +3,13 @@
  * corrupted and mismatched files with clear errors.
  */
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Tensor, ValueError, randn, tensor } from "@tensorgrad/autograd";
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors, stateDictFromJSON, stateDictToJSON } from "@tensorgrad/nn";
 import { load, save } from "@tensorgrad/nn/node";
+import { tempDir } from "../helpers/temp-dir.js";
 
 /** ASCII text as bytes (the headers below are ASCII). */
 const ascii = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
@@ -152,8 +152,7 @@ describe("round trips", () => {
   });
 
   it("save(path) / load(path) through the file system", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tensorgrad-st-"));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir("st");
     const path = join(dir, "model.safetensors");
     const sd = { w: tensor([[1, 2], [3, 4]], { dtype: "float64" }) };
     save(sd, path, { metadata: { epoch: "3" } });
