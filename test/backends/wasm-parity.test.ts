@@ -45,6 +45,23 @@ const rowMajor = (shape: readonly number[]): number[] => {
 };
 const numel = (shape: readonly number[]): number => shape.reduce((p, s) => p * s, 1);
 
+/** The most float32 ulps the wasm float32 exp/sigmoid/tanh may be from the cpu kernel (measured: 1, 2, 2). */
+const ULPS32 = { exp: 1, sigmoid: 2, tanh: 2 } as const;
+
+const f32Cell = new Float32Array(1);
+const f32Bits = new Int32Array(f32Cell.buffer);
+/** Float32 values as integers in value order (so adjacent floats differ by 1; ±0 both map to 0). */
+function orderedBits32(x: number): number {
+  f32Cell[0] = x;
+  const b = f32Bits[0];
+  return b < 0 ? -(b & 0x7fffffff) : b;
+}
+/** How many float32 steps apart two float32 values are (Infinity when exactly one is NaN). */
+function ulpDistance32(x: number, y: number): number {
+  if (Number.isNaN(x) !== Number.isNaN(y)) return Infinity;
+  return Math.abs(orderedBits32(x) - orderedBits32(y));
+}
+
 /**
  * How an operand is laid out in its buffer: row-major; "transposed" (the last two dims swapped
  * in memory, as `x.mT` of a contiguous tensor); "stepped" (every other element of a wider
@@ -218,13 +235,38 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
 
   describe.each(["float32", "float64"] as const)("elementwise %s", (dtype) => {
     const forced = createWasmBackend({ elementwiseMinSize: 0 });
-    // exp and sigmoid within 1 ulp of V8's Math.exp-based results, tanh within 3 (float64);
-    // float32 is computed in float64 and rounded once, like the cpu kernels.
-    const rtol = dtype === "float32" ? 2 ** -23 : 1e-15;
+    // float64: exp and sigmoid within 1 ulp of V8's Math.exp-based results, tanh within 3.
+    // float32 runs in float32 lanes (math32.ts): within ULPS32 float32 ulps of the cpu kernel's
+    // float64 result rounded to float32.
+    const rtol = 1e-15;
     const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 709.78, 709.8, -745.1, -746, 1e-310, -1e-300, 19.1, -20, 40, 88.7, -103.9];
 
     const closeEnough = (x: number, y: number, tol: number, atol = 0): boolean =>
       Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= tol * Math.abs(y) + atol;
+    const agrees = (op: keyof typeof ULPS32, x: number, y: number): boolean =>
+      dtype === "float32" ? (Number.isNaN(x) && Number.isNaN(y)) || ulpDistance32(x, y) <= ULPS32[op] : closeEnough(x, y, rtol);
+
+    if (dtype === "float32") {
+      it.each(["exp", "tanh", "sigmoid"] as const)("%s within its ulp bound over 2^18 float32 bit patterns spanning every exponent", (op) => {
+        // Every 16384th pattern, shifted by i mod 16384 so low mantissa bits vary too: all signs,
+        // subnormals, the overflow and underflow edges, ±Inf and NaNs.
+        const n = 2 ** 18;
+        const bits = new Uint32Array(n);
+        for (let i = 0; i < n; i++) bits[i] = (i * 16384 + ((i * 2654435761) >>> 18)) >>> 0;
+        const x: View = { buffer: cpu.fromValues("float32", Array.from(new Float32Array(bits.buffer))), shape: [n], strides: [1], offset: 0 };
+        const got = forced.alloc("float32", n);
+        const want = cpu.alloc("float32", n);
+        forced.unary(op, x, got);
+        cpu.unary(op, x, want);
+        let worst = 0;
+        let at = 0;
+        for (let i = 0; i < n; i++) {
+          const d = Number.isNaN(got.data[i]) && Number.isNaN(want.data[i]) ? 0 : ulpDistance32(got.data[i], want.data[i]);
+          if (d > worst) [worst, at] = [d, i];
+        }
+        if (worst > ULPS32[op]) expect.fail(`${op}(${x.buffer.data[at]}) = ${got.data[at]}, cpu says ${want.data[at]}: ${worst} ulps apart`);
+      });
+    }
 
     describe.each([1, 7, 33, 1025])("size %i", (size) => {
       it.each(["exp", "tanh", "sigmoid"] as const)("%s, contiguous and stepped", (op) => {
@@ -237,7 +279,7 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
           forced.unary(op, x, got);
           cpu.unary(op, x, want);
           for (let i = 0; i < size; i++) {
-            if (!closeEnough(got.data[i], want.data[i], rtol)) {
+            if (!agrees(op, got.data[i], want.data[i])) {
               expect.fail(`${op}(${cpu.read(x)[i]}) = ${got.data[i]}, cpu says ${want.data[i]}`);
             }
           }

@@ -5,17 +5,26 @@
  */
 
 import { expV, sigmoidV, tanhV } from "./math";
+import { expV32, sigmoidV32, tanhV32 } from "./math32";
 
-/** Unary op codes (keep in sync with UNARY_CODES in src/backend/wasm/wasm-backend.ts). */
-export const OP_EXP: i32 = 0;
-export const OP_TANH: i32 = 1;
-export const OP_SIGMOID: i32 = 2;
+/** Unary ops (compile-time selectors for the inlined loops; each op has its own export). */
+const OP_EXP: i32 = 0;
+const OP_TANH: i32 = 1;
+const OP_SIGMOID: i32 = 2;
 
 // @ts-ignore: decorator
-@inline function apply(op: i32, x: v128, short: bool = false): v128 {
-  if (op == OP_EXP) return expV(x, short);
-  if (op == OP_TANH) return tanhV(x, short);
-  return sigmoidV(x, short);
+@inline function apply(op: i32, x: v128): v128 {
+  if (op == OP_EXP) return expV(x);
+  if (op == OP_TANH) return tanhV(x);
+  return sigmoidV(x);
+}
+
+/** apply's op on f32x4 lanes, in float32 (math32.ts). */
+// @ts-ignore: decorator
+@inline function apply32(op: i32, x: v128): v128 {
+  if (op == OP_EXP) return expV32(x);
+  if (op == OP_TANH) return tanhV32(x);
+  return sigmoidV32(x);
 }
 
 /** The high two f32 lanes of v widened to f64x2. */
@@ -31,7 +40,8 @@ export const OP_SIGMOID: i32 = 2;
 }
 
 /** In place: p[i] = op(p[i]) for n f64 values (n rounded up to an even count: the host pads). */
-export function unaryF64(op: i32, p: usize, n: i32): void {
+// @ts-ignore: decorator
+@inline function unaryLoopF64(op: i32, p: usize, n: i32): void {
   const end = p + (<usize>((n + 1) & ~1) << 3);
   // two vectors per step: independent work for the out-of-order core to overlap
   for (; p + 16 < end; p += 32) {
@@ -46,20 +56,47 @@ export function unaryF64(op: i32, p: usize, n: i32): void {
 // @ts-ignore: decorator
 @inline function unaryLoopF32(op: i32, p: usize, n: i32): void {
   const end = p + (<usize>((n + 3) & ~3) << 2);
-  for (; p < end; p += 16) {
-    const v = v128.load(p);
-    v128.store(p, demoteJoin(apply(op, f64x2.promote_low_f32x4(v), true), apply(op, promoteHigh(v), true)));
+  // two vectors per step: independent work for the out-of-order core to overlap
+  for (; p + 16 < end; p += 32) {
+    const a = apply32(op, v128.load(p));
+    const b = apply32(op, v128.load(p, 16));
+    v128.store(p, a);
+    v128.store(p, b, 16);
   }
+  if (p < end) v128.store(p, apply32(op, v128.load(p)));
 }
 
-/**
- * In place: p[i] = op(p[i]) for n f32 values (n rounded up to a multiple of 4: the host pads),
- * in float64 with the short series (see math.ts). One loop per op.
- */
-export function unaryF32(op: i32, p: usize, n: i32): void {
-  if (op == OP_EXP) unaryLoopF32(OP_EXP, p, n);
-  else if (op == OP_TANH) unaryLoopF32(OP_TANH, p, n);
-  else unaryLoopF32(OP_SIGMOID, p, n);
+// One export per op and type, each a straight SIMD loop. (A single export that branched on the
+// op to separate loops is what Binaryen turns back into one loop testing the op every vector.)
+
+/** In place: p[i] = e^p[i] for n f32 values (n rounded up to a multiple of 4: the host pads), in float32 (math32.ts). */
+export function expF32(p: usize, n: i32): void {
+  unaryLoopF32(OP_EXP, p, n);
+}
+
+/** In place: tanh, as expF32. */
+export function tanhF32(p: usize, n: i32): void {
+  unaryLoopF32(OP_TANH, p, n);
+}
+
+/** In place: sigmoid, as expF32. */
+export function sigmoidF32(p: usize, n: i32): void {
+  unaryLoopF32(OP_SIGMOID, p, n);
+}
+
+/** In place: p[i] = e^p[i] for n f64 values (n rounded up to an even count: the host pads). */
+export function expF64(p: usize, n: i32): void {
+  unaryLoopF64(OP_EXP, p, n);
+}
+
+/** In place: tanh, as expF64. */
+export function tanhF64(p: usize, n: i32): void {
+  unaryLoopF64(OP_TANH, p, n);
+}
+
+/** In place: sigmoid, as expF64. */
+export function sigmoidF64(p: usize, n: i32): void {
+  unaryLoopF64(OP_SIGMOID, p, n);
 }
 
 /** exp of one value through the vector code, so tails round exactly like full vectors. */
@@ -177,14 +214,14 @@ export function sumRows(x: usize, out: usize, rows: i32, len: i32, f32: bool): v
 
 // ---------------------------------------------------------------- binary ops
 
-/** Binary op codes (keep in sync with BINARY_CODES in src/backend/wasm/elementwise.ts). */
-export const OP_ADD: i32 = 0;
-export const OP_SUB: i32 = 1;
-export const OP_MUL: i32 = 2;
-export const OP_DIV: i32 = 3;
-export const OP_SIGMOID_BACKWARD: i32 = 4;
-export const OP_TANH_BACKWARD: i32 = 5;
-export const OP_RELU_BACKWARD: i32 = 6;
+/** Binary ops (compile-time selectors for the inlined loops; each op has its own export). */
+const OP_ADD: i32 = 0;
+const OP_SUB: i32 = 1;
+const OP_MUL: i32 = 2;
+const OP_DIV: i32 = 3;
+const OP_SIGMOID_BACKWARD: i32 = 4;
+const OP_TANH_BACKWARD: i32 = 5;
+const OP_RELU_BACKWARD: i32 = 6;
 
 /** How b is read (a is read whole, except in MODE_SCALAR_A). */
 export const MODE_FULL: i32 = 0; // b[i]
@@ -264,29 +301,50 @@ export const MODE_ROW_B: i32 = 3; // b[i % len]: a row repeated down a's rows (a
   }
 }
 
-/** One loop per op, so each is a straight SIMD loop. */
-// @ts-ignore: decorator
-@inline function binaryOf<T>(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
-  if (op == OP_ADD) runBinary<T>(OP_ADD, mode, a, b, out, n, len);
-  else if (op == OP_SUB) runBinary<T>(OP_SUB, mode, a, b, out, n, len);
-  else if (op == OP_MUL) runBinary<T>(OP_MUL, mode, a, b, out, n, len);
-  else if (op == OP_DIV) runBinary<T>(OP_DIV, mode, a, b, out, n, len);
-  else if (op == OP_SIGMOID_BACKWARD) runBinary<T>(OP_SIGMOID_BACKWARD, mode, a, b, out, n, len);
-  else if (op == OP_TANH_BACKWARD) runBinary<T>(OP_TANH_BACKWARD, mode, a, b, out, n, len);
-  else runBinary<T>(OP_RELU_BACKWARD, mode, a, b, out, n, len);
-}
+// Binary kernels, one export per op and type (see the unary ones for why): out[i] = op(a[i], b[…])
+// over n values, b read as `mode` says (len: the row length for MODE_ROW_B); out may be a or b.
 
-/**
- * out[i] = op(a[i], b[…]) over n f32 values, b read as `mode` says (len: the row length for
- * MODE_ROW_B). out may be a or b (in place).
- */
-export function binaryF32(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
-  binaryOf<f32>(op, mode, a, b, out, n, len);
+export function addF32(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f32>(OP_ADD, mode, a, b, out, n, len);
 }
-
-/** binaryF32 for f64 values. */
-export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
-  binaryOf<f64>(op, mode, a, b, out, n, len);
+export function subF32(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f32>(OP_SUB, mode, a, b, out, n, len);
+}
+export function mulF32(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f32>(OP_MUL, mode, a, b, out, n, len);
+}
+export function divF32(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f32>(OP_DIV, mode, a, b, out, n, len);
+}
+export function sigmoidBackwardF32(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f32>(OP_SIGMOID_BACKWARD, mode, a, b, out, n, len);
+}
+export function tanhBackwardF32(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f32>(OP_TANH_BACKWARD, mode, a, b, out, n, len);
+}
+export function reluBackwardF32(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f32>(OP_RELU_BACKWARD, mode, a, b, out, n, len);
+}
+export function addF64(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f64>(OP_ADD, mode, a, b, out, n, len);
+}
+export function subF64(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f64>(OP_SUB, mode, a, b, out, n, len);
+}
+export function mulF64(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f64>(OP_MUL, mode, a, b, out, n, len);
+}
+export function divF64(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f64>(OP_DIV, mode, a, b, out, n, len);
+}
+export function sigmoidBackwardF64(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f64>(OP_SIGMOID_BACKWARD, mode, a, b, out, n, len);
+}
+export function tanhBackwardF64(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f64>(OP_TANH_BACKWARD, mode, a, b, out, n, len);
+}
+export function reluBackwardF64(mode: i32, a: usize, b: usize, out: usize, n: i32, len: i32): void {
+  runBinary<f64>(OP_RELU_BACKWARD, mode, a, b, out, n, len);
 }
 
 /**

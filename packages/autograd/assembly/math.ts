@@ -6,11 +6,7 @@
  * n are exact and a low part), e^r by its Taylor series to r^13 (truncation < 1e-17 relative),
  * then scaled by 2^n as two factors 2^n1·2^n2 so that subnormal results round once.
  * expm1 for |x| ≤ 40: 2^n·expm1(r) + (2^n − 1), which keeps full relative accuracy near 0.
- *
- * `short` variants (for float32 data): the series stops at r^8 (truncation < 3e-10 relative,
- * far below float32's 6e-8 half-ulp, so the rounded float32 result is the same but in cases
- * within 3e-10 of a rounding boundary) and 2^n is applied once (float32's range needs no
- * two-step scaling). About half the work.
+ * (Float32 data has its own f32x4 versions in math32.ts.)
  */
 
 const LOG2E: f64 = 1.4426950408889634;
@@ -23,17 +19,9 @@ const ROUND_MAGIC: f64 = 6755399441055744.0; // 1.5·2^52: adding it leaves an i
  * then pairs of pairs) so the dependency chain is 4 multiply-adds deep instead of 12.
  */
 // @ts-ignore: decorator
-@inline function expm1Tail(r: v128, short: bool): v128 {
+@inline function expm1Tail(r: v128): v128 {
   const r2 = f64x2.mul(r, r);
   const r4 = f64x2.mul(r2, r2);
-  if (short) {
-    // r²·Σ_{i=2..8} r^{i−2}/i!
-    const s0 = f64x2.add(f64x2.splat(1.0 / 2.0), f64x2.mul(r, f64x2.splat(1.0 / 6.0)));
-    const s1 = f64x2.add(f64x2.splat(1.0 / 24.0), f64x2.mul(r, f64x2.splat(1.0 / 120.0)));
-    const s2 = f64x2.add(f64x2.splat(1.0 / 720.0), f64x2.mul(r, f64x2.splat(1.0 / 5040.0)));
-    const t = f64x2.add(f64x2.add(s0, f64x2.mul(r2, s1)), f64x2.mul(r4, f64x2.add(s2, f64x2.mul(r2, f64x2.splat(1.0 / 40320.0)))));
-    return f64x2.mul(r2, t);
-  }
   const p0 = f64x2.add(f64x2.splat(1.0 / 2.0), f64x2.mul(r, f64x2.splat(1.0 / 6.0)));
   const p1 = f64x2.add(f64x2.splat(1.0 / 24.0), f64x2.mul(r, f64x2.splat(1.0 / 120.0)));
   const p2 = f64x2.add(f64x2.splat(1.0 / 720.0), f64x2.mul(r, f64x2.splat(1.0 / 5040.0)));
@@ -56,15 +44,13 @@ const ROUND_MAGIC: f64 = 6755399441055744.0; // 1.5·2^52: adding it leaves an i
 
 /** e^x, lane-wise; ±Inf and NaN as Math.exp. */
 // @ts-ignore: decorator
-@inline export function expV(x: v128, short: bool = false): v128 {
+@inline export function expV(x: v128): v128 {
   // Past these bounds the result is already 0 or Inf; clamping keeps n in range. pmin/pmax
   // (b < a ? b : a) are single instructions, unlike min/max, and with x first NaN passes.
-  // (Short: from −708 down the result is 0 in float32, and 2^n stays a normal float64.)
-  x = f64x2.pmax(f64x2.pmin(x, f64x2.splat(710.0)), f64x2.splat(short ? -708.0 : -746.0));
+  x = f64x2.pmax(f64x2.pmin(x, f64x2.splat(710.0)), f64x2.splat(-746.0));
   const n = f64x2.nearest(f64x2.mul(x, f64x2.splat(LOG2E)));
   const r = f64x2.sub(f64x2.sub(x, f64x2.mul(n, f64x2.splat(LN2_HI))), f64x2.mul(n, f64x2.splat(LN2_LO)));
-  const p = f64x2.add(f64x2.add(expm1Tail(r, short), r), f64x2.splat(1.0));
-  if (short) return f64x2.mul(p, pow2(n));
+  const p = f64x2.add(f64x2.add(expm1Tail(r), r), f64x2.splat(1.0));
   const n1 = f64x2.floor(f64x2.mul(n, f64x2.splat(0.5)));
   const n2 = f64x2.sub(n, n1);
   return f64x2.mul(f64x2.mul(p, pow2(n1)), pow2(n2));
@@ -72,10 +58,10 @@ const ROUND_MAGIC: f64 = 6755399441055744.0; // 1.5·2^52: adding it leaves an i
 
 /** e^x − 1 for −40 ≤ x ≤ 40 (lanes outside that range are not handled). */
 // @ts-ignore: decorator
-@inline function expm1SmallV(x: v128, short: bool): v128 {
+@inline function expm1SmallV(x: v128): v128 {
   const n = f64x2.nearest(f64x2.mul(x, f64x2.splat(LOG2E)));
   const r = f64x2.sub(f64x2.sub(x, f64x2.mul(n, f64x2.splat(LN2_HI))), f64x2.mul(n, f64x2.splat(LN2_LO)));
-  const q = f64x2.add(expm1Tail(r, short), r); // expm1(r)
+  const q = f64x2.add(expm1Tail(r), r); // expm1(r)
   const s = pow2(n);
   return f64x2.add(f64x2.mul(s, q), f64x2.sub(s, f64x2.splat(1.0)));
 }
@@ -85,11 +71,11 @@ const ROUND_MAGIC: f64 = 6755399441055744.0; // 1.5·2^52: adding it leaves an i
  * 1 − 2/(t + 2) with t = expm1(2|x|) (1 past |x| = 20); then the sign of x. ±0 and NaN pass.
  */
 // @ts-ignore: decorator
-@inline export function tanhV(x: v128, short: bool = false): v128 {
+@inline export function tanhV(x: v128): v128 {
   const ax = f64x2.abs(x);
   const small = f64x2.lt(ax, f64x2.splat(1.0));
   const twoAx = f64x2.pmin(f64x2.add(ax, ax), f64x2.splat(40.0)); // NaN passes
-  const t = expm1SmallV(v128.bitselect(f64x2.neg(twoAx), twoAx, small), short);
+  const t = expm1SmallV(v128.bitselect(f64x2.neg(twoAx), twoAx, small));
   const q = f64x2.div(v128.bitselect(f64x2.neg(t), f64x2.splat(2.0), small), f64x2.add(t, f64x2.splat(2.0)));
   const z = v128.bitselect(q, f64x2.sub(f64x2.splat(1.0), q), small);
   // copysign(|z|, x) (z may be −0 at x = 0)
@@ -98,8 +84,8 @@ const ROUND_MAGIC: f64 = 6755399441055744.0; // 1.5·2^52: adding it leaves an i
 
 /** σ(x) = 1/(1 + e^{-x}) for x ≥ 0 and e^x/(1 + e^x) below, so neither side overflows. */
 // @ts-ignore: decorator
-@inline export function sigmoidV(x: v128, short: bool = false): v128 {
-  const e = expV(f64x2.neg(f64x2.abs(x)), short);
+@inline export function sigmoidV(x: v128): v128 {
+  const e = expV(f64x2.neg(f64x2.abs(x)));
   const num = v128.bitselect(f64x2.splat(1.0), e, f64x2.ge(x, f64x2.splat(0.0)));
   return f64x2.div(num, f64x2.add(f64x2.splat(1.0), e));
 }

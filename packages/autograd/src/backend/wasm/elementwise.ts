@@ -15,8 +15,6 @@ import { SCRATCH_BASE, getRuntime } from "./runtime.js";
 type View = StridedView<CpuBuffer>;
 type Floats = Float32Array | Float64Array;
 
-/** Op codes of the wasm unary kernels (assembly/elementwise.ts). */
-const UNARY_CODES: Partial<Record<UnaryOp, number>> = { exp: 0, tanh: 1, sigmoid: 2 };
 
 /** Operands larger than this many bytes stay on the cpu kernels rather than grow the scratch. */
 const MAX_BYTES = 256 * 2 ** 20;
@@ -49,27 +47,23 @@ export function copyIn(x: View, heap: Floats, base: number, n: number): void {
 
 /** out = op(x) in wasm for exp, tanh and sigmoid on float tensors of at least `minSize` elements. */
 export function wasmUnary(op: UnaryOp, x: View, out: CpuBuffer, minSize: number): boolean {
-  const code = UNARY_CODES[op];
   const n = out.length;
-  if (code === undefined || !isFloat(out) || x.buffer.dtype !== out.dtype || n < minSize || n === 0) return false;
+  if (!isFloat(out) || x.buffer.dtype !== out.dtype || n < minSize || n === 0) return false;
+  const rt = getRuntime();
+  const kernels = rt.unary[op];
+  if (kernels === undefined) return false;
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
   const padded = Math.ceil(n / 4) * 4;
-  const rt = getRuntime();
   if (padded * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + padded * bpe)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
   const base = SCRATCH_BASE / bpe;
   copyIn(x, heap, base, n);
-  if (f32) rt.kernels.unaryF32(code, SCRATCH_BASE, n);
-  else rt.kernels.unaryF64(code, SCRATCH_BASE, n);
+  (f32 ? kernels.float32 : kernels.float64)(SCRATCH_BASE, n);
   (out.data as Floats).set(heap.subarray(base, base + n));
   return true;
 }
 
-/** Op codes of the wasm binary kernels (assembly/elementwise.ts). */
-const BINARY_CODES: Partial<Record<BinaryOp, number>> = {
-  add: 0, sub: 1, mul: 2, div: 3, sigmoidBackward: 4, tanhBackward: 5, reluBackward: 6,
-};
 /** How the kernel reads its operands (assembly/elementwise.ts). */
 const MODE_FULL = 0;
 const MODE_SCALAR_B = 1;
@@ -95,15 +89,17 @@ function period(view: View): number {
 }
 
 /**
- * out = op(a, b) in wasm for the ops in BINARY_CODES on float tensors of at least `minSize`
+ * out = op(a, b) in wasm for the ops with a kernel (Runtime.binary) on float tensors of at least `minSize`
  * elements, when a is read whole and b whole, as one value or as a repeated row (or a is one
  * value and b whole: 1 − x, 2 / x).
  */
 export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSize: number): boolean {
   const n = out.length;
   if (n < minSize) return false; // first: small tensors are the common case and stay on the cpu loops
-  const code = BINARY_CODES[op];
-  if (code === undefined || !isFloat(out) || a.buffer.dtype !== out.dtype || b.buffer.dtype !== out.dtype) return false;
+  if (!isFloat(out) || a.buffer.dtype !== out.dtype || b.buffer.dtype !== out.dtype) return false;
+  const rt = getRuntime();
+  const kernels = rt.binary[op];
+  if (kernels === undefined) return false;
   const pa = period(a);
   const pb = period(b);
   let mode: number;
@@ -115,7 +111,6 @@ export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSi
   // Scratch: the whole operand (padded to whole vectors), then the other one's period.
   const big = Math.ceil((n * bpe) / 16) * 16;
   const small = mode === MODE_SCALAR_A ? pa : pb;
-  const rt = getRuntime();
   if (big + small * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + big + Math.ceil((small * bpe) / 16) * 16)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
   const whole = SCRATCH_BASE;
@@ -124,8 +119,7 @@ export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSi
   heap.set(full.buffer.data.subarray(full.offset, full.offset + n), whole / bpe);
   heap.set(part.buffer.data.subarray(part.offset, part.offset + small), other / bpe);
   const [pA, pB] = mode === MODE_SCALAR_A ? [other, whole] : [whole, other];
-  if (f32) rt.kernels.binaryF32(code, mode, pA, pB, whole, n, pb);
-  else rt.kernels.binaryF64(code, mode, pA, pB, whole, n, pb);
+  (f32 ? kernels.float32 : kernels.float64)(mode, pA, pB, whole, n, pb);
   (out.data as Floats).set(heap.subarray(whole / bpe, whole / bpe + n));
   return true;
 }

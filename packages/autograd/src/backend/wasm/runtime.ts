@@ -40,15 +40,43 @@ export interface KernelExports {
   matmulF64(a: number, b: number, c: number, k: number, ldc: number, i0: number, i1: number, j0: number, j1: number): void;
   packF32(src: number, dst: number, rows: number, cols: number, rs: number, cs: number, r: number): void;
   packF64(src: number, dst: number, rows: number, cols: number, rs: number, cs: number, r: number): void;
-  unaryF32(op: number, p: number, n: number): void;
-  unaryF64(op: number, p: number, n: number): void;
-  binaryF32(op: number, mode: number, a: number, b: number, out: number, n: number, len: number): void;
-  binaryF64(op: number, mode: number, a: number, b: number, out: number, n: number, len: number): void;
   softmaxRows(x: number, out: number, tmp: number, rows: number, len: number, log: number, f32: number): void;
   sumRows(x: number, out: number, rows: number, len: number, f32: number): void;
   sumColumns(x: number, out: number, rows: number, len: number, f32: number): void;
   vecMat(v: number, b: number, out: number, k: number, n: number, f32: number): void;
   outer(a: number, b: number, out: number, m: number, n: number, f32: number): void;
+}
+
+/** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */
+export type WasmUnaryOp = "exp" | "tanh" | "sigmoid";
+/** The binary ops with wasm kernels, exported the same way. */
+export type WasmBinaryOp = "add" | "sub" | "mul" | "div" | "sigmoidBackward" | "tanhBackward" | "reluBackward";
+/** In place: p[i] = op(p[i]) for n values from byte address p (padded to whole vectors). */
+export type UnaryKernel = (p: number, n: number) => void;
+/** out[i] = op(a[i], b[…]) for n values, b read as `mode` says (len: the row length of a row-broadcast b). */
+export type BinaryKernel = (mode: number, a: number, b: number, out: number, n: number, len: number) => void;
+
+/** Every export of the compiled module: the named kernels plus one per elementwise op and type. */
+export type ModuleExports = KernelExports &
+  { readonly [K in `${WasmUnaryOp}F${32 | 64}`]: UnaryKernel } &
+  { readonly [K in `${WasmBinaryOp}F${32 | 64}`]: BinaryKernel };
+
+const UNARY_OPS: readonly WasmUnaryOp[] = ["exp", "tanh", "sigmoid"];
+const BINARY_OPS: readonly WasmBinaryOp[] = ["add", "sub", "mul", "div", "sigmoidBackward", "tanhBackward", "reluBackward"];
+
+/** An elementwise op's float32 and float64 kernels. */
+export interface KernelPair<K> {
+  readonly float32: K;
+  readonly float64: K;
+}
+
+/** The elementwise kernels of a module by op, looked up once. */
+function elementwiseKernels(k: ModuleExports): Pick<Runtime, "unary" | "binary"> {
+  const unary = {} as Record<WasmUnaryOp, KernelPair<UnaryKernel>>;
+  for (const op of UNARY_OPS) unary[op] = { float32: k[`${op}F32`], float64: k[`${op}F64`] };
+  const binary = {} as Record<WasmBinaryOp, KernelPair<BinaryKernel>>;
+  for (const op of BINARY_OPS) binary[op] = { float32: k[`${op}F32`], float64: k[`${op}F64`] };
+  return { unary, binary };
 }
 
 /** A register tile's rows (mr) and columns (nr), as the module exports them (assembly/matmul.ts). */
@@ -70,7 +98,11 @@ export interface Runtime {
   readonly shared: boolean;
   /** Whether this is the relaxed-SIMD (FMA) build. */
   readonly fma: boolean;
-  readonly kernels: KernelExports;
+  readonly kernels: ModuleExports;
+  /** The exp/tanh/sigmoid kernels by op (undefined for ops without one). */
+  readonly unary: Readonly<Partial<Record<string, KernelPair<UnaryKernel>>>>;
+  /** The binary kernels by op (undefined for ops without one). */
+  readonly binary: Readonly<Partial<Record<string, KernelPair<BinaryKernel>>>>;
   /** The matmul register tiles of this build. */
   readonly tile: { readonly float32: Tile; readonly float64: Tile };
   /** Grows the memory so that [0, bytes) is addressable; false when that exceeds the maximum. */
@@ -167,7 +199,7 @@ function createRuntime(shared: boolean, fma: boolean): Runtime {
   const module = new wasmApi.Module(bytes);
   const memory = new wasmApi.Memory({ initial: 2, maximum: MAX_PAGES, shared });
   const instance = new wasmApi.Instance(module, { env: { memory } });
-  const kernels = instance.exports as unknown as KernelExports;
+  const kernels = instance.exports as unknown as ModuleExports;
   const exported = (name: string): number => Number((instance.exports as Record<string, { value: unknown }>)[name].value);
   const tile = {
     float32: { mr: exported("MR_F32"), nr: exported("NR_F32") },
@@ -178,7 +210,7 @@ function createRuntime(shared: boolean, fma: boolean): Runtime {
   let f64 = new Float64Array(memory.buffer);
   let size = memory.buffer.byteLength;
   return {
-    module, memory, shared, fma, kernels, tile,
+    module, memory, shared, fma, kernels, tile, ...elementwiseKernels(kernels),
     reserve(need) {
       if (need <= size) return true;
       const pages = Math.ceil((need - size) / PAGE);
