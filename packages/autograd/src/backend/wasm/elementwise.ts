@@ -8,7 +8,7 @@
 
 import type { BinaryOp, ReduceOp, StridedView, UnaryOp } from "../backend.js";
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
-import { contiguousStrides } from "../../shape.js";
+import { contiguousStrides, numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
 import { SCRATCH_BASE, getRuntime } from "./runtime.js";
 
@@ -18,12 +18,6 @@ type Floats = Float32Array | Float64Array;
 
 /** Operands larger than this many bytes stay on the cpu kernels rather than grow the scratch. */
 const MAX_BYTES = 256 * 2 ** 20;
-
-const numel = (shape: readonly number[]): number => {
-  let n = 1;
-  for (const s of shape) n *= s;
-  return n;
-};
 
 export const isFloat = (b: CpuBuffer): boolean => b.dtype === "float32" || b.dtype === "float64";
 
@@ -159,10 +153,10 @@ export function wasmReduce(op: ReduceOp, x: View, axes: readonly number[], out: 
     if (sorted[i] !== i) leading = false;
   }
   if (!trailing && !leading) return false;
-  const n = numel(x.shape);
+  const n = numelOf(x.shape);
   if (n < minSize || n === 0) return false;
   // The block is rows×len: sums of rows (trailing axes) or of columns (leading axes).
-  const len = trailing ? numel(x.shape.slice(r - k)) : numel(x.shape.slice(k));
+  const len = trailing ? numelOf(x.shape.slice(r - k)) : numelOf(x.shape.slice(k));
   const rows = n / len;
   const sumsCount = trailing ? rows : len;
   const f32 = out.dtype === "float32";

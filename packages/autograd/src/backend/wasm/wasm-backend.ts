@@ -12,10 +12,11 @@
 
 import type { Backend, StridedView } from "../backend.js";
 import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
+import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
 import { copyIn, isFloat, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
-import { SCRATCH_BASE, getRuntime, type KernelExports } from "./runtime.js";
+import { SCRATCH_BASE, getRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
 type View = StridedView<CpuBuffer>;
@@ -142,7 +143,11 @@ function wasmThinMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, 
 /** a [...batch, m, k] @ b [...batch, k, n] in wasm; false when it cannot fit in wasm memory. */
 function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, threadMacs: number): boolean {
   const f32 = out.dtype === "float32";
-  const rt = getRuntime();
+  // Products big enough to split run in the memory the workers share; the rest in ordinary
+  // memory, which JS arrays copy into faster.
+  const batches = numelOf(a.shape) / (m * k);
+  const split = getNumThreads() > 1 && (threadMacs <= 0 || batches * m * n * k >= 2 * threadMacs);
+  const rt = (split ? getSharedRuntime() : undefined) ?? getRuntime();
   const { mr, nr } = f32 ? rt.tile.float32 : rt.tile.float64;
   const bpe = f32 ? 4 : 8;
   const r = a.shape.length;
@@ -169,7 +174,7 @@ function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: n
   // packed operands and results of one group, then one raw (unpacked) operand copy
   if (!rt.reserve(SCRATCH_BASE + Math.min(group, aOffs.length) * perBatch + Math.max(m, n) * k * bpe + 16)) return false;
   for (let g = 0; g < aOffs.length; g += group) {
-    runGroup(a, b, out, m, k, n, mr, nr, aOffs.slice(g, g + group), bOffs.slice(g, g + group), g, threadMacs);
+    runGroup(rt, a, b, out, m, k, n, mr, nr, aOffs.slice(g, g + group), bOffs.slice(g, g + group), g, threadMacs);
   }
   return true;
 }
@@ -183,10 +188,9 @@ function isDense(rows: number, cols: number, rs: number, cs: number): boolean {
 
 /** Packs, multiplies and unpacks batch entries first..first+aOffs.length-1. */
 function runGroup(
-  a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, mr: number, nr: number,
+  rt: Runtime, a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, mr: number, nr: number,
   aOffs: number[], bOffs: number[], first: number, threadMacs: number,
 ): void {
-  const rt = getRuntime();
   const f32 = out.dtype === "float32";
   const heap: Floats = f32 ? rt.f32() : rt.f64();
   const bpe = heap.BYTES_PER_ELEMENT;
@@ -241,7 +245,7 @@ function runGroup(
   const nb = aOffs.length;
   const call = (i: number, i0: number, i1: number, j0: number, j1: number): number[] =>
     [aPtr[i] * bpe, bPtr[i] * bpe, (cBase + i * mP * nP) * bpe, k, nP, i0, i1, j0, j1];
-  const threads = Math.min(getNumThreads(), threadMacs > 0 ? Math.floor((nb * m * n * k) / threadMacs) || 1 : Infinity);
+  const threads = !rt.shared ? 1 : Math.min(getNumThreads(), threadMacs > 0 ? Math.floor((nb * m * n * k) / threadMacs) || 1 : Infinity);
   const shares: KernelCalls[] = [];
   if (threads <= 1) {
     const f = rt.kernels[kernel];
