@@ -188,6 +188,17 @@ describe("unary ops: forward and gradient against hand formulas", () => {
     expect(x.grad).toBeAllclose([0], tight);
   });
 
+  it("relu passes NaN through, forward and backward (PyTorch: relu(nan) = nan, threshold_backward passes g)", () => {
+    const x = t([NaN, -1, 3], true);
+    const y = x.relu();
+    const out = Array.from(y.toTypedArray());
+    expect(Number.isNaN(out[0])).toBe(true);
+    expect(out.slice(1)).toEqual([0, 3]);
+    y.backward(t([5, 7, 11]));
+    expect(Array.from(x.grad!.toTypedArray())).toEqual([5, 0, 11]);
+    expect(Array.from(reluBackward(t([2, 2]), t([NaN, -0])).toTypedArray())).toEqual([2, 0]);
+  });
+
   it("gradient: abs'(0) = 0", () => {
     const x = t([0], true);
     x.abs().sum().backward();

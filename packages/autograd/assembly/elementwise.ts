@@ -11,11 +11,13 @@ import { expV32, sigmoidV32, tanhV32 } from "./math32";
 const OP_EXP: i32 = 0;
 const OP_TANH: i32 = 1;
 const OP_SIGMOID: i32 = 2;
+const OP_RELU: i32 = 3;
 
 // @ts-ignore: decorator
 @inline function apply(op: i32, x: v128): v128 {
   if (op == OP_EXP) return expV(x);
   if (op == OP_TANH) return tanhV(x);
+  if (op == OP_RELU) return v128.and(x, v128.or(f64x2.gt(x, f64x2.splat(0)), f64x2.ne(x, x))); // x > 0 or NaN ? x : +0
   return sigmoidV(x);
 }
 
@@ -24,6 +26,7 @@ const OP_SIGMOID: i32 = 2;
 @inline function apply32(op: i32, x: v128): v128 {
   if (op == OP_EXP) return expV32(x);
   if (op == OP_TANH) return tanhV32(x);
+  if (op == OP_RELU) return v128.and(x, v128.or(f32x4.gt(x, f32x4.splat(0)), f32x4.ne(x, x)));
   return sigmoidV32(x);
 }
 
@@ -84,6 +87,11 @@ export function sigmoidF32(p: usize, n: i32): void {
   unaryLoopF32(OP_SIGMOID, p, n);
 }
 
+/** In place: relu, as expF32. */
+export function reluF32(p: usize, n: i32): void {
+  unaryLoopF32(OP_RELU, p, n);
+}
+
 /** In place: p[i] = e^p[i] for n f64 values (n rounded up to an even count: the host pads). */
 export function expF64(p: usize, n: i32): void {
   unaryLoopF64(OP_EXP, p, n);
@@ -97,6 +105,11 @@ export function tanhF64(p: usize, n: i32): void {
 /** In place: sigmoid, as expF64. */
 export function sigmoidF64(p: usize, n: i32): void {
   unaryLoopF64(OP_SIGMOID, p, n);
+}
+
+/** In place: relu, as expF64. */
+export function reluF64(p: usize, n: i32): void {
+  unaryLoopF64(OP_RELU, p, n);
 }
 
 /** exp of one value through the vector code, so tails round exactly like full vectors. */
@@ -236,7 +249,7 @@ export const MODE_ROW_B: i32 = 3; // b[i % len]: a row repeated down a's rows (a
   if (op == OP_SUB) return f64x2.sub(a, b);
   if (op == OP_MUL) return f64x2.mul(a, b);
   if (op == OP_DIV) return f64x2.div(a, b);
-  if (op == OP_RELU_BACKWARD) return v128.and(a, f64x2.gt(b, f64x2.splat(0))); // g where y > 0, else +0
+  if (op == OP_RELU_BACKWARD) return v128.andnot(a, f64x2.le(b, f64x2.splat(0))); // y ≤ 0 ? +0 : g (a NaN y passes g)
   const one = f64x2.splat(1);
   if (op == OP_SIGMOID_BACKWARD) return f64x2.mul(f64x2.mul(a, b), f64x2.sub(one, b)); // g·y·(1 − y)
   return f64x2.mul(a, f64x2.sub(one, f64x2.mul(b, b))); // tanh: g·(1 − y²)
@@ -253,7 +266,7 @@ export const MODE_ROW_B: i32 = 3; // b[i % len]: a row repeated down a's rows (a
   if (op == OP_SUB) return f32x4.sub(a, b);
   if (op == OP_MUL) return f32x4.mul(a, b);
   if (op == OP_DIV) return f32x4.div(a, b);
-  if (op == OP_RELU_BACKWARD) return v128.and(a, f32x4.gt(b, f32x4.splat(0)));
+  if (op == OP_RELU_BACKWARD) return v128.andnot(a, f32x4.le(b, f32x4.splat(0)));
   return demoteJoin(
     binary64(op, f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b)),
     binary64(op, promoteHigh(a), promoteHigh(b)),

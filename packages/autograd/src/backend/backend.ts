@@ -14,7 +14,7 @@ export type UnaryOp =
 /**
  * Elementwise ops of two operands. Comparisons write 0/1. The `…Backward` ops take (g, y), an
  * activation's output gradient and its output, and give its input gradient in one pass:
- * sigmoidBackward = g·y·(1 − y), tanhBackward = g·(1 − y²), reluBackward = y > 0 ? g : 0.
+ * sigmoidBackward = g·y·(1 − y), tanhBackward = g·(1 − y²), reluBackward = y ≤ 0 ? 0 : g.
  */
 export type BinaryOp =
   | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"

@@ -43,5 +43,5 @@ export const sigmoidBackward = (g: Tensor, y: Tensor): Tensor => apply(sigmoidBa
 /** ∂L/∂x of y = tanh(x), from g = ∂L/∂y and y: g·(1 − y²). */
 export const tanhBackward = (g: Tensor, y: Tensor): Tensor => apply(tanhBackwardOp, g, y);
 
-/** ∂L/∂x of y = relu(x), from g = ∂L/∂y and y: g where y > 0, else 0. */
+/** ∂L/∂x of y = relu(x), from g = ∂L/∂y and y: 0 where y ≤ 0, else g (so a NaN passes g, as in PyTorch). */
 export const reluBackward = (g: Tensor, y: Tensor): Tensor => apply(reluBackwardOp, g, y);

@@ -38,7 +38,7 @@ const RULES: { [K in DifferentiableUnary]: UnaryRule } = {
   sign: { result: "same", saves: none, vjp: zeroGrad },
   tanh: { result: "float", saves: output, vjp: (g, c) => tanhBackward(g, c.output) }, // d tanh = 1 − tanh²
   sigmoid: { result: "float", saves: output, vjp: (g, c) => sigmoidBackward(g, c.output) }, // dσ = σ(1 − σ)
-  relu: { result: "same", saves: output, vjp: (g, c) => reluBackward(g, c.output) }, // d relu = [y > 0]
+  relu: { result: "same", saves: output, vjp: (g, c) => reluBackward(g, c.output) }, // d relu = [y > 0] (NaN passes, as in PyTorch)
   erf: {
     result: "float",
     saves: input,

@@ -36,7 +36,7 @@ const UNARY: { [K in UnaryOp]: (x: number) => number } = {
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), // keeps ±0 and NaN like torch.sign
   tanh: Math.tanh,
   sigmoid,
-  relu: (x) => (x > 0 ? x : 0),
+  relu: (x) => (x > 0 || x !== x ? x : 0), // NaN passes through, as in PyTorch
   erf,
   sin: Math.sin,
   cos: Math.cos,
@@ -66,7 +66,7 @@ const BINARY: { [K in BinaryOp]: (a: number, b: number) => number } = {
   logicalOr: (a, b) => (a !== 0 || b !== 0 ? 1 : 0),
   sigmoidBackward: (g, y) => g * y * (1 - y),
   tanhBackward: (g, y) => g * (1 - y * y),
-  reluBackward: (g, y) => (y > 0 ? g : 0),
+  reluBackward: (g, y) => (y <= 0 ? 0 : g), // PyTorch's threshold_backward: a NaN y passes g
 };
 
 /** Conversion applied when a value is stored into an array of `dtype` (bool: nonzero and NaN → 1). */
@@ -80,7 +80,7 @@ function unaryRow(op: UnaryOp, x: HostArray, out: HostArray, ix: number, io: num
     case "neg": for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = -x[ix]; return;
     case "exp": for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = Math.exp(x[ix]); return;
     case "tanh": for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = Math.tanh(x[ix]); return;
-    case "relu": for (let i = 0; i < n; i++, ix += sx, io += so) { const v = x[ix]; out[io] = v > 0 ? v : 0; } return;
+    case "relu": for (let i = 0; i < n; i++, ix += sx, io += so) { const v = x[ix]; out[io] = v > 0 || v !== v ? v : 0; } return;
     case "sigmoid": for (let i = 0; i < n; i++, ix += sx, io += so) out[io] = sigmoid(x[ix]); return;
     default: {
       const f = UNARY[op];
@@ -101,7 +101,7 @@ function binaryRow(
     case "sigmoidBackward":
       for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) { const y = b[ib]; out[io] = a[ia] * y * (1 - y); }
       return;
-    case "reluBackward": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = b[ib] > 0 ? a[ia] : 0; return;
+    case "reluBackward": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = b[ib] <= 0 ? 0 : a[ia]; return;
     default: {
       const f = BINARY[op];
       for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = f(a[ia], b[ib]);

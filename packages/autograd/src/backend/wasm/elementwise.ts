@@ -1,5 +1,5 @@
 /**
- * Host side of the wasm elementwise kernels: exp/tanh/sigmoid, the arithmetic and activation-
+ * Host side of the wasm elementwise kernels: exp/tanh/sigmoid/relu, the arithmetic and activation-
  * derivative binary ops (whole operands, a broadcast scalar or a broadcast row), softmax/log-
  * softmax over the last dim and sums over trailing dims. Each copies its operands into scratch
  * memory, runs there and copies the result out; anything else returns false so the caller uses
@@ -39,7 +39,7 @@ export function copyIn(x: View, heap: Floats, base: number, n: number): void {
   });
 }
 
-/** out = op(x) in wasm for exp, tanh and sigmoid on float tensors of at least `minSize` elements. */
+/** out = op(x) in wasm for exp, tanh, sigmoid and relu on float tensors of at least `minSize` elements. */
 export function wasmUnary(op: UnaryOp, x: View, out: CpuBuffer, minSize: number): boolean {
   const n = out.length;
   if (!isFloat(out) || x.buffer.dtype !== out.dtype || n < minSize || n === 0) return false;

@@ -4,7 +4,7 @@
  * stale. A kernel copies its operands into the module's scratch memory only where that pays
  * (the copy-in of a large matmul IS its packing step), runs SIMD code there (on worker threads
  * when large), and copies the result out. In wasm: matmul (float32/float64, batched, any
- * strides), exp/tanh/sigmoid, add/sub/mul/div and the activation derivatives (operands read
+ * strides), exp/tanh/sigmoid/relu, add/sub/mul/div and the activation derivatives (operands read
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
  * over trailing or leading dims; every other kernel, and every small or integer one, is the cpu
  * backend's.
@@ -29,7 +29,7 @@ type Floats = Float32Array | Float64Array;
 export const WASM_MATMUL_MIN_MACS = 1500;
 /** Thin products (an outer product, matrix·vector, vector·matrix) from this size run in wasm. */
 export const WASM_THIN_MATMUL_MIN_MACS = 256;
-/** exp/tanh/sigmoid, softmax and sums over fewer elements stay on the cpu loops. */
+/** exp/tanh/sigmoid/relu, elementwise arithmetic, softmax and sums over fewer elements stay on the cpu loops. */
 export const WASM_ELEMENTWISE_MIN_SIZE = 64;
 /**
  * Products with at least this many multiply-adds per thread are split across threads. Handing a
