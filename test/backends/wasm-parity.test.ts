@@ -200,6 +200,8 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
       const thin: [number[], number[], Layout, Layout][] = [
         [[100, 1], [1, 25], "contiguous", "contiguous"],
         [[100, 25], [25, 1], "contiguous", "transposed"],
+        [[33, 17], [17, 1], "contiguous", "stepped"], // row-major a, odd row count
+        [[7, 40], [40, 1], "stepped", "contiguous"],
         [[25, 100], [100, 1], "transposed", "contiguous"],
         [[1, 100], [100, 25], "contiguous", "contiguous"],
         [[1, 33], [33, 7], "stepped", "transposed"],
@@ -215,6 +217,19 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
         for (let i = 0; i < size; i++) {
           if (!Object.is(got.data[i], want.data[i])) expect.fail(`${JSON.stringify(sa)}@${JSON.stringify(sb)} element ${i}: ${got.data[i]}, cpu says ${want.data[i]}`);
         }
+      }
+    });
+
+    it("matrix·vector sums each row in order, as the cpu does (1e16 + 1 − 1e16 + 1 = 1, reversed 0)", () => {
+      setNumThreads(threads);
+      const row = [1e16, 1, -1e16, 1];
+      for (const rows of [2, 3, 4, 7]) { // every path: four rows, two, one
+        const av: View = { buffer: cpu.fromValues(dtype, Array.from({ length: rows }, () => row).flat()), shape: [rows, 4], strides: [4, 1], offset: 0 };
+        const bv: View = { buffer: cpu.fromValues(dtype, [1, 1, 1, 1]), shape: [4, 1], strides: [1, 1], offset: 0 };
+        const thinInWasm = createWasmBackend({ matmulMinMacs: 1 }); // thin products of any size in wasm
+        const got = thinInWasm.alloc(dtype, rows);
+        thinInWasm.matmul(av, bv, got);
+        expect(Array.from(got.data)).toEqual(Array.from({ length: rows }, () => 1));
       }
     });
 

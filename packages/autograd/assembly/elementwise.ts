@@ -397,6 +397,62 @@ export function sumColumns(x: usize, out: usize, rows: i32, len: i32, f32: bool)
 
 // ---------------------------------------------------------------- thin products
 
+/** Element `index` of T data at p, widened to f64. */
+// @ts-ignore: decorator
+@inline function loadWide<T>(p: usize, index: i32): f64 {
+  return <f64>load<T>(p + (<usize>index << alignof<T>()));
+}
+
+/** matVec for T data (f32 or f64). */
+// @ts-ignore: decorator
+@inline function matVecOf<T>(a: usize, v: usize, out: usize, m: i32, k: i32): void {
+  const rowBytes = <usize>k << alignof<T>();
+  let i = 0;
+  // four rows per step: two independent accumulator chains
+  for (; i + 4 <= m; i += 4) {
+    let acc0 = f64x2.splat(0);
+    let acc1 = f64x2.splat(0);
+    const p0 = a + <usize>i * rowBytes;
+    const p1 = p0 + rowBytes;
+    const p2 = p1 + rowBytes;
+    const p3 = p2 + rowBytes;
+    for (let p = 0; p < k; p++) {
+      const vp = f64x2.splat(loadWide<T>(v, p));
+      const x0 = f64x2.replace_lane(f64x2.splat(loadWide<T>(p0, p)), 1, loadWide<T>(p1, p));
+      const x1 = f64x2.replace_lane(f64x2.splat(loadWide<T>(p2, p)), 1, loadWide<T>(p3, p));
+      acc0 = f64x2.add(acc0, f64x2.mul(x0, vp));
+      acc1 = f64x2.add(acc1, f64x2.mul(x1, vp));
+    }
+    v128.store(out + (<usize>i << 3), acc0);
+    v128.store(out + (<usize>i << 3), acc1, 16);
+  }
+  for (; i + 2 <= m; i += 2) {
+    let acc = f64x2.splat(0);
+    const p0 = a + <usize>i * rowBytes;
+    const p1 = p0 + rowBytes;
+    for (let p = 0; p < k; p++) {
+      const x = f64x2.replace_lane(f64x2.splat(loadWide<T>(p0, p)), 1, loadWide<T>(p1, p));
+      acc = f64x2.add(acc, f64x2.mul(x, f64x2.splat(loadWide<T>(v, p))));
+    }
+    v128.store(out + (<usize>i << 3), acc);
+  }
+  if (i < m) {
+    const row = a + <usize>i * rowBytes;
+    let sum: f64 = 0;
+    for (let p = 0; p < k; p++) sum += loadWide<T>(row, p) * loadWide<T>(v, p);
+    store<f64>(out + (<usize>i << 3), sum);
+  }
+}
+
+/**
+ * out[i] = Σ_p a[i·k + p]·v[p] (m×k row-major @ k) with f64 accumulators, p in order — the cpu
+ * matmul's dot products, so results are the same. Rows go four (then two) per step, sharing v[p].
+ */
+export function matVec(a: usize, v: usize, out: usize, m: i32, k: i32, f32: bool): void {
+  if (f32) matVecOf<f32>(a, v, out, m, k);
+  else matVecOf<f64>(a, v, out, m, k);
+}
+
 /**
  * out[j] = Σ_p v[p]·b[p·n + j] (1×k @ k×n) with f64 accumulators, p in order — the cpu matmul's
  * order, so results are the same. A matrix·vector product a @ v is this with b = aᵀ (the host

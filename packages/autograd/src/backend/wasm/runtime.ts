@@ -44,6 +44,7 @@ export interface KernelExports {
   sumRows(x: number, out: number, rows: number, len: number, f32: number): void;
   sumColumns(x: number, out: number, rows: number, len: number, f32: number): void;
   vecMat(v: number, b: number, out: number, k: number, n: number, f32: number): void;
+  matVec(a: number, v: number, out: number, m: number, k: number, f32: number): void;
   outer(a: number, b: number, out: number, m: number, n: number, f32: number): void;
 }
 

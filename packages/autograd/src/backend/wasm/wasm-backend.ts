@@ -122,10 +122,21 @@ function wasmThinMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, 
     (out.data as Floats).set(heap.subarray(result / bpe, result / bpe + m * n));
     return true;
   }
-  // vector·matrix: v = a's row and the matrix is b; matrix·vector: v = b's column and the
-  // matrix is aᵀ, whose rows must be contiguous already (a is a transposed view): copying a
-  // row-major a transposed would cost more than the cpu's dot products.
-  if (n === 1 && m > 1 && a.strides[0] !== 1) return false;
+  if (n === 1 && m > 1 && a.strides[0] !== 1) {
+    // matrix·vector with a's rows along memory (a row-major a): one dot product per row.
+    if (a.strides[1] !== 1) return false;
+    const second = first + padded(m * k);
+    const sums = second + padded(k);
+    if (!rt.reserve(sums + m * 8)) return false;
+    const heap = f32 ? rt.f32() : rt.f64();
+    copyIn(a, heap, first / bpe, m * k);
+    copyIn(vector(b, k, b.strides[0]), heap, second / bpe, k);
+    rt.kernels.matVec(first, second, sums, m, k, f32 ? 1 : 0);
+    (out.data as Floats).set(rt.f64().subarray(sums / 8, sums / 8 + m));
+    return true;
+  }
+  // vector·matrix: v = a's row and the matrix is b; matrix·vector with a transposed view: v = b's
+  // column and the matrix is aᵀ, whose rows are contiguous.
   const [v, mat, cols] = n === 1
     ? [vector(b, k, b.strides[0]), { buffer: a.buffer, shape: [k, m], strides: [a.strides[1], a.strides[0]], offset: a.offset }, m]
     : [vector(a, k, a.strides[1]), b, n];
