@@ -45,8 +45,12 @@ const rowMajor = (shape: readonly number[]): number[] => {
 };
 const numel = (shape: readonly number[]): number => shape.reduce((p, s) => p * s, 1);
 
-/** The most float32 ulps the wasm float32 exp/sigmoid/tanh may be from the cpu kernel (measured: 1, 2, 2); relu is exact. */
-const ULPS32 = { exp: 1, sigmoid: 2, tanh: 2, relu: 0 } as const;
+/**
+ * The most float32 ulps the wasm float32 exp/sigmoid/tanh may be from the cpu kernel (measured:
+ * 1, 2, 2); relu, sqrt, abs and neg must give the cpu's exact results (compared with Object.is).
+ */
+const ULPS32 = { exp: 1, sigmoid: 2, tanh: 2, relu: 0, sqrt: 0, abs: 0, neg: 0 } as const;
+const UNARY_OPS = Object.keys(ULPS32) as (keyof typeof ULPS32)[];
 
 const f32Cell = new Float32Array(1);
 const f32Bits = new Int32Array(f32Cell.buffer);
@@ -259,10 +263,10 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
     const closeEnough = (x: number, y: number, tol: number, atol = 0): boolean =>
       Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= tol * Math.abs(y) + atol;
     const agrees = (op: keyof typeof ULPS32, x: number, y: number): boolean =>
-      op === "relu" ? Object.is(x, y) : dtype === "float32" ? (Number.isNaN(x) && Number.isNaN(y)) || ulpDistance32(x, y) <= ULPS32[op] : closeEnough(x, y, rtol);
+      ULPS32[op] === 0 ? Object.is(x, y) : dtype === "float32" ? (Number.isNaN(x) && Number.isNaN(y)) || ulpDistance32(x, y) <= ULPS32[op] : closeEnough(x, y, rtol);
 
     if (dtype === "float32") {
-      it.each(["exp", "tanh", "sigmoid", "relu"] as const)("%s within its ulp bound over 2^18 float32 bit patterns spanning every exponent", (op) => {
+      it.each(UNARY_OPS)("%s within its ulp bound over 2^18 float32 bit patterns spanning every exponent", (op) => {
         // Every 16384th pattern, shifted by i mod 16384 so low mantissa bits vary too: all signs,
         // subnormals, the overflow and underflow edges, ±Inf and NaNs.
         const n = 2 ** 18;
@@ -277,7 +281,7 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
         let at = 0;
         for (let i = 0; i < n; i++) {
           const [g, w] = [got.data[i], want.data[i]];
-          const d = Number.isNaN(g) && Number.isNaN(w) ? 0 : op === "relu" && !Object.is(g, w) ? Infinity : ulpDistance32(g, w);
+          const d = Number.isNaN(g) && Number.isNaN(w) ? 0 : ULPS32[op] === 0 && !Object.is(g, w) ? Infinity : ulpDistance32(g, w);
           if (d > worst) [worst, at] = [d, i];
         }
         if (worst > ULPS32[op]) expect.fail(`${op}(${x.buffer.data[at]}) = ${got.data[at]}, cpu says ${want.data[at]}: ${worst} ulps apart`);
@@ -285,7 +289,7 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
     }
 
     describe.each([1, 7, 33, 1025])("size %i", (size) => {
-      it.each(["exp", "tanh", "sigmoid", "relu"] as const)("%s, contiguous and stepped", (op) => {
+      it.each(UNARY_OPS)("%s, contiguous and stepped", (op) => {
         const rand = random(size * 7 + op.length);
         for (const layout of ["contiguous", "stepped"] as const) {
           const x = makeView(dtype, [size], layout, () => rand() * (size === 1025 ? 800 : 30));

@@ -12,12 +12,18 @@ const OP_EXP: i32 = 0;
 const OP_TANH: i32 = 1;
 const OP_SIGMOID: i32 = 2;
 const OP_RELU: i32 = 3;
+const OP_SQRT: i32 = 4;
+const OP_ABS: i32 = 5;
+const OP_NEG: i32 = 6;
 
 // @ts-ignore: decorator
 @inline function apply(op: i32, x: v128): v128 {
   if (op == OP_EXP) return expV(x);
   if (op == OP_TANH) return tanhV(x);
   if (op == OP_RELU) return v128.and(x, v128.or(f64x2.gt(x, f64x2.splat(0)), f64x2.ne(x, x))); // x > 0 or NaN ? x : +0
+  if (op == OP_SQRT) return f64x2.sqrt(x); // sqrt, abs and neg are exact, as in the cpu kernel
+  if (op == OP_ABS) return f64x2.abs(x);
+  if (op == OP_NEG) return f64x2.neg(x);
   return sigmoidV(x);
 }
 
@@ -27,6 +33,9 @@ const OP_RELU: i32 = 3;
   if (op == OP_EXP) return expV32(x);
   if (op == OP_TANH) return tanhV32(x);
   if (op == OP_RELU) return v128.and(x, v128.or(f32x4.gt(x, f32x4.splat(0)), f32x4.ne(x, x)));
+  if (op == OP_SQRT) return f32x4.sqrt(x); // rounded once in float32: the cpu's float64 sqrt rounded to float32
+  if (op == OP_ABS) return f32x4.abs(x);
+  if (op == OP_NEG) return f32x4.neg(x);
   return sigmoidV32(x);
 }
 
@@ -92,6 +101,21 @@ export function reluF32(p: usize, n: i32): void {
   unaryLoopF32(OP_RELU, p, n);
 }
 
+/** In place: sqrt, as expF32. */
+export function sqrtF32(p: usize, n: i32): void {
+  unaryLoopF32(OP_SQRT, p, n);
+}
+
+/** In place: abs, as expF32. */
+export function absF32(p: usize, n: i32): void {
+  unaryLoopF32(OP_ABS, p, n);
+}
+
+/** In place: neg, as expF32. */
+export function negF32(p: usize, n: i32): void {
+  unaryLoopF32(OP_NEG, p, n);
+}
+
 /** In place: p[i] = e^p[i] for n f64 values (n rounded up to an even count: the host pads). */
 export function expF64(p: usize, n: i32): void {
   unaryLoopF64(OP_EXP, p, n);
@@ -110,6 +134,21 @@ export function sigmoidF64(p: usize, n: i32): void {
 /** In place: relu, as expF64. */
 export function reluF64(p: usize, n: i32): void {
   unaryLoopF64(OP_RELU, p, n);
+}
+
+/** In place: sqrt, as expF64. */
+export function sqrtF64(p: usize, n: i32): void {
+  unaryLoopF64(OP_SQRT, p, n);
+}
+
+/** In place: abs, as expF64. */
+export function absF64(p: usize, n: i32): void {
+  unaryLoopF64(OP_ABS, p, n);
+}
+
+/** In place: neg, as expF64. */
+export function negF64(p: usize, n: i32): void {
+  unaryLoopF64(OP_NEG, p, n);
 }
 
 /** exp of one value through the vector code, so tails round exactly like full vectors. */

@@ -49,7 +49,7 @@ export interface KernelExports {
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */
-export type WasmUnaryOp = "exp" | "tanh" | "sigmoid" | "relu";
+export type WasmUnaryOp = "exp" | "tanh" | "sigmoid" | "relu" | "sqrt" | "abs" | "neg";
 /** The binary ops with wasm kernels, exported the same way. */
 export type WasmBinaryOp = "add" | "sub" | "mul" | "div" | "sigmoidBackward" | "tanhBackward" | "reluBackward";
 /** In place: p[i] = op(p[i]) for n values from byte address p (padded to whole vectors). */
@@ -62,7 +62,7 @@ export type ModuleExports = KernelExports &
   { readonly [K in `${WasmUnaryOp}F${32 | 64}`]: UnaryKernel } &
   { readonly [K in `${WasmBinaryOp}F${32 | 64}`]: BinaryKernel };
 
-const UNARY_OPS: readonly WasmUnaryOp[] = ["exp", "tanh", "sigmoid", "relu"];
+const UNARY_OPS: readonly WasmUnaryOp[] = ["exp", "tanh", "sigmoid", "relu", "sqrt", "abs", "neg"];
 const BINARY_OPS: readonly WasmBinaryOp[] = ["add", "sub", "mul", "div", "sigmoidBackward", "tanhBackward", "reluBackward"];
 
 /** An elementwise op's float32 and float64 kernels. */
@@ -100,7 +100,7 @@ export interface Runtime {
   /** Whether this is the relaxed-SIMD (FMA) build. */
   readonly fma: boolean;
   readonly kernels: ModuleExports;
-  /** The exp/tanh/sigmoid/relu kernels by op (undefined for ops without one). */
+  /** The unary kernels by op (undefined for ops without one). */
   readonly unary: Readonly<Partial<Record<string, KernelPair<UnaryKernel>>>>;
   /** The binary kernels by op (undefined for ops without one). */
   readonly binary: Readonly<Partial<Record<string, KernelPair<BinaryKernel>>>>;
