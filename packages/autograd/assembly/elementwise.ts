@@ -4,8 +4,8 @@
  * rounded once on store), matching the cpu backend, which computes in JS numbers.
  */
 
-import { expV, sigmoidV, tanhV } from "./math";
-import { expV32, sigmoidV32, tanhV32 } from "./math32";
+import { expOf, sigmoidOf, tanhOf } from "./activations";
+import { expV } from "./math";
 
 /** Unary ops (compile-time selectors for the inlined loops; each op has its own export). */
 const OP_EXP: i32 = 0;
@@ -18,25 +18,25 @@ const OP_NEG: i32 = 6;
 
 // @ts-ignore: decorator
 @inline function apply(op: i32, x: v128): v128 {
-  if (op == OP_EXP) return expV(x);
-  if (op == OP_TANH) return tanhV(x);
+  if (op == OP_EXP) return expOf<f64>(x);
+  if (op == OP_TANH) return tanhOf<f64>(x);
   if (op == OP_RELU) return v128.and(x, v128.or(f64x2.gt(x, f64x2.splat(0)), f64x2.ne(x, x))); // x > 0 or NaN ? x : +0
   if (op == OP_SQRT) return f64x2.sqrt(x); // sqrt, abs and neg are exact, as in the cpu kernel
   if (op == OP_ABS) return f64x2.abs(x);
   if (op == OP_NEG) return f64x2.neg(x);
-  return sigmoidV(x);
+  return sigmoidOf<f64>(x);
 }
 
 /** apply's op on f32x4 lanes, in float32 (math32.ts). */
 // @ts-ignore: decorator
 @inline function apply32(op: i32, x: v128): v128 {
-  if (op == OP_EXP) return expV32(x);
-  if (op == OP_TANH) return tanhV32(x);
+  if (op == OP_EXP) return expOf<f32>(x);
+  if (op == OP_TANH) return tanhOf<f32>(x);
   if (op == OP_RELU) return v128.and(x, v128.or(f32x4.gt(x, f32x4.splat(0)), f32x4.ne(x, x)));
   if (op == OP_SQRT) return f32x4.sqrt(x); // rounded once in float32: the cpu's float64 sqrt rounded to float32
   if (op == OP_ABS) return f32x4.abs(x);
   if (op == OP_NEG) return f32x4.neg(x);
-  return sigmoidV32(x);
+  return sigmoidOf<f32>(x);
 }
 
 /** The high two f32 lanes of v widened to f64x2. */

@@ -58,34 +58,10 @@ const ROUND_MAGIC: f64 = 6755399441055744.0; // 1.5·2^52: adding it leaves an i
 
 /** e^x − 1 for −40 ≤ x ≤ 40 (lanes outside that range are not handled). */
 // @ts-ignore: decorator
-@inline function expm1SmallV(x: v128): v128 {
+@inline export function expm1SmallV(x: v128): v128 {
   const n = f64x2.nearest(f64x2.mul(x, f64x2.splat(LOG2E)));
   const r = f64x2.sub(f64x2.sub(x, f64x2.mul(n, f64x2.splat(LN2_HI))), f64x2.mul(n, f64x2.splat(LN2_LO)));
   const q = f64x2.add(expm1Tail(r), r); // expm1(r)
   const s = pow2(n);
   return f64x2.add(f64x2.mul(s, q), f64x2.sub(s, f64x2.splat(1.0)));
-}
-
-/**
- * tanh with fdlibm's formulas: for |x| < 1, −t/(t + 2) with t = expm1(−2|x|); above,
- * 1 − 2/(t + 2) with t = expm1(2|x|) (1 past |x| = 20); then the sign of x. ±0 and NaN pass.
- */
-// @ts-ignore: decorator
-@inline export function tanhV(x: v128): v128 {
-  const ax = f64x2.abs(x);
-  const small = f64x2.lt(ax, f64x2.splat(1.0));
-  const twoAx = f64x2.pmin(f64x2.add(ax, ax), f64x2.splat(40.0)); // NaN passes
-  const t = expm1SmallV(v128.bitselect(f64x2.neg(twoAx), twoAx, small));
-  const q = f64x2.div(v128.bitselect(f64x2.neg(t), f64x2.splat(2.0), small), f64x2.add(t, f64x2.splat(2.0)));
-  const z = v128.bitselect(q, f64x2.sub(f64x2.splat(1.0), q), small);
-  // copysign(|z|, x) (z may be −0 at x = 0)
-  return v128.or(f64x2.abs(z), v128.and(x, f64x2.splat(-0.0)));
-}
-
-/** σ(x) = 1/(1 + e^{-x}) for x ≥ 0 and e^x/(1 + e^x) below, so neither side overflows. */
-// @ts-ignore: decorator
-@inline export function sigmoidV(x: v128): v128 {
-  const e = expV(f64x2.neg(f64x2.abs(x)));
-  const num = v128.bitselect(f64x2.splat(1.0), e, f64x2.ge(x, f64x2.splat(0.0)));
-  return f64x2.div(num, f64x2.add(f64x2.splat(1.0), e));
 }

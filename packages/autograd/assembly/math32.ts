@@ -79,33 +79,10 @@ const ROUND_MAGIC_BITS: i32 = 0x4b400000; // its bit pattern: subtracting it lea
 
 /** e^x − 1 for −40 ≤ x ≤ 40: 2^n·expm1(r) + (2^n − 1), exact for n = 0 (small x keep their precision). */
 // @ts-ignore: decorator
-@inline function expm1SmallV32(x: v128): v128 {
+@inline export function expm1SmallV32(x: v128): v128 {
   const rounded = roundedLog2(x);
   const r = remainder32(x, asFloat(rounded));
   const q = f32x4.add(expm1Tail32(r), r);
   const s = pow2f(asInt(rounded));
   return f32x4.add(f32x4.mul(s, q), f32x4.sub(s, f32x4.splat(1.0)));
-}
-
-/**
- * tanh by the formulas math.ts uses: for |x| < 1, −t/(t + 2) with t = expm1(−2|x|); above,
- * 1 − 2/(t + 2) with t = expm1(2|x|) (1 past |x| = 20); then the sign of x. ±0 and NaN pass.
- */
-// @ts-ignore: decorator
-@inline export function tanhV32(x: v128): v128 {
-  const ax = f32x4.abs(x);
-  const small = f32x4.lt(ax, f32x4.splat(1.0));
-  const twoAx = f32x4.pmin(f32x4.add(ax, ax), f32x4.splat(40.0)); // NaN passes
-  const t = expm1SmallV32(v128.bitselect(f32x4.neg(twoAx), twoAx, small));
-  const q = f32x4.div(v128.bitselect(f32x4.neg(t), f32x4.splat(2.0), small), f32x4.add(t, f32x4.splat(2.0)));
-  const z = v128.bitselect(q, f32x4.sub(f32x4.splat(1.0), q), small);
-  return v128.or(f32x4.abs(z), v128.and(x, f32x4.splat(-0.0)));
-}
-
-/** σ(x) = 1/(1 + e^{-x}) for x ≥ 0 and e^x/(1 + e^x) below, so neither side overflows. */
-// @ts-ignore: decorator
-@inline export function sigmoidV32(x: v128): v128 {
-  const e = expV32(f32x4.neg(f32x4.abs(x)));
-  const num = v128.bitselect(f32x4.splat(1.0), e, f32x4.ge(x, f32x4.splat(0.0)));
-  return f32x4.div(num, f32x4.add(f32x4.splat(1.0), e));
 }
