@@ -106,6 +106,17 @@ function binaryRow(
       for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) { const y = b[ib]; out[io] = a[ia] * y * (1 - y); }
       return;
     case "reluBackward": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = b[ib] <= 0 ? 0 : a[ia]; return;
+    // (through the table these cost 25-45 ns per element: an indirect call V8 cannot inline)
+    case "tanhBackward":
+      for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) { const y = b[ib]; out[io] = a[ia] * (1 - y * y); }
+      return;
+    case "pow": for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = Math.pow(a[ia], b[ib]); return;
+    case "maximum":
+      for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) { const x = a[ia], y = b[ib]; out[io] = x !== x || y !== y ? NaN : x > y ? x : y; }
+      return;
+    case "minimum":
+      for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) { const x = a[ia], y = b[ib]; out[io] = x !== x || y !== y ? NaN : x < y ? x : y; }
+      return;
     default: {
       const f = BINARY[op];
       for (let i = 0; i < n; i++, ia += sa, ib += sb, io += so) out[io] = f(a[ia], b[ib]);
