@@ -1,32 +1,60 @@
 /**
- * Worker threads for large wasm kernels (Node only for now). Every worker instantiates the same
- * compiled module over the same shared WebAssembly.Memory, so a job is just a list of kernel
- * calls on pointers into that memory. The calling thread posts each worker its share, runs its
- * own share, then blocks in Atomics.wait until every worker has counted itself done — the
- * Backend interface is synchronous, and blocking is allowed on Node's main thread.
+ * Worker threads for large wasm kernels. Every worker instantiates the same compiled module over
+ * the same shared WebAssembly.Memory, so a job is just a list of kernel calls on pointers into
+ * that memory. The calling thread posts each worker its share, runs its own share, then blocks in
+ * Atomics.wait until every worker has counted itself done — the Backend interface is synchronous.
  *
- * Workers are created lazily on the first job that asks for them and are unref'd, so an idle
+ * Where: Node (worker_threads; blocking is allowed on its main thread) and browsers inside a
+ * Web Worker of a cross-origin-isolated page (nested Web Workers; a page's main thread may not
+ * Atomics.wait, so there every kernel runs single-threaded — run the model in a worker to get
+ * threads). A browser worker's children start only after it yields to its event loop, so there
+ * the first large products run single-threaded and later ones use the workers once they are up.
+ *
+ * Workers are created lazily on the first job that asks for them; Node's are unref'd, so an idle
  * pool never keeps a finished script alive.
- *
- * TODO: browsers. Their main thread may not Atomics.wait, so threads there need the backend
- * to run inside a worker of its own (and a cross-origin-isolated page for shared memory);
- * until then browsers run every kernel single-threaded.
  */
 
 import type { KernelExports, Runtime } from "./runtime.js";
 
-/** The worker_threads surface we use (typed locally: the core imports no modules by name). */
+/** What the pool needs of a started worker (Node's Worker or a Web Worker, adapted). */
 interface WorkerLike {
+  postMessage(value: unknown): void;
+  terminate(): void;
+}
+/** The worker_threads surface we use (typed locally: the core imports no modules by name). */
+interface NodeWorker {
   postMessage(value: unknown): void;
   unref(): void;
   on(event: "error" | "exit", listener: (arg: unknown) => void): void;
   terminate(): Promise<number>;
 }
 interface WorkerThreadsModule {
-  Worker: new (code: string, options: { eval: true; workerData: unknown; execArgv: string[] }) => WorkerLike;
+  Worker: new (code: string, options: { eval: true; workerData: unknown; execArgv: string[] }) => NodeWorker;
 }
 interface NodeProcess {
   getBuiltinModule?: (name: string) => unknown;
+}
+/** The Web Worker surface we use. */
+interface WebWorker {
+  postMessage(value: unknown): void;
+  terminate(): void;
+  onerror: ((event: unknown) => void) | null;
+}
+interface WebGlobals {
+  Worker?: new (url: string) => WebWorker;
+  WorkerGlobalScope?: abstract new () => unknown;
+  crossOriginIsolated?: boolean;
+  navigator?: { hardwareConcurrency?: number };
+}
+
+/** How this environment starts workers. */
+interface ThreadHost {
+  /** Starts a worker that instantiates the runtime's module and counts itself ready in control slot 2. */
+  spawn(rt: Runtime, control: SharedArrayBuffer): WorkerLike;
+  /** Whether the caller may block until new workers are ready (not in a browser: see the file comment). */
+  readonly waitForStart: boolean;
+  /** Logical cores. */
+  cores(): number;
 }
 
 /** A kernel name and its argument lists, one call per entry. */
@@ -35,18 +63,10 @@ export interface KernelCalls {
   readonly calls: readonly (readonly number[])[];
 }
 
-// Runs in each worker: instantiate over the shared memory and count itself ready (slot 2), then
-// run the calls of each message and count done (slot 0); a failure sets slot 1 so the caller
-// can throw. It reaches worker_threads through process.getBuiltinModule, which works whether
-// the eval'd source is taken as CommonJS or as an ES module.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = process.getBuiltinModule("node:worker_threads");
-const { module, memory, control } = workerData;
-const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const flags = new Int32Array(control);
-Atomics.add(flags, 2, 1);
-Atomics.notify(flags, 2);
-parentPort.on("message", ({ kernel, calls }) => {
+// What each worker runs once it has its kernels and the control flags: run the calls of each
+// job message and count done (slot 0); a failure sets slot 1 so the caller can throw.
+const RUN_JOBS = `
+const runJob = ({ kernel, calls }) => {
   try {
     const f = kernels[kernel];
     for (const args of calls) f(...args);
@@ -55,42 +75,109 @@ parentPort.on("message", ({ kernel, calls }) => {
   }
   Atomics.add(flags, 0, 1);
   Atomics.notify(flags, 0);
-});
+};
 `;
 
-let threadsModule: WorkerThreadsModule | null | undefined;
+// Node: instantiate over the shared memory from workerData, count itself ready (slot 2), then
+// run jobs. It reaches worker_threads through process.getBuiltinModule, which works whether the
+// eval'd source is taken as CommonJS or as an ES module.
+const NODE_WORKER_SOURCE = `
+const { parentPort, workerData } = process.getBuiltinModule("node:worker_threads");
+const { module, memory, control } = workerData;
+const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const flags = new Int32Array(control);
+${RUN_JOBS}
+Atomics.add(flags, 2, 1);
+Atomics.notify(flags, 2);
+parentPort.on("message", runJob);
+`;
 
-function workerThreads(): WorkerThreadsModule | undefined {
-  if (threadsModule === undefined) {
-    const proc = (globalThis as { process?: NodeProcess }).process;
-    try {
-      threadsModule = (proc?.getBuiltinModule?.("node:worker_threads") as WorkerThreadsModule | undefined) ?? null;
-    } catch {
-      threadsModule = null;
-    }
+// Browser: the first message brings the module, the shared memory and the flags; later ones are jobs.
+const WEB_WORKER_SOURCE = `
+let kernels, flags;
+${RUN_JOBS}
+self.onmessage = ({ data }) => {
+  if (kernels !== undefined) return runJob(data);
+  kernels = new WebAssembly.Instance(data.module, { env: { memory: data.memory } }).exports;
+  flags = new Int32Array(data.control);
+  Atomics.add(flags, 2, 1);
+  Atomics.notify(flags, 2);
+};
+`;
+
+/** Node's worker_threads, through process.getBuiltinModule. */
+function nodeHost(): ThreadHost | undefined {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  let wt: WorkerThreadsModule | undefined;
+  let os: { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
+  try {
+    wt = proc?.getBuiltinModule?.("node:worker_threads") as WorkerThreadsModule | undefined;
+    os = proc?.getBuiltinModule?.("node:os") as typeof os;
+  } catch {
+    return undefined;
   }
-  return threadsModule ?? undefined;
+  if (!wt) return undefined;
+  const { Worker } = wt;
+  return {
+    spawn(rt, control) {
+      const w = new Worker(NODE_WORKER_SOURCE, {
+        eval: true,
+        workerData: { module: rt.module, memory: rt.memory, control },
+        execArgv: [], // not the parent's loaders or --input-type: the source above is plain JS
+      });
+      w.unref();
+      w.on("error", () => {
+        broken = true;
+      });
+      return { postMessage: (v) => w.postMessage(v), terminate: () => void w.terminate() };
+    },
+    waitForStart: true,
+    cores: () => os?.availableParallelism?.() ?? os?.cpus().length ?? 1,
+  };
 }
 
-let cores: number | undefined;
+/** Nested Web Workers, when this code runs in a Web Worker of a cross-origin-isolated page. */
+function webHost(): ThreadHost | undefined {
+  const g = globalThis as WebGlobals;
+  const { Worker, WorkerGlobalScope } = g;
+  // Atomics.wait is allowed off the page's main thread only; shared memory needs isolation.
+  if (!Worker || !WorkerGlobalScope || !(globalThis instanceof WorkerGlobalScope) || g.crossOriginIsolated !== true) return undefined;
+  let url: string | undefined;
+  return {
+    spawn(rt, control) {
+      url ??= URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: "text/javascript" }));
+      const w = new Worker(url);
+      w.onerror = () => {
+        broken = true;
+      };
+      w.postMessage({ module: rt.module, memory: rt.memory, control });
+      return w;
+    },
+    waitForStart: false,
+    cores: () => g.navigator?.hardwareConcurrency ?? 1,
+  };
+}
 
-function defaultThreads(): number {
-  if (cores === undefined) {
-    const proc = (globalThis as { process?: NodeProcess }).process;
-    cores = 1;
+let host: ThreadHost | null | undefined;
+
+function threadHost(): ThreadHost | undefined {
+  if (host === undefined) {
     try {
-      const os = proc?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
-      if (os) cores = os.availableParallelism?.() ?? os.cpus().length;
+      host = nodeHost() ?? webHost() ?? null;
     } catch {
-      cores = 1;
+      host = null;
     }
   }
-  return Math.max(1, Math.min(cores, MAX_DEFAULT_THREADS));
+  return host ?? undefined;
+}
+
+function defaultThreads(): number {
+  return Math.max(1, Math.min(threadHost()?.cores() ?? 1, MAX_DEFAULT_THREADS));
 }
 
 /** The default thread count is the number of cores, capped here. */
 const MAX_DEFAULT_THREADS = 8;
-/** How long the caller waits for new workers to start before running without them. */
+/** How long new workers may take to start before threads are turned off (the caller waits in Node). */
 const STARTUP_MS = 10_000;
 /** How long the caller waits for workers without any progress before giving up. */
 const STALL_MS = 120_000;
@@ -98,6 +185,7 @@ const STALL_MS = 120_000;
 let requested: number | undefined;
 let workers: WorkerLike[] = [];
 let spawned = 0; // workers ever started: the ready count (control slot 2) counts up to this
+let spawnedAt = 0; // when the latest worker was started (Date.now())
 let control: Int32Array | undefined;
 let broken = false;
 
@@ -106,13 +194,13 @@ export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected a positive integer, got ${n}`);
   requested = n;
   if (workers.length > n - 1) {
-    for (const w of workers.splice(n - 1)) void w.terminate();
+    for (const w of workers.splice(n - 1)) w.terminate();
   }
 }
 
 /** The number of threads large wasm kernels use (1 where worker threads are unavailable). */
 export function getNumThreads(): number {
-  if (broken || !workerThreads()) return 1;
+  if (broken || !threadHost()) return 1;
   return requested ?? defaultThreads();
 }
 
@@ -122,39 +210,33 @@ export function liveWorkers(): number {
 }
 
 /**
- * Starts workers up to `count` over the runtime's shared memory and waits until they are ready;
- * false (and threads off for good) if that is impossible or a worker fails to start.
+ * Starts workers up to `count` over the runtime's shared memory; true once they are all ready.
+ * In Node it waits for them; in a browser it does not (they start once this thread yields), so a
+ * false there just means "not yet". A worker that does not start within STARTUP_MS turns threads
+ * off for good.
  */
 function ensureWorkers(rt: Runtime, count: number): boolean {
   if (!rt.shared || broken) return false;
-  if (workers.length >= count) return true;
-  const wt = workerThreads();
-  if (!wt) return false;
+  const h = threadHost();
+  if (!h) return false;
   control ??= new Int32Array(new SharedArrayBuffer(12));
   const flags = control;
   while (workers.length < count) {
-    const w = new wt.Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { module: rt.module, memory: rt.memory, control: flags.buffer },
-      execArgv: [], // not the parent's loaders or --input-type: the source above is plain JS
-    });
-    w.unref();
-    w.on("error", () => {
-      broken = true;
-    });
-    workers.push(w);
+    workers.push(h.spawn(rt, flags.buffer as SharedArrayBuffer));
     spawned++;
+    spawnedAt = Date.now();
   }
   // A worker whose startup throws can only report through an event, which cannot fire while
   // this thread blocks, so wait for the ready count with a deadline instead.
-  const deadline = Date.now() + STARTUP_MS;
+  const deadline = spawnedAt + STARTUP_MS;
   for (;;) {
     const ready = Atomics.load(flags, 2);
     if (ready >= spawned) return true;
     const left = deadline - Date.now();
+    if (left > 0 && !h.waitForStart) return false;
     if (left <= 0 || Atomics.wait(flags, 2, ready, left) === "timed-out") {
       broken = true;
-      for (const w of workers.splice(0)) void w.terminate();
+      for (const w of workers.splice(0)) w.terminate();
       return false;
     }
   }
