@@ -289,6 +289,21 @@ describe("autograd misuse: GradError / ShapeError / ValueError", () => {
     expectError(() => z.backward(), GradError, /^backward: a tensor of shape \[2\] saved by 'mul' was modified by an in-place operation after it was saved \(version 0 → 1\)/);
   });
 
+  it("a product keeps a factor only for the other factor's gradient (as PyTorch): changing the unsaved one is fine", () => {
+    const x = t([1, 2], true);
+    const h = x.mul(2); // h·c with c constant: d/dh = c, so h itself is not kept
+    const c = t([3, 4]);
+    const z = h.mul(c).sum();
+    noGrad(() => h.add_(1));
+    z.backward();
+    expect(x.grad).toBeAllclose([6, 8]); // 2·c
+    const w = t([5, 6], true);
+    const h2 = x.mul(2);
+    const z2 = h2.mul(w).sum(); // w needs d/dw = h2: h2 is kept
+    noGrad(() => h2.add_(1));
+    expectError(() => z2.backward(), GradError, /^backward: a tensor of shape \[2\] saved by 'mul' was modified by an in-place operation/);
+  });
+
   it("in-place op on a tensor that requires grad, in grad mode", () => {
     const w = t([1, 2], true);
     expectError(() => w.add_(1), GradError, /^add_: in-place operation on a tensor that requires grad while grad mode is on/);

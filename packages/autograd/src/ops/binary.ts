@@ -14,7 +14,7 @@ import { where } from "./where.js";
 type ArithmeticOp = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum";
 
 interface BinaryRule {
-  readonly saves: { inputs: boolean; output: boolean };
+  readonly saves: { inputs: boolean | "forOthers"; output: boolean };
   /** Gradients for (a, b); `null` where an input needs none. */
   readonly vjp: (g: Tensor, ctx: VjpContext<undefined>) => readonly (Tensor | null)[];
 }
@@ -29,11 +29,9 @@ const RULES: { [K in ArithmeticOp]: BinaryRule } = {
   add: { saves: { inputs: false, output: false }, vjp: (g) => [g, g] },
   sub: { saves: { inputs: false, output: false }, vjp: (g, c) => [g, c.needsInputGrad(1) ? g.neg() : null] },
   mul: {
-    saves: { inputs: true, output: false },
-    vjp: (g, c) => {
-      const [a, b] = c.inputs; // d(ab) = b·da + a·db
-      return [c.needsInputGrad(0) ? g.mul(b) : null, c.needsInputGrad(1) ? g.mul(a) : null];
-    },
+    saves: { inputs: "forOthers", output: false },
+    // d(ab) = b·da + a·db
+    vjp: (g, c) => [c.needsInputGrad(0) ? g.mul(c.input(1)) : null, c.needsInputGrad(1) ? g.mul(c.input(0)) : null],
   },
   div: {
     saves: { inputs: true, output: false },

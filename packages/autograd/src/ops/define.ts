@@ -14,8 +14,10 @@ import { registerOpName } from "./registry.js";
 
 /** What an op's vjp can read. */
 export interface VjpContext<A> {
-  /** The op's inputs (only when the spec saves them). */
+  /** The op's inputs (only when the spec saves them all: `saves.inputs === true`). */
   readonly inputs: readonly Tensor[];
+  /** Input i, when the spec saved it (see `saves.inputs`); a clear error otherwise. Call as `ctx.input(i)`. */
+  input(this: VjpContext<A>, i: number): Tensor;
   /** The op's output (only when the spec saves it). */
   readonly output: Tensor;
   /** The op's non-tensor arguments. */
@@ -29,8 +31,12 @@ export interface VjpContext<A> {
 /** A primitive op: forward and vjp side by side. */
 export interface OpSpec<A> {
   readonly name: string;
-  /** The values the vjp reads. They stay alive and are checked for in-place changes until backward. */
-  readonly saves: { readonly inputs: boolean; readonly output: boolean };
+  /**
+   * The values the vjp reads. They stay alive and are checked for in-place changes until backward.
+   * `inputs: "forOthers"` keeps input i only when another input needs a gradient — a product's
+   * d(ab)/da reads b alone — so a chain like y = y·c + d keeps no intermediate y alive.
+   */
+  readonly saves: { readonly inputs: boolean | "forOthers"; readonly output: boolean };
   /** Computes the output with no graph work: validate, allocate and run a kernel, or build a view. */
   forward(inputs: readonly Tensor[], attrs: A): Tensor;
   /** The gradient of each input given the output gradient `g` — written in Tensor ops. */
@@ -41,9 +47,23 @@ export interface OpSpec<A> {
 class VjpCall<A> implements VjpContext<A> {
   constructor(
     private readonly node: Node,
-    readonly inputs: readonly Tensor[],
+    /** Saved inputs by position; undefined where the op did not save one. */
+    private readonly savedInputs: readonly (Tensor | undefined)[],
     private readonly savedOutput: Tensor | null,
   ) {}
+
+  get inputs(): readonly Tensor[] {
+    if (this.savedInputs.length !== this.node.numInputs || this.savedInputs.includes(undefined)) {
+      throw new GradError(`${this.node.name}: its vjp read all inputs, but the op saves only some (read them with ctx.input(i))`);
+    }
+    return this.savedInputs as readonly Tensor[];
+  }
+
+  input(i: number): Tensor {
+    const t = this.savedInputs[i];
+    if (t === undefined) throw new GradError(`${this.node.name}: its vjp read input ${i}, which the op did not save`);
+    return t;
+  }
 
   get output(): Tensor {
     if (this.savedOutput === null) throw new GradError(`${this.node.name}: its vjp read the output, which the op does not save`);
@@ -72,11 +92,18 @@ const NOTHING_SAVED: readonly Tensor[] = Object.freeze([]);
 export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
   const { name, saves } = spec;
   registerOpName(name);
-  const savesAnything = saves.inputs || saves.output;
+  const savesAnything = saves.inputs !== false || saves.output;
   // One backward function per op kind, not per call: what differs per call lives on the node.
   const backwardFn: BackwardFn = (grads, node) => {
     const values = savesAnything ? node.savedTensors() : NOTHING_SAVED;
-    const inputs = saves.inputs ? (saves.output ? values.slice(0, node.numInputs) : values) : NOTHING_SAVED;
+    let inputs: readonly (Tensor | undefined)[] = NOTHING_SAVED;
+    if (saves.inputs === "forOthers") {
+      // Rebuild the positions from which inputs need a gradient: that decided what was saved.
+      const byPosition: (Tensor | undefined)[] = [];
+      let next = 0;
+      for (let i = 0; i < node.numInputs; i++) byPosition.push(someOtherNeedsGrad(i, node.numInputs, (j) => node.needsInputGrad(j)) ? values[next++] : undefined);
+      inputs = byPosition;
+    } else if (saves.inputs) inputs = saves.output ? values.slice(0, node.numInputs) : values;
     const output = saves.output ? values[values.length - 1] : null;
     return spec.vjp(grads[0] as Tensor, new VjpCall<A>(node, inputs, output));
   };
@@ -84,11 +111,30 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
   return (inputs, attrs) => {
     const output = spec.forward(inputs, attrs);
     if (!isGradEnabled() || !anyRequiresGrad(inputs) || !output.isFloatingPoint()) return output;
-    // Saving only inputs keeps the caller's array itself: every op is called with a fresh one.
-    const saved = !savesAnything ? NOTHING_SAVED : saves.output ? [...(saves.inputs ? inputs : []), output] : inputs;
+    // Saving all inputs keeps the caller's array itself: every op is called with a fresh one.
+    const savedInputs = saves.inputs === "forOthers" ? inputsOthersNeed(inputs) : saves.inputs ? inputs : NOTHING_SAVED;
+    const saved = saves.output ? [...savedInputs, output] : savedInputs;
     output.attachGradFn(new Node(kind, inputs, saved, output, creationSite(), attrs), 0);
     return output;
   };
+}
+
+/** The inputs whose values another input's gradient needs, in order (an exactly sized array: nodes keep it). */
+function inputsOthersNeed(inputs: readonly Tensor[]): readonly Tensor[] {
+  const n = inputs.length;
+  const needs = (j: number): boolean => inputs[j].requiresGrad;
+  let count = 0;
+  for (let i = 0; i < n; i++) if (someOtherNeedsGrad(i, n, needs)) count++;
+  if (count === n) return inputs;
+  const kept = new Array<Tensor>(count);
+  for (let i = 0, k = 0; i < n; i++) if (someOtherNeedsGrad(i, n, needs)) kept[k++] = inputs[i];
+  return kept;
+}
+
+/** Whether an input other than i (of n) needs a gradient. */
+function someOtherNeedsGrad(i: number, n: number, needsGrad: (j: number) => boolean): boolean {
+  for (let j = 0; j < n; j++) if (j !== i && needsGrad(j)) return true;
+  return false;
 }
 
 /** True when some input requires grad. */
