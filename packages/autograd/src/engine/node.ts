@@ -67,8 +67,8 @@ export class Node {
   private readonly edge0: Edge;
   private readonly edge1: Edge;
   private readonly moreEdges: readonly Edge[] | null;
-  /** Tensors the backward reads; null once freed. */
-  private saved: readonly Tensor[] | null;
+  /** Tensors the backward reads (one is kept without an array: a product saves one factor); null once freed. */
+  private saved: readonly Tensor[] | Tensor | null;
   /** Creation order: every node has a larger number than the nodes that produced its inputs. */
   readonly sequenceNr = ++nodesCreated;
   /** @internal The backward run whose gradient for output 0 is parked in `pendingGrad` (0: none). */
@@ -95,7 +95,7 @@ export class Node {
     this.edge0 = n > 0 ? edgeTo(inputs[0]) : null;
     this.edge1 = n > 1 ? edgeTo(inputs[1]) : null;
     this.moreEdges = n > 2 ? inputs.slice(2).map(edgeTo) : null;
-    this.saved = saved.length === 0 ? NOTHING : saved;
+    this.saved = saved.length === 0 ? NOTHING : saved.length === 1 ? saved[0] : saved;
     let versions: number[] | null = null;
     for (let i = 0; i < saved.length; i++) {
       if (saved[i].version !== 0) (versions ??= new Array<number>(saved.length).fill(0))[i] = saved[i].version;
@@ -166,13 +166,14 @@ export class Node {
 
   /** The saved tensors, after checking none was modified in place since it was saved. */
   savedTensors(): readonly Tensor[] {
-    const saved = this.saved;
-    if (saved === null) {
+    const kept = this.saved;
+    if (kept === null) {
       throw new GradError(
         `backward: trying to backward through the graph a second time (the values saved by '${this.name}' were freed); ` +
           `pass { retainGraph: true } to the first backward if you need to call it twice`,
       );
     }
+    const saved = Array.isArray(kept) ? (kept as readonly Tensor[]) : [kept as Tensor];
     for (let i = 0; i < saved.length; i++) {
       const t = saved[i];
       const savedVersion = this.extras?.savedVersions?.[i] ?? 0;
@@ -196,7 +197,7 @@ export class Node {
 
   /** Drops the saved tensors so their memory can be reclaimed. */
   free(): void {
-    if (this.saved !== null && this.saved.length > 0) this.saved = null;
+    if (this.saved !== null && this.saved !== NOTHING) this.saved = null;
   }
 
   /** Stack trace of the forward call, recorded in anomaly mode only. */
