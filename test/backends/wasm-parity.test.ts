@@ -15,6 +15,7 @@ import {
   type Backend, type StridedView, type Tensor,
 } from "@tensorgrad/autograd";
 import { liveWorkers } from "../../packages/autograd/src/backend/wasm/threads.js";
+import { getRuntime, getSharedRuntime } from "../../packages/autograd/src/backend/wasm/runtime.js";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -169,6 +170,15 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
 
   it("registers as \"wasm\"", () => {
     expect(listBackends()).toContain("wasm");
+  });
+
+  it("runs single-thread kernels over ordinary memory and only split products over the shared one", () => {
+    // JS arrays copy into a SharedArrayBuffer about twice as slowly (V8 uses relaxed atomics).
+    expect(getRuntime().shared).toBe(false);
+    expect(getRuntime().memory.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    const shared = getSharedRuntime();
+    expect(shared?.shared).toBe(true);
+    expect(shared?.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
   describe.each([
