@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  DTypeError, GradError, ShapeError, Tensor, cat, enableGrad, grad, isGradEnabled, noGrad, tensor,
+  DTypeError, GradError, ShapeError, Tensor, cat, enableGrad, grad, isGradEnabled, noGrad, tensor, where,
 } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64" } as const;
@@ -40,6 +40,19 @@ describe("fan-in: a tensor used twice receives both contributions", () => {
     // tr(XX) = Σ_ij X_ij X_ji
     X.matmul(X).mul(tensor([[1, 0], [0, 1]], f64)).sum().backward();
     expect(X.grad).toBeAllclose([[2, 6], [4, 8]], { rtol: 0, atol: 0 });
+  });
+});
+
+describe("nodes with three inputs", () => {
+  it("where(cond, a, b) sends each gradient to its input, also when a saved input was modified in place earlier", () => {
+    // cond (version 1 when saved) makes the node keep saved versions beside its third edge.
+    const cond = tensor([1, 0]).gt(0);
+    noGrad(() => cond.copy_(tensor([0, 1]).gt(0)));
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    where(cond, a, b).mul(tensor([10, 100])).sum().backward();
+    expect(a.grad).toBeAllclose([0, 100]);
+    expect(b.grad).toBeAllclose([10, 0]);
   });
 });
 

@@ -43,6 +43,8 @@ export interface OpKind {
 
 /** Per-node state most nodes never need. */
 interface NodeExtras {
+  /** Where the gradients of inputs 2.. go (most ops have one or two inputs). */
+  moreEdges?: readonly Edge[];
   /** Buffer versions of the saved tensors at save time, when some was not 0 (fresh tensors are). */
   savedVersions?: readonly number[];
   /** Shapes and dtypes of outputs 1.. of a node with several outputs. */
@@ -63,10 +65,9 @@ export class Node {
   /** How many tensor inputs the op took. */
   readonly numInputs: number;
   // Where each input's gradient is sent (see `Edge`): most ops have one or two inputs, so those
-  // two are fields (no array per node); inputs 2.. of the others are in `moreEdges`.
+  // two are fields (no array per node); inputs 2.. of the others are in `extras.moreEdges`.
   private readonly edge0: Edge;
   private readonly edge1: Edge;
-  private readonly moreEdges: readonly Edge[] | null;
   /** Tensors the backward reads (one is kept without an array: a product saves one factor); null once freed. */
   private saved: readonly Tensor[] | Tensor | null;
   /** Creation order: every node has a larger number than the nodes that produced its inputs. */
@@ -94,13 +95,13 @@ export class Node {
     this.numInputs = n;
     this.edge0 = n > 0 ? edgeTo(inputs[0]) : null;
     this.edge1 = n > 1 ? edgeTo(inputs[1]) : null;
-    this.moreEdges = n > 2 ? inputs.slice(2).map(edgeTo) : null;
+    if (n > 2) this.extras = { moreEdges: inputs.slice(2).map(edgeTo) };
     this.saved = saved.length === 0 ? NOTHING : saved.length === 1 ? saved[0] : saved;
     let versions: number[] | null = null;
     for (let i = 0; i < saved.length; i++) {
       if (saved[i].version !== 0) (versions ??= new Array<number>(saved.length).fill(0))[i] = saved[i].version;
     }
-    if (versions !== null) this.extras = { savedVersions: versions };
+    if (versions !== null) (this.extras ??= {}).savedVersions = versions;
     const first = Array.isArray(outputs) ? (outputs as readonly Tensor[])[0] : (outputs as Tensor);
     this.shape0 = first.shape;
     this.dtype0 = first.dtype;
@@ -112,7 +113,7 @@ export class Node {
 
   /** Where input i's gradient is sent. */
   edge(i: number): Edge {
-    return i === 0 ? this.edge0 : i === 1 ? this.edge1 : this.moreEdges![i - 2];
+    return i === 0 ? this.edge0 : i === 1 ? this.edge1 : this.extras!.moreEdges![i - 2];
   }
 
   /** Per input: where its gradient is sent (a fresh array; the engine reads `edge(i)`). */
