@@ -97,7 +97,9 @@ export function normalizeDims(op: string, dims: number | readonly number[] | und
     if (out.includes(d)) throw new IndexError(`${op}: dim ${d} appears more than once in [${dims.join(",")}]`);
     out.push(d);
   }
-  return ndim === 0 ? [] : out.sort((x, y) => x - y);
+  if (ndim === 0) return [];
+  for (let i = 1; i < out.length; i++) if (out[i - 1] > out[i]) return out.sort((x, y) => x - y);
+  return out; // already in order (the usual case): no sort, which allocates
 }
 
 /** Validates a user-supplied shape: non-negative integers. */

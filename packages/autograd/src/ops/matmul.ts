@@ -12,9 +12,19 @@ const matmulOp = defineOp({
   saves: { inputs: true, output: false },
   forward: ([a, b]) => {
     const backend = pairBackend("matmul", a, b);
-    const [m, k] = a.shape.slice(-2);
-    const [k2, n] = b.shape.slice(-2);
+    const ra = a.ndim;
+    const rb = b.ndim;
+    const m = a.shape[ra - 2];
+    const k = a.shape[ra - 1];
+    const k2 = b.shape[rb - 2];
+    const n = b.shape[rb - 1];
     if (k !== k2) throw new ShapeError(`matmul: inner dimensions differ, ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${k} != ${k2})`);
+    if (ra === 2 && rb === 2) {
+      // the common case, without the batch bookkeeping below
+      const out = allocTensor(backend, [m, n], a.dtype);
+      backend.matmul(a, b, out.buffer);
+      return out;
+    }
     const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
     const out = allocTensor(backend, [...batch, m, n], a.dtype);
     backend.matmul(broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n]), out.buffer);

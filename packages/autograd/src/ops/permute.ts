@@ -24,6 +24,9 @@ const permuteOp = defineOp<readonly number[]>({
   },
 });
 
+/** permute for a dims array the caller made and checked (a fresh permutation of 0..ndim-1, not the identity). */
+export const permuteChecked = (x: Tensor, dims: readonly number[]): Tensor => permuteOp([x], dims);
+
 /** Reorders the dims: output dim i is input dim dims[i]. */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.ndim) {

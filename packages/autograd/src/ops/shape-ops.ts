@@ -4,6 +4,7 @@ import { DTypeError, IndexError, ShapeError, ValueError, fmtShape } from "../err
 import { normalizeDim, normalizeDims } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { cat } from "./cat.js";
+import { permuteChecked } from "./permute.js";
 
 /** Merges dims startDim..endDim into one. */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
@@ -35,7 +36,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   if (a === b || x.ndim < 2) return x;
   const order = new Array<number>(x.ndim);
   for (let i = 0; i < x.ndim; i++) order[i] = i === a ? b : i === b ? a : i;
-  return x.permute(order);
+  return permuteChecked(x, order);
 }
 
 /** The slice at `index` along `dim`, with that dim removed (x[:, i] for dim 1). */

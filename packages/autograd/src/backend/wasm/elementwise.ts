@@ -21,6 +21,11 @@ const MAX_BYTES = 256 * 2 ** 20;
 
 export const isFloat = (b: CpuBuffer): boolean => b.dtype === "float32" || b.dtype === "float64";
 
+/** data[offset, offset + n) into heap[base...]; no subarray when that is all of data (a slab array is exactly its tensor). */
+export function copyRange(heap: Floats, base: number, data: CpuBuffer["data"], offset: number, n: number): void {
+  heap.set(offset === 0 && data.length === n ? data : data.subarray(offset, offset + n), base);
+}
+
 /** The elements of `x` in row-major order into heap[base...]. */
 export function copyIn(x: View, heap: Floats, base: number, n: number): void {
   const data = x.buffer.data;
@@ -28,7 +33,7 @@ export function copyIn(x: View, heap: Floats, base: number, n: number): void {
   let contiguous = true;
   for (let i = 0; i < x.shape.length; i++) if (x.shape[i] !== 1 && x.strides[i] !== rm[i]) contiguous = false;
   if (contiguous) {
-    heap.set(data.subarray(x.offset, x.offset + n), base);
+    copyRange(heap, base, data, x.offset, n);
     return;
   }
   forEachRow(x.shape, [x.strides, rm], [x.offset, base], (offs, len, s) => {
@@ -54,7 +59,7 @@ export function wasmUnary(op: UnaryOp, x: View, out: CpuBuffer, minSize: number)
   const base = SCRATCH_BASE / bpe;
   copyIn(x, heap, base, n);
   (f32 ? kernels.float32 : kernels.float64)(SCRATCH_BASE, n);
-  (out.data as Floats).set(heap.subarray(base, base + n));
+  (out.data as Floats).set(rt.view(f32, SCRATCH_BASE, n));
   return true;
 }
 
@@ -109,12 +114,13 @@ export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSi
   const heap = f32 ? rt.f32() : rt.f64();
   const whole = SCRATCH_BASE;
   const other = SCRATCH_BASE + big;
-  const [full, part] = mode === MODE_SCALAR_A ? [b, a] : [a, b];
-  heap.set(full.buffer.data.subarray(full.offset, full.offset + n), whole / bpe);
-  heap.set(part.buffer.data.subarray(part.offset, part.offset + small), other / bpe);
-  const [pA, pB] = mode === MODE_SCALAR_A ? [other, whole] : [whole, other];
-  (f32 ? kernels.float32 : kernels.float64)(mode, pA, pB, whole, n, pb);
-  (out.data as Floats).set(heap.subarray(whole / bpe, whole / bpe + n));
+  const scalarA = mode === MODE_SCALAR_A;
+  const full = scalarA ? b : a;
+  const part = scalarA ? a : b;
+  copyRange(heap, whole / bpe, full.buffer.data, full.offset, n);
+  copyRange(heap, other / bpe, part.buffer.data, part.offset, small);
+  (f32 ? kernels.float32 : kernels.float64)(mode, scalarA ? other : whole, scalarA ? whole : other, whole, n, pb);
+  (out.data as Floats).set(rt.view(f32, whole, n));
   return true;
 }
 
@@ -133,7 +139,7 @@ export function wasmSoftmax(x: View, axis: number, log: boolean, out: CpuBuffer,
   const base = SCRATCH_BASE / bpe;
   copyIn(x, heap, base, n);
   rt.kernels.softmaxRows(SCRATCH_BASE, SCRATCH_BASE, tmp, n / len, len, log ? 1 : 0, f32 ? 1 : 0);
-  (out.data as Floats).set(heap.subarray(base, base + n));
+  (out.data as Floats).set(rt.view(f32, SCRATCH_BASE, n));
   return true;
 }
 
@@ -144,7 +150,8 @@ export function wasmSoftmax(x: View, axis: number, log: boolean, out: CpuBuffer,
 export function wasmReduce(op: ReduceOp, x: View, axes: readonly number[], out: CpuBuffer, minSize: number): boolean {
   const r = x.shape.length;
   if (op !== "sum" || !isFloat(out) || x.buffer.dtype !== out.dtype || axes.length === 0) return false;
-  const sorted = [...axes].sort((p, q) => p - q);
+  let sorted = axes; // the op layer passes them in order; sort a copy only if not
+  for (let i = 1; i < axes.length; i++) if (axes[i - 1] > axes[i]) sorted = [...axes].sort((p, q) => p - q);
   const k = sorted.length;
   let trailing = true;
   let leading = true;
@@ -167,6 +174,6 @@ export function wasmReduce(op: ReduceOp, x: View, axes: readonly number[], out: 
   copyIn(x, f32 ? rt.f32() : rt.f64(), SCRATCH_BASE / bpe, n);
   if (trailing) rt.kernels.sumRows(SCRATCH_BASE, sums, rows, len, f32 ? 1 : 0);
   else rt.kernels.sumColumns(SCRATCH_BASE, sums, rows, len, f32 ? 1 : 0);
-  (out.data as Floats).set(rt.f64().subarray(sums / 8, sums / 8 + sumsCount));
+  (out.data as Floats).set(rt.view(false, sums, sumsCount));
   return true;
 }

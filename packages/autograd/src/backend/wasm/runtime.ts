@@ -110,7 +110,17 @@ export interface Runtime {
   reserve(bytes: number): boolean;
   f32(): Float32Array;
   f64(): Float64Array;
+  /**
+   * A view of n float32 (or float64) values from byteOffset, reused across calls (a fresh
+   * subarray per kernel call was the largest allocation left on the small-op path).
+   */
+  view(f32: boolean, byteOffset: number, n: number): Float32Array | Float64Array;
 }
+
+/** Views up to this many elements from scratch offsets below VIEW_CACHE_MAX_OFFSET are cached. */
+const VIEW_CACHE_MAX_LENGTH = 2 ** 20;
+const VIEW_CACHE_MAX_OFFSET = 2 ** 26;
+const VIEW_CACHE_MAX_ENTRIES = 512;
 
 function decodeBase64(text: string): Uint8Array {
   const bin = atob(text);
@@ -210,6 +220,7 @@ function createRuntime(shared: boolean, fma: boolean): Runtime {
   let f32 = new Float32Array(memory.buffer);
   let f64 = new Float64Array(memory.buffer);
   let size = memory.buffer.byteLength;
+  let views = new Map<number, Float32Array | Float64Array>();
   return {
     module, memory, shared, fma, kernels, tile, ...elementwiseKernels(kernels),
     reserve(need) {
@@ -220,11 +231,29 @@ function createRuntime(shared: boolean, fma: boolean): Runtime {
       f32 = new Float32Array(memory.buffer);
       f64 = new Float64Array(memory.buffer);
       size = memory.buffer.byteLength;
+      views = new Map(); // views of the old buffer are detached (ordinary memory) or too short
       return true;
     },
     f32: () => f32,
     f64: () => f64,
+    view(isF32, byteOffset, n) {
+      const heap = isF32 ? f32 : f64;
+      if (n > VIEW_CACHE_MAX_LENGTH || byteOffset >= VIEW_CACHE_MAX_OFFSET) return subarrayAt(heap, byteOffset, n);
+      const key = (byteOffset * 2 + (isF32 ? 1 : 0)) * VIEW_CACHE_MAX_LENGTH * 2 + n;
+      let v = views.get(key);
+      if (v === undefined) {
+        if (views.size >= VIEW_CACHE_MAX_ENTRIES) views.clear();
+        views.set(key, (v = subarrayAt(heap, byteOffset, n)));
+      }
+      return v;
+    },
   };
+}
+
+/** n elements of heap from byteOffset. */
+function subarrayAt(heap: Float32Array | Float64Array, byteOffset: number, n: number): Float32Array | Float64Array {
+  const start = byteOffset / heap.BYTES_PER_ELEMENT;
+  return heap.subarray(start, start + n);
 }
 
 let runtime: Runtime | undefined;

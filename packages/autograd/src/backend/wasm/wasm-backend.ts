@@ -14,7 +14,7 @@ import type { Backend, StridedView } from "../backend.js";
 import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
-import { copyIn, isFloat, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
+import { copyIn, copyRange, isFloat, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
 import { SCRATCH_BASE, getRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
@@ -106,49 +106,61 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 function wasmThinMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number): boolean {
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
-  const padded = (count: number): number => Math.ceil((count * bpe) / 16) * 16;
-  const vector = (v: View, len: number, stride: number): View => ({ buffer: v.buffer, shape: [len], strides: [stride], offset: v.offset });
   const rt = getRuntime();
   const first = SCRATCH_BASE;
   if (k === 1) {
     // out[i, j] = a[i]·b[j]
-    const second = first + padded(m);
-    const result = second + padded(n);
-    if (!rt.reserve(result + padded(m * n))) return false;
+    const second = first + paddedBytes(m, bpe);
+    const result = second + paddedBytes(n, bpe);
+    if (!rt.reserve(result + paddedBytes(m * n, bpe))) return false;
     const heap = f32 ? rt.f32() : rt.f64();
-    copyIn(vector(a, m, a.strides[0]), heap, first / bpe, m);
-    copyIn(vector(b, n, b.strides[1]), heap, second / bpe, n);
+    copyVector(heap, first / bpe, a.buffer.data, a.offset, a.strides[0], m);
+    copyVector(heap, second / bpe, b.buffer.data, b.offset, b.strides[1], n);
     rt.kernels.outer(first, second, result, m, n, f32 ? 1 : 0);
-    (out.data as Floats).set(heap.subarray(result / bpe, result / bpe + m * n));
+    (out.data as Floats).set(rt.view(f32, result, m * n));
     return true;
   }
   if (n === 1 && m > 1 && a.strides[0] !== 1) {
     // matrix·vector with a's rows along memory (a row-major a): one dot product per row.
     if (a.strides[1] !== 1) return false;
-    const second = first + padded(m * k);
-    const sums = second + padded(k);
+    const second = first + paddedBytes(m * k, bpe);
+    const sums = second + paddedBytes(k, bpe);
     if (!rt.reserve(sums + m * 8)) return false;
     const heap = f32 ? rt.f32() : rt.f64();
     copyIn(a, heap, first / bpe, m * k);
-    copyIn(vector(b, k, b.strides[0]), heap, second / bpe, k);
+    copyVector(heap, second / bpe, b.buffer.data, b.offset, b.strides[0], k);
     rt.kernels.matVec(first, second, sums, m, k, f32 ? 1 : 0);
-    (out.data as Floats).set(rt.f64().subarray(sums / 8, sums / 8 + m));
+    (out.data as Floats).set(rt.view(false, sums, m));
     return true;
   }
   // vector·matrix: v = a's row and the matrix is b; matrix·vector with a transposed view: v = b's
-  // column and the matrix is aᵀ, whose rows are contiguous.
-  const [v, mat, cols] = n === 1
-    ? [vector(b, k, b.strides[0]), { buffer: a.buffer, shape: [k, m], strides: [a.strides[1], a.strides[0]], offset: a.offset }, m]
-    : [vector(a, k, a.strides[1]), b, n];
-  const second = first + padded(k);
-  const sums = second + padded(k * cols);
+  // column and the matrix is aᵀ (k×m), whose rows are contiguous.
+  const cols = n === 1 ? m : n;
+  const second = first + paddedBytes(k, bpe);
+  const sums = second + paddedBytes(k * cols, bpe);
   if (!rt.reserve(sums + cols * 8)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
-  copyIn(v, heap, first / bpe, k);
-  copyIn(mat, heap, second / bpe, k * cols);
+  if (n === 1) {
+    copyVector(heap, first / bpe, b.buffer.data, b.offset, b.strides[0], k);
+    copyIn({ buffer: a.buffer, shape: [k, m], strides: [a.strides[1], a.strides[0]], offset: a.offset }, heap, second / bpe, k * cols);
+  } else {
+    copyVector(heap, first / bpe, a.buffer.data, a.offset, a.strides[1], k);
+    copyIn(b, heap, second / bpe, k * cols);
+  }
   rt.kernels.vecMat(first, second, sums, k, cols, f32 ? 1 : 0);
-  (out.data as Floats).set(rt.f64().subarray(sums / 8, sums / 8 + cols));
+  (out.data as Floats).set(rt.view(false, sums, cols));
   return true;
+}
+
+/** count values of bpe bytes, rounded up to whole 16-byte vectors. */
+function paddedBytes(count: number, bpe: number): number {
+  return Math.ceil((count * bpe) / 16) * 16;
+}
+
+/** n values of data from offset, stride apart, into heap[base...]. */
+function copyVector(heap: Floats, base: number, data: CpuBuffer["data"], offset: number, stride: number, n: number): void {
+  if (stride === 1 || n === 1) return copyRange(heap, base, data, offset, n);
+  for (let i = 0, j = offset; i < n; i++, j += stride) heap[base + i] = data[j];
 }
 
 /** a [...batch, m, k] @ b [...batch, k, n] in wasm; false when it cannot fit in wasm memory. */
