@@ -1,7 +1,9 @@
 /**
- * Elementwise activations, row softmax / log-softmax and row sums over contiguous buffers the
- * host has copied in. Everything is computed in float64 (float32 data is widened on load and
- * rounded once on store), matching the cpu backend, which computes in JS numbers.
+ * Elementwise ops, row softmax / log-softmax, sums and thin products over contiguous buffers the
+ * host has copied in. The cpu backend computes in JS numbers (float64) and rounds once on store;
+ * so do these kernels, except where float32 lanes give the same result (add/sub/mul/div, sqrt,
+ * abs, neg, relu: one rounding either way) or a bounded one (float32 exp/tanh/sigmoid, within
+ * 1–2 float32 ulps; math32.ts).
  */
 
 import { expOf, sigmoidOf, tanhOf } from "./activations";
