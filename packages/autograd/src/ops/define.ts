@@ -49,12 +49,15 @@ class VjpCall<A> implements VjpContext<A> {
     private readonly node: Node,
     /** Saved inputs by position; undefined where the op did not save one. */
     private readonly savedInputs: readonly (Tensor | undefined)[],
+    /** Whether every input was saved (decided once per call in backwardFn, not on each read). */
+    private readonly allInputsSaved: boolean,
     private readonly savedOutput: Tensor | null,
   ) {}
 
   get inputs(): readonly Tensor[] {
-    if (this.savedInputs.length !== this.node.numInputs || this.savedInputs.includes(undefined)) {
-      throw new GradError(`${this.node.name}: its vjp read all inputs, but the op saves only some (read them with ctx.input(i))`);
+    if (!this.allInputsSaved) {
+      const what = this.savedInputs.length === 0 ? "which the op does not save" : "but the op saves only some (read them with ctx.input(i))";
+      throw new GradError(`${this.node.name}: its vjp read all inputs, ${what}`);
     }
     return this.savedInputs as readonly Tensor[];
   }
@@ -97,15 +100,17 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
   const backwardFn: BackwardFn = (grads, node) => {
     const values = savesAnything ? node.savedTensors() : NOTHING_SAVED;
     let inputs: readonly (Tensor | undefined)[] = NOTHING_SAVED;
+    let allInputsSaved = saves.inputs === true;
     if (saves.inputs === "forOthers") {
       // Rebuild the positions from which inputs need a gradient: that decided what was saved.
       const byPosition: (Tensor | undefined)[] = [];
       let next = 0;
       for (let i = 0; i < node.numInputs; i++) byPosition.push(someOtherNeedsGrad(i, node.numInputs, (j) => node.needsInputGrad(j)) ? values[next++] : undefined);
       inputs = byPosition;
+      allInputsSaved = next === node.numInputs;
     } else if (saves.inputs) inputs = saves.output ? values.slice(0, node.numInputs) : values;
     const output = saves.output ? values[values.length - 1] : null;
-    return spec.vjp(grads[0] as Tensor, new VjpCall<A>(node, inputs, output));
+    return spec.vjp(grads[0] as Tensor, new VjpCall<A>(node, inputs, allInputsSaved, output));
   };
   const kind: OpKind = { name, backwardFn };
   return (inputs, attrs) => {
