@@ -2,6 +2,18 @@
 
 import { IndexError, ShapeError, ValueError, fmtShape } from "./errors.js";
 
+/**
+ * n zeros in a packed array. Shapes and strides are built this way or with push, never with
+ * `new Array(n)` (a holey array) or `.map` (holey too once TurboFan inlines it): V8 specializes
+ * optimized code on an array's elements kind, and one kind showing up late — when some caller gets
+ * optimized thousands of steps into training — deoptimizes every function that sees it.
+ */
+export function packedZeros(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(0);
+  return out;
+}
+
 /** Number of elements of a shape (1 for a scalar). */
 export function numelOf(shape: readonly number[]): number {
   let n = 1;
@@ -16,7 +28,7 @@ const UNIT_STRIDE: readonly number[] = Object.freeze([1]);
 export function contiguousStrides(shape: readonly number[]): readonly number[] {
   if (shape.length === 0) return NO_DIMS;
   if (shape.length === 1) return UNIT_STRIDE;
-  const strides = new Array<number>(shape.length);
+  const strides = packedZeros(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
     strides[i] = s;
@@ -50,7 +62,7 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
   if (b.length === 0 || shapesEqual(a, b)) return a; // shapes are immutable: share, don't copy
   if (a.length === 0) return b;
   const n = Math.max(a.length, b.length);
-  const out = new Array<number>(n);
+  const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const da = a.length - n + i >= 0 ? a[a.length - n + i] : 1;
     const db = b.length - n + i >= 0 ? b[b.length - n + i] : 1;
@@ -59,7 +71,7 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
         `${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast (dim ${i - n}: ${da} vs ${db})`,
       );
     }
-    out[i] = da === 1 ? db : da;
+    out.push(da === 1 ? db : da);
   }
   return out;
 }
@@ -158,7 +170,7 @@ export function viewStrides(
   newShape: readonly number[],
 ): readonly number[] | null {
   if (numelOf(shape) === 0 || shape.length === 0) return contiguousStrides(newShape);
-  const out = new Array<number>(newShape.length);
+  const out = packedZeros(newShape.length);
   let v = newShape.length - 1;
   let chunkStride = strides[shape.length - 1];
   let chunkNumel = 1;

@@ -39,7 +39,9 @@ export function backward(
 ): void {
   const createGraph = options.createGraph ?? false;
   const seeds = resolveSeeds("backward", roots, gradients);
-  const sink: Sink = { leafSlots: null, nodeSlots: null, results: [], owned: new Set(seeds.map((s) => s.buffer)) };
+  const owned = new Set<BackendBuffer>();
+  for (let i = 0; i < seeds.length; i++) owned.add(seeds[i].buffer);
+  const sink: Sink = { leafSlots: null, nodeSlots: null, results: [], owned };
   run(roots, seeds, options.retainGraph ?? createGraph, createGraph, sink);
 }
 
@@ -77,38 +79,43 @@ function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly 
   if (gradients !== undefined && gradients.length !== roots.length) {
     throw new ValueError(`${op}: got ${gradients.length} gradients for ${roots.length} outputs`);
   }
-  return roots.map((root, i) => {
-    if (!root.requiresGrad) {
-      throw new GradError(`${op}: output ${i} does not require grad and has no gradFn (did you forget requiresGrad: true, or run inside noGrad?)`);
-    }
-    const given: unknown = gradients?.[i];
-    if (given !== undefined && typeof given !== "number" && !isTensor(given)) {
-      throw new ValueError(
-        `${op}: the gradient for output ${i} must be a Tensor or a number, got ${given === null ? "null" : typeof given}` +
-          (op === "backward" ? " (options go second: backward(undefined, { retainGraph: true }))" : ""),
+  // A loop, not roots.map: .map's result changes array kind once TurboFan inlines it (see packedZeros).
+  const seeds: Tensor[] = [];
+  for (let i = 0; i < roots.length; i++) seeds.push(resolveSeed(op, roots[i], i, gradients?.[i]));
+  return seeds;
+}
+
+/** The seed gradient of root i: the given one (checked: shape, finite values) or ones for a one-element root. */
+function resolveSeed(op: string, root: Tensor, i: number, given: unknown): Tensor {
+  if (!root.requiresGrad) {
+    throw new GradError(`${op}: output ${i} does not require grad and has no gradFn (did you forget requiresGrad: true, or run inside noGrad?)`);
+  }
+  if (given !== undefined && typeof given !== "number" && !isTensor(given)) {
+    throw new ValueError(
+      `${op}: the gradient for output ${i} must be a Tensor or a number, got ${given === null ? "null" : typeof given}` +
+        (op === "backward" ? " (options go second: backward(undefined, { retainGraph: true }))" : ""),
+    );
+  }
+  if (given === undefined || typeof given === "number") {
+    if (root.numel() !== 1) {
+      throw new GradError(
+        `${op}: a gradient can be created implicitly only for one-element outputs, but output ${i} has shape ` +
+          `${fmtShape(root.shape)}; pass a gradient of that shape`,
       );
     }
-    if (given === undefined || typeof given === "number") {
-      if (root.numel() !== 1) {
-        throw new GradError(
-          `${op}: a gradient can be created implicitly only for one-element outputs, but output ${i} has shape ` +
-            `${fmtShape(root.shape)}; pass a gradient of that shape`,
-        );
-      }
-      const value = (given as number | undefined) ?? 1;
-      if (!Number.isFinite(value)) throw new ValueError(`${op}: gradient for output ${i} contains ${value} at element 0`);
-      return root.newFull(root.shape, value);
-    }
-    if (!shapesEqual(given.shape, root.shape)) {
-      throw new ShapeError(`${op}: gradient has shape ${fmtShape(given.shape)} but output ${i} has shape ${fmtShape(root.shape)}`);
-    }
-    const seed = given.dtype === root.dtype ? given : noGrad(() => given.to(root.dtype));
-    const values = seed.toTypedArray();
-    for (let k = 0; k < values.length; k++) {
-      if (!Number.isFinite(values[k])) throw new ValueError(`${op}: gradient for output ${i} contains ${values[k]} at element ${k}`);
-    }
-    return seed;
-  });
+    const value = (given as number | undefined) ?? 1;
+    if (!Number.isFinite(value)) throw new ValueError(`${op}: gradient for output ${i} contains ${value} at element 0`);
+    return root.newFull(root.shape, value);
+  }
+  if (!shapesEqual(given.shape, root.shape)) {
+    throw new ShapeError(`${op}: gradient has shape ${fmtShape(given.shape)} but output ${i} has shape ${fmtShape(root.shape)}`);
+  }
+  const seed = given.dtype === root.dtype ? given : noGrad(() => given.to(root.dtype));
+  const values = seed.toTypedArray();
+  for (let k = 0; k < values.length; k++) {
+    if (!Number.isFinite(values[k])) throw new ValueError(`${op}: gradient for output ${i} contains ${values[k]} at element ${k}`);
+  }
+  return seed;
 }
 
 /** Structural check (this module can't import Tensor's class without a cycle). */

@@ -8,7 +8,7 @@ import type { DType } from "../dtype.js";
 import { GradError, ValueError } from "../errors.js";
 import { isAnomalyEnabled, isGradEnabled } from "../engine/grad-mode.js";
 import { Node, type BackwardFn, type OpKind } from "../engine/node.js";
-import { contiguousStrides, numelOf } from "../shape.js";
+import { contiguousStrides, numelOf, packedZeros } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { registerOpName } from "./registry.js";
 
@@ -179,17 +179,15 @@ export function broadcastView(t: Tensor, shape: readonly number[]): StridedView 
   // A 0-d operand (a scalar) reads its one element everywhere: shared all-zero strides.
   if (t.shape.length === 0) return { buffer: t.buffer, shape, strides: zeroStrides(shape.length), offset: t.offset };
   const lead = shape.length - t.shape.length;
-  const strides = new Array<number>(shape.length);
-  for (let i = 0; i < shape.length; i++) {
-    strides[i] = i < lead || t.shape[i - lead] !== shape[i] ? 0 : t.strides[i - lead];
-  }
+  const strides: number[] = [];
+  for (let i = 0; i < shape.length; i++) strides.push(i < lead || t.shape[i - lead] !== shape[i] ? 0 : t.strides[i - lead]);
   return { buffer: t.buffer, shape, strides, offset: t.offset };
 }
 
 const ZERO_STRIDES: (readonly number[])[] = [];
 
 function zeroStrides(rank: number): readonly number[] {
-  return (ZERO_STRIDES[rank] ??= Object.freeze(new Array<number>(rank).fill(0)));
+  return (ZERO_STRIDES[rank] ??= Object.freeze(packedZeros(rank)));
 }
 
 /** Throws unless both tensors live on the same backend; returns that backend (no array per call). */

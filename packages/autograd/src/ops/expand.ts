@@ -10,7 +10,8 @@ const expandOp = defineOp<readonly number[]>({
   saves: { inputs: false, output: false },
   forward: ([x], shape) => {
     const lead = shape.length - x.ndim;
-    const strides = shape.map((s, i) => (i < lead || x.shape[i - lead] !== s ? 0 : x.strides[i - lead]));
+    const strides: number[] = [];
+    for (let i = 0; i < shape.length; i++) strides.push(i < lead || x.shape[i - lead] !== shape[i] ? 0 : x.strides[i - lead]);
     return viewTensor(x, shape, strides, x.offset);
   },
   vjp: (g) => [g], // the engine sums the repeated copies back to the input's shape
@@ -22,20 +23,24 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError(`expand: target ${fmtShape(shape)} has fewer dims than the tensor ${fmtShape(x.shape)}`);
   }
   const lead = shape.length - x.ndim;
-  const target = shape.map((s, i) => {
-    const own = i >= lead ? x.shape[i - lead] : undefined;
-    if (s === -1) {
-      if (own === undefined) throw new ShapeError(`expand: -1 is not allowed for a new leading dim (target ${fmtShape(shape)})`);
-      return own;
-    }
-    if (!Number.isInteger(s) || s < 0) throw new ShapeError(`expand: invalid size ${s} in ${fmtShape(shape)}`);
-    if (own !== undefined && own !== 1 && own !== s) {
-      throw new ShapeError(
-        `expand: the expanded size ${s} must match the existing size ${own} at non-singleton dim ${i} ` +
-          `(target ${fmtShape(shape)}, tensor ${fmtShape(x.shape)})`,
-      );
-    }
-    return s;
-  });
+  const target: number[] = []; // packed, not .map: see packedZeros
+  for (let i = 0; i < shape.length; i++) target.push(expandedSize(shape, i, lead >= 0 && i >= lead ? x.shape[i - lead] : undefined, x.shape));
   return shapesEqual(target, x.shape) ? x : expandOp([x], target);
+}
+
+/** Target size i of expand(x, shape), checked against the tensor's own size there (undefined for a new leading dim). */
+function expandedSize(shape: readonly number[], i: number, own: number | undefined, xShape: readonly number[]): number {
+  const s = shape[i];
+  if (s === -1) {
+    if (own === undefined) throw new ShapeError(`expand: -1 is not allowed for a new leading dim (target ${fmtShape(shape)})`);
+    return own;
+  }
+  if (!Number.isInteger(s) || s < 0) throw new ShapeError(`expand: invalid size ${s} in ${fmtShape(shape)}`);
+  if (own !== undefined && own !== 1 && own !== s) {
+    throw new ShapeError(
+      `expand: the expanded size ${s} must match the existing size ${own} at non-singleton dim ${i} ` +
+        `(target ${fmtShape(shape)}, tensor ${fmtShape(xShape)})`,
+    );
+  }
+  return s;
 }

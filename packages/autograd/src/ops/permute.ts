@@ -1,7 +1,7 @@
 /** Primitive `permute`: reorders dims as a view (transpose, mT are built on it). */
 
 import { IndexError } from "../errors.js";
-import { normalizeDim } from "../shape.js";
+import { normalizeDim, packedZeros } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { defineOp, viewTensor } from "./define.js";
 
@@ -9,16 +9,16 @@ const permuteOp = defineOp<readonly number[]>({
   name: "permute",
   saves: { inputs: false, output: false },
   forward: ([x], dims) => {
-    const shape = new Array<number>(dims.length);
-    const strides = new Array<number>(dims.length);
+    const shape: number[] = [];
+    const strides: number[] = [];
     for (let i = 0; i < dims.length; i++) {
-      shape[i] = x.shape[dims[i]];
-      strides[i] = x.strides[dims[i]];
+      shape.push(x.shape[dims[i]]);
+      strides.push(x.strides[dims[i]]);
     }
     return viewTensor(x, shape, strides, x.offset);
   },
   vjp: (g, { attrs: dims }) => {
-    const inverse = new Array<number>(dims.length);
+    const inverse = packedZeros(dims.length);
     dims.forEach((d, i) => (inverse[d] = i)); // undo the permutation
     return [g.permute(inverse)];
   },

@@ -34,8 +34,8 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const a = normalizeDim("transpose", dim0, x.ndim);
   const b = normalizeDim("transpose", dim1, x.ndim);
   if (a === b || x.ndim < 2) return x;
-  const order = new Array<number>(x.ndim);
-  for (let i = 0; i < x.ndim; i++) order[i] = i === a ? b : i === b ? a : i;
+  const order: number[] = [];
+  for (let i = 0; i < x.ndim; i++) order.push(i === a ? b : i === b ? a : i);
   return permuteChecked(x, order);
 }
 

@@ -303,7 +303,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const size = x.shape[axis];
       const step = x.strides[axis];
       // Walk index's shape; x is addressed with stride 0 on `axis` plus index·step.
-      const xStrides = x.strides.map((s, i) => (i === axis ? 0 : s));
+      const xStrides = withZeroAt(x.strides, axis);
       forEachRow(index.shape, [index.strides, xStrides, contiguousStrides(index.shape)], [index.offset, x.offset, 0], (offs, n, s) => {
         let [ii, ix, io] = offs;
         for (let r = 0; r < n; r++, ii += s[0], ix += s[1], io += s[2]) {
@@ -322,7 +322,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const size = base.shape[axis];
       const outStrides = contiguousStrides(base.shape);
       const step = outStrides[axis];
-      const oStrides = outStrides.map((s, i) => (i === axis ? 0 : s));
+      const oStrides = withZeroAt(outStrides, axis);
       forEachRow(index.shape, [index.strides, src.strides, oStrides], [index.offset, src.offset, 0], (offs, n, s) => {
         let [ii, is, io] = offs;
         for (let r = 0; r < n; r++, ii += s[0], is += s[1], io += s[2]) {
@@ -427,4 +427,11 @@ function reduceRow(op: ReduceOp, xd: HostArray, acc: Float64Array, offs: number[
       return;
     default: op satisfies never;
   }
+}
+
+/** `strides` with a 0 at `axis` (a packed array, not .map: see packedZeros in shape.ts). */
+function withZeroAt(strides: readonly number[], axis: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < strides.length; i++) out.push(i === axis ? 0 : strides[i]);
+  return out;
 }

@@ -3,7 +3,7 @@
  * are merged first, so a contiguous (or uniformly broadcast) operation becomes one flat loop.
  */
 
-import { numelOf } from "../../shape.js";
+import { numelOf, packedZeros } from "../../shape.js";
 
 /** Operand layouts after merging: a shared shape and one stride list per operand. */
 export interface Coalesced {
@@ -14,12 +14,13 @@ export interface Coalesced {
 /** Drops size-1 dims and merges dims i, i+1 where every operand has stride[i] = stride[i+1]·shape[i+1]. */
 export function coalesce(shape: readonly number[], strides: readonly (readonly number[])[]): Coalesced {
   const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
+  const outStrides: number[][] = []; // packed, not .map: see packedZeros in shape.ts
+  for (let k = 0; k < strides.length; k++) outStrides.push([]);
   for (let d = shape.length - 1; d >= 0; d--) {
     const size = shape[d];
     if (size === 1) continue;
     const last = outShape.length - 1;
-    if (last >= 0 && strides.every((s, k) => s[d] === outStrides[k][last] * outShape[last])) {
+    if (last >= 0 && mergesWithNext(strides, outStrides, d, last, outShape[last])) {
       outShape[last] *= size;
       continue;
     }
@@ -29,6 +30,12 @@ export function coalesce(shape: readonly number[], strides: readonly (readonly n
   outShape.reverse();
   for (const s of outStrides) s.reverse();
   return { shape: outShape, strides: outStrides };
+}
+
+/** Whether dim d lies right outside coalesced dim `last` (of size `size`) for every operand. */
+function mergesWithNext(strides: readonly (readonly number[])[], outStrides: readonly number[][], d: number, last: number, size: number): boolean {
+  for (let k = 0; k < strides.length; k++) if (strides[k][d] !== outStrides[k][last] * size) return false;
+  return true;
 }
 
 /**
@@ -42,7 +49,8 @@ export function forEachRow(
   row: (offsets: number[], n: number, innerStrides: readonly number[]) => void,
 ): void {
   // Fast path: each operand either row-major contiguous (step 1) or one broadcast value (step 0).
-  const steps = strides.map((st) => flatStep(shape, st));
+  const steps: number[] = []; // packed, not .map: see packedZeros in shape.ts
+  for (let i = 0; i < strides.length; i++) steps.push(flatStep(shape, strides[i]));
   if (!steps.includes(-1)) {
     for (const size of shape) if (size === 0) return;
     row(startOffsets.slice(), numelOf(shape), steps);
@@ -54,18 +62,19 @@ export function forEachRow(
   if (s.length === 0) {
     // A single element (scalar, or every dim of size 1) — unless some dim is 0.
     for (const size of shape) if (size === 0) return;
-    row(offsets, 1, new Array<number>(k).fill(0));
+    row(offsets, 1, packedZeros(k));
     return;
   }
   if (s.includes(0)) return;
   const rank = s.length;
-  const inner = st.map((x) => x[rank - 1]);
+  const inner: number[] = [];
+  for (let i = 0; i < st.length; i++) inner.push(st[i][rank - 1]);
   const n = s[rank - 1];
   if (rank === 1) {
     row(offsets, n, inner);
     return;
   }
-  const counter = new Array<number>(rank - 1).fill(0);
+  const counter = packedZeros(rank - 1);
   const base = startOffsets.slice();
   for (;;) {
     for (let j = 0; j < k; j++) offsets[j] = base[j];
