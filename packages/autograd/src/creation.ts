@@ -3,7 +3,7 @@
 import { getBackend } from "./backend/registry.js";
 import { checkDType, isFloating, type DType } from "./dtype.js";
 import { DTypeError, ShapeError, ValueError, fmtShape } from "./errors.js";
-import { defaultGenerator, type Generator } from "./random.js";
+import { defaultGenerator, normalValues, uniformValues, type Generator } from "./random.js";
 import { checkShape, contiguousStrides, numelOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -201,14 +201,14 @@ function floatOptions(op: string, options: RandomOptions): TensorOptions {
 export function rand(shape: ShapeLike, options: RandomOptions = {}): Tensor {
   const s = toShape("rand", shape);
   const g = options.generator ?? defaultGenerator;
-  return fromValues(Float64Array.from({ length: numelOf(s) }, () => g.uniform()), s, floatOptions("rand", options));
+  return fromValues(uniformValues(g, numelOf(s)), s, floatOptions("rand", options));
 }
 
 /** Standard normal samples. */
 export function randn(shape: ShapeLike, options: RandomOptions = {}): Tensor {
   const s = toShape("randn", shape);
   const g = options.generator ?? defaultGenerator;
-  return fromValues(Float64Array.from({ length: numelOf(s) }, () => g.normal()), s, floatOptions("randn", options));
+  return fromValues(normalValues(g, numelOf(s)), s, floatOptions("randn", options));
 }
 
 /** Uniform integers in [low, high) (int32 unless another dtype is given). */

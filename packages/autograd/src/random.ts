@@ -9,11 +9,14 @@ const DEFAULT_SEED = 67280421;
 
 /** A reproducible stream of random numbers. */
 export class Generator {
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
-  private spareNormal: number | null = null;
+  /**
+   * The 128-bit state as four uint32 words. A typed array, not four number fields: a uint32 above
+   * 2^31 is not a small integer to V8, so every store to a field would allocate a heap number.
+   */
+  private readonly state = new Uint32Array(4);
+  /** Box–Muller makes normals in pairs: the second waits here for the next call. */
+  private hasSpareNormal = false;
+  private spareNormal = 0.5;
   private seedValue = DEFAULT_SEED;
 
   constructor(seed: number = DEFAULT_SEED) {
@@ -33,11 +36,8 @@ export class Generator {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    this.spareNormal = null;
+    for (let i = 0; i < 4; i++) this.state[i] = next();
+    this.hasSpareNormal = false;
     return this;
   }
 
@@ -46,19 +46,18 @@ export class Generator {
     return this.seedValue;
   }
 
-  /** A uniform 32-bit unsigned integer. */
+  /** A uniform 32-bit unsigned integer (xoshiro128**). */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0;
-    this.s1 >>>= 0;
-    this.s2 >>>= 0;
+    const st = this.state;
+    const s0 = st[0];
+    const s1 = st[1];
+    const s2 = st[2] ^ s0;
+    const s3 = st[3] ^ s1;
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    st[0] = s0 ^ s3;
+    st[1] = s1 ^ s2;
+    st[2] = s2 ^ (s1 << 9);
+    st[3] = rotl(s3, 11);
     return result;
   }
 
@@ -71,16 +70,16 @@ export class Generator {
 
   /** A standard normal sample (Box–Muller; the second value of each pair is kept for the next call). */
   normal(): number {
-    if (this.spareNormal !== null) {
-      const v = this.spareNormal;
-      this.spareNormal = null;
-      return v;
+    if (this.hasSpareNormal) {
+      this.hasSpareNormal = false;
+      return this.spareNormal;
     }
     let u = 0;
     while (u === 0) u = this.uniform();
     const v = this.uniform();
     const r = Math.sqrt(-2 * Math.log(u));
     this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    this.hasSpareNormal = true;
     return r * Math.cos(2 * Math.PI * v);
   }
 
@@ -90,8 +89,23 @@ export class Generator {
   }
 }
 
+/** 32-bit rotate left (the result as int32 bits; stores into the Uint32Array state wrap it). */
 function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** n uniform samples from [low, high) (a plain loop: Float64Array.from with a callback is ~3x slower). */
+export function uniformValues(g: Generator, n: number, low = 0, high = 1): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = low + (high - low) * g.uniform();
+  return out;
+}
+
+/** n normal samples of the given mean and std. */
+export function normalValues(g: Generator, n: number, mean = 0, std = 1): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = mean + std * g.normal();
+  return out;
 }
 
 /** The generator used when none is passed. */

@@ -29,7 +29,7 @@ import { logSoftmax, softmax } from "./ops/softmax.js";
 import { sum } from "./ops/sum.js";
 import { unary } from "./ops/unary.js";
 import { where } from "./ops/where.js";
-import { defaultGenerator, type Generator } from "./random.js";
+import { defaultGenerator, normalValues, uniformValues, type Generator } from "./random.js";
 import { broadcastShapes, contiguousStrides, isContiguousLayout, normalizeDim, numelOf, shapesEqual } from "./shape.js";
 
 /** Nested arrays as `toArray()` returns them. */
@@ -820,17 +820,17 @@ export class Tensor implements StridedView {
 
   /** Fills with uniform samples from [low, high). */
   uniform_(low = 0, high = 1, generator: Generator = defaultGenerator): this {
-    return this.fillRandom("uniform_", () => low + (high - low) * generator.uniform());
+    return this.fillRandom("uniform_", () => uniformValues(generator, this.numel(), low, high));
   }
 
   /** Fills with normal samples of the given mean and std. */
   normal_(mean = 0, std = 1, generator: Generator = defaultGenerator): this {
-    return this.fillRandom("normal_", () => mean + std * generator.normal());
+    return this.fillRandom("normal_", () => normalValues(generator, this.numel(), mean, std));
   }
 
-  private fillRandom(op: string, sample: () => number): this {
+  private fillRandom(op: string, sample: () => Float64Array): this {
     if (!this.isFloatingPoint()) throw new DTypeError(`${op}: expected a floating point tensor, got ${this.dtype}`);
-    const values = Float64Array.from({ length: this.numel() }, sample);
+    const values = sample();
     const backend = this.backend;
     const samples = new Tensor(backend, backend.fromValues(this.dtype, values), this.shape, contiguousStrides(this.shape), 0, this.dtype);
     return this.inPlace(op, () => samples);
