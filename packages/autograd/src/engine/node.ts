@@ -95,7 +95,11 @@ export class Node {
     this.numInputs = n;
     this.edge0 = n > 0 ? edgeTo(inputs[0]) : null;
     this.edge1 = n > 1 ? edgeTo(inputs[1]) : null;
-    if (n > 2) this.extras = { moreEdges: inputs.slice(2).map(edgeTo) };
+    if (n > 2) {
+      const moreEdges: Edge[] = []; // push, not .map: see packedZeros in shape.ts
+      for (let i = 2; i < n; i++) moreEdges.push(edgeTo(inputs[i]));
+      this.extras = { moreEdges };
+    }
     this.saved = saved.length === 0 ? NOTHING : saved.length === 1 ? saved[0] : saved;
     let versions: number[] | null = null;
     for (let i = 0; i < saved.length; i++) {

@@ -6,6 +6,7 @@
 
 import { promoteTypes } from "../dtype.js";
 import { ShapeError, fmtShape } from "../errors.js";
+import { packedZeros } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { castTo } from "./cast.js";
 import { allocTensor, broadcastView, commonBackend, defineOp } from "./define.js";
@@ -21,7 +22,7 @@ const linearOp = defineOp({
     const batch = x2.shape.slice(0, -2);
     const out = allocTensor(backend, [...x.shape.slice(0, -1), outF], x.dtype);
     // Wᵀ as a [in, out] view, repeated over x's batch dims with stride 0.
-    const wT = { buffer: w.buffer, shape: [...batch, inF, outF], strides: [...batch.map(() => 0), w.strides[1], w.strides[0]], offset: w.offset };
+    const wT = { buffer: w.buffer, shape: [...batch, inF, outF], strides: [...packedZeros(batch.length), w.strides[1], w.strides[0]], offset: w.offset };
     backend.matmul(x2, wT, out.buffer);
     if (b !== undefined) backend.binary("add", out, broadcastView(b, out.shape), out.buffer);
     return out;
@@ -49,7 +50,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
     throw new ShapeError(`linear: bias must have shape [${outF}], got ${fmtShape(bias.shape)}`);
   }
-  const dtype = [x, weight, ...(bias ? [bias] : [])].map((t) => t.dtype).reduce(promoteTypes);
+  const dtype = bias === null ? promoteTypes(x.dtype, weight.dtype) : promoteTypes(promoteTypes(x.dtype, weight.dtype), bias.dtype);
   const inputs = [castTo(x, dtype), castTo(weight, dtype)];
   if (bias !== null) inputs.push(castTo(bias, dtype));
   return linearOp(inputs, undefined);

@@ -27,7 +27,8 @@ export type AdagradState = { step: number; sum: Tensor };
  * clr = lr/(1 + (t−1)·lrDecay); s ← s + g²; p ← p − clr·g/(√s + eps).
  */
 function adagrad(params: readonly Tensor[], grads: readonly Tensor[], states: AdagradState[], o: AdagradOptions): void {
-  params.forEach((p, i) => {
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
     const s = states[i];
     let g = o.maximize ? grads[i].neg() : grads[i];
     s.step += 1;
@@ -36,7 +37,7 @@ function adagrad(params: readonly Tensor[], grads: readonly Tensor[], states: Ad
     s.sum.add_(g.mul(g));
     const std = s.sum.sqrt().add(o.eps);
     p.add_(g.div(std), -clr);
-  });
+  }
 }
 
 /** Adagrad: per-coordinate learning rates scaled by the accumulated squared gradients (PyTorch's torch.optim.Adagrad). */
@@ -63,7 +64,7 @@ export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
 
   protected updateGroup(group: ParamGroup<AdagradOptions>): void {
     this.initState(group);
-    const params = group.params.filter((p) => p.grad !== null);
-    adagrad(params, params.map((p) => p.grad as Tensor), params.map((p) => this.state.get(p) as AdagradState), group);
+    const { params, grads, states } = this.withGrads(group, (p) => this.state.get(p) as AdagradState);
+    adagrad(params, grads, states, group);
   }
 }

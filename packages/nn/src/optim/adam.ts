@@ -29,7 +29,8 @@ export type AdamState = { step: number; expAvg: Tensor; expAvgSq: Tensor; maxExp
  */
 function adam(params: readonly Tensor[], grads: readonly Tensor[], states: AdamState[], o: AdamOptions, decoupled: boolean): void {
   const [beta1, beta2] = o.betas;
-  params.forEach((p, i) => {
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
     const s = states[i];
     let g = o.maximize ? grads[i].neg() : grads[i];
     if (o.weightDecay !== 0) {
@@ -51,7 +52,7 @@ function adam(params: readonly Tensor[], grads: readonly Tensor[], states: AdamS
     }
     const denom = second.sqrt().div(biasCorrection2Sqrt).add(o.eps);
     p.add_(s.expAvg.div(denom), -stepSize);
-  });
+  }
 }
 
 abstract class AdamBase extends Optimizer<AdamOptions, AdamState> {
@@ -66,17 +67,12 @@ abstract class AdamBase extends Optimizer<AdamOptions, AdamState> {
   }
 
   protected updateGroup(group: ParamGroup<AdamOptions>): void {
-    const params = group.params.filter((p) => p.grad !== null);
-    const states = params.map((p) => {
-      let s = this.state.get(p);
-      if (s === undefined) {
-        s = { step: 0, expAvg: p.zerosLike(), expAvgSq: p.zerosLike() };
-        this.state.set(p, s);
-      }
+    const { params, grads, states } = this.withGrads(group, (p) => {
+      const s = this.stateFor(p, () => ({ step: 0, expAvg: p.zerosLike(), expAvgSq: p.zerosLike() }));
       if (group.amsgrad && s.maxExpAvgSq === undefined) s.maxExpAvgSq = p.zerosLike();
       return s;
     });
-    adam(params, params.map((p) => p.grad as Tensor), states, group, this.decoupled);
+    adam(params, grads, states, group, this.decoupled);
   }
 }
 

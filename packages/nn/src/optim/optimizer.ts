@@ -92,6 +92,34 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
   /** Applies one update to the parameters of `group` that have a gradient (runs under noGrad). */
   protected abstract updateGroup(group: ParamGroup<O>): void;
 
+  /**
+   * The parameters of `group` that have a gradient, with their gradients and states (`stateOf`
+   * finds or makes one). Built with push, not filter/map: V8 makes those results holey once it
+   * optimizes the caller, and the update code optimized on packed arrays then deoptimizes.
+   */
+  protected withGrads(group: ParamGroup<O>, stateOf: (p: Tensor) => S): { params: Tensor[]; grads: Tensor[]; states: S[] } {
+    const params: Tensor[] = [];
+    const grads: Tensor[] = [];
+    const states: S[] = [];
+    for (const p of group.params) {
+      if (p.grad === null) continue;
+      params.push(p);
+      grads.push(p.grad);
+      states.push(stateOf(p));
+    }
+    return { params, grads, states };
+  }
+
+  /** The state of `p`, made by `create` and stored the first time it is asked for. */
+  protected stateFor(p: Tensor, create: () => S): S {
+    let s = this.state.get(p);
+    if (s === undefined) {
+      s = create();
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
   /** Adds a group of parameters; options it doesn't give come from the defaults. */
   addParamGroup(group: ParamGroupInput<O>): void {
     if (group === null || typeof group !== "object" || group instanceof Tensor || !("params" in group)) {

@@ -30,7 +30,8 @@ export type RMSpropState = { step: number; squareAvg: Tensor; momentumBuffer?: T
  * avg ← avg + eps; momentum: buf ← μ·buf + g/avg, p ← p − lr·buf; else p ← p − lr·g/avg.
  */
 function rmsprop(params: readonly Tensor[], grads: readonly Tensor[], states: RMSpropState[], o: RMSpropOptions): void {
-  params.forEach((p, i) => {
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
     const s = states[i];
     let g = o.maximize ? grads[i].neg() : grads[i];
     s.step += 1;
@@ -48,7 +49,7 @@ function rmsprop(params: readonly Tensor[], grads: readonly Tensor[], states: RM
       buf.mul_(o.momentum).add_(g.div(avg));
       p.add_(buf, -o.lr);
     } else p.add_(g.div(avg), -o.lr);
-  });
+  }
 }
 
 /** RMSprop: divides the gradient by a running root mean square of recent gradients (PyTorch's torch.optim.RMSprop). */
@@ -66,17 +67,12 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
   }
 
   protected updateGroup(group: ParamGroup<RMSpropOptions>): void {
-    const params = group.params.filter((p) => p.grad !== null);
-    const states = params.map((p) => {
-      let s = this.state.get(p);
-      if (s === undefined) {
-        s = { step: 0, squareAvg: p.zerosLike() };
-        this.state.set(p, s);
-      }
+    const { params, grads, states } = this.withGrads(group, (p) => {
+      const s = this.stateFor(p, () => ({ step: 0, squareAvg: p.zerosLike() }));
       if (group.momentum > 0 && s.momentumBuffer === undefined) s.momentumBuffer = p.zerosLike();
       if (group.centered && s.gradAvg === undefined) s.gradAvg = p.zerosLike();
       return s;
     });
-    rmsprop(params, params.map((p) => p.grad as Tensor), states, group);
+    rmsprop(params, grads, states, group);
   }
 }

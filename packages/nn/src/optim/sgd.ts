@@ -25,20 +25,21 @@ export type SGDState = { momentumBuffer?: Tensor };
 /**
  * One SGD update of `params` in place (PyTorch's _single_tensor_sgd): g ← ±grad + wd·p;
  * with momentum, buf ← g at the first step, else buf ← μ·buf + (1 − dampening)·g, and
- * g ← nesterov ? g + μ·buf : buf; then p ← p − lr·g. `buffers` is updated in place.
+ * g ← nesterov ? g + μ·buf : buf; then p ← p − lr·g. The momentum buffers live in `states`.
  */
-function sgd(params: readonly Tensor[], grads: readonly Tensor[], buffers: (Tensor | undefined)[], o: SGDOptions): void {
-  params.forEach((p, i) => {
+function sgd(params: readonly Tensor[], grads: readonly Tensor[], states: SGDState[], o: SGDOptions): void {
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
     let g = o.maximize ? grads[i].neg() : grads[i];
     if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
     if (o.momentum !== 0) {
-      let buf = buffers[i];
-      if (buf === undefined) buffers[i] = buf = g.detach().clone();
+      let buf = states[i].momentumBuffer;
+      if (buf === undefined) states[i].momentumBuffer = buf = g.detach().clone();
       else buf.mul_(o.momentum).add_(g, 1 - o.dampening);
       g = o.nesterov ? g.add(buf.mul(o.momentum)) : buf;
     }
     p.add_(g, -o.lr);
-  });
+  }
 }
 
 /** Stochastic gradient descent, optionally with (Nesterov) momentum — PyTorch's torch.optim.SGD. */
@@ -58,13 +59,7 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
   }
 
   protected updateGroup(group: ParamGroup<SGDOptions>): void {
-    const params = group.params.filter((p) => p.grad !== null);
-    const states = params.map((p) => this.state.get(p) ?? {});
-    const buffers = states.map((s) => s.momentumBuffer);
-    sgd(params, params.map((p) => p.grad as Tensor), buffers, group);
-    params.forEach((p, i) => {
-      if (buffers[i] !== undefined) states[i].momentumBuffer = buffers[i];
-      this.state.set(p, states[i]);
-    });
+    const { params, grads, states } = this.withGrads(group, (p) => this.stateFor(p, () => ({})));
+    sgd(params, grads, states, group);
   }
 }
