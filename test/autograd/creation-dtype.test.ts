@@ -503,4 +503,49 @@ describe("in-place ops", () => {
     x.add_(1);
     expect(x.toArray()).toEqual([2, 3]);
   });
+
+  it("add_(other, alpha) rounds like a mul then an add, for every operand layout and dtype", () => {
+    // Reference: alpha·other rounded to the dtype (alpha itself first becomes that dtype), then
+    // the sum rounded — computed here element by element with Math.fround / plain doubles.
+    manualSeed(11);
+    const round = (dtype: "float32" | "float64") => (v: number) => (dtype === "float32" ? Math.fround(v) : v);
+    for (const dtype of ["float32", "float64"] as const) {
+      const r = round(dtype);
+      for (const alpha of [-0.1, 1e-3, 3.7, -2]) {
+        const base = randn([3, 5], { dtype });
+        const operands: [string, Tensor][] = [
+          ["same shape", randn([3, 5], { dtype })],
+          ["broadcast row", randn([5], { dtype })],
+          ["broadcast scalar", randn([], { dtype })],
+          ["transposed view", randn([5, 3], { dtype }).t()],
+        ];
+        for (const [name, other] of operands) {
+          const x = base.clone();
+          const before = x.toFlatArray();
+          const o = other.expand([3, 5]).toFlatArray();
+          const v0 = x.version;
+          noGrad(() => x.add_(other, alpha));
+          const expected = before.map((b, i) => r(b + r(r(alpha) * o[i])));
+          expect(x.toFlatArray(), `${dtype} alpha ${alpha} ${name}`).toEqual(expected);
+          expect(x.version).toBe(v0 + 1);
+        }
+      }
+    }
+  });
+
+  it("add_(other, alpha) into a view, from itself, or with mixed dtypes still gives the exact result", () => {
+    const x = tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float64" });
+    noGrad(() => x.select(0, 1).add_(tensor([1, 1, 1], { dtype: "float64" }), 10)); // into a row view
+    expect(x.toArray()).toEqual([[1, 2, 3], [14, 15, 16]]);
+    noGrad(() => x.add_(x, -0.5)); // aliasing: x ← x − x/2
+    expect(x.toArray()).toEqual([[0.5, 1, 1.5], [7, 7.5, 8]]);
+    const f = tensor([1, 2]);
+    noGrad(() => f.add_(tensor([0.25, 0.5], { dtype: "float64" }), 4)); // float64 operand into float32
+    expect(f.dtype).toBe("float32");
+    expect(f.toArray()).toEqual([2, 4]);
+    expect(() => noGrad(() => f.add_(tensor([1, 2, 3]), 2))).toThrow(/add_: shapes \[2\] and \[3\] cannot be broadcast/);
+    const w = tensor([1, 2], { requiresGrad: true });
+    expect(() => w.add_(tensor([1, 1]), 2)).toThrow(/in-place operation on a tensor that requires grad/);
+    expect(w.toArray()).toEqual([1, 2]);
+  });
 });

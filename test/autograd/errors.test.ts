@@ -186,6 +186,13 @@ describe("wrong dtypes: DTypeError", () => {
   it("in-place results that can't be cast to the target", () => {
     const i = tensor([1, 2], { dtype: "int32" });
     expectError(() => noGrad(() => i.add_(0.5)), DTypeError, "add_: result type float32 can't be cast to the in-place target's type int32");
+    // Into bool only bool goes (PyTorch's canCast); within floats, narrowing is allowed.
+    const b = tensor([true, false]);
+    expectError(() => noGrad(() => b.add_(tensor([1, 1], { dtype: "int32" }))), DTypeError, "add_: result type int32 can't be cast to the in-place target's type bool");
+    const f = tensor([1, 2]);
+    noGrad(() => f.mul_(tensor([0.5, 0.25], { dtype: "float64" })));
+    expect(f.dtype).toBe("float32");
+    expect(f.toArray()).toEqual([0.5, 0.5]);
   });
 });
 

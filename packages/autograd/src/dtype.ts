@@ -30,6 +30,16 @@ export function promoteWithScalar(dtype: DType, scalar: number | boolean): DType
   return dtype === "bool" ? "int32" : dtype;
 }
 
+/**
+ * Whether an in-place op may store a `from` result into a `to` tensor (PyTorch's canCast): a
+ * narrowing within a category is fine (float64 into float32 rounds), but floats never go into
+ * integers or bools, and nothing but bool goes into bool.
+ */
+export function canCast(from: DType, to: DType): boolean {
+  if (isFloating(from) && !isFloating(to)) return false;
+  return from === "bool" || to !== "bool";
+}
+
 /** The dtype a float-valued op (exp, log, div, mean, ...) produces: ints and bools become float32. */
 export function floatResult(dtype: DType): DType {
   return isFloating(dtype) ? dtype : "float32";

@@ -4,7 +4,7 @@
  */
 
 import type { Backend, BackendBuffer, HostArray, StridedView } from "./backend/backend.js";
-import { checkDType, isFloating, promoteTypes, promoteWithScalar, type DType } from "./dtype.js";
+import { canCast, checkDType, isFloating, promoteWithScalar, type DType } from "./dtype.js";
 import { backward as runBackward, type BackwardOptions } from "./engine/backward.js";
 import { isGradEnabled, noGrad } from "./engine/grad-mode.js";
 import type { GradHook, Node } from "./engine/node.js";
@@ -736,7 +736,7 @@ export class Tensor implements StridedView {
     if (!shapesEqual(broadcastShapes(op, this.shape, result.shape), this.shape)) {
       throw new ShapeError(`${op}: result of shape ${fmtShape(result.shape)} cannot be written into a tensor of shape ${fmtShape(this.shape)}`);
     }
-    if (promoteTypes(result.dtype, this.dtype) !== this.dtype) {
+    if (!canCast(result.dtype, this.dtype)) {
       throw new DTypeError(`${op}: result type ${result.dtype} can't be cast to the in-place target's type ${this.dtype}`);
     }
     this.backend.copy(broadcastView(result, this.shape), this);
@@ -758,14 +758,9 @@ export class Tensor implements StridedView {
    * optimizer state) the kernel writes straight into it; otherwise via a temporary.
    */
   private inPlaceBinary(op: string, kernel: "add" | "sub" | "mul" | "div", other: Operand): this {
-    const owner = this.offset === 0 && this.isContiguous() && this.buffer.length === this.numel();
     const o = typeof other === "number" ? other : other.detach();
-    const sameType = typeof o === "number" ? promoteWithScalar(this.dtype, o) === this.dtype : o.dtype === this.dtype;
-    const aliased = typeof o !== "number" && o.buffer === this.buffer;
     // Anything unusual (views, mixed or int/bool dtypes, aliasing) takes the checked path with a temporary.
-    if (!owner || !sameType || !this.isFloatingPoint() || aliased) {
-      return this.inPlace(op, () => binary(kernel, this, o));
-    }
+    if (!this.canWriteDirectly(o)) return this.inPlace(op, () => binary(kernel, this, o));
     this.checkInPlaceAllowed(op);
     const operand = typeof o === "number" ? scalarTensor(o, this.dtype, this) : o;
     if (!shapesEqual(broadcastShapes(op, this.shape, operand.shape), this.shape)) {
@@ -776,10 +771,29 @@ export class Tensor implements StridedView {
     return this;
   }
 
-  /** this += other (alpha·other when alpha is given). */
+  /**
+   * Whether `this op= other` may run its kernel straight into this tensor's memory: this owns its
+   * whole buffer contiguously (parameters, optimizer state), is floating point, other has the
+   * same dtype (or is a scalar that keeps it) and does not share this memory.
+   */
+  private canWriteDirectly(other: Operand): boolean {
+    const owner = this.offset === 0 && this.isContiguous() && this.buffer.length === this.numel();
+    const sameType = typeof other === "number" ? promoteWithScalar(this.dtype, other) === this.dtype : other.dtype === this.dtype;
+    const aliased = typeof other !== "number" && other.buffer === this.buffer;
+    return owner && sameType && this.isFloatingPoint() && !aliased;
+  }
+
+  /** this += other (alpha·other when alpha is given: one pass, no temporary, for float tensors). */
   add_(other: Operand, alpha = 1): this {
-    const scaled = alpha === 1 ? other : typeof other === "number" ? other * alpha : noGrad(() => other.mul(alpha));
-    return this.inPlaceBinary("add_", "add", scaled);
+    if (alpha === 1) return this.inPlaceBinary("add_", "add", other);
+    if (typeof other === "number") return this.inPlaceBinary("add_", "add", other * alpha);
+    if (this.canWriteDirectly(other) && other.isFloatingPoint() && shapesEqual(broadcastShapes("add_", this.shape, other.shape), this.shape)) {
+      this.checkInPlaceAllowed("add_");
+      this.backend.addScaled(broadcastView(other, this.shape), alpha, this.buffer);
+      this.buffer.version++;
+      return this;
+    }
+    return this.inPlaceBinary("add_", "add", noGrad(() => other.mul(alpha)));
   }
 
   /** this −= other. */

@@ -73,6 +73,12 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   unary(op: UnaryOp, x: StridedView<B>, out: B): void;
   /** out = a op b, elementwise over views of one shape; `out` is contiguous with that shape. */
   binary(op: BinaryOp, a: StridedView<B>, b: StridedView<B>, out: B): void;
+  /**
+   * out += alpha·x in place (PyTorch's add_ with alpha), x viewed with out's shape; float dtypes.
+   * alpha·x is rounded to the dtype before the add, exactly as a mul kernel then an add kernel
+   * would round, but with no temporary array.
+   */
+  addScaled(x: StridedView<B>, alpha: number, out: B): void;
   /** out = cond ? a : b over views of one shape. */
   where(cond: StridedView<B>, a: StridedView<B>, b: StridedView<B>, out: B): void;
   /** Reduces `axes` of x; `out` is contiguous with x's shape minus those axes. */

@@ -93,6 +93,12 @@ function unaryRow(op: UnaryOp, x: HostArray, out: HostArray, ix: number, io: num
   }
 }
 
+/** out[io] += alpha·x[ix] along one row, the product rounded to float32 first when f32. */
+function addScaledRow(f32: boolean, alpha: number, x: HostArray, out: HostArray, ix: number, io: number, n: number, sx: number, so: number): void {
+  if (f32) for (let i = 0; i < n; i++, ix += sx, io += so) out[io] += Math.fround(alpha * x[ix]);
+  else for (let i = 0; i < n; i++, ix += sx, io += so) out[io] += alpha * x[ix];
+}
+
 function binaryRow(
   op: BinaryOp, a: HostArray, b: HostArray, out: HostArray,
   ia: number, ib: number, io: number, n: number, sa: number, sb: number, so: number,
@@ -191,6 +197,20 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       if (sb >= 0) return binaryRow(op, ad, bd, o, a.offset, b.offset, 0, o.length, sa, sb, 1);
       forEachRow(a.shape, [a.strides, b.strides, contiguousStrides(a.shape)], [a.offset, b.offset, 0], (offs, n, s) =>
         binaryRow(op, ad, bd, o, offs[0], offs[1], offs[2], n, s[0], s[1], s[2]),
+      );
+    },
+
+    addScaled(x, alpha, out) {
+      const o = out.data;
+      const xd = x.buffer.data;
+      // float32: fround(alpha·x) is the f32 product a mul kernel would store (the scalar itself
+      // becomes float32 first, as an f32 tensor of it would); the store into o rounds the sum.
+      const f32 = out.dtype === "float32";
+      const a = f32 ? Math.fround(alpha) : alpha;
+      const sx = flatStep(x.shape, x.strides);
+      if (sx >= 0) return addScaledRow(f32, a, xd, o, x.offset, 0, o.length, sx, 1);
+      forEachRow(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], (offs, n, s) =>
+        addScaledRow(f32, a, xd, o, offs[0], offs[1], n, s[0], s[1]),
       );
     },
 

@@ -124,6 +124,35 @@ export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSi
   return true;
 }
 
+/**
+ * out += alpha·x (the backend's addScaled) with the mul and add kernels run back to back inside
+ * wasm memory: bit for bit a mul then an add, minus the temporary array and its copies. Only for
+ * an x that covers out element for element (the optimizer case); false otherwise.
+ */
+export function wasmAddScaled(x: View, alpha: number, out: CpuBuffer, minSize: number): boolean {
+  const n = out.length;
+  if (n < minSize || !isFloat(out) || x.buffer.dtype !== out.dtype || period(x) !== n) return false;
+  const rt = getRuntime();
+  const mul = rt.binary.mul;
+  const add = rt.binary.add;
+  if (mul === undefined || add === undefined) return false;
+  const f32 = out.dtype === "float32";
+  const bpe = f32 ? 4 : 8;
+  const big = Math.ceil((n * bpe) / 16) * 16;
+  const scaled = SCRATCH_BASE;
+  const sum = SCRATCH_BASE + big;
+  const scalar = sum + big;
+  if (2 * big > MAX_BYTES || !rt.reserve(scalar + 16)) return false;
+  const heap = f32 ? rt.f32() : rt.f64();
+  copyRange(heap, scaled / bpe, x.buffer.data, x.offset, n);
+  copyRange(heap, sum / bpe, out.data, 0, n);
+  heap[scalar / bpe] = alpha; // a float32 heap rounds alpha as a float32 scalar tensor would
+  (f32 ? mul.float32 : mul.float64)(MODE_SCALAR_B, scaled, scalar, scaled, n, 1);
+  (f32 ? add.float32 : add.float64)(MODE_FULL, sum, scaled, sum, n, n);
+  (out.data as Floats).set(rt.view(f32, sum, n));
+  return true;
+}
+
 /** Softmax / log-softmax along the last axis in wasm, for float tensors of at least `minSize` elements. */
 export function wasmSoftmax(x: View, axis: number, log: boolean, out: CpuBuffer, minSize: number): boolean {
   const r = x.shape.length;
