@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { Tensor, ValueError, tensor } from "@tensorgrad/autograd";
+import { Tensor, ValueError, fusedAdamStep_, getBackend, noGrad, setBackend, tensor, zeros } from "@tensorgrad/autograd";
 import { optim } from "@tensorgrad/nn";
 
 const TOL = { rtol: 1e-10, atol: 1e-14 };
@@ -234,6 +234,71 @@ describe("AdamW", () => {
   it("with amsgrad", () => {
     const traj = trajectory((p) => new optim.AdamW([p], { lr: 0.05, betas: [0.8, 0.6], amsgrad: true, weightDecay: 0.1 }));
     expect(traj).toBeAllclose(adamRef({ lr: 0.05, beta1: 0.8, beta2: 0.6, amsgrad: true, weightDecay: 0.1, decoupled: true }), TOL);
+  });
+});
+
+describe("fused Adam(W) step (the wasm backend's kernel) against the op-by-op update", () => {
+  // The cpu backend has no fused kernel, so there the optimizer runs its Tensor ops: the oracle.
+  // On wasm a 300-element parameter takes the fused kernel (the spy counts its uses).
+  const variants: [string, "Adam" | "AdamW", Partial<optim.AdamOptions>][] = [
+    ["Adam defaults", "Adam", { lr: 1e-2 }],
+    ["Adam, L2 weight decay and maximize", "Adam", { lr: 1e-2, weightDecay: 0.1, maximize: true }],
+    ["Adam, beta1 0.3 (lerp's other form) and a large eps", "Adam", { lr: 0.05, betas: [0.3, 0.8], eps: 1e-2 }],
+    ["AdamW decoupled decay", "AdamW", { lr: 1e-2, weightDecay: 0.3 }],
+    ["AdamW without decay", "AdamW", { lr: 1e-2, weightDecay: 0 }],
+  ];
+
+  /** Parameter values after 4 steps of `kind` on `backend`, with gradients from a fixed formula. */
+  function run(backend: string, dtype: "float32" | "float64", kind: "Adam" | "AdamW", o: Partial<optim.AdamOptions>): { values: number[]; fusedCalls: number } {
+    const previous = getBackend().name;
+    setBackend(backend);
+    const b = getBackend();
+    const original = b.adamStep;
+    let fusedCalls = 0;
+    if (original !== undefined) {
+      b.adamStep = (...args) => {
+        const done = original.apply(b, args);
+        if (done) fusedCalls++;
+        return done;
+      };
+    }
+    try {
+      const n = 300;
+      const p = tensor(Array.from({ length: n }, (_, i) => Math.sin(i) * 2), { dtype, requiresGrad: true });
+      const opt = kind === "Adam" ? new optim.Adam([p], o) : new optim.AdamW([p], o);
+      for (let step = 1; step <= 4; step++) {
+        p.grad = tensor(Array.from({ length: n }, (_, i) => Math.cos(i * step) * (i % 7 === 0 ? 1e-4 : 1)), { dtype });
+        opt.step();
+      }
+      return { values: p.toFlatArray(), fusedCalls };
+    } finally {
+      if (original !== undefined) b.adamStep = original;
+      setBackend(previous);
+    }
+  }
+
+  for (const dtype of ["float32", "float64"] as const) {
+    it.each(variants)(`%s (${dtype}): bit for bit the cpu's op-by-op result`, (_, kind, o) => {
+      const oracle = run("cpu", dtype, kind, o);
+      expect(oracle.fusedCalls).toBe(0);
+      const fused = run("wasm", dtype, kind, o);
+      expect(fused.fusedCalls).toBe(4);
+      expect(fused.values.length).toBe(oracle.values.length);
+      for (let i = 0; i < oracle.values.length; i++) expect(Object.is(fused.values[i], oracle.values[i]), `element ${i}`).toBe(true);
+    });
+  }
+
+  it("AMSGrad, views and mixed dtypes take the ops (the fused call declines)", () => {
+    const p = tensor(Array.from({ length: 200 }, (_, i) => i / 100), { requiresGrad: true });
+    const g = tensor(Array.from({ length: 200 }, () => 0.5));
+    const m = zeros([200]);
+    const v = zeros([200]);
+    const scalars = { maximize: false, weightDecay: 0, decay: null, beta1: 0.9, beta2: 0.999, biasCorrection2Sqrt: 1, eps: 1e-8, stepSize: 0.1 };
+    expect(noGrad(() => fusedAdamStep_(p, g.to("float64"), m, v, scalars))).toBe(false);
+    expect(noGrad(() => fusedAdamStep_(p, g, m, m, scalars))).toBe(false); // moments sharing memory
+    expect(noGrad(() => fusedAdamStep_(p, zeros([400]).narrow(0, 100, 200), m, v, scalars))).toBe(false); // a view
+    expect(fusedAdamStep_(p, g, m, v, scalars)).toBe(false); // grad mode on, param requires grad
+    expect(p.version).toBe(0);
   });
 });
 

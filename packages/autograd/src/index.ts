@@ -42,9 +42,10 @@ export { leakyRelu, gelu, softplus, silu, elu, clamp } from "./ops/activations.j
 export { sigmoidBackward, tanhBackward, reluBackward } from "./ops/activation-grads.js";
 export type { ValuesIndices, VarOptions } from "./ops/reductions.js";
 export type { Operand } from "./ops/elementwise.js";
+export { fusedAdamStep_ } from "./ops/fused-optim.js";
 
 // Backends
-export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp } from "./backend/backend.js";
+export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, AdamStepScalars } from "./backend/backend.js";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.js";
 export { createCpuBackend } from "./backend/cpu/cpu-backend.js";
 export {

@@ -21,6 +21,26 @@ export type BinaryOp =
   | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr"
   | "sigmoidBackward" | "tanhBackward" | "reluBackward";
 
+/**
+ * The scalars of one Adam or AdamW step (PyTorch's single-tensor update), computed by the caller
+ * in float64 exactly as the op-by-op update computes them.
+ */
+export interface AdamStepScalars {
+  /** Step against the gradient's sign (g ← −grad). */
+  readonly maximize: boolean;
+  /** Adam's L2 term: g ← g + p·weightDecay (0: none). Unused when `decay` is given. */
+  readonly weightDecay: number;
+  /** AdamW's decoupled decay: p ← p·decay first (1 − lr·wd); null for Adam. */
+  readonly decay: number | null;
+  readonly beta1: number;
+  readonly beta2: number;
+  /** √(1 − β2ᵗ). */
+  readonly biasCorrection2Sqrt: number;
+  readonly eps: number;
+  /** lr / (1 − β1ᵗ). */
+  readonly stepSize: number;
+}
+
 /** Reductions over a set of axes. */
 export type ReduceOp = "sum" | "prod" | "max" | "min";
 
@@ -79,6 +99,13 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    * would round, but with no temporary array.
    */
   addScaled(x: StridedView<B>, alpha: number, out: B): void;
+  /**
+   * Optional fused Adam(W) step over whole, equally long buffers of one float dtype, in place on
+   * param, expAvg and expAvgSq: bit for bit the op-by-op update (m ← lerp(m, g, 1−β1),
+   * v ← β2·v + (1−β2)·g², p ← p − stepSize·m/(√v/√(1−β2ᵗ) + eps)), each op rounding to the
+   * dtype. Returns false when it does not handle the case (the caller then runs the ops).
+   */
+  adamStep?(param: B, grad: B, expAvg: B, expAvgSq: B, scalars: AdamStepScalars): boolean;
   /** out = cond ? a : b over views of one shape. */
   where(cond: StridedView<B>, a: StridedView<B>, b: StridedView<B>, out: B): void;
   /** Reduces `axes` of x; `out` is contiguous with x's shape minus those axes. */

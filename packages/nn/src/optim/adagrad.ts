@@ -35,7 +35,7 @@ function adagrad(params: readonly Tensor[], grads: readonly Tensor[], states: Ad
     if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
     const clr = o.lr / (1 + (s.step - 1) * o.lrDecay);
     s.sum.add_(g.mul(g));
-    const std = s.sum.sqrt().add(o.eps);
+    const std = s.sum.sqrt().add_(o.eps); // in place on the fresh sqrt: one temporary fewer
     p.add_(g.div(std), -clr);
   }
 }

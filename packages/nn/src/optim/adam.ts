@@ -1,6 +1,6 @@
 /** Adam and AdamW (decoupled weight decay), with AMSGrad, after PyTorch's optim/adam.py and adamw.py. */
 
-import type { Tensor } from "@tensorgrad/autograd";
+import { fusedAdamStep_, type Tensor } from "@tensorgrad/autograd";
 import { Optimizer, checkOption, lerp_, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** Adam's and AdamW's options (PyTorch's defaults). */
@@ -32,25 +32,41 @@ function adam(params: readonly Tensor[], grads: readonly Tensor[], states: AdamS
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const s = states[i];
+    s.step += 1;
+    const biasCorrection1 = 1 - beta1 ** s.step;
+    const biasCorrection2 = 1 - beta2 ** s.step;
+    const stepSize = o.lr / biasCorrection1;
+    const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+    // One backend call where the backend has a fused kernel (wasm): the same result, bit for bit,
+    // without the ops' temporaries. AMSGrad's running maximum always takes the ops.
+    const fused =
+      !o.amsgrad &&
+      fusedAdamStep_(p, grads[i], s.expAvg, s.expAvgSq, {
+        maximize: o.maximize,
+        weightDecay: decoupled ? 0 : o.weightDecay,
+        decay: decoupled && o.weightDecay !== 0 ? 1 - o.lr * o.weightDecay : null,
+        beta1,
+        beta2,
+        biasCorrection2Sqrt,
+        eps: o.eps,
+        stepSize,
+      });
+    if (fused) continue;
     let g = o.maximize ? grads[i].neg() : grads[i];
     if (o.weightDecay !== 0) {
       if (decoupled) p.mul_(1 - o.lr * o.weightDecay);
       else g = g.add(p.mul(o.weightDecay));
     }
-    s.step += 1;
     lerp_(s.expAvg, g, 1 - beta1);
     s.expAvgSq.mul_(beta2).add_(g.mul(g), 1 - beta2);
-    const biasCorrection1 = 1 - beta1 ** s.step;
-    const biasCorrection2 = 1 - beta2 ** s.step;
-    const stepSize = o.lr / biasCorrection1;
-    const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
     let second = s.expAvgSq;
     if (o.amsgrad) {
       const vmax = s.maxExpAvgSq as Tensor;
       vmax.copy_(vmax.maximum(s.expAvgSq));
       second = vmax;
     }
-    const denom = second.sqrt().div(biasCorrection2Sqrt).add(o.eps);
+    // In place on the fresh sqrt: the same roundings as sqrt().div().add(), two temporaries fewer.
+    const denom = second.sqrt().div_(biasCorrection2Sqrt).add_(o.eps);
     p.add_(s.expAvg.div(denom), -stepSize);
   }
 }

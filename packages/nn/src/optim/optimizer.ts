@@ -57,7 +57,8 @@ export function nonNegative(value: unknown): boolean {
 /** PyTorch's lerp_: x ← x + w·(end − x) for w < 0.5, else end − (end − x)·(1 − w) (same values, fewer rounding errors). */
 export function lerp_(x: Tensor, end: Tensor, weight: number): Tensor {
   const diff = end.sub(x);
-  return weight < 0.5 ? x.add_(diff.mul(weight)) : x.copy_(end.sub(diff.mul(1 - weight)));
+  // add_ with alpha rounds weight·diff before the add, exactly as diff.mul(weight) would, without the temporary.
+  return weight < 0.5 ? x.add_(diff, weight) : x.copy_(end.sub(diff.mul_(1 - weight)));
 }
 
 /** Base class of all optimizers: parameter groups, per-parameter state and state dicts. */

@@ -43,7 +43,7 @@ function rmsprop(params: readonly Tensor[], grads: readonly Tensor[], states: RM
       lerp_(gradAvg, g, 1 - o.alpha);
       avg = s.squareAvg.sub(gradAvg.mul(gradAvg)).sqrt();
     } else avg = s.squareAvg.sqrt();
-    avg = avg.add(o.eps);
+    avg.add_(o.eps); // avg is a fresh sqrt: in place saves a temporary, same rounding
     if (o.momentum > 0) {
       const buf = s.momentumBuffer as Tensor;
       buf.mul_(o.momentum).add_(g.div(avg));

@@ -6,11 +6,11 @@
  * the cpu kernel.
  */
 
-import type { BinaryOp, ReduceOp, StridedView, UnaryOp } from "../backend.js";
+import type { AdamStepScalars, BinaryOp, ReduceOp, StridedView, UnaryOp } from "../backend.js";
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
 import { contiguousStrides, numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
-import { SCRATCH_BASE, getRuntime } from "./runtime.js";
+import { SCRATCH_BASE, getRuntime, type BinaryKernel, type KernelPair } from "./runtime.js";
 
 type View = StridedView<CpuBuffer>;
 type Floats = Float32Array | Float64Array;
@@ -150,6 +150,73 @@ export function wasmAddScaled(x: View, alpha: number, out: CpuBuffer, minSize: n
   (f32 ? mul.float32 : mul.float64)(MODE_SCALAR_B, scaled, scalar, scaled, n, 1);
   (f32 ? add.float32 : add.float64)(MODE_FULL, sum, scaled, sum, n, n);
   (out.data as Floats).set(rt.view(f32, sum, n));
+  return true;
+}
+
+/**
+ * A fused Adam(W) step (Backend.adamStep): param, grad and both moments are copied into wasm
+ * memory once, the update runs there as the same mul/add/sub/div/sqrt kernels the op-by-op
+ * update would call, in the same order, and param and the moments are copied back. No
+ * temporaries, bit for bit the ops' result. False for small or non-float buffers.
+ */
+export function wasmAdamStep(p: CpuBuffer, g: CpuBuffer, m: CpuBuffer, v: CpuBuffer, s: AdamStepScalars, minSize: number): boolean {
+  const n = p.length;
+  if (n < minSize || !isFloat(p)) return false;
+  const rt = getRuntime();
+  const { add, sub, mul, div } = rt.binary;
+  const { sqrt, neg } = rt.unary;
+  if (!add || !sub || !mul || !div || !sqrt || !neg) return false;
+  const f32 = p.dtype === "float32";
+  const bpe = f32 ? 4 : 8;
+  const big = Math.ceil((n * bpe) / 16) * 16;
+  // Regions: param, grad, expAvg, expAvgSq, a temporary, then one scalar operand.
+  const [P, G, M, V, T] = [0, 1, 2, 3, 4].map((i) => SCRATCH_BASE + i * big);
+  const S = SCRATCH_BASE + 5 * big;
+  if (5 * big > MAX_BYTES || !rt.reserve(S + 16)) return false;
+  const heap = f32 ? rt.f32() : rt.f64();
+  copyRange(heap, P / bpe, p.data, 0, n);
+  copyRange(heap, G / bpe, g.data, 0, n);
+  copyRange(heap, M / bpe, m.data, 0, n);
+  copyRange(heap, V / bpe, v.data, 0, n);
+  const pick = <K>(k: KernelPair<K>): K => (f32 ? k.float32 : k.float64);
+  const [addK, subK, mulK, divK] = [pick(add), pick(sub), pick(mul), pick(div)];
+  /** a op= scalar, the scalar stored as the dtype (as a scalar tensor of it would be). */
+  const withScalar = (kernel: BinaryKernel, a: number, value: number, out: number): void => {
+    heap[S / bpe] = value;
+    kernel(MODE_SCALAR_B, a, S, out, n, 1);
+  };
+  if (s.maximize) pick(neg)(G, n);
+  if (s.decay !== null) withScalar(mulK, P, s.decay, P); // AdamW: p ← p·(1 − lr·wd)
+  else if (s.weightDecay !== 0) {
+    withScalar(mulK, P, s.weightDecay, T); // Adam: g ← g + p·wd
+    addK(MODE_FULL, G, T, G, n, n);
+  }
+  // m ← lerp(m, g, w) with w = 1 − β1, in lerp's two forms (see nn's lerp_)
+  const w = 1 - s.beta1;
+  subK(MODE_FULL, G, M, T, n, n); // diff = g − m
+  if (w < 0.5) {
+    withScalar(mulK, T, w, T);
+    addK(MODE_FULL, M, T, M, n, n);
+  } else {
+    withScalar(mulK, T, 1 - w, T);
+    subK(MODE_FULL, G, T, M, n, n);
+  }
+  // v ← v·β2 + (g·g)·(1 − β2)
+  withScalar(mulK, V, s.beta2, V);
+  mulK(MODE_FULL, G, G, T, n, n);
+  withScalar(mulK, T, 1 - s.beta2, T);
+  addK(MODE_FULL, V, T, V, n, n);
+  // denom = √v / √(1 − β2ᵗ) + eps; p ← p + (m / denom)·(−stepSize)
+  heap.copyWithin(T / bpe, V / bpe, V / bpe + n);
+  pick(sqrt)(T, n);
+  withScalar(divK, T, s.biasCorrection2Sqrt, T);
+  withScalar(addK, T, s.eps, T);
+  divK(MODE_FULL, M, T, T, n, n);
+  withScalar(mulK, T, -s.stepSize, T);
+  addK(MODE_FULL, P, T, P, n, n);
+  (p.data as Floats).set(rt.view(f32, P, n));
+  (m.data as Floats).set(rt.view(f32, M, n));
+  (v.data as Floats).set(rt.view(f32, V, n));
   return true;
 }
 

@@ -14,7 +14,7 @@ import type { Backend, StridedView } from "../backend.js";
 import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
-import { copyIn, copyRange, isFloat, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
+import { copyIn, copyRange, isFloat, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
 import { SCRATCH_BASE, getRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
@@ -91,6 +91,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     addScaled(x, alpha, out) {
       if (!wasmAddScaled(x, alpha, out, minElems)) cpu.addScaled(x, alpha, out);
+    },
+
+    adamStep(param, grad, expAvg, expAvgSq, scalars) {
+      return wasmAdamStep(param, grad, expAvg, expAvgSq, scalars, minElems);
     },
 
     softmax(x, axis, log, out) {
