@@ -19,17 +19,11 @@ function productOp(name: string, saves: OpSpec<undefined>["saves"], read: (g: Te
 const viaInputs = (g: Tensor, ctx: VjpContext<undefined>) => [g.mul(ctx.inputs[1]), g.mul(ctx.inputs[0])];
 
 describe("defineOp vjp context", () => {
-  it("gives ctx.inputs when the op saves every input", () => {
-    const op = productOp("testProductSavesAll", { inputs: true, output: false }, viaInputs);
-    const a = tensor([2, 3], { ...f64, requiresGrad: true });
-    const b = tensor([5, 7], { ...f64, requiresGrad: true });
-    op([a, b], undefined).sum().backward();
-    expect(Array.from(a.grad!.toTypedArray())).toEqual([5, 7]);
-    expect(Array.from(b.grad!.toTypedArray())).toEqual([2, 3]);
-  });
-
-  it("gives ctx.inputs under 'forOthers' when every input needs a gradient (so all were saved)", () => {
-    const op = productOp("testProductForOthersAll", { inputs: "forOthers", output: false }, viaInputs);
+  it.each([
+    ["the op saves every input", "testProductSavesAll", true],
+    ["'forOthers' and every input needs a gradient (so all were saved)", "testProductForOthersAll", "forOthers"],
+  ] as const)("gives ctx.inputs when %s", (_, name, inputs) => {
+    const op = productOp(name, { inputs, output: false }, viaInputs);
     const a = tensor([2, 3], { ...f64, requiresGrad: true });
     const b = tensor([5, 7], { ...f64, requiresGrad: true });
     op([a, b], undefined).sum().backward();
