@@ -10,7 +10,7 @@ import type { AdamStepScalars, BinaryOp, ReduceOp, StridedView, UnaryOp } from "
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
 import { contiguousStrides, numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
-import { SCRATCH_BASE, getRuntime, type BinaryKernel, type KernelPair } from "./runtime.js";
+import { SCRATCH_BASE, getRuntime } from "./runtime.js";
 
 type View = StridedView<CpuBuffer>;
 type Floats = Float32Array | Float64Array;
@@ -153,67 +153,44 @@ export function wasmAddScaled(x: View, alpha: number, out: CpuBuffer, minSize: n
   return true;
 }
 
+/** Flags of the adam kernels (assembly/optim.ts). */
+const ADAM_MAXIMIZE = 1;
+const ADAM_DECOUPLED = 2;
+const ADAM_COUPLED = 4;
+const ADAM_LERP_UPPER = 8;
+
 /**
  * A fused Adam(W) step (Backend.adamStep): param, grad and both moments are copied into wasm
- * memory once, the update runs there as the same mul/add/sub/div/sqrt kernels the op-by-op
- * update would call, in the same order, and param and the moments are copied back. No
- * temporaries, bit for bit the ops' result. False for small or non-float buffers.
+ * memory once, one kernel pass applies the update — lane by lane the same IEEE operations in the
+ * same order as the op-by-op update, so bit for bit its result — and param and the moments are
+ * copied back. False for small or non-float buffers.
  */
 export function wasmAdamStep(p: CpuBuffer, g: CpuBuffer, m: CpuBuffer, v: CpuBuffer, s: AdamStepScalars, minSize: number): boolean {
   const n = p.length;
   if (n < minSize || !isFloat(p)) return false;
-  const rt = getRuntime();
-  const { add, sub, mul, div } = rt.binary;
-  const { sqrt, neg } = rt.unary;
-  if (!add || !sub || !mul || !div || !sqrt || !neg) return false;
   const f32 = p.dtype === "float32";
   const bpe = f32 ? 4 : 8;
   const big = Math.ceil((n * bpe) / 16) * 16;
-  // Regions: param, grad, expAvg, expAvgSq, a temporary, then one scalar operand.
-  const [P, G, M, V, T] = [0, 1, 2, 3, 4].map((i) => SCRATCH_BASE + i * big);
-  const S = SCRATCH_BASE + 5 * big;
-  if (5 * big > MAX_BYTES || !rt.reserve(S + 16)) return false;
+  const [P, G, M, V] = [0, 1, 2, 3].map((i) => SCRATCH_BASE + i * big);
+  const S = SCRATCH_BASE + 4 * big;
+  const rt = getRuntime();
+  if (4 * big > MAX_BYTES || !rt.reserve(S + 8 * bpe)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
   copyRange(heap, P / bpe, p.data, 0, n);
   copyRange(heap, G / bpe, g.data, 0, n);
   copyRange(heap, M / bpe, m.data, 0, n);
   copyRange(heap, V / bpe, v.data, 0, n);
-  const pick = <K>(k: KernelPair<K>): K => (f32 ? k.float32 : k.float64);
-  const [addK, subK, mulK, divK] = [pick(add), pick(sub), pick(mul), pick(div)];
-  /** a op= scalar, the scalar stored as the dtype (as a scalar tensor of it would be). */
-  const withScalar = (kernel: BinaryKernel, a: number, value: number, out: number): void => {
-    heap[S / bpe] = value;
-    kernel(MODE_SCALAR_B, a, S, out, n, 1);
-  };
-  if (s.maximize) pick(neg)(G, n);
-  if (s.decay !== null) withScalar(mulK, P, s.decay, P); // AdamW: p ← p·(1 − lr·wd)
-  else if (s.weightDecay !== 0) {
-    withScalar(mulK, P, s.weightDecay, T); // Adam: g ← g + p·wd
-    addK(MODE_FULL, G, T, G, n, n);
-  }
-  // m ← lerp(m, g, w) with w = 1 − β1, in lerp's two forms (see nn's lerp_)
+  // m ← lerp(m, g, w), w = 1 − β1, in nn's lerp_ forms: m + (g − m)·w for w < 0.5, else g − (g − m)·(1 − w).
   const w = 1 - s.beta1;
-  subK(MODE_FULL, G, M, T, n, n); // diff = g − m
-  if (w < 0.5) {
-    withScalar(mulK, T, w, T);
-    addK(MODE_FULL, M, T, M, n, n);
-  } else {
-    withScalar(mulK, T, 1 - w, T);
-    subK(MODE_FULL, G, T, M, n, n);
-  }
-  // v ← v·β2 + (g·g)·(1 − β2)
-  withScalar(mulK, V, s.beta2, V);
-  mulK(MODE_FULL, G, G, T, n, n);
-  withScalar(mulK, T, 1 - s.beta2, T);
-  addK(MODE_FULL, V, T, V, n, n);
-  // denom = √v / √(1 − β2ᵗ) + eps; p ← p + (m / denom)·(−stepSize)
-  heap.copyWithin(T / bpe, V / bpe, V / bpe + n);
-  pick(sqrt)(T, n);
-  withScalar(divK, T, s.biasCorrection2Sqrt, T);
-  withScalar(addK, T, s.eps, T);
-  divK(MODE_FULL, M, T, T, n, n);
-  withScalar(mulK, T, -s.stepSize, T);
-  addK(MODE_FULL, P, T, P, n, n);
+  const upper = w >= 0.5;
+  // The scalars as the dtype (as scalar tensors of them would be): see assembly/optim.ts for the order.
+  const scalars = [s.decay ?? 1, s.weightDecay, upper ? 1 - w : w, s.beta2, 1 - s.beta2, s.biasCorrection2Sqrt, s.eps, -s.stepSize];
+  for (let i = 0; i < scalars.length; i++) heap[S / bpe + i] = scalars[i];
+  const flags =
+    (s.maximize ? ADAM_MAXIMIZE : 0) |
+    (s.decay !== null ? ADAM_DECOUPLED : s.weightDecay !== 0 ? ADAM_COUPLED : 0) |
+    (upper ? ADAM_LERP_UPPER : 0);
+  (f32 ? rt.kernels.adamF32 : rt.kernels.adamF64)(P, G, M, V, S, n, flags);
   (p.data as Floats).set(rt.view(f32, P, n));
   (m.data as Floats).set(rt.view(f32, M, n));
   (v.data as Floats).set(rt.view(f32, V, n));

@@ -46,6 +46,9 @@ export interface KernelExports {
   vecMat(v: number, b: number, out: number, k: number, n: number, f32: number): void;
   matVec(a: number, v: number, out: number, m: number, k: number, f32: number): void;
   outer(a: number, b: number, out: number, m: number, n: number, f32: number): void;
+  /** One fused Adam(W) step (assembly/optim.ts): p, m, v in place; scalars at s; flags say which terms. */
+  adamF32(p: number, g: number, m: number, v: number, s: number, n: number, flags: number): void;
+  adamF64(p: number, g: number, m: number, v: number, s: number, n: number, flags: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */
