@@ -15,7 +15,8 @@ import {
   type Backend, type StridedView, type Tensor,
 } from "@tensorgrad/autograd";
 import { liveWorkers } from "../../packages/autograd/src/backend/wasm/threads.js";
-import { getRuntime, getSharedRuntime } from "../../packages/autograd/src/backend/wasm/runtime.js";
+import { SCRATCH_BASE, getRuntime, getSharedRuntime } from "../../packages/autograd/src/backend/wasm/runtime.js";
+import { packRows } from "../../packages/autograd/src/backend/wasm/pack.js";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -409,6 +410,39 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
       expect(all.data[0]).toBeNaN();
     });
   });
+
+  it.each(["float32", "float64"] as const)(
+    "the wasm packer lays out strips exactly as the host packer, partial strips zero-padded (%s)",
+    (dtype) => {
+      // packRows (host, JS) is an independent implementation of the same strip layout.
+      const rt = getRuntime();
+      const f32 = dtype === "float32";
+      const bpe = f32 ? 4 : 8;
+      const pack = f32 ? rt.kernels.packF32 : rt.kernels.packF64;
+      const rand = random(77);
+      // [rows, cols, row-major?] × strip heights: full and partial strips, row- and column-major
+      // sources (each path of the packer), and columns shorter than a strip (cs < r).
+      for (const [rows, cols, rowMajor] of [[10, 13, true], [10, 13, false], [8, 9, true], [30, 7, false], [3, 11, false], [1, 5, true], [13, 1, false]] as const) {
+        for (const r of [4, 5, 8]) {
+          const rs = rowMajor ? cols : 1;
+          const cs = rowMajor ? 1 : rows;
+          const strips = Math.ceil(rows / r);
+          const src = Array.from({ length: rows * cols }, () => rand());
+          rt.reserve(SCRATCH_BASE + (rows * cols + strips * r * cols + 64) * bpe);
+          const heap = f32 ? rt.f32() : rt.f64();
+          const srcAt = SCRATCH_BASE / bpe;
+          const dstAt = srcAt + rows * cols;
+          heap.set(src, srcAt);
+          heap.fill(NaN, dstAt, dstAt + strips * r * cols + 16); // every slot must be written
+          pack(srcAt * bpe, dstAt * bpe, rows, cols, rs, cs, r);
+          const want = f32 ? new Float32Array(strips * r * cols) : new Float64Array(strips * r * cols);
+          packRows(f32 ? Float32Array.from(src) : Float64Array.from(src), 0, rs, cs, rows, cols, r, want, 0);
+          const got = Array.from(heap.subarray(dstAt, dstAt + want.length));
+          expect(got, `${rows}×${cols} ${rowMajor ? "row" : "column"}-major, strips of ${r}`).toEqual(Array.from(want));
+        }
+      }
+    },
+  );
 
   it("int32 products fall back to the cpu kernel", () => {
     const forced = createWasmBackend({ matmulMinMacs: 0 });
