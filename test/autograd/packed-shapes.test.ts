@@ -7,21 +7,50 @@
 
 import { setFlagsFromString } from "node:v8";
 import { describe, expect, it } from "vitest";
-import { manualSeed, randn, tensor, type Tensor } from "@tensorgrad/autograd";
+import { manualSeed, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 
 setFlagsFromString("--allow-natives-syntax");
 // Compiled after the flag is set, so the % call parses.
 const hasHoleyElements = new Function("a", "return %HasHoleyElements(a)") as (a: readonly number[]) => boolean;
+const hasDoubleElements = new Function("a", "return %HasDoubleElements(a)") as (a: readonly number[]) => boolean;
 
+/** Shape and strides are packed small-integer arrays: no holes, no doubles. */
 function expectPacked(name: string, t: Tensor): void {
-  expect(hasHoleyElements(t.shape), `${name}: shape [${t.shape.join(",")}] is holey`).toBe(false);
-  expect(hasHoleyElements(t.strides), `${name}: strides [${t.strides.join(",")}] are holey`).toBe(false);
+  for (const [what, a] of [["shape", t.shape], ["strides", t.strides]] as const) {
+    expect(hasHoleyElements(a), `${name}: ${what} [${a.join(",")}] is holey`).toBe(false);
+    expect(hasDoubleElements(a), `${name}: ${what} [${a.join(",")}] holds doubles`).toBe(false);
+  }
+}
+
+/** [2, 3] stored as doubles (an array's kind never goes back once a double was in it). */
+function doublesArray(): number[] {
+  const a = [2, 3];
+  a.push(0.5);
+  a.pop();
+  return a;
 }
 
 describe("shapes and strides are packed arrays", () => {
-  it("detects a holey array (the check itself can fail)", () => {
+  it("detects a holey array and one of doubles (the checks themselves can fail)", () => {
     expect(hasHoleyElements(new Array<number>(2))).toBe(true);
     expect(hasHoleyElements([1, 2])).toBe(false);
+    expect(hasDoubleElements(doublesArray())).toBe(true);
+    expect(hasDoubleElements([2, 3])).toBe(false);
+  });
+
+  it("for shapes given as doubles or inferred by reshape", () => {
+    // A shape array of doubles from the caller (a size parsed or computed) is copied as integers.
+    manualSeed(7);
+    const x = randn([4, 6]);
+    const cases: [string, Tensor][] = [
+      ["zeros with a shape stored as doubles", zeros(doublesArray())],
+      ["reshape with -1", x.reshape([-1, 3])],
+      ["reshape to a shape stored as doubles", x.reshape([...doublesArray(), 4])],
+      ["view with -1", x.view([2, -1])],
+      ["indexSelect", x.indexSelect(1, tensor([0, 2], { dtype: "int32" }))],
+      ["max keepdim", x.max(1, true).values],
+    ];
+    for (const [name, t] of cases) expectPacked(name, t);
   });
 
   it("for op outputs: broadcasting, reductions, views, matmul", () => {

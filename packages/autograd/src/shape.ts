@@ -114,12 +114,23 @@ export function normalizeDims(op: string, dims: number | readonly number[] | und
   return out; // already in order (the usual case): no sort, which allocates
 }
 
-/** Validates a user-supplied shape: non-negative integers. */
+/**
+ * A size as a small integer when it fits one: V8 stores a size that arrives as a double (a
+ * quotient, a value parsed from JSON) into an array as a double, making a new array kind that
+ * deoptimizes code which has only seen small-integer shapes (see packedZeros).
+ */
+function smallInt(size: number): number {
+  return size <= 0x3fffffff ? size | 0 : size;
+}
+
+/** Validates a user-supplied shape: non-negative integers, returned as a fresh packed array. */
 export function checkShape(op: string, shape: readonly number[]): number[] {
+  const out: number[] = [];
   for (const s of shape) {
     if (!Number.isInteger(s) || s < 0) throw new ValueError(`${op}: invalid size ${s} in shape ${fmtShape(shape)}`);
+    out.push(smallInt(s));
   }
-  return shape.slice();
+  return out;
 }
 
 /** Resolves a single -1 in a target shape for reshape/view, checking the element count. */
@@ -136,12 +147,13 @@ export function inferReshape(op: string, from: readonly number[], to: readonly n
       throw new ValueError(`${op}: invalid size ${s} in shape ${fmtShape(to)}`);
     } else known *= s;
   }
-  const out = to.slice();
+  const out: number[] = [];
+  for (let i = 0; i < to.length; i++) out.push(smallInt(to[i]));
   if (inferred >= 0) {
     if (known === 0 || total % known !== 0) {
       throw new ShapeError(`${op}: shape ${fmtShape(to)} is invalid for input of size ${total} (from ${fmtShape(from)})`);
     }
-    out[inferred] = total / known;
+    out[inferred] = smallInt(total / known);
   } else if (known !== total) {
     throw new ShapeError(`${op}: shape ${fmtShape(to)} is invalid for input of size ${total} (from ${fmtShape(from)})`);
   }

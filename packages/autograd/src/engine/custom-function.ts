@@ -51,41 +51,58 @@ export function defineFunction<Args extends unknown[], Out extends Tensor | Tens
 ): (...args: Args) => Out {
   const name = definition.name ?? "customFunction";
   return (...args: Args): Out => {
-    const tensorArgs = args.map((a, i) => [a, i] as const).filter(([a]) => a instanceof Tensor) as [Tensor, number][];
-    const recording = isGradEnabled() && tensorArgs.some(([t]) => t.requiresGrad);
-    const needs = args.map((a) => recording && a instanceof Tensor && a.requiresGrad);
+    // Loops with push rather than map/filter: their results change array kind once V8 optimizes
+    // this closure, deoptimizing the engine code that reads them (see packedZeros in shape.ts).
+    const inputs: Tensor[] = []; // the tensor arguments, in order
+    const positions: number[] = []; // their argument positions
+    let anyRequiresGrad = false;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (!(a instanceof Tensor)) continue;
+      inputs.push(a);
+      positions.push(i);
+      if (a.requiresGrad) anyRequiresGrad = true;
+    }
+    const recording = isGradEnabled() && anyRequiresGrad;
+    const needs: boolean[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      needs.push(recording && a instanceof Tensor && a.requiresGrad);
+    }
     const ctx = new Context<State>(needs);
     const result = noGrad(() => definition.forward(ctx, ...args));
     const many = Array.isArray(result);
     const raw = (many ? result : [result]) as Tensor[];
-    raw.forEach((t, i) => {
-      if (!(t instanceof Tensor)) throw new ValueError(`${name}: forward must return a Tensor or an array of Tensors (output ${i} is not)`);
-    });
+    for (let i = 0; i < raw.length; i++) {
+      if (!(raw[i] instanceof Tensor)) throw new ValueError(`${name}: forward must return a Tensor or an array of Tensors (output ${i} is not)`);
+    }
     if (!recording) return result;
     // Fresh handles on the same memory, so returning an input (or a saved tensor) is safe.
-    const outputs = raw.map((t) => t.detach());
-    const inputs = tensorArgs.map(([t]) => t);
+    const outputs: Tensor[] = [];
+    for (let i = 0; i < raw.length; i++) outputs.push(raw[i].detach());
     // A saved output is kept as the returned handle, which is part of the graph, so a backward
     // written in Tensor ops stays differentiable through it (createGraph), as in PyTorch.
-    const saved = ctx.saved.map((t) => {
+    const saved: Tensor[] = [];
+    for (const t of ctx.saved) {
       const k = raw.indexOf(t);
-      return k >= 0 && !inputs.includes(t) ? outputs[k] : t;
-    });
+      saved.push(k >= 0 && !inputs.includes(t) ? outputs[k] : t);
+    }
     const backwardFn: BackwardFn = (gradOutputs, self) => {
       ctx.savedTensors = self.savedTensors();
-      const grads = gradOutputs.map((g, i) => g ?? outputs[i].zerosLike());
+      const grads: Tensor[] = [];
+      for (let i = 0; i < gradOutputs.length; i++) grads.push(gradOutputs[i] ?? outputs[i].zerosLike());
       const returned = definition.backward(ctx, ...grads);
       const list = Array.isArray(returned) ? returned : [returned];
       if (list.length !== args.length) {
         throw new GradError(`${name}: backward returned ${list.length} gradients, but forward took ${args.length} arguments`);
       }
-      return tensorArgs.map(([, position]) => list[position] ?? null);
+      const inputGrads: (Tensor | null)[] = [];
+      for (let j = 0; j < positions.length; j++) inputGrads.push(list[positions[j]] ?? null);
+      return inputGrads;
     };
     const node = new Node({ name, backwardFn }, inputs, saved, outputs, creationSite());
     // Integer outputs (indices, counts) carry no gradient.
-    outputs.forEach((t, i) => {
-      if (t.isFloatingPoint()) t.attachGradFn(node, i);
-    });
+    for (let i = 0; i < outputs.length; i++) if (outputs[i].isFloatingPoint()) outputs[i].attachGradFn(node, i);
     return (many ? outputs : outputs[0]) as Out;
   };
 }

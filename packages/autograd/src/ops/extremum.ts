@@ -5,7 +5,7 @@
 
 import type { ReduceOp } from "../backend/backend.js";
 import { IndexError } from "../errors.js";
-import { normalizeDim, normalizeDims, numelOf, reducedShape } from "../shape.js";
+import { normalizeDim, normalizeDims, numelOf, packedZeros, reducedShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { allocTensor, defineOp, type Op } from "./define.js";
 
@@ -62,7 +62,7 @@ export function argExtremum(op: "argmax" | "argmin", x: Tensor, dim?: number, ke
     const flat = x.reshape([-1]);
     checkNonEmpty(op, flat, [0]);
     const out = argExtremum(op, flat, 0);
-    return keepdim ? out.reshape(x.shape.map(() => 1)) : out;
+    return keepdim ? out.reshape(packedZeros(x.ndim).fill(1)) : out;
   }
   const d = normalizeDim(op, dim, x.ndim);
   const x1 = x.ndim === 0 ? x.reshape([1]) : x;

@@ -106,6 +106,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const outShape = x.shape.slice();
   outShape[d] = index.numel();
   // Broadcast the index along every other dim, then gather (whose gradient is scatterAdd).
-  const idxShape = x.shape.map((_, i) => (i === d ? -1 : 1));
+  const idxShape: number[] = []; // push, not .map: see packedZeros in shape.ts
+  for (let i = 0; i < x.ndim; i++) idxShape.push(i === d ? -1 : 1);
   return x.gather(d, index.reshape(idxShape).expand(outShape));
 }

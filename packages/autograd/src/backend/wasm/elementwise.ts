@@ -19,6 +19,19 @@ type Floats = Float32Array | Float64Array;
 /** Operands larger than this many bytes stay on the cpu kernels rather than grow the scratch. */
 const MAX_BYTES = 256 * 2 ** 20;
 
+/**
+ * x rounded up to a multiple of k, in integer arithmetic: ceil(x / k)·k through a division makes
+ * V8 speculate that x / k is an integer (it was, for the first sizes seen) and deoptimize when not.
+ */
+export function roundUp(x: number, k: number): number {
+  return x + ((k - (x % k)) % k);
+}
+
+/** count values of bpe bytes, rounded up to whole 16-byte vectors. */
+export function paddedBytes(count: number, bpe: number): number {
+  return roundUp(count * bpe, 16);
+}
+
 export const isFloat = (b: CpuBuffer): boolean => b.dtype === "float32" || b.dtype === "float64";
 
 /** data[offset, offset + n) into heap[base...]; no subarray when that is all of data (a slab array is exactly its tensor). */
@@ -53,7 +66,7 @@ export function wasmUnary(op: UnaryOp, x: View, out: CpuBuffer, minSize: number)
   if (kernels === undefined) return false;
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
-  const padded = Math.ceil(n / 4) * 4;
+  const padded = roundUp(n, 4);
   if (padded * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + padded * bpe)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
   const base = SCRATCH_BASE / bpe;
@@ -108,9 +121,9 @@ export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSi
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
   // Scratch: the whole operand (padded to whole vectors), then the other one's period.
-  const big = Math.ceil((n * bpe) / 16) * 16;
+  const big = paddedBytes(n, bpe);
   const small = mode === MODE_SCALAR_A ? pa : pb;
-  if (big + small * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + big + Math.ceil((small * bpe) / 16) * 16)) return false;
+  if (big + small * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + big + paddedBytes(small, bpe))) return false;
   const heap = f32 ? rt.f32() : rt.f64();
   const whole = SCRATCH_BASE;
   const other = SCRATCH_BASE + big;
@@ -138,7 +151,7 @@ export function wasmAddScaled(x: View, alpha: number, out: CpuBuffer, minSize: n
   if (mul === undefined || add === undefined) return false;
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
-  const big = Math.ceil((n * bpe) / 16) * 16;
+  const big = paddedBytes(n, bpe);
   const scaled = SCRATCH_BASE;
   const sum = SCRATCH_BASE + big;
   const scalar = sum + big;
@@ -170,7 +183,7 @@ export function wasmAdamStep(p: CpuBuffer, g: CpuBuffer, m: CpuBuffer, v: CpuBuf
   if (n < minSize || !isFloat(p)) return false;
   const f32 = p.dtype === "float32";
   const bpe = f32 ? 4 : 8;
-  const big = Math.ceil((n * bpe) / 16) * 16;
+  const big = paddedBytes(n, bpe);
   const [P, G, M, V] = [0, 1, 2, 3].map((i) => SCRATCH_BASE + i * big);
   const S = SCRATCH_BASE + 4 * big;
   const rt = getRuntime();
@@ -205,7 +218,7 @@ export function wasmSoftmax(x: View, axis: number, log: boolean, out: CpuBuffer,
   const len = x.shape[r - 1];
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
-  const tmp = SCRATCH_BASE + Math.ceil((n * bpe) / 16) * 16;
+  const tmp = SCRATCH_BASE + paddedBytes(n, bpe);
   const rt = getRuntime();
   if (n * bpe > MAX_BYTES || !rt.reserve(tmp + len * 8)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
@@ -241,7 +254,7 @@ export function wasmReduce(op: ReduceOp, x: View, axes: readonly number[], out: 
   const sumsCount = trailing ? rows : len;
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
-  const sums = SCRATCH_BASE + Math.ceil((n * bpe) / 16) * 16;
+  const sums = SCRATCH_BASE + paddedBytes(n, bpe);
   const rt = getRuntime();
   if (n * bpe > MAX_BYTES || !rt.reserve(sums + sumsCount * 8)) return false;
   copyIn(x, f32 ? rt.f32() : rt.f64(), SCRATCH_BASE / bpe, n);

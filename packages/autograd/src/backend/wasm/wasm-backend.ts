@@ -14,7 +14,7 @@ import type { Backend, StridedView } from "../backend.js";
 import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
-import { copyIn, copyRange, isFloat, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
+import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
 import { SCRATCH_BASE, getRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
@@ -160,10 +160,6 @@ function wasmThinMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, 
   return true;
 }
 
-/** count values of bpe bytes, rounded up to whole 16-byte vectors. */
-function paddedBytes(count: number, bpe: number): number {
-  return Math.ceil((count * bpe) / 16) * 16;
-}
 
 /** n values of data from offset, stride apart, into heap[base...]. */
 function copyVector(heap: Floats, base: number, data: CpuBuffer["data"], offset: number, stride: number, n: number): void {
@@ -198,8 +194,8 @@ function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: n
     });
   }
 
-  const mP = Math.ceil(m / mr) * mr;
-  const nP = Math.ceil(n / nr) * nr;
+  const mP = roundUp(m, mr);
+  const nP = roundUp(n, nr);
   const perBatch = (mP * k + nP * k + mP * nP) * bpe;
   const group = Math.max(1, Math.floor(CHUNK_BYTES / perBatch));
   // packed operands and results of one group, then one raw (unpacked) operand copy
@@ -228,8 +224,8 @@ function runGroup(
   const r = a.shape.length;
   const [sam, sak] = [a.strides[r - 2], a.strides[r - 1]];
   const [sbk, sbn] = [b.strides[r - 2], b.strides[r - 1]];
-  const mP = Math.ceil(m / mr) * mr;
-  const nP = Math.ceil(n / nr) * nr;
+  const mP = roundUp(m, mr);
+  const nP = roundUp(n, nr);
 
   // Pack each distinct operand once: a broadcast (stride-0) batch dim shares one packed copy.
   // Packed regions first, then the results, then a raw region for dense operands (below).
