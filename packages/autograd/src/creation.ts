@@ -228,10 +228,13 @@ export function randint(low: number, high: number, shape: ShapeLike, options: Ra
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new ValueError(`randperm: n must be a non-negative integer, got ${n}`);
   const g = options.generator ?? defaultGenerator;
-  const values = Array.from({ length: n }, (_, i) => i);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = g.integer(0, i + 1);
-    [values[i], values[j]] = [values[j], values[i]];
+    const v = values[i]; // a plain swap: a destructuring one allocated two arrays per element
+    values[i] = values[j];
+    values[j] = v;
   }
   return fromValues(values, [n], { ...options, dtype: options.dtype ?? "int32" });
 }
