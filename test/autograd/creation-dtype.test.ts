@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import {
   GradError, Generator, Tensor, arange, eye, full, linspace, manualSeed, noGrad, ones, rand, randint, randn, randperm,
-  tensor, zeros, type DType,
+  createCpuBackend, getBackend, registerBackend, setBackend, tensor, zeros, type DType,
 } from "@tensorgrad/autograd";
 
 const tight = { rtol: 1e-12, atol: 1e-14 };
@@ -530,6 +530,21 @@ describe("in-place ops", () => {
           expect(x.version).toBe(v0 + 1);
         }
       }
+    }
+  });
+
+  it("add_(other, alpha) on a backend without addScaled (an optional Backend method) runs a mul and an add", () => {
+    const previous = getBackend().name;
+    const { addScaled: _omitted, ...rest } = createCpuBackend();
+    registerBackend({ ...rest, name: "cpu-without-addScaled" });
+    setBackend("cpu-without-addScaled");
+    try {
+      const x = tensor([1, 2, 3], { dtype: "float64" });
+      noGrad(() => x.add_(tensor([10, 20, 30], { dtype: "float64" }), -0.5));
+      expect(x.toArray()).toEqual([-4, -8, -12]);
+      expect(x.device).toBe("cpu-without-addScaled");
+    } finally {
+      setBackend(previous);
     }
   });
 

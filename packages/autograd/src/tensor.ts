@@ -787,9 +787,10 @@ export class Tensor implements StridedView {
   add_(other: Operand, alpha = 1): this {
     if (alpha === 1) return this.inPlaceBinary("add_", "add", other);
     if (typeof other === "number") return this.inPlaceBinary("add_", "add", other * alpha);
-    if (this.canWriteDirectly(other) && other.isFloatingPoint() && shapesEqual(broadcastShapes("add_", this.shape, other.shape), this.shape)) {
+    const addScaled = this.backend.addScaled;
+    if (addScaled !== undefined && this.canWriteDirectly(other) && other.isFloatingPoint() && shapesEqual(broadcastShapes("add_", this.shape, other.shape), this.shape)) {
       this.checkInPlaceAllowed("add_");
-      this.backend.addScaled(broadcastView(other, this.shape), alpha, this.buffer);
+      addScaled.call(this.backend, broadcastView(other, this.shape), alpha, this.buffer);
       this.buffer.version++;
       return this;
     }

@@ -96,9 +96,9 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   /**
    * out += alpha·x in place (PyTorch's add_ with alpha), x viewed with out's shape; float dtypes.
    * alpha·x is rounded to the dtype before the add, exactly as a mul kernel then an add kernel
-   * would round, but with no temporary array.
+   * would round, but with no temporary array. Optional: without it add_ runs a mul and an add.
    */
-  addScaled(x: StridedView<B>, alpha: number, out: B): void;
+  addScaled?(x: StridedView<B>, alpha: number, out: B): void;
   /**
    * Optional fused Adam(W) step over whole, equally long buffers of one float dtype, in place on
    * param, expAvg and expAvgSq: bit for bit the op-by-op update (m ← lerp(m, g, 1−β1),

@@ -93,6 +93,21 @@ function unaryRow(op: UnaryOp, x: HostArray, out: HostArray, ix: number, io: num
   }
 }
 
+/** Backend.addScaled on host arrays: out += alpha·x (the wasm backend's fallback too). */
+export function cpuAddScaled(x: View, alpha: number, out: CpuBuffer): void {
+  const o = out.data;
+  const xd = x.buffer.data;
+  // float32: fround(alpha·x) is the f32 product a mul kernel would store (the scalar itself
+  // becomes float32 first, as an f32 tensor of it would); the store into o rounds the sum.
+  const f32 = out.dtype === "float32";
+  const a = f32 ? Math.fround(alpha) : alpha;
+  const sx = flatStep(x.shape, x.strides);
+  if (sx >= 0) return addScaledRow(f32, a, xd, o, x.offset, 0, o.length, sx, 1);
+  forEachRow(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], (offs, n, s) =>
+    addScaledRow(f32, a, xd, o, offs[0], offs[1], n, s[0], s[1]),
+  );
+}
+
 /** out[io] += alpha·x[ix] along one row, the product rounded to float32 first when f32. */
 function addScaledRow(f32: boolean, alpha: number, x: HostArray, out: HostArray, ix: number, io: number, n: number, sx: number, so: number): void {
   if (f32) for (let i = 0; i < n; i++, ix += sx, io += so) out[io] += Math.fround(alpha * x[ix]);
@@ -200,19 +215,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       );
     },
 
-    addScaled(x, alpha, out) {
-      const o = out.data;
-      const xd = x.buffer.data;
-      // float32: fround(alpha·x) is the f32 product a mul kernel would store (the scalar itself
-      // becomes float32 first, as an f32 tensor of it would); the store into o rounds the sum.
-      const f32 = out.dtype === "float32";
-      const a = f32 ? Math.fround(alpha) : alpha;
-      const sx = flatStep(x.shape, x.strides);
-      if (sx >= 0) return addScaledRow(f32, a, xd, o, x.offset, 0, o.length, sx, 1);
-      forEachRow(x.shape, [x.strides, contiguousStrides(x.shape)], [x.offset, 0], (offs, n, s) =>
-        addScaledRow(f32, a, xd, o, offs[0], offs[1], n, s[0], s[1]),
-      );
-    },
+    addScaled: cpuAddScaled,
 
     where(cond, a, b, out) {
       const o = out.data;

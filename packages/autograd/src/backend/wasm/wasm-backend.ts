@@ -11,7 +11,7 @@
  */
 
 import type { Backend, StridedView } from "../backend.js";
-import { createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
+import { cpuAddScaled, createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
 import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
@@ -90,7 +90,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
     },
 
     addScaled(x, alpha, out) {
-      if (!wasmAddScaled(x, alpha, out, minElems)) cpu.addScaled(x, alpha, out);
+      if (!wasmAddScaled(x, alpha, out, minElems)) cpuAddScaled(x, alpha, out);
     },
 
     adamStep(param, grad, expAvg, expAvgSq, scalars) {
