@@ -14,7 +14,7 @@ import * as act from "./ops/activations.js";
 import { binary } from "./ops/binary.js";
 import { cast, castTo, copy } from "./ops/cast.js";
 import { compare, isfinite, logicalNot } from "./ops/compare.js";
-import { broadcastView } from "./ops/define.js";
+import { broadcastView, ownsWholeBuffer } from "./ops/define.js";
 import { scalarTensor, type Operand } from "./ops/elementwise.js";
 import { expand } from "./ops/expand.js";
 import { amax, amin, argExtremum } from "./ops/extremum.js";
@@ -761,14 +761,23 @@ export class Tensor implements StridedView {
     const o = typeof other === "number" ? other : other.detach();
     // Anything unusual (views, mixed or int/bool dtypes, aliasing) takes the checked path with a temporary.
     if (!this.canWriteDirectly(o)) return this.inPlace(op, () => binary(kernel, this, o));
-    this.checkInPlaceAllowed(op);
     const operand = typeof o === "number" ? scalarTensor(o, this.dtype, this) : o;
-    if (!shapesEqual(broadcastShapes(op, this.shape, operand.shape), this.shape)) {
-      throw new ShapeError(`${op}: result of shape ${fmtShape(broadcastShapes(op, this.shape, operand.shape))} cannot be written into a tensor of shape ${fmtShape(this.shape)}`);
-    }
-    this.backend.binary(kernel, this, broadcastView(operand, this.shape), this.buffer);
+    this.backend.binary(kernel, this, this.directOperand(op, operand), this.buffer);
     this.buffer.version++;
     return this;
+  }
+
+  /**
+   * `operand` broadcast to this shape for a kernel writing straight into this tensor (see
+   * canWriteDirectly), once the write is allowed and the result fits this shape.
+   */
+  private directOperand(op: string, operand: Tensor): StridedView {
+    this.checkInPlaceAllowed(op);
+    const shape = broadcastShapes(op, this.shape, operand.shape);
+    if (!shapesEqual(shape, this.shape)) {
+      throw new ShapeError(`${op}: result of shape ${fmtShape(shape)} cannot be written into a tensor of shape ${fmtShape(this.shape)}`);
+    }
+    return broadcastView(operand, this.shape);
   }
 
   /**
@@ -777,7 +786,7 @@ export class Tensor implements StridedView {
    * same dtype (or is a scalar that keeps it) and does not share this memory.
    */
   private canWriteDirectly(other: Operand): boolean {
-    const owner = this.offset === 0 && this.isContiguous() && this.buffer.length === this.numel();
+    const owner = ownsWholeBuffer(this);
     const sameType = typeof other === "number" ? promoteWithScalar(this.dtype, other) === this.dtype : other.dtype === this.dtype;
     const aliased = typeof other !== "number" && other.buffer === this.buffer;
     return owner && sameType && this.isFloatingPoint() && !aliased;
@@ -788,9 +797,8 @@ export class Tensor implements StridedView {
     if (alpha === 1) return this.inPlaceBinary("add_", "add", other);
     if (typeof other === "number") return this.inPlaceBinary("add_", "add", other * alpha);
     const addScaled = this.backend.addScaled;
-    if (addScaled !== undefined && this.canWriteDirectly(other) && other.isFloatingPoint() && shapesEqual(broadcastShapes("add_", this.shape, other.shape), this.shape)) {
-      this.checkInPlaceAllowed("add_");
-      addScaled.call(this.backend, broadcastView(other, this.shape), alpha, this.buffer);
+    if (addScaled !== undefined && this.canWriteDirectly(other)) {
+      addScaled.call(this.backend, this.directOperand("add_", other), alpha, this.buffer);
       this.buffer.version++;
       return this;
     }

@@ -178,10 +178,20 @@ export function broadcastView(t: Tensor, shape: readonly number[]): StridedView 
   }
   // A 0-d operand (a scalar) reads its one element everywhere: shared all-zero strides.
   if (t.shape.length === 0) return { buffer: t.buffer, shape, strides: zeroStrides(shape.length), offset: t.offset };
+  return { buffer: t.buffer, shape, strides: broadcastStrides(t, shape), offset: t.offset };
+}
+
+/** t's strides read at `shape` (t broadcast to it): missing leading dims and expanded dims get stride 0. */
+export function broadcastStrides(t: StridedView, shape: readonly number[]): number[] {
   const lead = shape.length - t.shape.length;
   const strides: number[] = [];
   for (let i = 0; i < shape.length; i++) strides.push(i < lead || t.shape[i - lead] !== shape[i] ? 0 : t.strides[i - lead]);
-  return { buffer: t.buffer, shape, strides, offset: t.offset };
+  return strides;
+}
+
+/** Whether t owns its whole buffer as one contiguous block (parameters, grads, optimizer state). */
+export function ownsWholeBuffer(t: Tensor): boolean {
+  return t.offset === 0 && t.isContiguous() && t.buffer.length === t.numel();
 }
 
 const ZERO_STRIDES: (readonly number[])[] = [];

@@ -3,17 +3,12 @@
 import { ShapeError, fmtShape } from "../errors.js";
 import { shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { defineOp, viewTensor } from "./define.js";
+import { broadcastStrides, defineOp, viewTensor } from "./define.js";
 
 const expandOp = defineOp<readonly number[]>({
   name: "expand",
   saves: { inputs: false, output: false },
-  forward: ([x], shape) => {
-    const lead = shape.length - x.ndim;
-    const strides: number[] = [];
-    for (let i = 0; i < shape.length; i++) strides.push(i < lead || x.shape[i - lead] !== shape[i] ? 0 : x.strides[i - lead]);
-    return viewTensor(x, shape, strides, x.offset);
-  },
+  forward: ([x], shape) => viewTensor(x, shape, broadcastStrides(x, shape), x.offset),
   vjp: (g) => [g], // the engine sums the repeated copies back to the input's shape
 });
 

@@ -8,11 +8,7 @@ import type { AdamStepScalars } from "../backend/backend.js";
 import { isGradEnabled } from "../engine/grad-mode.js";
 import { shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-
-/** Whether t owns its whole buffer as one contiguous block (parameters, grads, optimizer state). */
-function ownsWholeBuffer(t: Tensor): boolean {
-  return t.offset === 0 && t.isContiguous() && t.buffer.length === t.numel();
-}
+import { ownsWholeBuffer } from "./define.js";
 
 /**
  * One Adam or AdamW step in place on `param`, `expAvg` and `expAvgSq` through the backend's fused

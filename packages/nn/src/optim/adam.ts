@@ -37,6 +37,8 @@ function adam(params: readonly Tensor[], grads: readonly Tensor[], states: AdamS
     const biasCorrection2 = 1 - beta2 ** s.step;
     const stepSize = o.lr / biasCorrection1;
     const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+    // AdamW decays the weights first: p ← p·(1 − lr·wd).
+    const decay = decoupled && o.weightDecay !== 0 ? 1 - o.lr * o.weightDecay : null;
     // One backend call where the backend has a fused kernel (wasm): the same result, bit for bit,
     // without the ops' temporaries. AMSGrad's running maximum always takes the ops.
     const fused =
@@ -44,7 +46,7 @@ function adam(params: readonly Tensor[], grads: readonly Tensor[], states: AdamS
       fusedAdamStep_(p, grads[i], s.expAvg, s.expAvgSq, {
         maximize: o.maximize,
         weightDecay: decoupled ? 0 : o.weightDecay,
-        decay: decoupled && o.weightDecay !== 0 ? 1 - o.lr * o.weightDecay : null,
+        decay,
         beta1,
         beta2,
         biasCorrection2Sqrt,
@@ -53,10 +55,8 @@ function adam(params: readonly Tensor[], grads: readonly Tensor[], states: AdamS
       });
     if (fused) continue;
     let g = o.maximize ? grads[i].neg() : grads[i];
-    if (o.weightDecay !== 0) {
-      if (decoupled) p.mul_(1 - o.lr * o.weightDecay);
-      else g = g.add(p.mul(o.weightDecay));
-    }
+    if (decay !== null) p.mul_(decay);
+    else if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
     lerp_(s.expAvg, g, 1 - beta1);
     s.expAvgSq.mul_(beta2).add_(g.mul(g), 1 - beta2);
     let second = s.expAvgSq;

@@ -160,7 +160,6 @@ function wasmThinMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, 
   return true;
 }
 
-
 /** n values of data from offset, stride apart, into heap[base...]. */
 function copyVector(heap: Floats, base: number, data: CpuBuffer["data"], offset: number, stride: number, n: number): void {
   if (stride === 1 || n === 1) return copyRange(heap, base, data, offset, n);
