@@ -624,7 +624,7 @@ export class Tensor implements StridedView {
   /** The transpose of a ≤2-d tensor (a view). */
   t(): Tensor {
     if (this.ndim > 2) throw new ShapeError(`t: expects a tensor with at most 2 dims, got ${fmtShape(this.shape)}; use transpose or mT`);
-    return this.ndim < 2 ? this : shp.transpose(this, 0, 1);
+    return shp.transpose(this, 0, this.ndim < 2 ? 0 : 1); // a new view even for ≤1 dims, as in PyTorch
   }
 
   // ---------------------------------------------------------------- shape and movement

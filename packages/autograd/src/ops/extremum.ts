@@ -69,5 +69,6 @@ export function argExtremum(op: "argmax" | "argmin", x: Tensor, dim?: number, ke
   checkNonEmpty(op, x1, [d]);
   const out = allocTensor(x.backend, reducedShape(x1.shape, [d], false), "int32");
   x.backend.argReduce(op, x1, d, out.buffer);
-  return keepdim ? out.reshape(reducedShape(x1.shape, [d], true)) : out;
+  // A 0-d input gives a 0-d index with or without keepdim (as in PyTorch), not shape [1].
+  return keepdim && x.ndim > 0 ? out.reshape(reducedShape(x1.shape, [d], true)) : out;
 }

@@ -63,7 +63,6 @@ export interface ValuesIndices {
 /** max/min along `dim`: the gradient flows to the element each index points at. */
 export function extremumAlong(op: "max" | "min", x: Tensor, dim: number, keepdim = false): ValuesIndices {
   const d = normalizeDim(op, dim, x.ndim);
-  if (x.ndim === 0) return { values: x, indices: x.zerosLike().to("int32") };
   const indices = argExtremum(op === "max" ? "argmax" : "argmin", x, d, true);
   const values = x.gather(d, indices);
   return keepdim ? { values, indices } : { values: values.squeeze(d), indices: indices.squeeze(d) };

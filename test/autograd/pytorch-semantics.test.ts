@@ -1,0 +1,200 @@
+/**
+ * Corner cases where tensorgrad must give PyTorch's answer: 0-d tensors in reductions and
+ * indexing, gradients at ties, NaN, ±inf and zero variance, identity "views", empty tensors,
+ * printing, and structurally zero gradients. Every expected value below is a literal printed by
+ * PyTorch 1.13 (/usr/bin/python3, torch 1.13) for the same call, in float64 unless said otherwise.
+ */
+
+import { describe, expect, it } from "vitest";
+import {
+  IndexError, ShapeError, Tensor, tensor, zeros, type NestedArray,
+} from "@tensorgrad/autograd";
+
+const f64 = { dtype: "float64" } as const;
+const i32 = { dtype: "int32" } as const;
+const tight = { rtol: 1e-12, atol: 1e-12 };
+
+/** A float64 leaf that requires grad. */
+const leaf = (data: NestedArray): Tensor => tensor(data, { ...f64, requiresGrad: true });
+
+/** The .grad of each input after `f(...inputs).backward()`. */
+function gradsOf(f: (...xs: Tensor[]) => Tensor, ...data: NestedArray[]): (Tensor | null)[] {
+  const xs = data.map(leaf);
+  f(...xs).backward();
+  return xs.map((x) => x.grad);
+}
+
+describe("0-d tensors in reductions and indexing (dim 0 / -1, keepdim) as PyTorch", () => {
+  const s = () => tensor(0.5, f64);
+  const idx = () => tensor(0, i32);
+  // [call, value, shape] from PyTorch 1.13 on torch.tensor(0.5, dtype=torch.float64)
+  const cases: [string, () => Tensor, number, number[]][] = [
+    ["gather(0, 0-d index)", () => s().gather(0, idx()), 0.5, []],
+    ["gather(-1, 0-d index)", () => s().gather(-1, idx()), 0.5, []],
+    ["gather(0, index [0, 0])", () => s().gather(0, tensor([0, 0], i32)), 0.5, [2]],
+    ["[1,2,3].gather(0, 0-d index 1)", () => tensor([1, 2, 3], f64).gather(0, tensor(1, i32)), 2, []],
+    ["scatterAdd(0, 0-d index, 2)", () => s().scatterAdd(0, idx(), tensor(2, f64)), 2.5, []],
+    ["scatterAdd(0, [0, 0], [2, 3])", () => s().scatterAdd(0, tensor([0, 0], i32), tensor([2, 3], f64)), 5.5, []],
+    ["indexSelect(0, 0-d index)", () => s().indexSelect(0, idx()), 0.5, []],
+    ["indexSelect(0, [0])", () => s().indexSelect(0, tensor([0], i32)), 0.5, []],
+    ["argmax(0, keepdim)", () => s().argmax(0, true), 0, []],
+    ["argmax(-1)", () => s().argmax(-1), 0, []],
+    ["argmin(0, keepdim)", () => s().argmin(0, true), 0, []],
+    ["argmax(undefined, keepdim)", () => s().argmax(undefined, true), 0, []],
+    ["sum(0, keepdim)", () => s().sum(0, true), 0.5, []],
+    ["sum(-1)", () => s().sum(-1), 0.5, []],
+    ["mean(0, keepdim)", () => s().mean(0, true), 0.5, []],
+    ["amax(0, keepdim)", () => s().amax(0, true), 0.5, []],
+    ["amin(-1, keepdim)", () => s().amin(-1, true), 0.5, []],
+    ["max(0).values", () => s().max(0).values, 0.5, []],
+    ["max(0, keepdim).indices", () => s().max(0, true).indices, 0, []],
+    ["min(-1, keepdim).values", () => s().min(-1, true).values, 0.5, []],
+    ["softmax(0)", () => s().softmax(0), 1, []],
+    ["logSoftmax(-1)", () => s().logSoftmax(-1), 0, []],
+    ["logsumexp(0, keepdim)", () => s().logsumexp(0, true), 0.5, []],
+  ];
+  it.each(cases)("%s", (_, f, value, shape) => {
+    const y = f();
+    expect(y.shape).toEqual(shape);
+    expect(y).toBeAllclose(value, tight);
+  });
+
+  it("var/std of one element are NaN (n − 1 = 0), with any dim spelling", () => {
+    expect(tensor(0.5, f64).var(0, { keepdim: true }).shape).toEqual([]);
+    expect(tensor(0.5, f64).var().item()).toBeNaN();
+    expect(tensor(0.5, f64).std(-1).item()).toBeNaN();
+  });
+
+  it("gradients flow through 0-d gather, scatterAdd and indexSelect", () => {
+    // PyTorch: x.gather(0, tensor(0)).backward() → x.grad = 1
+    expect(gradsOf((x) => x.gather(0, tensor(0, i32)), 0.5)[0]).toBeAllclose(1, tight);
+    // PyTorch: (x.scatter_add(0, tensor(0), y) * 3).backward() → x.grad = 3, y.grad = 3
+    const [gx, gy] = gradsOf((x, y) => x.scatterAdd(0, tensor(0, i32), y).mul(3), 0.5, 2);
+    expect(gx).toBeAllclose(3, tight);
+    expect(gy).toBeAllclose(3, tight);
+    expect(gradsOf((x) => x.indexSelect(0, tensor([0], i32)), 0.5)[0]).toBeAllclose(1, tight);
+  });
+
+  it("an out-of-range index on a 0-d tensor is an IndexError (PyTorch: index 1 is out of bounds)", () => {
+    expect(() => tensor(0.5).gather(0, tensor(1, i32))).toThrow(IndexError);
+    expect(() => tensor(0.5).indexSelect(0, tensor([0, 0], i32))).toThrow(IndexError);
+  });
+
+  it("select, narrow, slice, split and chunk refuse a 0-d tensor, as PyTorch does", () => {
+    const s0 = tensor(0.5);
+    expect(() => s0.select(0, 0)).toThrow(/select: cannot be applied to a 0-d tensor/);
+    expect(() => s0.narrow(0, 0, 1)).toThrow(/narrow: cannot be applied to a 0-d tensor/);
+    expect(() => s0.slice(0, 0, 1)).toThrow(/slice: cannot be applied to a 0-d tensor/);
+    expect(() => s0.split(1)).toThrow(/split: cannot be applied to a 0-d tensor/);
+    expect(() => s0.chunk(1)).toThrow(/chunk: cannot be applied to a 0-d tensor/);
+    expect(() => s0.select(0, 0)).toThrow(IndexError);
+  });
+});
+
+describe("identity views are new tensors with their own node, as in PyTorch", () => {
+  // Each returns a tensor of the same shape that PyTorch also returns as a new view (x[0:],
+  // x.reshape(x.shape), x.expand(x.shape), x.permute(0, 1), x.transpose(1, 1), ...).
+  const views: [string, (x: Tensor) => Tensor][] = [
+    ["slice(0)", (x) => x.slice(0)],
+    ["slice(1, 0)", (x) => x.slice(1, 0)],
+    ["narrow(0, 0, full)", (x) => x.narrow(0, 0, x.shape[0])],
+    ["reshape(same)", (x) => x.reshape([...x.shape])],
+    ["reshape(2, -1)", (x) => x.reshape(2, -1)],
+    ["view(same)", (x) => x.view([...x.shape])],
+    ["expand(same)", (x) => x.expand([...x.shape])],
+    ["expand(-1, -1)", (x) => x.expand(-1, -1)],
+    ["expandAs(itself)", (x) => x.expandAs(x)],
+    ["permute(0, 1)", (x) => x.permute(0, 1)],
+    ["transpose(0, 0)", (x) => x.transpose(0, 0)],
+    ["transpose(1, -1)", (x) => x.transpose(1, -1)],
+    ["squeeze() with no size-1 dim", (x) => x.squeeze()],
+    ["squeeze(0) of a size-2 dim", (x) => x.squeeze(0)],
+    ["split into one piece", (x) => x.split(2, 0)[0]],
+    ["chunk(1)", (x) => x.chunk(1, 0)[0]],
+  ];
+
+  it.each(views)("%s: a hook on the view doubles only the view's share (PyTorch: a.grad = 3)", (_, f) => {
+    const a = leaf([[1, 2, 3], [4, 5, 6]]);
+    const b = f(a);
+    expect(b).not.toBe(a);
+    expect(b.gradFn).not.toBeNull();
+    b.registerHook((g) => g.mul(2));
+    a.add(b.reshape(a.shape)).sum().backward();
+    expect(a.grad).toBeAllclose(tensor([[3, 3, 3], [3, 3, 3]], f64), tight);
+  });
+
+  it.each(views)("%s: retainGrad on the view of a non-leaf keeps only the view's gradient", (_, f) => {
+    const a = leaf([[1, 2, 3], [4, 5, 6]]);
+    const x = a.mul(1);
+    const b = f(x).retainGrad();
+    x.add(b.reshape(x.shape).mul(2)).sum().backward();
+    expect(x.grad).toBeNull(); // x did not ask to keep its gradient
+    expect(b.grad).toBeAllclose(2, tight);
+    expect(a.grad).toBeAllclose(3, tight);
+  });
+
+  it("the documented example: b = a.slice(0); hook doubling b; a.add(b).sum().backward() → a.grad 3", () => {
+    const a = leaf([1]);
+    const b = a.slice(0);
+    b.registerHook((g) => g.mul(2));
+    a.add(b).sum().backward();
+    expect(a.grad).toBeAllclose([3], tight);
+  });
+
+  it("t() of a 1-d or 0-d tensor is a new view: a hook on it doubles only its share", () => {
+    for (const data of [[1, 2, 3], 2]) {
+      const v = leaf(data);
+      const b = v.t();
+      expect(b).not.toBe(v);
+      b.registerHook((g) => g.mul(2));
+      v.add(b).sum().backward();
+      expect(v.grad).toBeAllclose(3, tight);
+    }
+  });
+
+  it("0-d views: t(), transpose(0, 0), reshape([]), expand([]), squeeze() are new tensors", () => {
+    const s = leaf(2);
+    for (const v of [s.t(), s.transpose(0, 0), s.reshape([]), s.expand([]), s.squeeze(), s.permute([])]) {
+      expect(v).not.toBe(s);
+      expect(v.shape).toEqual([]);
+    }
+  });
+
+  it("without grad, same-shape views are still new tensors sharing the memory", () => {
+    const x = tensor([1, 2, 3]);
+    for (const v of [x.slice(0), x.view(3), x.reshape(-1), x.expand(3), x.permute(0)]) {
+      expect(v).not.toBe(x);
+      expect(v.buffer).toBe(x.buffer);
+    }
+  });
+
+  it("as in PyTorch, contiguous() of a contiguous tensor, to(its dtype) and flatten of one dim return the tensor itself", () => {
+    const a = leaf([[1, 2], [3, 4]]);
+    expect(a.contiguous()).toBe(a);
+    expect(a.to("float64")).toBe(a);
+    expect(a.flatten(1)).toBe(a); // PyTorch: start_dim == end_dim returns self
+    expect(a.flatten(0, 0)).toBe(a);
+    const v = leaf([1, 2]);
+    expect(v.flatten()).toBe(v);
+    expect(a.flatten()).not.toBe(a);
+    expect(a.t().contiguous()).not.toBe(a.t());
+  });
+});
+
+describe("valid calls on empty tensors and odd bounds, as PyTorch", () => {
+  it("flatten and reshape with -1 on 0-size tensors", () => {
+    const z = zeros([0, 2, 3]);
+    expect(z.flatten(1).shape).toEqual([0, 6]);
+    expect(z.flatten().shape).toEqual([0]);
+    expect(z.flatten(0, 1).shape).toEqual([0, 3]);
+    expect(z.reshape(-1, 6).shape).toEqual([0, 6]);
+    expect(z.reshape(3, -1).shape).toEqual([3, 0]);
+    expect(zeros([2, 0, 3]).view(2, -1).shape).toEqual([2, 0]);
+    expect(zeros([2, 0, 3]).view(-1, 2).shape).toEqual([0, 2]);
+    // PyTorch too: "the unspecified dimension size -1 can be any value and is ambiguous"
+    expect(() => z.reshape(0, -1)).toThrow(ShapeError);
+    expect(() => z.view(-1, 0)).toThrow(ShapeError);
+  });
+
+});
+
