@@ -7,12 +7,15 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  IndexError, ShapeError, Tensor, tensor, zeros, type NestedArray,
+  IndexError, ShapeError, Tensor, hessian, tensor, zeros, type NestedArray,
 } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64" } as const;
 const i32 = { dtype: "int32" } as const;
 const tight = { rtol: 1e-12, atol: 1e-12 };
+const withNan = { ...tight, equalNan: true };
+const nan = NaN;
+const inf = Infinity;
 
 /** A float64 leaf that requires grad. */
 const leaf = (data: NestedArray): Tensor => tensor(data, { ...f64, requiresGrad: true });
@@ -88,6 +91,100 @@ describe("0-d tensors in reductions and indexing (dim 0 / -1, keepdim) as PyTorc
     expect(() => s0.split(1)).toThrow(/split: cannot be applied to a 0-d tensor/);
     expect(() => s0.chunk(1)).toThrow(/chunk: cannot be applied to a 0-d tensor/);
     expect(() => s0.select(0, 0)).toThrow(IndexError);
+  });
+});
+
+describe("gradients at ties, NaN, ±inf and zero variance as PyTorch", () => {
+  it("std of equal elements has gradient 0, not NaN", () => {
+    expect(gradsOf((x) => x.std(), [2, 2, 2])[0]).toBeAllclose([0, 0, 0], tight);
+    expect(gradsOf((x) => x.std(undefined, { correction: 0 }), [2, 2, 2])[0]).toBeAllclose([0, 0, 0], tight);
+    // PyTorch: x.std(0).sum() with x = [[2, 1], [2, 3]]
+    expect(gradsOf((x) => x.std(0).sum(), [[2, 1], [2, 3]])[0]).toBeAllclose(
+      [[0, -0.7071067811865476], [0, 0.7071067811865476]],
+      tight,
+    );
+    // one element with Bessel's correction: std is NaN and so is its gradient
+    expect(gradsOf((x) => x.std(), 2)[0]!.item()).toBeNaN();
+  });
+
+  it("second derivatives of var and std (PyTorch's functional hessian)", () => {
+    const h = (f: (x: Tensor) => Tensor, x: number[]) => hessian(f, tensor(x, f64));
+    expect(h((x) => x.var(), [1, 2, 4])).toBeAllclose(
+      [[2 / 3, -1 / 3, -1 / 3], [-1 / 3, 2 / 3, -1 / 3], [-1 / 3, -1 / 3, 2 / 3]],
+      tight,
+    );
+    expect(h((x) => x.std(), [1, 2, 4])).toBeAllclose(
+      [
+        [0.093521952958, -0.140282929437, 0.046760976479],
+        [-0.140282929437, 0.210424394156, -0.070141464719],
+        [0.046760976479, -0.070141464719, 0.02338048824],
+      ],
+      { rtol: 1e-10, atol: 1e-11 },
+    );
+    expect(h((x) => x.std(), [2, 2, 2])).toBeAllclose(zeros([3, 3]), tight);
+  });
+
+  it("var with an infinite element: ∓inf beside it and NaN at it, as PyTorch", () => {
+    expect(gradsOf((x) => x.var(), [1, inf, 2])[0]).toBeAllclose([-inf, nan, -inf], withNan);
+    expect(gradsOf((x) => x.var(), [1, -inf, 2])[0]).toBeAllclose([inf, nan, inf], withNan);
+    expect(gradsOf((x) => x.var(undefined, { correction: 0 }), [1, inf, 2])[0]).toBeAllclose([-inf, nan, -inf], withNan);
+    expect(gradsOf((x) => x.var(1).sum(), [[1, inf, 2], [1, 2, 4]])[0]).toBeAllclose(
+      [[-inf, nan, -inf], [-4 / 3, -1 / 3, 5 / 3]],
+      withNan,
+    );
+    expect(gradsOf((x) => x.var(1, { correction: 0 }).sum(), [[1, 5], [2, -3]])[0]).toBeAllclose([[-2, 2], [2.5, -2.5]], tight);
+    expect(gradsOf((x) => x.std(), [1, inf, 2])[0]).toBeAllclose([nan, nan, nan], withNan);
+    expect(gradsOf((x) => x.var(), [1, nan, 2])[0]).toBeAllclose([nan, nan, nan], withNan);
+  });
+
+  it("maximum/minimum: a NaN in either operand sends the gradient to both; ties split it", () => {
+    // PyTorch: a = [nan, 1, 2], b = [1, nan, 2] → a.grad = b.grad = [1, 1, 0.5]
+    for (const op of ["maximum", "minimum"] as const) {
+      const [ga, gb] = gradsOf((a, b) => a[op](b).sum(), [nan, 1, 2], [1, nan, 2]);
+      expect(ga).toBeAllclose([1, 1, 0.5], tight);
+      expect(gb).toBeAllclose([1, 1, 0.5], tight);
+      const [ga2, gb2] = gradsOf((a, b) => a[op](b).sum(), [nan], [nan]);
+      expect(ga2).toBeAllclose([1], tight);
+      expect(gb2).toBeAllclose([1], tight);
+    }
+    const [ga, gb] = gradsOf((a, b) => a.maximum(b).sum(), [inf, -inf, inf], [inf, -inf, 1]);
+    expect(ga).toBeAllclose([0.5, 0.5, 1], tight);
+    expect(gb).toBeAllclose([0.5, 0.5, 0], tight);
+  });
+
+  it("max()/min() of all elements: the NaN takes the gradient (shared among NaNs); ties share it", () => {
+    expect(gradsOf((x) => x.max(), [1, nan, 3])[0]).toBeAllclose([0, 1, 0], tight);
+    expect(gradsOf((x) => x.min(), [1, nan, 3])[0]).toBeAllclose([0, 1, 0], tight);
+    expect(gradsOf((x) => x.max(), [nan, 1, nan, 3])[0]).toBeAllclose([0.5, 0, 0.5, 0], tight);
+    expect(gradsOf((x) => x.max(), [3, 1, 3])[0]).toBeAllclose([0.5, 0, 0.5], tight);
+    expect(gradsOf((x) => x.max(), [inf, 1, inf])[0]).toBeAllclose([0.5, 0, 0.5], tight);
+    expect(gradsOf((x) => x.max(), [-inf, -inf])[0]).toBeAllclose([0.5, 0.5], tight);
+    expect(tensor([1, nan, 3]).max().item()).toBeNaN();
+  });
+
+  it("max(dim)/min(dim): the gradient goes to the first NaN, or the first of tied maxima", () => {
+    const x = tensor([[1, nan, 3], [nan, 1, nan]]);
+    expect(x.max(1).indices.toArray()).toEqual([1, 0]);
+    expect(gradsOf((t) => t.max(1).values.sum(), [[1, nan, 3], [nan, 1, nan]])[0]).toBeAllclose([[0, 1, 0], [1, 0, 0]], tight);
+    expect(gradsOf((t) => t.min(1).values.sum(), [[1, nan, 3], [nan, 1, nan]])[0]).toBeAllclose([[0, 1, 0], [1, 0, 0]], tight);
+    expect(gradsOf((t) => t.max(1).values.sum(), [[3, 1, 3]])[0]).toBeAllclose([[1, 0, 0]], tight);
+  });
+
+  it("amax/amin: ties share the gradient; a NaN makes the whole lane's gradient NaN (as PyTorch 1.13's amax)", () => {
+    expect(gradsOf((x) => x.amax(), [3, 1, 3])[0]).toBeAllclose([0.5, 0, 0.5], tight);
+    expect(gradsOf((x) => x.amin(), [1, 3, 1])[0]).toBeAllclose([0.5, 0, 0.5], tight);
+    expect(gradsOf((x) => x.amax(), [1, nan, 3])[0]).toBeAllclose([nan, nan, nan], withNan);
+    expect(gradsOf((x) => x.amin(), [1, nan, 3])[0]).toBeAllclose([nan, nan, nan], withNan);
+    expect(gradsOf((x) => x.amax(1).sum(), [[1, nan, 3], [3, 1, 3]])[0]).toBeAllclose([[nan, nan, nan], [0.5, 0, 0.5]], withNan);
+  });
+
+  it("clamp passes the gradient where min ≤ x ≤ max only: not at NaN, nowhere when min > max", () => {
+    expect(gradsOf((x) => x.clamp(1, 2).sum(), [0, 1, 2, 3])[0]).toBeAllclose([0, 1, 1, 0], tight);
+    expect(gradsOf((x) => x.clamp(1, 1).sum(), [0, 1, 2, 3])[0]).toBeAllclose([0, 1, 0, 0], tight);
+    expect(gradsOf((x) => x.clamp(2, 1).sum(), [0, 1.5, 3])[0]).toBeAllclose([0, 0, 0], tight);
+    expect(gradsOf((x) => x.clamp(0, 2).sum(), [nan, 1])[0]).toBeAllclose([0, 1], tight);
+    expect(gradsOf((x) => x.clamp(undefined, 2).sum(), [nan, 1, 3])[0]).toBeAllclose([0, 1, 0], tight);
+    expect(gradsOf((x) => x.clamp(0).sum(), [nan, -1, 3])[0]).toBeAllclose([0, 0, 1], tight);
   });
 });
 
@@ -194,6 +291,41 @@ describe("valid calls on empty tensors and odd bounds, as PyTorch", () => {
     // PyTorch too: "the unspecified dimension size -1 can be any value and is ambiguous"
     expect(() => z.reshape(0, -1)).toThrow(ShapeError);
     expect(() => z.view(-1, 0)).toThrow(ShapeError);
+  });
+
+  it("reductions over an empty dim: sum 0, mean/var/std NaN, logsumexp −inf, amax/max/argmax errors", () => {
+    const z = zeros([3, 0], f64);
+    expect(z.sum(1)).toBeAllclose([0, 0, 0], tight);
+    expect(z.sum().item()).toBe(0);
+    expect(z.mean(1)).toBeAllclose([nan, nan, nan], withNan);
+    expect(z.mean().item()).toBeNaN();
+    expect(z.mean(0).shape).toEqual([0]);
+    expect(z.var(1)).toBeAllclose([nan, nan, nan], withNan);
+    expect(z.std(1)).toBeAllclose([nan, nan, nan], withNan);
+    expect(z.logsumexp(1)).toBeAllclose([-inf, -inf, -inf], tight);
+    expect(z.logsumexp(1).shape).toEqual([3]);
+    expect(z.logsumexp([0, 1]).item()).toBe(-inf);
+    expect(z.logsumexp(1, true).shape).toEqual([3, 1]);
+    expect(z.logsumexp(0).shape).toEqual([0]);
+    expect(z.amax(0).shape).toEqual([0]);
+    expect(z.max(0).values.shape).toEqual([0]);
+    expect(z.argmax(0).shape).toEqual([0]);
+    expect(z.softmax(1).shape).toEqual([3, 0]);
+    for (const f of [() => z.amax(1), () => z.amax(), () => z.max(), () => z.max(1), () => z.argmax(), () => z.argmax(1)]) {
+      expect(f).toThrow(IndexError);
+    }
+  });
+
+  it("logsumexp over an empty dim has a gradient (of shape [3, 0])", () => {
+    const z = tensor([[], [], []], { ...f64, requiresGrad: true });
+    z.logsumexp(1).sum().backward();
+    expect(z.grad!.shape).toEqual([3, 0]);
+  });
+
+  it("clamp(min > max) gives max everywhere; NaN stays NaN", () => {
+    expect(tensor([0, 1.5, 3]).clamp(2, 1)).toBeAllclose([1, 1, 1], tight);
+    expect(tensor([nan, 1.5, 3]).clamp(2, 1)).toBeAllclose([nan, 1, 1], withNan);
+    expect(tensor([nan, 1.5, 3]).clamp(1, 2)).toBeAllclose([nan, 1.5, 2], withNan);
   });
 
 });

@@ -17,7 +17,7 @@ import { compare, isfinite, logicalNot } from "./ops/compare.js";
 import { broadcastView, ownsWholeBuffer } from "./ops/define.js";
 import { scalarTensor, type Operand } from "./ops/elementwise.js";
 import { expand } from "./ops/expand.js";
-import { amax, amin, argExtremum } from "./ops/extremum.js";
+import { amax, amin, argExtremum, extremumOfAll } from "./ops/extremum.js";
 import { gather, scatterAdd } from "./ops/gather.js";
 import { matmul } from "./ops/matmul.js";
 import { permute } from "./ops/permute.js";
@@ -568,14 +568,14 @@ export class Tensor implements StridedView {
   max(): Tensor;
   max(dim: number, keepdim?: boolean): red.ValuesIndices;
   max(dim?: number, keepdim = false): Tensor | red.ValuesIndices {
-    return dim === undefined ? amax(this) : red.extremumAlong("max", this, dim, keepdim);
+    return dim === undefined ? extremumOfAll("max", this) : red.extremumAlong("max", this, dim, keepdim);
   }
 
   /** The smallest element; with `dim`, the values and indices of the min along it. */
   min(): Tensor;
   min(dim: number, keepdim?: boolean): red.ValuesIndices;
   min(dim?: number, keepdim = false): Tensor | red.ValuesIndices {
-    return dim === undefined ? amin(this) : red.extremumAlong("min", this, dim, keepdim);
+    return dim === undefined ? extremumOfAll("min", this) : red.extremumAlong("min", this, dim, keepdim);
   }
 
   /** The max over `dim` (all when omitted); ties share the gradient. */

@@ -53,12 +53,23 @@ export const elu = (x: Tensor, alpha = 1): Tensor => {
   return where(positive, x, where(positive, 0, x).expm1().mul(alpha));
 };
 
-/** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max. */
+/**
+ * Limits values to [min, max] as PyTorch: min(max(x, min), max), so min > max gives max
+ * everywhere, and NaN stays NaN. The gradient is PyTorch's: g where min ≤ x ≤ max, else 0 (also
+ * 0 at a NaN, and everywhere when min > max).
+ */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   if (min === undefined && max === undefined) throw new ValueError("clamp: at least one of min and max must be given");
-  if (min !== undefined && max !== undefined && min > max) throw new ValueError(`clamp: min ${min} is greater than max ${max}`);
-  let out = x;
-  if (min !== undefined) out = where(out.lt(min), min, out);
-  if (max !== undefined) out = where(out.gt(max), max, out);
-  return out;
+  let limited = x.detach();
+  let inside: Tensor | null = null;
+  if (min !== undefined) {
+    limited = where(limited.lt(min), min, limited);
+    inside = x.ge(min);
+  }
+  if (max !== undefined) {
+    limited = where(limited.gt(max), max, limited);
+    inside = inside === null ? x.le(max) : inside.logicalAnd(x.le(max));
+  }
+  // x where it is inside the range (those are the values that carry a gradient), else the limit.
+  return where(inside as Tensor, x, limited);
 }
