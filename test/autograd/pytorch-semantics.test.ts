@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  IndexError, ShapeError, Tensor, hessian, tensor, zeros, type NestedArray,
+  IndexError, ShapeError, Tensor, hessian, jacobian, tensor, zeros, type NestedArray,
 } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64" } as const;
@@ -293,6 +293,15 @@ describe("valid calls on empty tensors and odd bounds, as PyTorch", () => {
     expect(() => z.view(-1, 0)).toThrow(ShapeError);
   });
 
+  it("all() of nothing is true, any() of nothing false", () => {
+    expect(zeros([0]).all().toArray()).toBe(true);
+    expect(zeros([0]).any().toArray()).toBe(false);
+    expect(zeros([2, 0]).all().dtype).toBe("bool");
+    expect(tensor([1, nan]).all().toArray()).toBe(true);
+    expect(tensor([0, nan]).any().toArray()).toBe(true);
+    expect(tensor([0, 0]).any().toArray()).toBe(false);
+  });
+
   it("reductions over an empty dim: sum 0, mean/var/std NaN, logsumexp −inf, amax/max/argmax errors", () => {
     const z = zeros([3, 0], f64);
     expect(z.sum(1)).toBeAllclose([0, 0, 0], tight);
@@ -328,5 +337,12 @@ describe("valid calls on empty tensors and odd bounds, as PyTorch", () => {
     expect(tensor([nan, 1.5, 3]).clamp(1, 2)).toBeAllclose([nan, 1.5, 2], withNan);
   });
 
+  it("hessian and jacobian of a function that ignores its input are zeros", () => {
+    expect(hessian(() => tensor(3, f64), tensor([1, 1], f64))).toBeAllclose(zeros([2, 2]), tight);
+    expect(hessian(() => tensor(3, f64), tensor([1, 1], f64)).shape).toEqual([2, 2]);
+    expect(hessian((x) => x.sum(), tensor([1, 1], f64))).toBeAllclose(zeros([2, 2]), tight);
+    expect(jacobian(() => tensor([1, 1, 1], f64), tensor([1, 1], f64)).shape).toEqual([3, 2]);
+    expect(jacobian((x) => x.detach().mul(2), tensor([1, 1], f64))).toBeAllclose(zeros([2, 2]), tight);
+  });
 });
 

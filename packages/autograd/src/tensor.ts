@@ -598,14 +598,14 @@ export class Tensor implements StridedView {
     return argExtremum("argmin", this, dim, keepdim);
   }
 
-  /** True if every element is nonzero (a bool scalar). */
+  /** True if every element is nonzero (a bool scalar; true for an empty tensor, as in PyTorch). */
   all(): Tensor {
-    return this.ne(0).to("int32").amin().to("bool");
+    return this.eq(0).sum().eq(0);
   }
 
-  /** True if some element is nonzero (a bool scalar). */
+  /** True if some element is nonzero (a bool scalar; false for an empty tensor). */
   any(): Tensor {
-    return this.ne(0).to("int32").amax().to("bool");
+    return this.ne(0).sum().gt(0);
   }
 
   // ---------------------------------------------------------------- linear algebra
