@@ -346,3 +346,41 @@ describe("valid calls on empty tensors and odd bounds, as PyTorch", () => {
   });
 });
 
+describe("toString matches PyTorch's repr for empty tensors and −0", () => {
+  // repr(...) from PyTorch 1.13; tensorgrad names dtypes without the "torch." prefix.
+  const cases: [string, () => Tensor, string][] = [
+    ["zeros(0)", () => zeros([0]), "tensor([])"],
+    ["zeros(2, 0)", () => zeros([2, 0]), "tensor([], size=(2, 0))"],
+    ["zeros(0, 3)", () => zeros([0, 3]), "tensor([], size=(0, 3))"],
+    ["zeros(2, 0, 3)", () => zeros([2, 0, 3]), "tensor([], size=(2, 0, 3))"],
+    ["zeros(0) float64", () => zeros([0], f64), "tensor([], dtype=torch.float64)"],
+    ["zeros(2, 0) float64", () => zeros([2, 0], f64), "tensor([], size=(2, 0), dtype=torch.float64)"],
+    ["zeros(0) int32", () => zeros([0], i32), "tensor([], dtype=torch.int32)"],
+    ["zeros(2, 0) int32", () => zeros([2, 0], i32), "tensor([], size=(2, 0), dtype=torch.int32)"],
+    ["zeros(0) bool", () => zeros([0], { dtype: "bool" }), "tensor([], dtype=torch.bool)"],
+    ["zeros(2, 0) bool", () => zeros([2, 0], { dtype: "bool" }), "tensor([], size=(2, 0), dtype=torch.bool)"],
+    ["zeros(2, 0) requiresGrad", () => zeros([2, 0], { requiresGrad: true }), "tensor([], size=(2, 0), requires_grad=True)"],
+    ["zeros(0) float64 requiresGrad", () => zeros([0], { ...f64, requiresGrad: true }), "tensor([], dtype=torch.float64, requires_grad=True)"],
+    ["-0", () => tensor(-0), "tensor(-0.)"],
+    ["-0 float64", () => tensor(-0, f64), "tensor(-0., dtype=torch.float64)"],
+    ["[-0, 1]", () => tensor([-0, 1]), "tensor([-0., 1.])"],
+    ["[-0, 0]", () => tensor([-0, 0]), "tensor([-0., 0.])"],
+    ["[0, -0]", () => tensor([0, -0]), "tensor([0., -0.])"],
+    ["[-0, 1.5]", () => tensor([-0, 1.5]), "tensor([-0.0000, 1.5000])"],
+    ["[-0.5, -0]", () => tensor([-0.5, -0]), "tensor([-0.5000, -0.0000])"],
+    ["[-0, 1e-5]", () => tensor([-0, 1e-5]), "tensor([-0.0000e+00, 1.0000e-05])"],
+    ["[1e-5, -0]", () => tensor([1e-5, -0]), "tensor([1.0000e-05, -0.0000e+00])"],
+    ["[-0, 1e10]", () => tensor([-0, 1e10]), "tensor([-0.0000e+00, 1.0000e+10])"],
+    ["[-0, nan]", () => tensor([-0, nan]), "tensor([-0., nan])"],
+    ["[[-0, 2], [3, -4]]", () => tensor([[-0, 2], [3, -4]]), "tensor([[-0.,  2.],\n        [ 3., -4.]])"],
+    // The width comes from the nonzero finite values only (PyTorch's _Formatter).
+    ["[nan, 1]", () => tensor([nan, 1]), "tensor([nan, 1.])"],
+    ["[1.5, nan, -inf]", () => tensor([1.5, nan, -inf]), "tensor([1.5000,    nan,   -inf])"],
+    ["[1, 2000]", () => tensor([1, 2000]), "tensor([1.0000e+00, 2.0000e+03])"],
+    ["[0, 100]", () => tensor([0, 100]), "tensor([  0., 100.])"],
+  ];
+  it.each(cases)("%s", (_, make, repr) => {
+    expect(make().toString()).toBe(repr.replace("torch.", ""));
+  });
+});
+
