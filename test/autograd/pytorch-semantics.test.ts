@@ -7,7 +7,8 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  IndexError, ShapeError, Tensor, hessian, jacobian, tensor, zeros, type NestedArray,
+  IndexError, ShapeError, Tensor, defineFunction, grad, hessian, jacobian, reluBackward, tensor, zeros,
+  type DType, type NestedArray,
 } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64" } as const;
@@ -384,3 +385,47 @@ describe("toString matches PyTorch's repr for empty tensors and −0", () => {
   });
 });
 
+describe("structurally zero gradients accumulate zeros, as PyTorch's built-in ops do", () => {
+  it("the y of reluBackward(g, y) gets a zero gradient (PyTorch: threshold_backward's self grad is zeros)", () => {
+    const g = leaf([1, 1]);
+    const y = leaf([1, -1]);
+    reluBackward(g, y).sum().backward();
+    expect(g.grad).toBeAllclose([1, 0], tight);
+    expect(y.grad).not.toBeNull();
+    expect(y.grad).toBeAllclose([0, 0], tight);
+  });
+
+  it("relu's second derivative: x.grad is zeros, and grad() answers zeros rather than 'unused'", () => {
+    const x = leaf([1, -1]);
+    const [g] = grad(x.relu().sum(), x, { createGraph: true });
+    expect(grad(g.sum(), x, { retainGraph: true })[0]).toBeAllclose([0, 0], tight);
+    g.sum().backward();
+    expect(x.grad).toBeAllclose([0, 0], tight);
+  });
+
+  it.each(["sign", "floor", "ceil", "round"] as const)("%s: x.grad is zeros", (op) => {
+    const x = leaf([1.5, -1]);
+    x[op]().sum().backward();
+    expect(x.grad).toBeAllclose([0, 0], tight);
+  });
+
+  it.each(["float32", "float64"] as DType[])("zero gradients have the input's dtype and shape (%s)", (dtype) => {
+    const g = tensor([[1, 2]], { dtype, requiresGrad: true });
+    const y = tensor([3], { dtype, requiresGrad: true });
+    reluBackward(g, y).sum().backward();
+    expect(y.grad!.dtype).toBe(dtype);
+    expect(y.grad!.shape).toEqual([1]);
+  });
+
+  it("a custom function returning null keeps PyTorch's meaning: no gradient, .grad stays null", () => {
+    const f = defineFunction({
+      forward: (_ctx, a: Tensor, _b: Tensor) => a.mul(2),
+      backward: (_ctx, g) => [g.mul(2), null],
+    });
+    const a = leaf([1, 1]);
+    const b = leaf([1, 1]);
+    f(a, b).sum().backward();
+    expect(a.grad).toBeAllclose([2, 2], tight);
+    expect(b.grad).toBeNull();
+  });
+});
