@@ -1,5 +1,6 @@
 /** Activation functions and small math built from primitives (no vjp of their own). */
 
+import { isGradEnabled } from "../engine/grad-mode.js";
 import { ValueError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { binary } from "./binary.js";
@@ -61,15 +62,11 @@ export const elu = (x: Tensor, alpha = 1): Tensor => {
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   if (min === undefined && max === undefined) throw new ValueError("clamp: at least one of min and max must be given");
   let limited = x.detach();
-  let inside: Tensor | null = null;
-  if (min !== undefined) {
-    limited = where(limited.lt(min), min, limited);
-    inside = x.ge(min);
-  }
-  if (max !== undefined) {
-    limited = where(limited.gt(max), max, limited);
-    inside = inside === null ? x.le(max) : inside.logicalAnd(x.le(max));
-  }
+  if (min !== undefined) limited = where(limited.lt(min), min, limited);
+  if (max !== undefined) limited = where(limited.gt(max), max, limited);
+  if (!x.requiresGrad || !isGradEnabled()) return limited; // no gradient to route: two kernels suffice
+  let inside = min === undefined ? null : x.ge(min);
+  if (max !== undefined) inside = inside === null ? x.le(max) : inside.logicalAnd(x.le(max));
   // x where it is inside the range (those are the values that carry a gradient), else the limit.
   return where(inside as Tensor, x, limited);
 }
