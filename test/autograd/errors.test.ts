@@ -352,7 +352,6 @@ describe("bad values: ValueError", () => {
 
   it("creation arguments out of range", () => {
     expectError(() => tensor([0]).clamp(), ValueError, "clamp: at least one of min and max must be given");
-    expectError(() => tensor([0]).clamp(2, 1), ValueError, "clamp: min 2 is greater than max 1");
     expectError(() => zeros([4]).slice(0, 0, 4, 0), ValueError, "slice: step must be a positive integer, got 0");
     expectError(() => zeros([4]).chunk(0), ValueError, "chunk: chunks must be a positive integer, got 0");
     expectError(() => cat([]), ValueError, "cat: expected a non-empty list of tensors");

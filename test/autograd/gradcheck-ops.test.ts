@@ -160,7 +160,7 @@ const CASES: OpCase[] = [
   // reductions
   reductionCase("sum", ["sum"], (x, d, k) => x.sum(d, k), true),
   reductionCase("mean", ["sum", "div"], (x, d, k) => x.mean(d, k), true),
-  reductionCase("var (population)", ["sum", "sub"], (x, d, k) => x.var(d, { keepdim: k, correction: 0 }), true),
+  reductionCase("var (population)", ["var"], (x, d, k) => x.var(d, { keepdim: k, correction: 0 }), true),
   // Bessel's correction and std need at least two reduced elements (else NaN, as in PyTorch).
   {
     name: "var (Bessel) and std over ≥ 2 elements",
@@ -173,6 +173,8 @@ const CASES: OpCase[] = [
   reductionCase("logsumexp", ["exp", "log"], (x, d, k) => x.logsumexp(d, k), true),
   reductionCase("amax", ["amax"], (x, d, k) => x.amax(d, k), false, distinct()),
   reductionCase("amin", ["amin"], (x, d, k) => x.amin(d, k), false, distinct()),
+  unaryCase("max() of all elements", (x) => x.max(), {}, false, ["max"], distinct()),
+  unaryCase("min() of all elements", (x) => x.min(), {}, false, ["min"], distinct()),
   dimCase("max(dim)", ["gather"], (x, d) => x.max(d).values, false, distinct()),
   dimCase("min(dim)", ["gather"], (x, d) => x.min(d, true).values, false, distinct()),
   dimCase("softmax", ["softmax"], (x, d) => x.softmax(d), true),

@@ -5,34 +5,67 @@ import type { DType } from "./dtype.js";
 const SUMMARIZE_ABOVE = 1000;
 const EDGE_ITEMS = 3;
 
-function formatter(values: ArrayLike<number>, dtype: DType): (v: number) => string {
-  if (dtype === "bool") return (v) => (v ? "True" : "False");
-  if (dtype === "int32") return (v) => String(v);
-  let allIntegers = true;
+/** How each value is written, and the width all are padded to. */
+interface Formatter {
+  readonly format: (v: number) => string;
+  readonly width: number;
+}
+
+/**
+ * PyTorch's `_Formatter`: integers as `1.`, fixed `1.2500`, or scientific `1.2500e+03`, chosen
+ * from the nonzero finite values, which alone set the width — so a zero, NaN or −0 may stick out
+ * (`tensor([-0., 1.])`), as in PyTorch.
+ */
+function formatter(values: ArrayLike<number>, dtype: DType): Formatter {
+  if (dtype === "bool" || dtype === "int32") {
+    const format = dtype === "bool" ? (v: number) => (v ? "True" : "False") : (v: number) => String(v);
+    let width = 1;
+    for (let i = 0; i < values.length; i++) width = Math.max(width, format(values[i]).length);
+    return { format, width };
+  }
+  let count = 0;
+  let intMode = true;
   let maxAbs = 0;
   let minAbs = Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!Number.isFinite(v)) continue;
-    if (!Number.isInteger(v)) allIntegers = false;
+    if (!Number.isFinite(v) || v === 0) continue;
+    count++;
+    if (!Number.isInteger(v)) intMode = false;
     const a = Math.abs(v);
     if (a > maxAbs) maxAbs = a;
-    if (a !== 0 && a < minAbs) minAbs = a;
+    if (a < minAbs) minAbs = a;
   }
-  const special = (v: number): string | null => (Number.isNaN(v) ? "nan" : v === Infinity ? "inf" : v === -Infinity ? "-inf" : null);
-  const scientific = maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs !== Infinity) || (minAbs !== Infinity && maxAbs / minAbs > 1000 && !allIntegers);
-  if (allIntegers && maxAbs < 1e8) return (v) => special(v) ?? `${v.toFixed(0)}.`;
-  if (scientific) return (v) => special(v) ?? v.toExponential(4).replace(/e([+-])(\d)$/, "e$10$2");
-  return (v) => special(v) ?? v.toFixed(4);
+  const sciMode = count > 0 && (maxAbs / minAbs > 1000 || maxAbs > 1e8 || (!intMode && minAbs < 1e-4));
+  const plain = sciMode
+    ? (v: number) => v.toExponential(4).replace(/e([+-])(\d)$/, "e$10$2")
+    : intMode
+      ? (v: number) => `${v.toFixed(0)}.`
+      : (v: number) => v.toFixed(4);
+  // NaN, ±inf, and −0, whose sign JS's toFixed/toExponential drop but PyTorch prints (`-0.`).
+  const format = (v: number): string =>
+    Number.isNaN(v) ? "nan" : v === Infinity ? "inf" : v === -Infinity ? "-inf" : Object.is(v, -0) ? "-" + plain(0) : plain(v);
+  let width = 1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v) && v !== 0) width = Math.max(width, plain(v).length);
+  }
+  return { format, width };
 }
 
 /** Formats row-major values of `shape` as PyTorch prints them; `suffixes` go after the data. */
 export function formatTensor(values: ArrayLike<number>, shape: readonly number[], dtype: DType, suffixes: string[]): string {
+  if (values.length === 0) {
+    // As PyTorch: `tensor([], size=(2, 0))`; the size unless the shape is [0], and the dtype
+    // unless it is the default (an empty tensor shows no values to tell it by, so bool is named too).
+    const size = shape.length === 1 ? [] : [`size=(${shape.join(", ")})`];
+    const extras = [...size, ...(dtype === "float32" ? [] : [`dtype=${dtype}`]), ...suffixes];
+    return `tensor([]${extras.length ? ", " + extras.join(", ") : ""})`;
+  }
   const summarize = values.length > SUMMARIZE_ABOVE;
-  const fmt = formatter(values, dtype);
+  const { format, width } = formatter(values, dtype);
   const strings: string[] = [];
-  for (let i = 0; i < values.length; i++) strings.push(fmt(values[i]));
-  const width = strings.reduce((w, s) => Math.max(w, s.length), 0);
+  for (let i = 0; i < values.length; i++) strings.push(format(values[i]));
   const pad = (s: string) => s.padStart(width);
   const indent = "tensor(".length;
 

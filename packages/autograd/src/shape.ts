@@ -150,6 +150,10 @@ export function inferReshape(op: string, from: readonly number[], to: readonly n
   const out: number[] = [];
   for (let i = 0; i < to.length; i++) out.push(smallInt(to[i]));
   if (inferred >= 0) {
+    if (known === 0 && total === 0) {
+      // As PyTorch: [0, -1] fits any size for -1, so no size can be inferred.
+      throw new ShapeError(`${op}: cannot infer the -1 in ${fmtShape(to)} for a tensor of 0 elements (from ${fmtShape(from)}): any size would fit`);
+    }
     if (known === 0 || total % known !== 0) {
       throw new ShapeError(`${op}: shape ${fmtShape(to)} is invalid for input of size ${total} (from ${fmtShape(from)})`);
     }

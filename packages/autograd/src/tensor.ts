@@ -17,7 +17,7 @@ import { compare, isfinite, logicalNot } from "./ops/compare.js";
 import { broadcastView, ownsWholeBuffer } from "./ops/define.js";
 import { scalarTensor, type Operand } from "./ops/elementwise.js";
 import { expand } from "./ops/expand.js";
-import { amax, amin, argExtremum } from "./ops/extremum.js";
+import { amax, amin, argExtremum, extremumOfAll } from "./ops/extremum.js";
 import { gather, scatterAdd } from "./ops/gather.js";
 import { matmul } from "./ops/matmul.js";
 import { permute } from "./ops/permute.js";
@@ -568,14 +568,14 @@ export class Tensor implements StridedView {
   max(): Tensor;
   max(dim: number, keepdim?: boolean): red.ValuesIndices;
   max(dim?: number, keepdim = false): Tensor | red.ValuesIndices {
-    return dim === undefined ? amax(this) : red.extremumAlong("max", this, dim, keepdim);
+    return dim === undefined ? extremumOfAll("max", this) : red.extremumAlong("max", this, dim, keepdim);
   }
 
   /** The smallest element; with `dim`, the values and indices of the min along it. */
   min(): Tensor;
   min(dim: number, keepdim?: boolean): red.ValuesIndices;
   min(dim?: number, keepdim = false): Tensor | red.ValuesIndices {
-    return dim === undefined ? amin(this) : red.extremumAlong("min", this, dim, keepdim);
+    return dim === undefined ? extremumOfAll("min", this) : red.extremumAlong("min", this, dim, keepdim);
   }
 
   /** The max over `dim` (all when omitted); ties share the gradient. */
@@ -598,14 +598,14 @@ export class Tensor implements StridedView {
     return argExtremum("argmin", this, dim, keepdim);
   }
 
-  /** True if every element is nonzero (a bool scalar). */
+  /** True if every element is nonzero (a bool scalar; true for an empty tensor, as in PyTorch). */
   all(): Tensor {
-    return this.ne(0).to("int32").amin().to("bool");
+    return this.eq(0).sum().eq(0);
   }
 
-  /** True if some element is nonzero (a bool scalar). */
+  /** True if some element is nonzero (a bool scalar; false for an empty tensor). */
   any(): Tensor {
-    return this.ne(0).to("int32").amax().to("bool");
+    return this.ne(0).sum().gt(0);
   }
 
   // ---------------------------------------------------------------- linear algebra
@@ -624,7 +624,7 @@ export class Tensor implements StridedView {
   /** The transpose of a ≤2-d tensor (a view). */
   t(): Tensor {
     if (this.ndim > 2) throw new ShapeError(`t: expects a tensor with at most 2 dims, got ${fmtShape(this.shape)}; use transpose or mT`);
-    return this.ndim < 2 ? this : shp.transpose(this, 0, 1);
+    return shp.transpose(this, 0, this.ndim < 2 ? 0 : 1); // a new view even for ≤1 dims, as in PyTorch
   }
 
   // ---------------------------------------------------------------- shape and movement

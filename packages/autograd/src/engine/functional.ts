@@ -133,7 +133,8 @@ export function jacobian(
 export function hessian(fn: (input: Tensor) => Tensor, input: Tensor): Tensor {
   const [x] = asLeaves([input]);
   const gradient = (y: Tensor): Tensor => {
-    const out = enableGrad(() => fn(y));
+    // An fn that ignores its input still has a Hessian: zeros (as PyTorch's functional hessian).
+    const out = callScalarOrTensor(fn, [y]);
     if (out.numel() !== 1) throw new ValueError(`hessian: fn must return a one-element tensor, got shape [${out.shape.join(",")}]`);
     return grad(out, y, { createGraph: true, allowUnused: true })[0];
   };

@@ -1,5 +1,6 @@
 /** Activation functions and small math built from primitives (no vjp of their own). */
 
+import { isGradEnabled } from "../engine/grad-mode.js";
 import { ValueError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { binary } from "./binary.js";
@@ -53,12 +54,19 @@ export const elu = (x: Tensor, alpha = 1): Tensor => {
   return where(positive, x, where(positive, 0, x).expm1().mul(alpha));
 };
 
-/** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max. */
+/**
+ * Limits values to [min, max] as PyTorch: min(max(x, min), max), so min > max gives max
+ * everywhere, and NaN stays NaN. The gradient is PyTorch's: g where min ≤ x ≤ max, else 0 (also
+ * 0 at a NaN, and everywhere when min > max).
+ */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   if (min === undefined && max === undefined) throw new ValueError("clamp: at least one of min and max must be given");
-  if (min !== undefined && max !== undefined && min > max) throw new ValueError(`clamp: min ${min} is greater than max ${max}`);
-  let out = x;
-  if (min !== undefined) out = where(out.lt(min), min, out);
-  if (max !== undefined) out = where(out.gt(max), max, out);
-  return out;
+  let limited = x.detach();
+  if (min !== undefined) limited = where(limited.lt(min), min, limited);
+  if (max !== undefined) limited = where(limited.gt(max), max, limited);
+  if (!x.requiresGrad || !isGradEnabled()) return limited; // no gradient to route: two kernels suffice
+  let inside = min === undefined ? null : x.ge(min);
+  if (max !== undefined) inside = inside === null ? x.le(max) : inside.logicalAnd(x.le(max));
+  // x where it is inside the range (those are the values that carry a gradient), else the limit.
+  return where(inside as Tensor, x, limited);
 }

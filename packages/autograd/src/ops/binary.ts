@@ -21,9 +21,12 @@ interface BinaryRule {
 
 const when = (ctx: VjpContext<undefined>, i: number, f: () => Tensor): Tensor | null => (ctx.needsInputGrad(i) ? f() : null);
 
-/** Weight of a in maximum/minimum: 1 where a wins, ½ on ties (PyTorch splits the gradient evenly). */
-const winnerMask = (a: Tensor, b: Tensor, wins: (a: Tensor, b: Tensor) => Tensor): Tensor =>
-  wins(a, b).to(a.dtype).add(a.eq(b).to(a.dtype).mul(0.5));
+/**
+ * Share of the gradient for one operand of maximum/minimum: 0 where it loses, ½ on ties (PyTorch
+ * splits the gradient evenly), 1 otherwise — so where either operand is NaN (neither loses nor
+ * ties) both get the whole gradient, as in PyTorch.
+ */
+const share = (loses: Tensor, ties: Tensor): Tensor => where(loses, 0, where(ties, 0.5, 1));
 
 const RULES: { [K in ArithmeticOp]: BinaryRule } = {
   add: { saves: { inputs: false, output: false }, vjp: (g) => [g, g] },
@@ -57,16 +60,14 @@ const RULES: { [K in ArithmeticOp]: BinaryRule } = {
     saves: { inputs: true, output: false },
     vjp: (g, c) => {
       const [a, b] = c.inputs;
-      const m = winnerMask(a, b, (p, q) => p.gt(q));
-      return [when(c, 0, () => g.mul(m)), when(c, 1, () => g.mul(m.rsub(1)))];
+      return [when(c, 0, () => g.mul(share(a.lt(b), a.eq(b)))), when(c, 1, () => g.mul(share(a.gt(b), a.eq(b))))];
     },
   },
   minimum: {
     saves: { inputs: true, output: false },
     vjp: (g, c) => {
       const [a, b] = c.inputs;
-      const m = winnerMask(a, b, (p, q) => p.lt(q));
-      return [when(c, 0, () => g.mul(m)), when(c, 1, () => g.mul(m.rsub(1)))];
+      return [when(c, 0, () => g.mul(share(a.gt(b), a.eq(b)))), when(c, 1, () => g.mul(share(a.lt(b), a.eq(b))))];
     },
   },
 };

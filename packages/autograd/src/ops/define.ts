@@ -110,7 +110,8 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
       allInputsSaved = next === node.numInputs;
     } else if (saves.inputs) inputs = saves.output ? values.slice(0, node.numInputs) : values;
     const output = saves.output ? values[values.length - 1] : null;
-    return spec.vjp(grads[0] as Tensor, new VjpCall<A>(node, inputs, allInputsSaved, output));
+    const g = grads[0] as Tensor;
+    return withZeroGrads(g, node, spec.vjp(g, new VjpCall<A>(node, inputs, allInputsSaved, output)));
   };
   const kind: OpKind = { name, backwardFn };
   return (inputs, attrs) => {
@@ -122,6 +123,21 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
     output.attachGradFn(new Node(kind, inputs, saved, output, creationSite(), attrs), 0);
     return output;
   };
+}
+
+/**
+ * The vjp's gradients, with zeros for each input that needs a gradient but got none (null): a
+ * primitive's input whose gradient is structurally zero (the `y` of reluBackward) gets zeros, so a
+ * leaf's `.grad` becomes zeros rather than staying null and grad() answers zeros rather than
+ * "unused" — as PyTorch's built-in ops do. (Custom functions keep null as "no gradient", as
+ * PyTorch's do.)
+ */
+function withZeroGrads(g: Tensor, node: Node, grads: readonly (Tensor | null | undefined)[]): readonly (Tensor | null | undefined)[] {
+  let out: (Tensor | null | undefined)[] | null = null;
+  for (let i = 0; i < node.numInputs; i++) {
+    if (grads[i] == null && node.needsInputGrad(i)) (out ??= grads.slice())[i] = g.newZeros(node.inputShape(i));
+  }
+  return out ?? grads;
 }
 
 /** The inputs whose values another input's gradient needs, in order (an exactly sized array: nodes keep it). */

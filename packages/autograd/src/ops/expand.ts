@@ -1,7 +1,6 @@
 /** Primitive `expand`: repeats size-1 dims (and adds leading dims) as a stride-0 view. */
 
 import { ShapeError, fmtShape } from "../errors.js";
-import { shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { broadcastStrides, defineOp, viewTensor } from "./define.js";
 
@@ -20,7 +19,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   const target: number[] = []; // packed, not .map: see packedZeros
   for (let i = 0; i < shape.length; i++) target.push(expandedSize(shape, i, lead >= 0 && i >= lead ? x.shape[i - lead] : undefined, x.shape));
-  return shapesEqual(target, x.shape) ? x : expandOp([x], target);
+  return expandOp([x], target); // a new view even when nothing is repeated, as in PyTorch
 }
 
 /** Target size i of expand(x, shape), checked against the tensor's own size there (undefined for a new leading dim). */

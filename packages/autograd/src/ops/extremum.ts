@@ -1,6 +1,9 @@
 /**
- * Primitives `amax` / `amin` over dims, and `argmax` / `argmin`. When several elements tie for
- * the extremum, the gradient is shared evenly among them, as PyTorch's amax does.
+ * Primitives `amax` / `amin` over dims, `max` / `min` of all elements, and `argmax` / `argmin`.
+ * When several elements tie for the extremum, the gradient is shared evenly among them, as in
+ * PyTorch. A NaN makes the extremum NaN; then PyTorch's max()/min() send the gradient to the NaN
+ * elements (shared among them), while its amax/amin find no element equal to the result and give
+ * 0/0 = NaN for the whole lane. Both are matched here.
  */
 
 import type { ReduceOp } from "../backend/backend.js";
@@ -14,7 +17,8 @@ interface ReduceAttrs {
   readonly keepdim: boolean;
 }
 
-function makeExtremum(name: "amax" | "amin", kernel: ReduceOp): Op<ReduceAttrs> {
+function makeExtremum(name: "amax" | "amin" | "max" | "min", kernel: ReduceOp): Op<ReduceAttrs> {
+  const nanTakesGradient = name === "max" || name === "min";
   return defineOp<ReduceAttrs>({
     name,
     saves: { inputs: true, output: true },
@@ -25,7 +29,11 @@ function makeExtremum(name: "amax" | "amin", kernel: ReduceOp): Op<ReduceAttrs> 
     },
     vjp: (g, { inputs, output, attrs }) => {
       const kept = reducedShape(inputs[0].shape, attrs.dims, true);
-      const isExtremum = inputs[0].eq(output.reshape(kept)).to(g.dtype);
+      const x = inputs[0];
+      let hit = x.eq(output.reshape(kept));
+      // A lane holding a NaN has the NaN as result, and no other element is NaN-free there.
+      if (nanTakesGradient) hit = hit.logicalOr(x.isnan());
+      const isExtremum = hit.to(g.dtype);
       const count = isExtremum.sum(attrs.dims, true);
       return [g.reshape(kept).mul(isExtremum).div(count)]; // ties share the gradient
     },
@@ -34,6 +42,8 @@ function makeExtremum(name: "amax" | "amin", kernel: ReduceOp): Op<ReduceAttrs> 
 
 const amaxOp = makeExtremum("amax", "max");
 const aminOp = makeExtremum("amin", "min");
+const maxOp = makeExtremum("max", "max");
+const minOp = makeExtremum("min", "min");
 
 function checkNonEmpty(op: string, x: Tensor, dims: readonly number[]): void {
   for (const d of dims) {
@@ -56,6 +66,13 @@ export function amin(x: Tensor, dims?: number | readonly number[], keepdim = fal
   return aminOp([x], { dims: d, keepdim });
 }
 
+/** The largest (`max`) or smallest (`min`) element of x, a 0-d tensor; a NaN wins and takes the gradient. */
+export function extremumOfAll(op: "max" | "min", x: Tensor): Tensor {
+  const dims = normalizeDims(op, undefined, x.ndim);
+  checkNonEmpty(op, x, dims);
+  return (op === "max" ? maxOp : minOp)([x], { dims, keepdim: false });
+}
+
 /** Index (int32) of the first largest/smallest value along `dim`, or in the flattened tensor. */
 export function argExtremum(op: "argmax" | "argmin", x: Tensor, dim?: number, keepdim = false): Tensor {
   if (dim === undefined) {
@@ -69,5 +86,6 @@ export function argExtremum(op: "argmax" | "argmin", x: Tensor, dim?: number, ke
   checkNonEmpty(op, x1, [d]);
   const out = allocTensor(x.backend, reducedShape(x1.shape, [d], false), "int32");
   x.backend.argReduce(op, x1, d, out.buffer);
-  return keepdim ? out.reshape(reducedShape(x1.shape, [d], true)) : out;
+  // A 0-d input gives a 0-d index with or without keepdim (as in PyTorch), not shape [1].
+  return keepdim && x.ndim > 0 ? out.reshape(reducedShape(x1.shape, [d], true)) : out;
 }

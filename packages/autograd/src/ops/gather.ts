@@ -37,9 +37,16 @@ function checkIndex(op: string, index: Tensor, ndim: number): void {
   }
 }
 
+/** A 0-d tensor as shape [1] (gather and scatterAdd treat 0-d and 1-d alike, as PyTorch does). */
+const atLeast1d = (t: Tensor): Tensor => (t.ndim === 0 ? t.reshape([1]) : t);
+
 /** out[i][j] = x[i][index[i][j]] for dim 1 (likewise for other dims); out has index's shape. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim("gather", dim, x.ndim);
+  if (x.ndim <= 1 && index.ndim <= 1 && (x.ndim === 0 || index.ndim === 0)) {
+    // A 0-d input or index reads as one of length 1; the result keeps the index's shape.
+    return gather(atLeast1d(x), 0, atLeast1d(index)).reshape(index.shape);
+  }
   checkIndex("gather", index, x.ndim);
   index.shape.forEach((s, i) => {
     if (i !== d && s > x.shape[i]) {
@@ -52,6 +59,11 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 /** A copy of `base` with src[i][j] added at [i][index[i][j]] for dim 1 (likewise for other dims). */
 export function scatterAdd(base: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const d = normalizeDim("scatterAdd", dim, base.ndim);
+  const dims = [base.ndim, index.ndim, src.ndim];
+  if (Math.max(...dims) <= 1 && Math.min(...dims) === 0) {
+    // 0-d tensors read as length 1 (as in PyTorch); the result keeps base's shape.
+    return scatterAdd(atLeast1d(base), 0, atLeast1d(index), atLeast1d(src)).reshape(base.shape);
+  }
   checkIndex("scatterAdd", index, base.ndim);
   if (src.ndim !== base.ndim) throw new ShapeError(`scatterAdd: src must have ${base.ndim} dims, got ${fmtShape(src.shape)}`);
   index.shape.forEach((s, i) => {

@@ -24,7 +24,7 @@ const permuteOp = defineOp<readonly number[]>({
   },
 });
 
-/** permute for a dims array the caller made and checked (a fresh permutation of 0..ndim-1, not the identity). */
+/** permute for a dims array the caller made and checked (a fresh permutation of 0..ndim-1). */
 export const permuteChecked = (x: Tensor, dims: readonly number[]): Tensor => permuteOp([x], dims);
 
 /** Reorders the dims: output dim i is input dim dims[i]. */
@@ -33,13 +33,10 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     throw new IndexError(`permute: expected ${x.ndim} dims for a ${x.ndim}-d tensor, got [${dims.join(",")}]`);
   }
   const resolved: number[] = [];
-  let identity = true;
   for (let i = 0; i < dims.length; i++) {
     const d = normalizeDim("permute", dims[i], x.ndim);
     if (resolved.includes(d)) throw new IndexError(`permute: repeated dim in [${dims.join(",")}]`);
     resolved.push(d);
-    if (d !== i) identity = false;
   }
-  if (identity) return x;
-  return permuteOp([x], resolved);
+  return permuteOp([x], resolved); // the identity permutation too: a new view, as in PyTorch
 }

@@ -5,6 +5,7 @@ import { normalizeDim, normalizeDims, reducedShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { amax, argExtremum } from "./extremum.js";
 import { requireFloat } from "./sum.js";
+import { varOp } from "./variance.js";
 import { where } from "./where.js";
 
 /** Options of var/std. */
@@ -32,21 +33,25 @@ export function variance(x: Tensor, dims?: number | readonly number[], options: 
   if (typeof correction !== "number" || !Number.isFinite(correction)) {
     throw new ValueError(`var: correction must be a finite number (1 for the sample variance, 0 for the population's), got ${typeof correction === "number" ? correction : JSON.stringify(correction)}`);
   }
-  const d = normalizeDims("var", dims, x.ndim);
-  const centered = x.sub(x.mean(d, true));
-  const denom = Math.max(countOf(x, d) - correction, 0);
-  return centered.square().sum(d, keepdim).div(denom);
+  return varOp([x], { dims: normalizeDims("var", dims, x.ndim), keepdim, correction });
 }
 
-/** √var over `dims`. */
+/**
+ * √var over `dims`. Where the variance is exactly 0 (all elements equal) the gradient is 0, not
+ * 0/0 = NaN, as in PyTorch: the square root is fed a constant 0 there, so its infinite slope
+ * never reaches x.
+ */
 export function std(x: Tensor, dims?: number | readonly number[], options: VarOptions = {}): Tensor {
-  return variance(x, dims, options).sqrt();
+  const v = variance(x, dims, options);
+  return where(v.eq(0), 0, v).sqrt();
 }
 
 /** log Σ eˣ over `dims`, with the max taken out first so it neither overflows nor underflows. */
 export function logsumexp(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
   requireFloat("logsumexp", x);
   const d = normalizeDims("logsumexp", dims, x.ndim);
+  // Over an empty dim the sum of exps is 0 and the result −inf (as PyTorch): no max to shift by.
+  if (countOf(x, d) === 0) return x.exp().sum(d, keepdim).log();
   // The shift m is a constant for autograd: its gradient contributions cancel exactly.
   const m = amax(x, d, true).detach();
   const shift = where(m.isfinite(), m, 0); // all -inf (or inf) lanes: shift by 0
@@ -63,7 +68,6 @@ export interface ValuesIndices {
 /** max/min along `dim`: the gradient flows to the element each index points at. */
 export function extremumAlong(op: "max" | "min", x: Tensor, dim: number, keepdim = false): ValuesIndices {
   const d = normalizeDim(op, dim, x.ndim);
-  if (x.ndim === 0) return { values: x, indices: x.zerosLike().to("int32") };
   const indices = argExtremum(op === "max" ? "argmax" : "argmin", x, d, true);
   const values = x.gather(d, indices);
   return keepdim ? { values, indices } : { values: values.squeeze(d), indices: indices.squeeze(d) };

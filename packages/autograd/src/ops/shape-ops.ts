@@ -5,20 +5,28 @@ import { normalizeDim, normalizeDims } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { cat } from "./cat.js";
 import { permuteChecked } from "./permute.js";
+import { requireDims } from "./slice.js";
 
-/** Merges dims startDim..endDim into one. */
+/**
+ * Merges dims startDim..endDim into one. As in PyTorch, flattening a single dim (startDim ===
+ * endDim, e.g. any 1-d tensor) returns the tensor itself, not a view.
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return x.reshape([1]);
   const s = normalizeDim("flatten", startDim, x.ndim);
   const e = normalizeDim("flatten", endDim, x.ndim);
   if (s > e) throw new IndexError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
-  return x.reshape([...x.shape.slice(0, s), -1, ...x.shape.slice(e + 1)]);
+  if (s === e) return x;
+  // The merged size is computed, not left to -1, which a 0-size tensor cannot resolve ([0, -1]).
+  let merged = 1;
+  for (let d = s; d <= e; d++) merged *= x.shape[d];
+  return x.reshape([...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
 
 /** Removes size-1 dims (only the given ones when `dims` is passed; others are left alone, as in PyTorch). */
 export function squeeze(x: Tensor, dims?: number | readonly number[]): Tensor {
   const drop = new Set(normalizeDims("squeeze", dims, x.ndim).filter((d) => x.shape[d] === 1));
-  return drop.size === 0 ? x : x.reshape(x.shape.filter((_, i) => !drop.has(i)));
+  return x.reshape(x.shape.filter((_, i) => !drop.has(i))); // a new view even when nothing is dropped
 }
 
 /** Inserts a size-1 dim at `dim` (−1 appends). */
@@ -33,7 +41,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const a = normalizeDim("transpose", dim0, x.ndim);
   const b = normalizeDim("transpose", dim1, x.ndim);
-  if (a === b || x.ndim < 2) return x;
+  // transpose(d, d) is still a new view with its own node (as in PyTorch): an identity permutation.
   const order: number[] = [];
   for (let i = 0; i < x.ndim; i++) order.push(i === a ? b : i === b ? a : i);
   return permuteChecked(x, order);
@@ -41,6 +49,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 
 /** The slice at `index` along `dim`, with that dim removed (x[:, i] for dim 1). */
 export function select(x: Tensor, dim: number, index: number): Tensor {
+  requireDims("select", x);
   const d = normalizeDim("select", dim, x.ndim);
   const size = x.shape[d];
   if (!Number.isInteger(index) || index < -size || index >= size) {
@@ -51,6 +60,7 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 
 /** Pieces of `splitSize` along `dim` (the last may be smaller), or pieces of the listed sizes. */
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
+  requireDims("split", x);
   const d = normalizeDim("split", dim, x.ndim);
   const size = x.shape[d];
   let sizes: number[];
@@ -74,6 +84,7 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
 
 /** `chunks` pieces of (nearly) equal size along `dim`, as PyTorch's chunk. */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  requireDims("chunk", x);
   if (!Number.isInteger(chunks) || chunks <= 0) throw new ValueError(`chunk: chunks must be a positive integer, got ${chunks}`);
   const d = normalizeDim("chunk", dim, x.ndim);
   return split(x, Math.max(1, Math.ceil(x.shape[d] / chunks)), d);
@@ -102,7 +113,11 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   for (const i of index.toTypedArray()) {
     if (i < 0 || i >= size) throw new IndexError(`indexSelect: index ${i} is out of range for dim ${d} of size ${size}`);
   }
-  if (x.ndim === 0) return x.reshape([1]).gather(0, index.reshape([-1])).reshape(index.ndim === 0 ? [] : [-1]);
+  if (x.ndim === 0) {
+    // As PyTorch: a 0-d input takes exactly one index and gives a 0-d result.
+    if (index.numel() !== 1) throw new IndexError(`indexSelect: a 0-d input takes exactly one index, got ${index.numel()}`);
+    return x.reshape([1]).gather(0, index.reshape([1])).reshape([]);
+  }
   const outShape = x.shape.slice();
   outShape[d] = index.numel();
   // Broadcast the index along every other dim, then gather (whose gradient is scatterAdd).

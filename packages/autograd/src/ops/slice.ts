@@ -3,7 +3,7 @@
  * base tensor with a slice replaced), each the other's gradient.
  */
 
-import { ShapeError, ValueError, fmtShape } from "../errors.js";
+import { IndexError, ShapeError, ValueError, fmtShape } from "../errors.js";
 import { normalizeDim, shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { castTo } from "./cast.js";
@@ -29,9 +29,15 @@ const sliceOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
   name: "slice",
   saves: { inputs: false, output: false },
   forward: ([x], attrs) => sliceView(x, attrs),
-  // The gradient is zero outside the slice: scatter g into zeros of the input's shape.
-  vjp: (g, ctx) => [sliceScatterOp([g.newZeros(ctx.inputShape(0)), g], ctx.attrs)],
+  // The gradient is zero outside the slice: scatter g into zeros of the input's shape (g itself
+  // when the slice is the whole dim).
+  vjp: (g, ctx) => [isWhole(ctx.attrs, ctx.inputShape(0)) ? g : sliceScatterOp([g.newZeros(ctx.inputShape(0)), g], ctx.attrs)],
 });
+
+/** Whether the slice keeps every element of its dim (x[:] along it). */
+function isWhole({ dim, start, length, step }: SliceAttrs, shape: readonly number[]): boolean {
+  return start === 0 && step === 1 && length === shape[dim];
+}
 
 const sliceScatterOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
   name: "sliceScatter",
@@ -50,8 +56,14 @@ const sliceScatterOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
   ],
 });
 
+/** Throws unless x has a dim to index (slicing a 0-d tensor is an error in PyTorch too). */
+export function requireDims(op: string, x: Tensor): void {
+  if (x.ndim === 0) throw new IndexError(`${op}: cannot be applied to a 0-d tensor (shape [])`);
+}
+
 /** Resolves Python-style slice bounds (negative counts from the end, out-of-range clamps). */
 export function resolveSlice(op: string, x: Tensor, dim: number, start = 0, end?: number, step = 1): SliceAttrs {
+  requireDims(op, x);
   const d = normalizeDim(op, dim, x.ndim);
   if (!Number.isInteger(step) || step <= 0) throw new ValueError(`${op}: step must be a positive integer, got ${step}`);
   const size = x.shape[d];
@@ -63,13 +75,13 @@ export function resolveSlice(op: string, x: Tensor, dim: number, start = 0, end?
 
 /** Elements start, start+step, … before end along `dim`, as a view (like x[:, start:end:step]). */
 export function slice(x: Tensor, dim: number, start?: number, end?: number, step?: number): Tensor {
-  const attrs = resolveSlice("slice", x, dim, start, end, step);
-  if (attrs.start === 0 && attrs.step === 1 && attrs.length === x.shape[attrs.dim]) return x;
-  return sliceOp([x], attrs);
+  // x[:] is still a new view with its own node (as in PyTorch), so hooks on it never reach x.
+  return sliceOp([x], resolveSlice("slice", x, dim, start, end, step));
 }
 
 /** `length` elements from `start` along `dim`, as a view; the range must lie inside the tensor. */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  requireDims("narrow", x);
   const d = normalizeDim("narrow", dim, x.ndim);
   const size = x.shape[d];
   const s = start < 0 ? start + size : start;
