@@ -163,6 +163,37 @@ describe("round trips", () => {
     expect(() => load(join(dir, "missing.safetensors"))).toThrow(/^load: cannot read ".*missing.safetensors": ENOENT/);
   });
 
+  it("loadSafetensors reads a small file straight from readFileSync (a Buffer into Node's shared pool)", () => {
+    const path = join(tempDir("st-small"), "small.safetensors");
+    const sd = { b: tensor([true, false]), f: tensor([1.5, -2]), d: tensor([[0.25]], { dtype: "float64" }), i: tensor([7, -1], { dtype: "int32" }) };
+    writeFileSync(path, saveSafetensors(sd));
+    const bytes = readFileSync(path);
+    // The premise: a small Buffer is a view into a larger pool, so bytes.buffer is not the file.
+    expect(bytes.buffer.byteLength).toBeGreaterThan(bytes.byteLength);
+    const loaded = loadSafetensors(bytes);
+    expect(Object.fromEntries(Object.entries(loaded).map(([k, t]) => [k, [t.dtype, t.shape, t.toArray()]]))).toEqual({
+      b: ["bool", [2], [true, false]],
+      f: ["float32", [2], [1.5, -2]],
+      d: ["float64", [1, 1], [[0.25]]],
+      i: ["int32", [2], [7, -1]],
+    });
+  });
+
+  it("loadSafetensors reads a view at an odd byteOffset into a larger buffer (Uint8Array and Buffer)", () => {
+    const file = saveSafetensors({ f: tensor([1.5, -2]), d: tensor([0.125, 3], { dtype: "float64" }) });
+    for (const offset of [1, 3, 5, 7]) {
+      const big = new ArrayBuffer(offset + file.byteLength + 13);
+      new Uint8Array(big).fill(0xab); // garbage around the file
+      new Uint8Array(big, offset, file.byteLength).set(file);
+      for (const view of [new Uint8Array(big, offset, file.byteLength), Buffer.from(big, offset, file.byteLength)]) {
+        const loaded = loadSafetensors(view);
+        expect(loaded.f.toArray()).toEqual([1.5, -2]);
+        expect(loaded.d.toArray()).toEqual([0.125, 3]);
+        expect(readSafetensorsHeader(view).tensors.f).toEqual({ dtype: "F32", shape: [2], data_offsets: [16, 24] });
+      }
+    }
+  });
+
   it("JSON convenience format round trips values exactly, NaN and infinities included", () => {
     const sd = { b: tensor([0.1, NaN, -Infinity]), a: tensor([[1, 2]], { dtype: "int32" }), c: tensor(Math.PI, { dtype: "float64" }) };
     const text = stateDictToJSON(sd);

@@ -64,9 +64,15 @@ function tensorBytes(t: Tensor): Uint8Array {
   return out;
 }
 
-/** Elements of `dtype` from little-endian bytes. */
+/**
+ * Elements of `dtype` from little-endian bytes, which may be a view at any byteOffset, aligned or
+ * not, into a larger buffer. They are copied into an aligned buffer of their own first, with
+ * `set` rather than `slice`: on a Node Buffer (a Uint8Array subclass) `slice` returns a view, and
+ * a small Buffer from readFileSync is a view into a shared 8 KB pool.
+ */
 function fromBytes(bytes: Uint8Array, dtype: SafetensorsDType): Float32Array | Float64Array | Int32Array | Uint8Array {
-  const copy = bytes.slice(); // own, aligned buffer
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
   if (dtype === "BOOL") return copy;
   const n = copy.byteLength / ITEMSIZE[dtype];
   if (LITTLE_ENDIAN_HOST) return dtype === "F32" ? new Float32Array(copy.buffer) : dtype === "F64" ? new Float64Array(copy.buffer) : new Int32Array(copy.buffer);
