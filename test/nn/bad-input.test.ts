@@ -7,8 +7,8 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { DTypeError, ShapeError, Tensor, TensorgradError, ValueError, tensor, zeros } from "@tensorgrad/autograd";
-import { optim } from "@tensorgrad/nn";
+import { DTypeError, IndexError, ShapeError, Tensor, TensorgradError, ValueError, tensor, zeros } from "@tensorgrad/autograd";
+import { BCELoss, BatchNorm1d, Embedding, LayerNorm, Linear, functional as F, optim } from "@tensorgrad/nn";
 
 type ErrorClass = new (message: string) => TensorgradError;
 
@@ -117,5 +117,68 @@ describe("optimizers", () => {
     expectError(() => new optim.StepLR({} as never, 2), ValueError, "StepLR: expected an Optimizer, got an object");
     expectError(() => new optim.StepLR(opt(), 2, "0.5" as never), ValueError, "StepLR: invalid gamma 0.5");
     expectError(() => new optim.ExponentialLR(opt(), undefined as never), ValueError, "ExponentialLR: invalid gamma undefined");
+  });
+});
+
+// ---------------------------------------------------------------- nn layers
+
+describe("nn layers", () => {
+  it("Linear refuses int32 and bool input and a dtype other than its weight's, naming the layer and the dtypes", () => {
+    const layer = new Linear(2, 3);
+    expectError(() => layer.call(tensor([1, 2], { dtype: "int32" })), DTypeError, "Linear: input must be a floating point tensor, got int32");
+    expectError(() => layer.call(tensor([true, false])), DTypeError, "Linear: input must be a floating point tensor, got bool");
+    expectError(() => layer.call(tensor([1, 2], { dtype: "float64" })), DTypeError, "Linear: input has dtype float64 but weight has dtype float32");
+    expectError(() => layer.call([1, 2] as unknown as Tensor), ValueError, "Linear: input must be a Tensor, got object");
+    expectError(() => layer.call(tensor([1, 2, 3])), ShapeError, "Linear: expected input with last dim 2, got [3]");
+    expectError(() => F.linear(tensor([1, 2]), zeros([3, 2]), zeros([3], { dtype: "float64" })), DTypeError, "linear: bias has dtype float64 but weight has dtype float32");
+  });
+
+  it("Embedding refuses float indices and out-of-range ones, naming the layer", () => {
+    const layer = new Embedding(3, 2);
+    expectError(() => layer.call(tensor([0, 1])), DTypeError, "Embedding: indices must be an int32 tensor of indices, got float32");
+    expectError(() => layer.call(tensor([0, 3], { dtype: "int32" })), IndexError, "Embedding: index 3 is out of range for 3 embeddings");
+    expectError(() => layer.call(tensor([-1], { dtype: "int32" })), IndexError, "Embedding: index -1 is out of range for 3 embeddings");
+  });
+
+  it("LayerNorm refuses int32 input and a dtype other than its weight's", () => {
+    const layer = new LayerNorm(2);
+    expectError(() => layer.call(tensor([[1, 2]], { dtype: "int32" })), DTypeError, "LayerNorm: input must be a floating point tensor, got int32");
+    expectError(() => layer.call(tensor([[1, 2]], { dtype: "float64" })), DTypeError, "LayerNorm: weight has dtype float32 but the input has dtype float64");
+    expectError(() => layer.call(tensor([[1, 2, 3]])), ShapeError, "LayerNorm: expected input with trailing shape [2], got [1,3]");
+  });
+
+  it("BatchNorm1d refuses bad input without counting the batch or touching its running stats", () => {
+    const layer = new BatchNorm1d(2, { momentum: null });
+    const before = () => [layer.numBatchesTracked?.item(), layer.runningMean?.toArray(), layer.runningVar?.toArray()];
+    const start = before();
+    expectError(() => layer.call(tensor([[1, 2], [3, 4]], { dtype: "int32" })), DTypeError, "BatchNorm1d: input must be a floating point tensor, got int32");
+    expectError(() => layer.call(tensor([[1, 2]])), ValueError, "BatchNorm1d: expected more than 1 value per channel when training, got input size [1,2]");
+    expectError(() => layer.call(tensor([[1, 2], [3, 4]], { dtype: "float64" })), DTypeError, "BatchNorm1d: runningMean has dtype float32 but the input has dtype float64");
+    expectError(() => layer.call(5 as unknown as Tensor), ValueError, "BatchNorm1d: input must be a Tensor, got number");
+    expect(before()).toEqual(start);
+    // A good batch is counted once, with the cumulative-average weight 1/1.
+    layer.call(tensor([[1, 2], [3, 6]]));
+    expect(layer.numBatchesTracked?.item()).toBe(1);
+    expect(layer.runningMean?.toArray()).toEqual([2, 4]);
+  });
+});
+
+// ---------------------------------------------------------------- losses
+
+describe("losses", () => {
+  it("binaryCrossEntropy refuses input or target outside [0, 1] or NaN, naming the value", () => {
+    expectError(() => F.binaryCrossEntropy(tensor([1.5]), tensor([1])), ValueError, "binaryCrossEntropy: all elements of input should be between 0 and 1, got 1.5");
+    expectError(() => F.binaryCrossEntropy(tensor([NaN]), tensor([1])), ValueError, "binaryCrossEntropy: all elements of input should be between 0 and 1, got NaN");
+    expectError(() => F.binaryCrossEntropy(tensor([0.5]), tensor([2])), ValueError, "binaryCrossEntropy: all elements of target should be between 0 and 1, got 2");
+    expectError(() => new BCELoss().call(tensor([0.5, 0.5]), tensor([1, -1])), ValueError, "binaryCrossEntropy: all elements of target should be between 0 and 1, got -1 at flat index 1");
+    expectError(() => F.binaryCrossEntropy(tensor([0.5]), tensor([1], { dtype: "int32" })), DTypeError, "binaryCrossEntropy: target must be a floating point tensor, got int32");
+  });
+
+  it("other losses name the loss and the bad argument", () => {
+    expectError(() => F.mseLoss(tensor([1, 2]), tensor([1, 2, 3])), ShapeError, "mseLoss: target shape [3] differs from input shape [2]");
+    expectError(() => F.mseLoss(tensor([1], { dtype: "int32" }), tensor([1], { dtype: "int32" })), DTypeError, "mseLoss: input must be a floating point tensor, got int32");
+    expectError(() => F.l1Loss(tensor([1]), tensor([1]), { reduction: "avg" as never }), ValueError, 'l1Loss: reduction must be "mean", "sum" or "none", got "avg"');
+    expectError(() => F.crossEntropy(tensor([[0.1, 0.9]]), tensor([2], { dtype: "int32" })), IndexError, "crossEntropy: target 2 is out of bounds for 2 classes");
+    expectError(() => F.crossEntropy(tensor([[0.1, 0.9]]), null as unknown as Tensor), ValueError, "crossEntropy: target must be a Tensor, got null");
   });
 });
