@@ -8,9 +8,9 @@
 
 import { describe, expect, it } from "vitest";
 import { DTypeError, IndexError, ShapeError, Tensor, TensorgradError, ValueError, tensor, zeros } from "@tensorgrad/autograd";
-import { BCELoss, BatchNorm1d, Embedding, LayerNorm, Linear, functional as F, optim } from "@tensorgrad/nn";
+import { BCELoss, BatchNorm1d, Embedding, LayerNorm, Linear, Module, Sequential, StateDictError, functional as F, optim } from "@tensorgrad/nn";
 
-type ErrorClass = new (message: string) => TensorgradError;
+type ErrorClass = abstract new (...args: never[]) => TensorgradError;
 
 /** Runs `fn` and checks it throws an instance of `cls` whose message contains every part. */
 function expectError(fn: () => unknown, cls: ErrorClass, ...parts: string[]): void {
@@ -180,5 +180,58 @@ describe("losses", () => {
     expectError(() => F.l1Loss(tensor([1]), tensor([1]), { reduction: "avg" as never }), ValueError, 'l1Loss: reduction must be "mean", "sum" or "none", got "avg"');
     expectError(() => F.crossEntropy(tensor([[0.1, 0.9]]), tensor([2], { dtype: "int32" })), IndexError, "crossEntropy: target 2 is out of bounds for 2 classes");
     expectError(() => F.crossEntropy(tensor([[0.1, 0.9]]), null as unknown as Tensor), ValueError, "crossEntropy: target must be a Tensor, got null");
+  });
+});
+
+// ---------------------------------------------------------------- state dicts
+
+describe("state dicts", () => {
+  const model = () => new Sequential(new Linear(2, 2), new BatchNorm1d(2));
+  const snapshot = (m: Module) => Object.entries(m.stateDict()).map(([k, t]) => [k, t.toArray()]);
+
+  it.each([
+    [null, "null"],
+    [undefined, "undefined undefined"],
+    [5, "number 5"],
+    ["weights", "string weights"],
+    [[tensor([1])], "an array"],
+    [tensor([1]), "a Tensor"],
+  ])("loadStateDict(%s) is a ValueError and leaves the model untouched", (value, got) => {
+    const m = model();
+    const before = snapshot(m);
+    expectError(() => m.loadStateDict(value as never), ValueError, `loadStateDict: expected a state dict (an object or Map of tensors by name), got ${got}`);
+    expect(snapshot(m)).toEqual(before);
+  });
+
+  it("non-tensor values (undefined included) are listed by key, and nothing is loaded", () => {
+    const m = model();
+    const before = snapshot(m);
+    const sd: Record<string, unknown> = { ...m.stateDict() };
+    sd["0.weight"] = zeros([2, 2]).add(7);
+    sd["0.bias"] = [1, 2];
+    sd["1.weight"] = undefined;
+    sd["1.bias"] = null;
+    let error: unknown = null;
+    try {
+      m.loadStateDict(sd as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StateDictError);
+    expect((error as Error).message).toContain('not tensors: "0.bias" (object), "1.weight" (undefined), "1.bias" (null)');
+    expect(snapshot(m)).toEqual(before);
+    // Non-strict loading ignores unexpected non-tensors but still refuses non-tensors for its own keys.
+    expectError(() => m.loadStateDict({ "0.bias": 3 } as never, { strict: false }), StateDictError, 'not tensors: "0.bias" (number)');
+    expect(m.loadStateDict({ extra: 3 } as never, { strict: false }).unexpectedKeys).toEqual(["extra"]);
+    expectError(() => m.loadStateDict({}, { strict: "no" } as never), ValueError, 'loadStateDict: option strict must be a boolean, got "no"');
+    expectError(() => m.loadStateDict({}, { strictt: false } as never), ValueError, 'loadStateDict: unknown option "strictt" (false)');
+  });
+
+  it("a mis-shaped tensor is a StateDictError naming the key and both shapes; the model is untouched", () => {
+    const m = model();
+    const before = snapshot(m);
+    const sd = { ...m.stateDict(), "0.weight": zeros([2, 3]) };
+    expectError(() => m.loadStateDict(sd), StateDictError, 'size mismatch for "0.weight": checkpoint has [2,3], model has [2,2]');
+    expect(snapshot(m)).toEqual(before);
   });
 });
