@@ -8,7 +8,11 @@
 
 import { describe, expect, it } from "vitest";
 import { DTypeError, IndexError, ShapeError, Tensor, TensorgradError, ValueError, tensor, zeros } from "@tensorgrad/autograd";
-import { BCELoss, BatchNorm1d, Embedding, LayerNorm, Linear, Module, Sequential, StateDictError, functional as F, optim } from "@tensorgrad/nn";
+import {
+  BCELoss, BatchNorm1d, DataLoader, Embedding, LayerNorm, Linear, Module, Sequential, StateDictError, Subset, TensorDataset, functional as F, optim, parseCsv,
+  randomSplit,
+} from "@tensorgrad/nn";
+import { readCsv } from "@tensorgrad/nn/node";
 
 type ErrorClass = abstract new (...args: never[]) => TensorgradError;
 
@@ -233,5 +237,93 @@ describe("state dicts", () => {
     const sd = { ...m.stateDict(), "0.weight": zeros([2, 3]) };
     expectError(() => m.loadStateDict(sd), StateDictError, 'size mismatch for "0.weight": checkpoint has [2,3], model has [2,2]');
     expect(snapshot(m)).toEqual(before);
+  });
+});
+
+// ---------------------------------------------------------------- data
+
+describe("data", () => {
+  const ds = () => new TensorDataset(tensor([[1, 2], [3, 4], [5, 6]]), tensor([10, 20, 30], { dtype: "int32" }));
+
+  it("TensorDataset.get takes negative indices from the end, as PyTorch", () => {
+    const d = ds();
+    expect(d.get(-1).map((t) => t.toArray())).toEqual([[5, 6], 30]);
+    expect(d.get(-3).map((t) => t.toArray())).toEqual([[1, 2], 10]);
+    expect(d.getBatch([-1, 0]).map((t) => t.toArray())).toEqual([[[5, 6], [1, 2]], [30, 10]]);
+    const sub = new Subset(d, [2, 0]);
+    expect(sub.get(-1)[1].item()).toBe(10);
+    expect(new Subset(d, [-1]).get(0)[1].item()).toBe(30);
+  });
+
+  it("out-of-range and non-integer indices are IndexErrors naming the index", () => {
+    const d = ds();
+    expectError(() => d.get(3), IndexError, "TensorDataset: index 3 is out of range for a dataset of length 3");
+    expectError(() => d.get(-4), IndexError, "TensorDataset: index -4 is out of range for a dataset of length 3");
+    expectError(() => d.get(1.5), IndexError, "TensorDataset: index must be an integer, got 1.5");
+    expectError(() => d.get(NaN), IndexError, "TensorDataset: index must be an integer, got NaN");
+    expectError(() => d.get("1" as never), IndexError, 'TensorDataset: index must be an integer, got "1"');
+    expectError(() => d.getBatch([0, 7]), IndexError, "TensorDataset: index 7 is out of range for a dataset of length 3");
+    expectError(() => new Subset(d, [0]).get(1), IndexError, "Subset: index 1 is out of range for a dataset of length 1");
+    expectError(() => new Subset(d, [5]), IndexError, "Subset: index 5 is out of range for a dataset of length 3");
+    expectError(() => new Subset(null as never, [0]), ValueError, "Subset: dataset must have a non-negative integer length and a get(index) method, got null");
+  });
+
+  it("DataLoader checks its dataset and options by name", () => {
+    const d = ds();
+    expectError(() => new DataLoader(d, { batchSize: 0 }), ValueError, "DataLoader: invalid batchSize 0 (expected a positive integer)");
+    expectError(() => new DataLoader(d, { batchSize: 1.5 }), ValueError, "DataLoader: invalid batchSize 1.5");
+    expectError(() => new DataLoader(d, { batchSize: "4" } as never), ValueError, 'DataLoader: option batchSize must be a number, got "4"');
+    expectError(() => new DataLoader(d, { shuffle: "yes" } as never), ValueError, 'DataLoader: option shuffle must be a boolean, got "yes"');
+    expectError(() => new DataLoader(d, { batch_size: 4 } as never), ValueError, 'DataLoader: unknown option "batch_size" (4); known: batchSize, shuffle, dropLast, generator, collate');
+    expectError(() => new DataLoader([1, 2] as never), ValueError, "DataLoader: dataset must have a non-negative integer length and a get(index) method, got object");
+  });
+
+  it("randomSplit: lengths that are not counts summing to n nor fractions summing to 1 are ValueErrors", () => {
+    const d = ds();
+    expectError(() => randomSplit(d, [0.5, 0.3]), ValueError, "randomSplit: lengths must be integers, or fractions summing to 1, got [0.5, 0.3] (sum 0.8)");
+    expectError(() => randomSplit(d, [2, 2]), ValueError, "randomSplit: lengths [2, 2] sum to 4, but the dataset has 3 samples");
+    expectError(() => randomSplit(d, [-1, 4]), ValueError, "randomSplit: lengths must be non-negative numbers, got [-1, 4]");
+    expectError(() => randomSplit(d, ["1", 2] as never), ValueError, 'randomSplit: lengths must be non-negative numbers, got ["1", 2]');
+    expectError(() => randomSplit(d, []), ValueError, "randomSplit: lengths must be non-negative numbers, got []");
+    expectError(() => randomSplit(undefined as never, [1]), ValueError, "randomSplit: dataset must have a non-negative integer length and a get(index) method, got undefined");
+    // [1, 0] sums to 1: fractions, as in PyTorch (all samples in the first split).
+    expect(randomSplit(d, [1, 0]).map((s) => s.length)).toEqual([3, 0]);
+  });
+});
+
+// ---------------------------------------------------------------- CSV
+
+describe("CSV", () => {
+  it.each([
+    ["an empty file", "", {}, "parseCsv: the CSV is empty"],
+    ["only blank lines", " \n\n", {}, "parseCsv: the CSV is empty"],
+    ["a header without rows", "a,b\n", {}, "parseCsv: the CSV has a header but no data rows"],
+    ["a short row", "a,b\n1,2\n3\n", {}, "parseCsv: row 2 (line 3) has 1 fields, expected 2 like the header"],
+    ["a long row", "a,b\n1,2,3\n", {}, "parseCsv: row 1 (line 2) has 3 fields, expected 2 like the header"],
+    ["a word among numbers", "a,b\n1,2\n3,x\n", {}, 'parseCsv: non-numeric value "x" in column "b" at row 2 (line 3)'],
+    ["an empty cell", "a,b\n1,\n", {}, 'parseCsv: empty value in column "b" at row 1 (line 2)'],
+    ["a number too large for float64", "a,b\n1e400,2\n", { dtype: "float64" }, 'parseCsv: value "1e400" in column "a" at row 1 (line 2) is too large for float64'],
+    ["a number too large for float32", "a,b\n1e39,2\n", {}, 'parseCsv: value "1e39" in column "a" at row 1 (line 2) is too large for float32'],
+    ["an unnamed header column", "a,\n1,2\n", {}, "parseCsv: column 2 of the header has no name"],
+    ["a duplicate header column", "a,a\n1,2\n", {}, 'parseCsv: duplicate column name "a" in the header'],
+    ["an unclosed quote", 'a,b\n1,"2\n', {}, "parseCsv: malformed CSV: Quote Not Closed"],
+    ["a missing target column", "a,b\n1,2\n", { target: "c" }, 'parseCsv: target column "c" not found (columns: a, b)'],
+    ["a column listed twice", "a,b\n1,2\n", { columns: ["a", "a"] }, 'parseCsv: feature column "a" is listed twice'],
+    ["a misspelt option", "a,b\n1,2\n", { colums: ["a"] }, 'parseCsv: unknown option "colums" (["a"])'],
+    ["columns given as a string", "a,b\n1,2\n", { columns: "a" }, 'parseCsv: option columns must be an array of strings, got "a"'],
+    ["header given as a string", "a,b\n1,2\n", { header: "no" }, 'parseCsv: option header must be a boolean, got "no"'],
+    ["oneHot given as a string", "a,b\n1,2\n", { oneHot: "a" }, 'parseCsv: option oneHot must be an array of strings, got "a"'],
+    ["a transform that is a number", "a,b\n1,2\n", { transform: 5 }, "parseCsv: option transform must be an object, got 5"],
+    ["an empty delimiter", "a,b\n1,2\n", { delimiter: "" }, "parseCsv: malformed CSV: Invalid option delimiter"],
+  ])("%s", (_, text, options, message) => {
+    expectError(() => parseCsv(text, options as never), ValueError, message);
+  });
+
+  it("a standardized column may hold values past float32's range: they are rescaled in float64 first", () => {
+    expect(parseCsv("a\n1e39\n3e39\n", { standardize: true }).features.toArray()).toEqual([[-1], [1]]);
+  });
+
+  it("readCsv names the file it cannot read", () => {
+    expectError(() => readCsv("/nonexistent/dir/data.csv"), ValueError, 'readCsv: cannot read "/nonexistent/dir/data.csv"');
   });
 });
