@@ -6,11 +6,12 @@
  * block is a fast-check property that corrupts valid safetensors files.
  */
 
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DTypeError, IndexError, ShapeError, Tensor, TensorgradError, ValueError, tensor, zeros } from "@tensorgrad/autograd";
+import { DTypeError, IndexError, ShapeError, Tensor, TensorgradError, ValueError, tensor, zeros, type DType } from "@tensorgrad/autograd";
 import {
-  BCELoss, BatchNorm1d, DataLoader, Embedding, LayerNorm, Linear, Module, Sequential, StateDictError, Subset, TensorDataset, functional as F, optim, parseCsv,
-  randomSplit,
+  BCELoss, BatchNorm1d, DataLoader, Embedding, LayerNorm, Linear, Module, Sequential, StateDictError, Subset, TensorDataset, functional as F, loadSafetensors, optim,
+  parseCsv, randomSplit, saveSafetensors,
 } from "@tensorgrad/nn";
 import { readCsv } from "@tensorgrad/nn/node";
 
@@ -325,5 +326,200 @@ describe("CSV", () => {
 
   it("readCsv names the file it cannot read", () => {
     expectError(() => readCsv("/nonexistent/dir/data.csv"), ValueError, 'readCsv: cannot read "/nonexistent/dir/data.csv"');
+  });
+});
+
+// ---------------------------------------------------------------- safetensors
+
+describe("safetensors", () => {
+  const valid = () => saveSafetensors({ w: tensor([[1, 2]]), b: tensor([0.5], { dtype: "float64" }) }, { metadata: { format: "pt" } });
+
+  /** The header length a file's prefix claims, clamped to what the file holds (for corrupted files). */
+  const headerLength = (bytes: Uint8Array) => (bytes.length < 8 ? 0 : Math.min(Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true)), bytes.length - 8));
+  /** `bytes` with its header replaced by `header` (the length prefix rewritten to match). */
+  function withHeader(bytes: Uint8Array, header: string): Uint8Array {
+    const n = headerLength(bytes);
+    const text = new TextEncoder().encode(header);
+    const out = new Uint8Array(8 + text.length + bytes.length - 8 - n);
+    new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
+    out.set(text, 8);
+    out.set(bytes.subarray(8 + n), 8 + text.length);
+    return out;
+  }
+  const headerOf = (bytes: Uint8Array) => new TextDecoder().decode(bytes.subarray(8, 8 + headerLength(bytes)));
+
+  it("the reader refuses the empty name the writer refuses", () => {
+    const bytes = valid();
+    expectError(() => saveSafetensors({ "": tensor([1]) }), ValueError, "saveSafetensors: tensor names must not be empty");
+    expectError(() => loadSafetensors(withHeader(bytes, headerOf(bytes).replace('"w"', '""'))), ValueError, "loadSafetensors: a tensor has an empty name");
+  });
+
+  it.each([
+    ["a duplicate name", (h: string) => h.replace('"w":', '"b":'), 'loadSafetensors: the header is not valid JSON (duplicate key "b"'],
+    ["an unknown dtype", (h: string) => h.replace('"F64"', '"F65"'), 'loadSafetensors: tensor "b": unknown dtype "F65"'],
+    ["a negative shape entry", (h: string) => h.replace('"shape":[1,2]', '"shape":[-1,-2]'), 'loadSafetensors: tensor "w": shape must be an array of non-negative integers, got [-1,-2]'],
+    ["a fractional shape entry", (h: string) => h.replace('"shape":[1,2]', '"shape":[0.5,4]'), 'loadSafetensors: tensor "w": shape must be an array of non-negative integers, got [0.5,4]'],
+    ["a shape of the wrong size", (h: string) => h.replace('"shape":[1,2]', '"shape":[1,3]'), 'loadSafetensors: tensor "w": data_offsets [8, 16] hold 8 bytes, but dtype F32 with shape [1, 3] needs 12'],
+    ["overlapping offsets", (h: string) => h.replace('"data_offsets":[8,16]', '"data_offsets":[4,12]'), "loadSafetensors: tensors \"b\" and \"w\" overlap (bytes 4 to 8)"],
+    ["offsets past the data", (h: string) => h.replace('"data_offsets":[8,16]', '"data_offsets":[16,24]'), 'loadSafetensors: tensor "w": data_offsets [16, 24] run past the end of the data (16 bytes)'],
+    ["a header that is an array", () => '[{"w":1}]', "loadSafetensors: the header does not start with '{'"],
+    ["a header that is not an object after all", () => "{}[]", "loadSafetensors: the header is not valid JSON"],
+    ["non-string metadata", (h: string) => h.replace('"format":"pt"', '"format":1'), 'loadSafetensors: __metadata__ value of "format" is not a string (got 1)'],
+  ])("%s is a ValueError naming the tensor and the value", (_, edit, message) => {
+    const bytes = valid();
+    expectError(() => loadSafetensors(withHeader(bytes, edit(headerOf(bytes)))), ValueError, message);
+  });
+
+  it("a header length past the file, and trailing bytes, are ValueErrors", () => {
+    const bytes = valid();
+    const longer = bytes.slice();
+    new DataView(longer.buffer).setBigUint64(0, BigInt(bytes.length), true);
+    expectError(() => loadSafetensors(longer), ValueError, `loadSafetensors: header length ${bytes.length} runs past the end of the file (${bytes.length} bytes)`);
+    expectError(() => loadSafetensors(Uint8Array.from([...bytes, 0, 0])), ValueError, "loadSafetensors: the data has 2 bytes after the last tensor that belong to no tensor");
+  });
+
+  it("a failed load changes nothing in the model it was meant for", () => {
+    const model = new Linear(2, 1);
+    const before = model.stateDict();
+    const saved = Object.fromEntries(Object.entries(before).map(([k, t]) => [k, t.clone()]));
+    const bytes = saveSafetensors({ weight: zeros([1, 2]).add(9), bias: zeros([1]).add(9) });
+    const corrupted = bytes.subarray(0, bytes.length - 1);
+    expectError(() => model.loadStateDict(loadSafetensors(corrupted)), ValueError, "loadSafetensors:");
+    for (const [k, t] of Object.entries(model.stateDict())) expect(t.toArray()).toEqual(saved[k].toArray());
+  });
+
+  // ---------------------------------------------------------------- property: corrupted files
+
+  type Entry = { name: string; dtype: DType; shape: number[] };
+  /** What a file holds, by name: dtype and shape. */
+  const structureOf = (sd: Record<string, Tensor>) => Object.fromEntries(Object.entries(sd).map(([k, t]) => [k, [t.dtype, [...t.shape]]]));
+  const DTYPES: Record<string, DType> = { F32: "float32", F64: "float64", I32: "int32", BOOL: "bool" };
+
+  /**
+   * An oracle independent of the reader under test: JSON.parse for the header and a DataView for
+   * the values. What it returns for a file the reader accepted is what that file describes.
+   */
+  function describeFile(bytes: Uint8Array): Record<string, { dtype: DType; shape: number[]; values: number[] }> {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const n = Number(view.getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+    const out: Record<string, { dtype: DType; shape: number[]; values: number[] }> = {};
+    for (const [name, info] of Object.entries(header)) {
+      if (name === "__metadata__") continue;
+      const size = { F32: 4, F64: 8, I32: 4, BOOL: 1 }[info.dtype] as number;
+      const values: number[] = [];
+      for (let at = 8 + n + info.data_offsets[0]; at < 8 + n + info.data_offsets[1]; at += size) {
+        values.push(info.dtype === "F32" ? view.getFloat32(at, true) : info.dtype === "F64" ? view.getFloat64(at, true) : info.dtype === "I32" ? view.getInt32(at, true) : view.getUint8(at) === 0 ? 0 : 1);
+      }
+      Object.defineProperty(out, name, { value: { dtype: DTYPES[info.dtype], shape: info.shape, values }, enumerable: true });
+    }
+    return out;
+  }
+
+  const entryArb: fc.Arbitrary<Entry[]> = fc.uniqueArray(
+    fc.record({
+      name: fc.constantFrom("w", "layers.0.bias", 'a"b', "ü", "__proto__", "x y", "0"),
+      dtype: fc.constantFrom<DType>("float32", "float64", "int32", "bool"),
+      shape: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }),
+    }),
+    { selector: (e) => e.name, minLength: 1, maxLength: 4 },
+  );
+
+  const HEADER_TOKENS = ['"', "{", "}", "[", "]", ",", ":", " ", "\n", "-1", "0", "7", "1.5", "1e999", "9007199254740993", '"F16"', '"I32"', '""', "null", "true", '"__metadata__"', '"\\u0000"', "\\", "\u00ff"];
+  type Mutation =
+    | { kind: "flip"; flips: { at: number; xor: number }[] }
+    | { kind: "dataFlip"; at: number; xor: number }
+    | { kind: "truncate"; at: number }
+    | { kind: "header"; at: number; remove: number; token: string }
+    | { kind: "prefix"; value: bigint }
+    | { kind: "prefixDelta"; delta: number }
+    | { kind: "append"; bytes: number[] };
+  const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
+    fc.record({ kind: fc.constant("flip" as const), flips: fc.array(fc.record({ at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 4 }) }),
+    fc.record({ kind: fc.constant("dataFlip" as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+    fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant("header" as const), at: fc.nat(), remove: fc.integer({ min: 0, max: 4 }), token: fc.constantFrom(...HEADER_TOKENS) }),
+    fc.record({ kind: fc.constant("prefix" as const), value: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.constantFrom(0n, 100_000_001n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n)) }),
+    fc.record({ kind: fc.constant("prefixDelta" as const), delta: fc.integer({ min: -16, max: 16 }) }),
+    fc.record({ kind: fc.constant("append" as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 8 }) }),
+  );
+
+  function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
+    const out = bytes.slice();
+    const view = new DataView(out.buffer);
+    switch (m.kind) {
+      case "flip":
+        for (const { at, xor } of m.flips) out[at % out.length] ^= xor;
+        return out;
+      case "dataFlip": {
+        // A byte of the tensor data (after the header the prefix claims), when there is one.
+        const start = 8 + headerLength(out);
+        if (out.length > start) out[start + (m.at % (out.length - start))] ^= m.xor;
+        return out;
+      }
+      case "truncate":
+        return out.subarray(0, m.at % out.length);
+      case "header": {
+        if (out.length < 8) return out;
+        const header = headerOf(out);
+        const at = m.at % (header.length + 1);
+        return withHeader(out, header.slice(0, at) + m.token + header.slice(at + m.remove));
+      }
+      case "prefix":
+        if (out.length < 8) return out;
+        view.setBigUint64(0, m.value, true);
+        return out;
+      case "prefixDelta": {
+        if (out.length < 8) return out;
+        const n = view.getBigUint64(0, true) + BigInt(m.delta);
+        view.setBigUint64(0, n < 0n ? 0n : n, true);
+        return out;
+      }
+      case "append":
+        return Uint8Array.from([...out, ...m.bytes]);
+      default:
+        return m satisfies never;
+    }
+  }
+
+  it("property: a corrupted file loads as what it describes (the original, when only data changed) or throws a TensorgradError", () => {
+    const outcomes = { loaded: 0, sameAsOriginal: 0, refused: 0 };
+    fc.assert(
+      fc.property(entryArb, fc.boolean(), fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (entries, withMetadata, mutations) => {
+        const sd = Object.fromEntries(
+          entries.map((e) => {
+            const numel = e.shape.reduce((a, b) => a * b, 1);
+            const values = Array.from({ length: numel }, (_, i) => (e.dtype === "bool" ? i % 2 : ((i * 7) % 11) - 5 + (e.dtype.startsWith("float") ? 0.5 : 0)));
+            return [e.name, tensor(values, { dtype: e.dtype, shape: e.shape })];
+          }),
+        );
+        const original = saveSafetensors(sd, withMetadata ? { metadata: { format: "pt" } } : {});
+        const corrupted = mutations.reduce(mutate, original);
+        let loaded: Record<string, Tensor>;
+        try {
+          loaded = loadSafetensors(corrupted);
+        } catch (e) {
+          if (!(e instanceof TensorgradError)) throw new Error(`expected a TensorgradError, got ${String(e)}`);
+          expect(e.message).toMatch(/^loadSafetensors: /);
+          outcomes.refused += 1;
+          return;
+        }
+        outcomes.loaded += 1;
+        // Accepted: exactly what the file describes, read independently...
+        const described = describeFile(corrupted);
+        expect(structureOf(loaded)).toEqual(Object.fromEntries(Object.entries(described).map(([k, d]) => [k, [d.dtype, d.shape]])));
+        for (const [name, d] of Object.entries(described)) expect(Object.getOwnPropertyDescriptor(loaded, name)?.value.toFlatArray().map(Number)).toEqual(d.values);
+        // ...and the original structure whenever the header came through unchanged.
+        const n = headerLength(original);
+        if (corrupted.length >= 8 + n && corrupted.subarray(0, 8 + n).every((b, i) => b === original[i])) {
+          expect(structureOf(loaded)).toEqual(structureOf(sd));
+          outcomes.sameAsOriginal += 1;
+        }
+      }),
+      { seed: 20261123, numRuns: 1000 },
+    );
+    // The property is not vacuous: both outcomes happen often.
+    expect(outcomes.refused).toBeGreaterThan(100);
+    expect(outcomes.sameAsOriginal).toBeGreaterThan(50);
   });
 });
