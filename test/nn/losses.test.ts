@@ -148,9 +148,27 @@ describe("binaryCrossEntropy", () => {
   });
 
   it("gradcheck in float64 for input and target", () => {
-    gradcheck((a, b) => F.binaryCrossEntropy(a, b), [[0.3, 0.6, 0.95], [0.2, 1, 0.4]]);
-    gradcheck((a, b) => F.binaryCrossEntropy(a, b, { weight: tensor([1, 2, 3], f64), reduction: "sum" }), [[0.3, 0.6, 0.95], [0, 1, 0.4]]);
+    // Targets inside (0, 1): the finite differences step past the ends, where targets are refused.
+    gradcheck((a, b) => F.binaryCrossEntropy(a, b), [[0.3, 0.6, 0.95], [0.2, 0.99, 0.4]]);
+    gradcheck((a, b) => F.binaryCrossEntropy(a, b, { weight: tensor([1, 2, 3], f64), reduction: "sum" }), [[0.3, 0.6, 0.95], [0.01, 0.99, 0.4]]);
     gradcheck((a, b) => F.binaryCrossEntropy(a, b, { reduction: "none" }), [[[0.3], [0.7]], [[0.2], [0.9]]]);
+  });
+
+  it("refuses input outside [0, 1] or NaN (PyTorch raises too) and targets outside [0, 1] or NaN (PyTorch computes −100-clamped nonsense)", () => {
+    // PyTorch 1.13: F.binary_cross_entropy(tensor([1.5]), tensor([1.])) raises "all elements of input
+    // should be between 0 and 1", as for -0.1, NaN and inf; a target of 2 or -1 gives 0.6931 at p = 0.5,
+    // and p = 1 with target 2 gives -100.
+    const ok = tensor([0.5], f64);
+    for (const bad of [1.5, -0.1, NaN, Infinity]) {
+      expect(() => F.binaryCrossEntropy(tensor([bad], f64), ok)).toThrow(ValueError);
+      expect(() => F.binaryCrossEntropy(tensor([0.5, bad], f64), tensor([1, 0], f64))).toThrow(`binaryCrossEntropy: all elements of input should be between 0 and 1, got ${bad} at flat index 1`);
+    }
+    for (const bad of [2, -1, NaN]) {
+      expect(() => F.binaryCrossEntropy(ok, tensor([bad], f64))).toThrow(`binaryCrossEntropy: all elements of target should be between 0 and 1, got ${bad}`);
+      expect(() => new BCELoss().call(ok, tensor([bad], f64))).toThrow(ValueError);
+    }
+    // The ends are fine, in float32 too.
+    expect(F.binaryCrossEntropy(tensor([0, 1, 0.25]), tensor([0, 1, 0.5])).item()).toBeCloseTo(-(0.5 * Math.log(0.25) + 0.5 * Math.log(0.75)) / 3, 6);
   });
 });
 

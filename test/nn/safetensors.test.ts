@@ -163,6 +163,37 @@ describe("round trips", () => {
     expect(() => load(join(dir, "missing.safetensors"))).toThrow(/^load: cannot read ".*missing.safetensors": ENOENT/);
   });
 
+  it("loadSafetensors reads a small file straight from readFileSync (a Buffer into Node's shared pool)", () => {
+    const path = join(tempDir("st-small"), "small.safetensors");
+    const sd = { b: tensor([true, false]), f: tensor([1.5, -2]), d: tensor([[0.25]], { dtype: "float64" }), i: tensor([7, -1], { dtype: "int32" }) };
+    writeFileSync(path, saveSafetensors(sd));
+    const bytes = readFileSync(path);
+    // The premise: a small Buffer is a view into a larger pool, so bytes.buffer is not the file.
+    expect(bytes.buffer.byteLength).toBeGreaterThan(bytes.byteLength);
+    const loaded = loadSafetensors(bytes);
+    expect(Object.fromEntries(Object.entries(loaded).map(([k, t]) => [k, [t.dtype, t.shape, t.toArray()]]))).toEqual({
+      b: ["bool", [2], [true, false]],
+      f: ["float32", [2], [1.5, -2]],
+      d: ["float64", [1, 1], [[0.25]]],
+      i: ["int32", [2], [7, -1]],
+    });
+  });
+
+  it("loadSafetensors reads a view at an odd byteOffset into a larger buffer (Uint8Array and Buffer)", () => {
+    const file = saveSafetensors({ f: tensor([1.5, -2]), d: tensor([0.125, 3], { dtype: "float64" }) });
+    for (const offset of [1, 3, 5, 7]) {
+      const big = new ArrayBuffer(offset + file.byteLength + 13);
+      new Uint8Array(big).fill(0xab); // garbage around the file
+      new Uint8Array(big, offset, file.byteLength).set(file);
+      for (const view of [new Uint8Array(big, offset, file.byteLength), Buffer.from(big, offset, file.byteLength)]) {
+        const loaded = loadSafetensors(view);
+        expect(loaded.f.toArray()).toEqual([1.5, -2]);
+        expect(loaded.d.toArray()).toEqual([0.125, 3]);
+        expect(readSafetensorsHeader(view).tensors.f).toEqual({ dtype: "F32", shape: [2], data_offsets: [16, 24] });
+      }
+    }
+  });
+
   it("JSON convenience format round trips values exactly, NaN and infinities included", () => {
     const sd = { b: tensor([0.1, NaN, -Infinity]), a: tensor([[1, 2]], { dtype: "int32" }), c: tensor(Math.PI, { dtype: "float64" }) };
     const text = stateDictToJSON(sd);
@@ -182,6 +213,10 @@ describe("round trips", () => {
   it("rejects what it cannot write", () => {
     expect(() => saveSafetensors({ x: [1, 2] as unknown as Tensor })).toThrow('saveSafetensors: "x" is not a Tensor');
     expect(() => saveSafetensors({ __metadata__: tensor([1]) })).toThrow('the name "__metadata__" is reserved');
+    expect(() => saveSafetensors({ "": tensor([1]) })).toThrow("saveSafetensors: tensor names must not be empty");
+    expect(() => saveSafetensors(new Map([["w", tensor([1])]]) as unknown as Record<string, Tensor>)).toThrow("saveSafetensors: expected a state dict (an object of tensors), got a Map (use Object.fromEntries)");
+    expect(() => saveSafetensors([tensor([1])] as unknown as Record<string, Tensor>)).toThrow("saveSafetensors: expected a state dict (an object of tensors), got an array");
+    expect(() => saveSafetensors(null as unknown as Record<string, Tensor>)).toThrow(ValueError);
     expect(() => saveSafetensors({}, { metadata: { n: 3 as unknown as string } })).toThrow('saveSafetensors: metadata value of "n" is a number, not a string');
   });
 });
@@ -215,10 +250,71 @@ describe("rejects bad files with clear errors", () => {
     ["trailing bytes", Uint8Array.from([...valid, 0]), "loadSafetensors: the data has 1 bytes after the last tensor that belong to no tensor: the file is corrupted"],
     ["non-string metadata", file('{"__metadata__":{"epoch":3}}', []), 'loadSafetensors: __metadata__ value of "epoch" is not a string'],
     ["an entry that is not an object", file('{"x":5}', []), 'loadSafetensors: tensor "x": its header entry is not an object'],
+    ["an empty tensor name", file('{"":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0]), "loadSafetensors: a tensor has an empty name (saveSafetensors refuses to write one)"],
+    [
+      "a tensor name given twice (same entry)",
+      file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0]),
+      'loadSafetensors: the header is not valid JSON (duplicate key "a" at position',
+    ],
+    [
+      "a tensor name given twice, spelled with an escape the second time",
+      file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\\u0061":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0]),
+      'loadSafetensors: the header is not valid JSON (duplicate key "a" at position',
+    ],
+    ["a metadata key given twice", file('{"__metadata__":{"k":"1","k":"2"}}', []), 'loadSafetensors: the header is not valid JSON (duplicate key "k" at position'],
+    ["__metadata__ given twice", file('{"__metadata__":{},"__metadata__":{"k":"2"}}', []), 'loadSafetensors: the header is not valid JSON (duplicate key "__metadata__" at position'],
+    ["__metadata__ that is not an object", file('{"__metadata__":["a"]}', []), 'loadSafetensors: __metadata__ is not an object of strings (got ["a"])'],
+    ["a metadata value that is an object", file('{"__metadata__":{"k":{"a":"b"}}}', []), 'loadSafetensors: __metadata__ value of "k" is not a string (got {"a":"b"})'],
+    ["a dtype that is an Object.prototype key", file('{"x":{"dtype":"constructor","shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": unknown dtype "constructor"'],
+    ["a dtype that is not a string", file('{"x":{"dtype":4,"shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": dtype must be a string, got 4'],
+    ["a missing dtype", file('{"x":{"shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": dtype must be a string, got nothing'],
+    ["a non-integer shape entry", file('{"x":{"dtype":"F32","shape":[2.5],"data_offsets":[0,4]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": shape must be an array of non-negative integers, got [2.5]'],
+    ["a shape entry past 2^53", file('{"x":{"dtype":"F32","shape":[9007199254740993,0],"data_offsets":[0,0]}}', []), 'loadSafetensors: tensor "x": shape must be an array of non-negative integers, got [9007199254740992,0]'],
+    ["a shape that is not an array", file('{"x":{"dtype":"F32","shape":"2","data_offsets":[0,8]}}', [0, 0, 0, 0, 0, 0, 0, 0]), 'loadSafetensors: tensor "x": shape must be an array of non-negative integers, got "2"'],
+    ["three data_offsets", file('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4,4]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got [0,4,4]'],
+    ["a negative offset", file('{"x":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got [-4,0]'],
+    [
+      "an offset far past the end of the data",
+      file('{"x":{"dtype":"F32","shape":[1073741824],"data_offsets":[0,4294967296]}}', [0, 0, 0, 0]),
+      'loadSafetensors: tensor "x": data_offsets [0, 4294967296] run past the end of the data (4 bytes): the file is truncated',
+    ],
+    ["an empty header", Uint8Array.from(u64(0)), "loadSafetensors: the header does not start with '{'"],
+    ["a header with a byte-order mark", Uint8Array.from([...u64(8), 0xef, 0xbb, 0xbf, 0x7b, 0x7d, 0x20, 0x20, 0x20]), "loadSafetensors: the header does not start with '{'"],
+    ["a header with text after the JSON object", file("{} {}", []), "loadSafetensors: the header is not valid JSON (unexpected character \"{\" after the end of the JSON value at position 3)"],
+    ["a header padded with NUL bytes", Uint8Array.from([...u64(8), 0x7b, 0x7d, 0, 0, 0, 0, 0, 0]), "loadSafetensors: the header is not valid JSON"],
+    ["a header nested absurdly deep", file(`{"x":${"[".repeat(5000)}${"]".repeat(5000)}}`, []), "loadSafetensors: the header is not valid JSON (nesting deeper than 64 levels at position"],
   ];
   it.each(cases)("%s", (_, bytes, message) => {
     expect(() => loadSafetensors(bytes)).toThrow(ValueError);
     expect(() => loadSafetensors(bytes)).toThrow(message);
+  });
+
+  it("rejects what is not bytes, with a typed error", () => {
+    for (const [input, got] of [[null, "null"], [undefined, "undefined"], ["abc", "string"], [new ArrayBuffer(8), "an ArrayBuffer (wrap it: new Uint8Array(buffer))"], [[1, 2], "object"]] as const) {
+      expect(() => loadSafetensors(input as unknown as Uint8Array)).toThrow(ValueError);
+      expect(() => loadSafetensors(input as unknown as Uint8Array)).toThrow(`loadSafetensors: expected a Uint8Array, got ${got}`);
+    }
+  });
+
+  it("accepts what the format allows: tensors in any header order, extra entry fields, whitespace, an escaped or __proto__ name", () => {
+    // Offsets out of header order still tile the data; the reference implementation sorts them too.
+    const bytes = file(
+      '{ "b" : {"dtype":"F32","shape":[1],"data_offsets":[4,8],"extra":[1.5,{}]},\n\t"a\\"q":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' +
+        '"__proto__":{"dtype":"BOOL","shape":[],"data_offsets":[8,9]}, "__metadata__":{"__proto__":"x"}}',
+      [0, 0, 0x80, 0x3f, 0, 0, 0, 0x40, 1],
+    );
+    const sd = loadSafetensors(bytes);
+    expect(Object.keys(sd).sort()).toEqual(['a"q', "__proto__", "b"].sort());
+    expect(Object.getPrototypeOf(sd)).toBe(Object.prototype);
+    expect(sd['a"q'].toArray()).toEqual([1]);
+    expect(sd.b.toArray()).toEqual([2]);
+    expect(Object.getOwnPropertyDescriptor(sd, "__proto__")?.value.toArray()).toBe(true);
+    const header = readSafetensorsHeader(bytes);
+    expect(Object.keys(header.tensors).sort()).toEqual(['a"q', "__proto__", "b"].sort());
+    expect(Object.getOwnPropertyDescriptor(header.metadata, "__proto__")?.value).toBe("x");
+    // The writer writes such names back, and they read the same.
+    const again = loadSafetensors(saveSafetensors(sd));
+    expect(Object.keys(again).sort()).toEqual(Object.keys(sd).sort());
   });
 
   it("the valid file these are cut from loads", () => {

@@ -9,6 +9,7 @@
  */
 
 import { DTypeError, Tensor, ValueError, isFloating, noGrad, type DType } from "@tensorgrad/autograd";
+import { checkOptions } from "./options.js";
 import { Parameter } from "./parameter.js";
 
 /** A module of any call signature (for containers, traversal and `apply`). */
@@ -381,21 +382,29 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /**
    * Copies a state dict's tensors into this module's parameters and buffers (cast to their
    * dtypes). Checks everything first, and throws ONE StateDictError listing every missing,
-   * unexpected (with strict, the default) and mis-shaped key, leaving the module unchanged.
+   * unexpected (with strict, the default), mis-shaped and non-tensor entry, leaving the module
+   * unchanged; a state dict that is not an object or Map at all is a ValueError.
    */
   loadStateDict(stateDict: Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>, options: LoadStateDictOptions = {}): IncompatibleKeys {
+    const op = "loadStateDict";
+    const sd: unknown = stateDict;
+    if (sd === null || typeof sd !== "object" || Array.isArray(sd) || sd instanceof Tensor) {
+      const got = sd === null ? "null" : Array.isArray(sd) ? "an array" : sd instanceof Tensor ? "a Tensor" : `${typeof sd} ${String(sd)}`;
+      throw new ValueError(`${op}: expected a state dict (an object or Map of tensors by name), got ${got}`);
+    }
+    checkOptions(op, options, { strict: "boolean" });
     const strict = options.strict ?? true;
-    const given = stateDict instanceof Map ? new Map(stateDict) : new Map(Object.entries(stateDict as Record<string, Tensor>));
+    const given = new Map<unknown, unknown>(sd instanceof Map ? sd : Object.entries(sd));
     const expected = this.stateEntries("", []);
     const expectedKeys = new Set(expected.map(([k]) => k));
     const missingKeys = expected.map(([k]) => k).filter((k) => !given.has(k));
-    const unexpectedKeys = [...given.keys()].filter((k) => !expectedKeys.has(k));
+    const unexpectedKeys = [...given.keys()].filter((k) => !expectedKeys.has(k as string)).map(String);
     const mismatchedKeys: MismatchedKey[] = [];
     const notTensors: string[] = [];
     for (const [key, target] of expected) {
       const value: unknown = given.get(key);
-      if (value === undefined) continue;
-      if (!(value instanceof Tensor)) notTensors.push(key);
+      if (!given.has(key)) continue;
+      if (!(value instanceof Tensor)) notTensors.push(`"${key}" (${value === null ? "null" : typeof value})`);
       else if (value.shape.length !== target.shape.length || value.shape.some((s, i) => s !== target.shape[i])) {
         mismatchedKeys.push({ key, checkpointShape: value.shape, modelShape: target.shape });
       }
@@ -406,14 +415,14 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     for (const m of mismatchedKeys) {
       problems.push(`size mismatch for "${m.key}": checkpoint has ${fmt(m.checkpointShape)}, model has ${fmt(m.modelShape)}`);
     }
-    if (notTensors.length > 0) problems.push(`not tensors: ${notTensors.map((k) => `"${k}"`).join(", ")}`);
+    if (notTensors.length > 0) problems.push(`not tensors: ${notTensors.join(", ")}`);
     if (problems.length > 0) {
       const message = `loadStateDict: error(s) in loading state dict for ${this.constructor.name}:\n  ${problems.join("\n  ")}`;
       throw new StateDictError(message, missingKeys, unexpectedKeys, mismatchedKeys);
     }
     noGrad(() => {
       // Copy through snapshots so a checkpoint tensor sharing memory with another target is safe.
-      const sources = expected.map(([key, target]) => [target, given.get(key)?.to(target.dtype).clone()] as const);
+      const sources = expected.map(([key, target]) => [target, (given.get(key) as Tensor | undefined)?.to(target.dtype).clone()] as const);
       for (const [target, source] of sources) if (source !== undefined) target.copy_(source);
     });
     return { missingKeys, unexpectedKeys };

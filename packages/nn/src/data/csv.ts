@@ -6,6 +6,7 @@
 
 import { parse } from "csv-parse/browser/esm/sync";
 import { Tensor, ValueError, tensor } from "@tensorgrad/autograd";
+import { checkOptions, type OptionSpec } from "../options.js";
 
 /** Options of `parseCsv` / `readCsv`. */
 export interface CsvOptions {
@@ -58,6 +59,10 @@ export interface CsvData {
   transform: CsvTransform;
 }
 
+const OPTIONS: OptionSpec = {
+  header: "boolean", delimiter: "string", columns: "strings", target: "string", targetType: "string", oneHot: "strings",
+  standardize: ["boolean", "strings"], dtype: "string", transform: "object",
+};
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, "+inf": Infinity, "-inf": -Infinity, infinity: Infinity, "+infinity": Infinity, "-infinity": -Infinity };
 
@@ -88,6 +93,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvData {
 /** @internal parseCsv with the calling function's name in errors. */
 export function csvToTensors(op: string, text: string, options: CsvOptions): CsvData {
   if (typeof text !== "string") throw new ValueError(`${op}: expected CSV text, got ${typeof text}`);
+  checkOptions(op, options, OPTIONS);
   const { header = true, delimiter = ",", target, targetType = "number", oneHot = [], dtype = "float32", transform } = options;
   if (dtype !== "float32" && dtype !== "float64") throw new ValueError(`${op}: dtype must be float32 or float64, got ${String(dtype)}`);
   if (targetType !== "number" && targetType !== "class") throw new ValueError(`${op}: targetType must be "number" or "class", got ${String(targetType)}`);
@@ -103,10 +109,11 @@ export function csvToTensors(op: string, text: string, options: CsvOptions): Csv
   const columns = header ? records[0].record : Array.from({ length: width }, (_, i) => String(i));
   const rows = header ? records.slice(1) : records;
   const seen = new Set<string>();
-  for (const c of columns) {
+  columns.forEach((c, i) => {
+    if (c === "") throw new ValueError(`${op}: column ${i + 1} of the header has no name`);
     if (seen.has(c)) throw new ValueError(`${op}: duplicate column name "${c}" in the header`);
     seen.add(c);
-  }
+  });
   if (rows.length === 0) throw new ValueError(`${op}: the CSV has a header but no data rows`);
   rows.forEach(({ record, info }, r) => {
     if (record.length !== width) {
@@ -121,7 +128,10 @@ export function csvToTensors(op: string, text: string, options: CsvOptions): Csv
   };
   if (target !== undefined) need(target, "target");
   const featureColumns = options.columns ? [...options.columns] : columns.filter((c) => c !== target);
-  featureColumns.forEach((c) => need(c, "feature"));
+  featureColumns.forEach((c, i) => {
+    need(c, "feature");
+    if (featureColumns.indexOf(c) !== i) throw new ValueError(`${op}: feature column "${c}" is listed twice`);
+  });
   if (target !== undefined && featureColumns.includes(target)) throw new ValueError(`${op}: column "${target}" is both a feature and the target`);
   oneHot.forEach((c) => {
     need(c, "one-hot");
@@ -135,11 +145,19 @@ export function csvToTensors(op: string, text: string, options: CsvOptions): Csv
   });
 
   const cell = (r: number, c: string) => rows[r].record[where.get(c) as number];
-  const numericColumn = (c: string): Float64Array => {
+  // `standardized`: the values are rescaled in float64 before the cast, so only float64 must hold them.
+  const numericColumn = (c: string, standardized = false): Float64Array => {
     const out = new Float64Array(rows.length);
     for (let r = 0; r < rows.length; r++) {
-      const x = toNumber(cell(r, c));
-      if (x === undefined) throw new ValueError(`${op}: non-numeric value "${cell(r, c)}" in column "${c}" at row ${r + 1} (line ${rows[r].info.lines})`);
+      const text = cell(r, c);
+      const at = `in column "${c}" at row ${r + 1} (line ${rows[r].info.lines})`;
+      if (text === "") throw new ValueError(`${op}: empty value ${at}`);
+      const x = toNumber(text);
+      if (x === undefined) throw new ValueError(`${op}: non-numeric value "${text}" ${at}`);
+      // A finite literal that does not fit (1e400, or 1e39 in float32) would become ±Infinity silently.
+      if (NUMBER.test(text) && !Number.isFinite(dtype === "float32" && !standardized ? Math.fround(x) : x)) {
+        throw new ValueError(`${op}: value "${text}" ${at} is too large for ${standardized ? "float64" : dtype}`);
+      }
       out[r] = x;
     }
     return out;
@@ -170,7 +188,7 @@ export function csvToTensors(op: string, text: string, options: CsvOptions): Csv
       const codes = encode(c, categories);
       return { names: categories.map((v) => `${c}=${v}`), values: categories.map((_, k) => Float64Array.from(codes, (code) => (code === k ? 1 : 0))) };
     }
-    const values = numericColumn(c);
+    const values = numericColumn(c, standardize.includes(c));
     if (standardize.includes(c)) {
       let mean: number;
       let std: number;

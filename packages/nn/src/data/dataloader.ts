@@ -1,6 +1,7 @@
 /** DataLoader: iterates a dataset in (optionally shuffled) batches, after PyTorch's torch.utils.data.DataLoader. */
 
 import { ValueError, defaultGenerator, randperm, type Generator } from "@tensorgrad/autograd";
+import { checkOptions } from "../options.js";
 import { defaultCollate, type Collated } from "./collate.js";
 import { batchAccess, type Dataset } from "./dataset.js";
 
@@ -35,10 +36,11 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
     readonly dataset: Dataset<T>,
     options: DataLoaderOptions<T, B> = {},
   ) {
+    checkOptions("DataLoader", options, { batchSize: "number", shuffle: "boolean", dropLast: "boolean", generator: "object", collate: "function" });
     const { batchSize = 1, shuffle = false, dropLast = false, generator = defaultGenerator, collate } = options;
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ValueError(`DataLoader: invalid batchSize ${batchSize} (expected a positive integer)`);
-    if (dataset === null || typeof dataset !== "object" || typeof dataset.get !== "function" || !Number.isInteger(dataset.length)) {
-      throw new ValueError("DataLoader: dataset must have an integer length and a get(index) method");
+    if (dataset === null || typeof dataset !== "object" || typeof dataset.get !== "function" || !Number.isInteger(dataset.length) || dataset.length < 0) {
+      throw new ValueError(`DataLoader: dataset must have a non-negative integer length and a get(index) method, got ${dataset === null ? "null" : typeof dataset}`);
     }
     this.batchSize = batchSize;
     this.shuffle = shuffle;

@@ -18,9 +18,23 @@ export interface BatchedDataset<T, B> extends Dataset<T> {
   getBatch(indices: readonly number[]): B;
 }
 
-function checkIndex(op: string, index: number, length: number): void {
-  if (!Number.isInteger(index) || index < 0 || index >= length) {
-    throw new IndexError(`${op}: index ${index} is out of range for a dataset of length ${length}`);
+/**
+ * `index` as a position in [0, length): negative indices count from the end (−1 is the last
+ * sample, as in PyTorch); a non-integer or out-of-range index is an IndexError.
+ */
+function normIndex(op: string, index: number, length: number): number {
+  if (typeof index !== "number" || !Number.isInteger(index)) {
+    throw new IndexError(`${op}: index must be an integer, got ${typeof index === "string" ? JSON.stringify(index) : String(index)}`);
+  }
+  if (index < -length || index >= length) throw new IndexError(`${op}: index ${index} is out of range for a dataset of length ${length}`);
+  return index < 0 ? index + length : index;
+}
+
+/** Throws unless `dataset` has an integer length and a get method. */
+function checkDataset(op: string, dataset: unknown): asserts dataset is Dataset<unknown> {
+  const d = dataset as Partial<Dataset<unknown>> | null;
+  if (d === null || typeof d !== "object" || typeof d.get !== "function" || !Number.isInteger(d.length) || (d.length as number) < 0) {
+    throw new ValueError(`${op}: dataset must have a non-negative integer length and a get(index) method, got ${d === null ? "null" : typeof d}`);
   }
 }
 
@@ -49,16 +63,16 @@ export class TensorDataset implements BatchedDataset<Tensor[], Tensor[]> {
     return this.tensors[0].shape[0];
   }
 
-  /** Row `index` of every tensor. */
+  /** Row `index` of every tensor (negative counts from the end: −1 is the last row). */
   get(index: number): Tensor[] {
-    checkIndex("TensorDataset", index, this.length);
-    return this.tensors.map((t) => t.select(0, index));
+    const i = normIndex("TensorDataset", index, this.length);
+    return this.tensors.map((t) => t.select(0, i));
   }
 
   /** The rows at `indices` of every tensor, stacked: one indexSelect per tensor. */
   getBatch(indices: readonly number[]): Tensor[] {
-    indices.forEach((i) => checkIndex("TensorDataset", i, this.length));
-    const index = tensor(Int32Array.from(indices));
+    if (!Array.isArray(indices)) throw new ValueError(`TensorDataset.getBatch: indices must be an array of integers, got ${typeof indices}`);
+    const index = tensor(Int32Array.from(indices, (i) => normIndex("TensorDataset", i, this.length)));
     return this.tensors.map((t) => t.indexSelect(0, index));
   }
 }
@@ -71,7 +85,9 @@ export class Subset<T> implements Dataset<T> {
     /** Positions in `dataset`, one per sample of the subset. */
     readonly indices: readonly number[],
   ) {
-    indices.forEach((i) => checkIndex("Subset", i, dataset.length));
+    checkDataset("Subset", dataset);
+    if (!Array.isArray(indices)) throw new ValueError(`Subset: indices must be an array of integers, got ${typeof indices}`);
+    indices.forEach((i) => normIndex("Subset", i, dataset.length));
   }
 
   /** Number of samples. */
@@ -79,10 +95,9 @@ export class Subset<T> implements Dataset<T> {
     return this.indices.length;
   }
 
-  /** Sample `index` of the subset: `dataset.get(indices[index])`. */
+  /** Sample `index` of the subset (negative counts from the end): `dataset.get(indices[index])`. */
   get(index: number): T {
-    checkIndex("Subset", index, this.indices.length);
-    return this.dataset.get(this.indices[index]);
+    return this.dataset.get(this.indices[normIndex("Subset", index, this.indices.length)]);
   }
 }
 
@@ -92,10 +107,7 @@ export function batchAccess(dataset: Dataset<unknown>): ((indices: readonly numb
     const inner = batchAccess(dataset.dataset);
     const map = dataset.indices;
     if (inner === null) return null;
-    return (indices) => {
-      indices.forEach((i) => checkIndex("Subset", i, map.length));
-      return inner(indices.map((i) => map[i]));
-    };
+    return (indices) => inner(indices.map((i) => map[normIndex("Subset", i, map.length)]));
   }
   const d = dataset as Partial<BatchedDataset<unknown, unknown>>;
   return typeof d.getBatch === "function" ? (indices) => (d.getBatch as (i: readonly number[]) => unknown).call(dataset, indices) : null;
@@ -107,13 +119,15 @@ export function batchAccess(dataset: Dataset<unknown>): ((indices: readonly numb
  * first, as PyTorch does). Reproducible through `generator` (default: the global one).
  */
 export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], generator: Generator = defaultGenerator): Subset<T>[] {
+  checkDataset("randomSplit", dataset);
   const n = dataset.length;
   if (!Array.isArray(lengths) || lengths.length === 0 || lengths.some((l) => typeof l !== "number" || !Number.isFinite(l) || l < 0)) {
-    throw new ValueError(`randomSplit: lengths must be non-negative numbers, got [${String(lengths)}]`);
+    throw new ValueError(`randomSplit: lengths must be non-negative numbers, got ${Array.isArray(lengths) ? `[${lengths.map((l) => (typeof l === "string" ? JSON.stringify(l) : String(l))).join(", ")}]` : String(lengths)}`);
   }
   const total = lengths.reduce((a, b) => a + b, 0);
   let sizes = [...lengths];
-  if (Math.abs(total - 1) <= 1e-9 && total <= 1 + 1e-9 && lengths.some((l) => !Number.isInteger(l))) {
+  // As PyTorch (math.isclose(sum, 1) and sum <= 1, here with a rounding margin): fractions, even [1, 0].
+  if (Math.abs(total - 1) <= 1e-9 && total <= 1 + 1e-9) {
     sizes = lengths.map((f) => Math.floor(n * f));
     const remainder = n - sizes.reduce((a, b) => a + b, 0);
     for (let i = 0; i < remainder; i++) sizes[i % sizes.length] += 1;

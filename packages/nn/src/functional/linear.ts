@@ -3,17 +3,23 @@
 import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, linear as fusedLinear, rand, where } from "@tensorgrad/autograd";
 import { checkFloat, checkIndices, checkInt, checkProbability, checkTensor, fmtShape } from "./checks.js";
 
-/** y = x·Wᵀ + b, with W of shape [out, in] (PyTorch layout); x is [..., in]. `op` names errors. */
+/**
+ * y = x·Wᵀ + b, with W of shape [out, in] (PyTorch layout); x is [..., in]. `op` names errors.
+ * x, W and b must share one floating dtype, as in PyTorch (no silent promotion of int32 input).
+ */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op = "linear"): Tensor {
-  checkTensor(op, "input", x);
+  checkFloat(op, "input", x);
   checkFloat(op, "weight", weight);
+  if (x.dtype !== weight.dtype) throw new DTypeError(`${op}: input has dtype ${x.dtype} but weight has dtype ${weight.dtype} (convert one with .to())`);
   if (weight.ndim !== 2) throw new ShapeError(`${op}: weight must be 2-d [out, in], got ${fmtShape(weight.shape)}`);
   const inFeatures = weight.shape[1];
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inFeatures) {
     throw new ShapeError(`${op}: expected input with last dim ${inFeatures}, got ${fmtShape(x.shape)}`);
   }
-  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
-    throw new ShapeError(`${op}: bias must have shape [${weight.shape[0]}], got ${fmtShape(bias.shape)}`);
+  if (bias !== null) {
+    checkFloat(op, "bias", bias);
+    if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) throw new ShapeError(`${op}: bias must have shape [${weight.shape[0]}], got ${fmtShape(bias.shape)}`);
+    if (bias.dtype !== weight.dtype) throw new DTypeError(`${op}: bias has dtype ${bias.dtype} but weight has dtype ${weight.dtype}`);
   }
   return fusedLinear(x, weight, bias); // one graph node: x·Wᵀ + b
 }
@@ -50,21 +56,21 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
 }
 
 /** Rows of `weight` [num, dim] picked by int32 indices of shape S: out has shape [...S, dim].
- * The row `paddingIdx` (if given) receives no gradient. */
-export function embedding(indices: Tensor, weight: Tensor, options: { readonly paddingIdx?: number | null } = {}): Tensor {
-  checkIndices("embedding", "indices", indices);
-  checkTensor("embedding", "weight", weight);
-  if (weight.ndim !== 2) throw new ShapeError(`embedding: weight must be 2-d [numEmbeddings, embeddingDim], got ${fmtShape(weight.shape)}`);
-  if (!weight.isFloatingPoint()) throw new DTypeError(`embedding: weight must be a floating point tensor, got ${weight.dtype}`);
+ * The row `paddingIdx` (if given) receives no gradient. `op` names errors. */
+export function embedding(indices: Tensor, weight: Tensor, options: { readonly paddingIdx?: number | null } = {}, op = "embedding"): Tensor {
+  checkIndices(op, "indices", indices);
+  checkTensor(op, "weight", weight);
+  if (weight.ndim !== 2) throw new ShapeError(`${op}: weight must be 2-d [numEmbeddings, embeddingDim], got ${fmtShape(weight.shape)}`);
+  if (!weight.isFloatingPoint()) throw new DTypeError(`${op}: weight must be a floating point tensor, got ${weight.dtype}`);
   const [num, dim] = weight.shape;
   for (const v of indices.toTypedArray()) {
-    if (v < 0 || v >= num) throw new IndexError(`embedding: index ${v} is out of range for ${num} embeddings`);
+    if (v < 0 || v >= num) throw new IndexError(`${op}: index ${v} is out of range for ${num} embeddings`);
   }
   const rows = weight.indexSelect(0, indices.reshape([-1])).reshape([...indices.shape, dim]);
   const pad = options.paddingIdx;
   if (pad === undefined || pad === null) return rows;
   const padIdx = pad < 0 ? pad + num : pad;
-  if (!Number.isInteger(padIdx) || padIdx < 0 || padIdx >= num) throw new IndexError(`embedding: paddingIdx ${pad} is out of range for ${num} embeddings`);
+  if (!Number.isInteger(padIdx) || padIdx < 0 || padIdx >= num) throw new IndexError(`${op}: paddingIdx ${pad} is out of range for ${num} embeddings`);
   // Same values, but positions holding paddingIdx take a detached copy: no gradient reaches that row.
   return where(indices.eq(padIdx).unsqueeze(-1), rows.detach(), rows);
 }

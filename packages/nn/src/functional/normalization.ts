@@ -1,6 +1,6 @@
 /** `layerNorm` and `batchNorm` in functional form. */
 
-import { ShapeError, Tensor, ValueError, noGrad } from "@tensorgrad/autograd";
+import { DTypeError, ShapeError, Tensor, ValueError, noGrad, type DType } from "@tensorgrad/autograd";
 import { checkFloat, checkNonNegative, fmtShape } from "./checks.js";
 
 /** Options of `layerNorm`. */
@@ -13,9 +13,10 @@ export interface LayerNormOptions {
   readonly eps?: number;
 }
 
-function checkAffine(op: string, name: string, t: Tensor | null | undefined, shape: readonly number[]): void {
+function checkAffine(op: string, name: string, t: Tensor | null | undefined, shape: readonly number[], dtype: DType): void {
   if (t === null || t === undefined) return;
   checkFloat(op, name, t);
+  if (t.dtype !== dtype) throw new DTypeError(`${op}: ${name} has dtype ${t.dtype} but the input has dtype ${dtype}`);
   if (t.ndim !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
     throw new ShapeError(`${op}: ${name} must have shape ${fmtShape(shape)}, got ${fmtShape(t.shape)}`);
   }
@@ -35,8 +36,8 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   if (k === 0 || x.ndim < k || tail.some((s, i) => s !== shape[i])) {
     throw new ShapeError(`${op}: expected input with trailing shape ${fmtShape(shape)}, got ${fmtShape(x.shape)}`);
   }
-  checkAffine(op, "weight", options.weight, shape);
-  checkAffine(op, "bias", options.bias, shape);
+  checkAffine(op, "weight", options.weight, shape, x.dtype);
+  checkAffine(op, "bias", options.bias, shape, x.dtype);
   const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
   const centered = x.sub(x.mean(dims, true));
   const variance = centered.square().mean(dims, true);
@@ -74,7 +75,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   if (x.ndim < 2) throw new ShapeError(`${op}: expected input with at least 2 dims [N, C, ...], got ${fmtShape(x.shape)}`);
   const c = x.shape[1];
   for (const [name, t] of [["runningMean", runningMean], ["runningVar", runningVar], ["weight", options.weight], ["bias", options.bias]] as const) {
-    checkAffine(op, name, t, [c]);
+    checkAffine(op, name, t, [c], x.dtype);
   }
   const channelShape = x.shape.map((s, i) => (i === 1 ? c : 1));
   const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);

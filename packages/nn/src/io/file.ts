@@ -29,7 +29,7 @@ export function load(path: string): Record<string, Tensor> {
     throw new ValueError(`load: cannot read "${path}": ${(e as Error).message}`);
   }
   try {
-    return loadSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return loadSafetensors(bytes);
   } catch (e) {
     if (e instanceof ValueError) throw new ValueError(`load: "${path}": ${e.message.replace(/^loadSafetensors: /, "")}`);
     throw e;

@@ -11,6 +11,7 @@
  */
 
 import { Tensor, ValueError, tensor, type DType } from "@tensorgrad/autograd";
+import { StrictJsonError, parseStrictJson } from "./strict-json.js";
 
 /** The safetensors dtype names tensorgrad reads and writes. */
 export type SafetensorsDType = "F32" | "F64" | "I32" | "BOOL";
@@ -64,9 +65,15 @@ function tensorBytes(t: Tensor): Uint8Array {
   return out;
 }
 
-/** Elements of `dtype` from little-endian bytes. */
+/**
+ * Elements of `dtype` from little-endian bytes, which may be a view at any byteOffset, aligned or
+ * not, into a larger buffer. They are copied into an aligned buffer of their own first, with
+ * `set` rather than `slice`: on a Node Buffer (a Uint8Array subclass) `slice` returns a view, and
+ * a small Buffer from readFileSync is a view into a shared 8 KB pool.
+ */
 function fromBytes(bytes: Uint8Array, dtype: SafetensorsDType): Float32Array | Float64Array | Int32Array | Uint8Array {
-  const copy = bytes.slice(); // own, aligned buffer
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
   if (dtype === "BOOL") return copy;
   const n = copy.byteLength / ITEMSIZE[dtype];
   if (LITTLE_ENDIAN_HOST) return dtype === "F32" ? new Float32Array(copy.buffer) : dtype === "F64" ? new Float64Array(copy.buffer) : new Int32Array(copy.buffer);
@@ -82,7 +89,10 @@ function fromBytes(bytes: Uint8Array, dtype: SafetensorsDType): Float32Array | F
  */
 export function saveSafetensors(stateDict: Readonly<Record<string, Tensor>>, options: SaveSafetensorsOptions = {}): Uint8Array {
   const op = "saveSafetensors";
-  if (stateDict === null || typeof stateDict !== "object") fail(op, `expected a state dict (an object of tensors), got ${String(stateDict)}`);
+  if (stateDict === null || typeof stateDict !== "object" || Array.isArray(stateDict) || stateDict instanceof Map || stateDict instanceof Tensor) {
+    const got = Array.isArray(stateDict) ? "an array" : stateDict instanceof Map ? "a Map (use Object.fromEntries)" : stateDict instanceof Tensor ? "a Tensor" : String(stateDict);
+    fail(op, `expected a state dict (an object of tensors), got ${got}`);
+  }
   const names = Object.keys(stateDict).sort();
   for (const name of names) {
     if (name === "") fail(op, "tensor names must not be empty");
@@ -128,9 +138,28 @@ export function saveSafetensors(stateDict: Readonly<Record<string, Tensor>>, opt
 
 const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 
-/** Reads and checks the header; returns it with the byte position where the data starts. */
+/** How a value from the header shows in messages. */
+const show = (value: unknown): string => (value === undefined ? "nothing" : JSON.stringify(value) ?? String(value));
+
+/** Stores `value` under `key` as an own property, even for a key such as "__proto__". */
+function put<V>(record: Record<string, V>, key: string, value: V): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Reads and checks the header; returns it with the byte position where the data starts. Checks
+ * what the format asks (https://github.com/huggingface/safetensors, "Format"): an 8-byte
+ * little-endian length, a UTF-8 JSON object starting with '{' and no duplicate keys, string-to-
+ * string `__metadata__`, each tensor's known dtype, non-negative integer shape and [begin, end]
+ * offsets whose length is numel·itemsize, and tensors tiling the data exactly — no gap, no
+ * overlap, no trailing bytes (in any header order). Tensor names must be non-empty, as the writer
+ * demands.
+ */
 function readHeader(op: string, bytes: Uint8Array): SafetensorsHeader & { dataStart: number } {
-  if (!(bytes instanceof Uint8Array)) fail(op, `expected a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`);
+  if (!((bytes as unknown) instanceof Uint8Array)) {
+    const got = (bytes as unknown) === null ? "null" : (bytes as unknown) instanceof ArrayBuffer ? "an ArrayBuffer (wrap it: new Uint8Array(buffer))" : typeof bytes;
+    fail(op, `expected a Uint8Array, got ${got}`);
+  }
   if (bytes.byteLength < 8) fail(op, `file too short (${bytes.byteLength} bytes): the 8-byte header length is missing, the file is truncated`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER)) fail(op, `header length ${n} is larger than the ${MAX_HEADER}-byte limit: the file is corrupted or not safetensors`);
@@ -140,16 +169,17 @@ function readHeader(op: string, bytes: Uint8Array): SafetensorsHeader & { dataSt
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
   } catch {
     return fail(op, "the header is not valid UTF-8: the file is corrupted");
   }
   if (!text.startsWith("{")) fail(op, "the header does not start with '{': the file is corrupted or not safetensors");
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseStrictJson(text);
   } catch (e) {
-    return fail(op, `the header is not valid JSON (${(e as Error).message}): the file is corrupted`);
+    if (!(e instanceof StrictJsonError)) throw e;
+    return fail(op, `the header is not valid JSON (${e.message}): the file is corrupted`);
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) fail(op, "the header is not a JSON object");
 
@@ -159,22 +189,26 @@ function readHeader(op: string, bytes: Uint8Array): SafetensorsHeader & { dataSt
   const tensors: Record<string, SafetensorsTensorInfo> = {};
   for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
     if (name === "__metadata__") {
-      if (entry === null || typeof entry !== "object" || Array.isArray(entry)) fail(op, "__metadata__ is not an object");
-      for (const [k, v] of Object.entries(entry)) if (typeof v !== "string") fail(op, `__metadata__ value of "${k}" is not a string`);
-      metadata = { ...(entry as Record<string, string>) };
+      if (entry === null || typeof entry !== "object" || Array.isArray(entry)) fail(op, `__metadata__ is not an object of strings (got ${show(entry)})`);
+      metadata = {};
+      for (const [k, v] of Object.entries(entry)) {
+        if (typeof v !== "string") fail(op, `__metadata__ value of ${JSON.stringify(k)} is not a string (got ${show(v)})`);
+        put(metadata, k, v);
+      }
       continue;
     }
-    const where = `tensor "${name}"`;
-    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) fail(op, `${where}: its header entry is not an object`);
+    if (name === "") fail(op, "a tensor has an empty name (saveSafetensors refuses to write one)");
+    const where = `tensor ${JSON.stringify(name)}`;
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) fail(op, `${where}: its header entry is not an object (got ${show(entry)})`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (typeof dtype !== "string") fail(op, `${where}: missing dtype`);
-    if (!(dtype in FROM_FILE)) {
+    if (typeof dtype !== "string") fail(op, `${where}: dtype must be a string, got ${show(dtype)}`);
+    if (!Object.hasOwn(FROM_FILE, dtype)) {
       if (OTHER_DTYPES.includes(dtype)) fail(op, `${where}: dtype ${dtype} is not supported (tensorgrad reads F32, F64, I32 and BOOL)`);
       fail(op, `${where}: unknown dtype ${JSON.stringify(dtype)}`);
     }
-    if (!Array.isArray(shape) || !shape.every(isCount)) fail(op, `${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) fail(op, `${where}: shape must be an array of non-negative integers, got ${show(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-      fail(op, `${where}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${JSON.stringify(offsets)}`);
+      fail(op, `${where}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${show(offsets)}`);
     }
     const st = dtype as SafetensorsDType;
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
@@ -183,7 +217,7 @@ function readHeader(op: string, bytes: Uint8Array): SafetensorsHeader & { dataSt
       fail(op, `${where}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but dtype ${st} with shape [${(shape as number[]).join(", ")}] needs ${numel * ITEMSIZE[st]}`);
     }
     if (end > dataLength) fail(op, `${where}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes): the file is truncated`);
-    tensors[name] = { dtype: st, shape: [...(shape as number[])], data_offsets: [begin, end] };
+    put(tensors, name, { dtype: st, shape: [...(shape as number[])], data_offsets: [begin, end] });
   }
   // The tensors must tile the data exactly: no gaps, no overlaps, nothing left over.
   const ordered = Object.entries(tensors).sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0] || a.data_offsets[1] - b.data_offsets[1]);
@@ -191,7 +225,7 @@ function readHeader(op: string, bytes: Uint8Array): SafetensorsHeader & { dataSt
   let previous = "";
   for (const [name, info] of ordered) {
     const [begin, end] = info.data_offsets;
-    if (begin < covered) fail(op, `tensors "${previous}" and "${name}" overlap (bytes ${begin} to ${covered})`);
+    if (begin < covered) fail(op, `tensors ${JSON.stringify(previous)} and ${JSON.stringify(name)} overlap (bytes ${begin} to ${covered})`);
     if (begin > covered) fail(op, `bytes ${covered} to ${begin} of the data belong to no tensor: the file is corrupted`);
     covered = end;
     previous = name;

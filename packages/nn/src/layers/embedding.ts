@@ -67,7 +67,7 @@ export class Embedding extends Module {
 
   /** The rows of weight named by `indices`. */
   forward(indices: Tensor): Tensor {
-    return embedding(indices, this.weight, { paddingIdx: this.paddingIdx });
+    return embedding(indices, this.weight, { paddingIdx: this.paddingIdx }, "Embedding");
   }
 
   override extraRepr(): string {

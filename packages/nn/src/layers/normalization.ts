@@ -1,7 +1,7 @@
 /** LayerNorm and BatchNorm1d. */
 
 import { ShapeError, Tensor, ones, tensor, zeros } from "@tensorgrad/autograd";
-import { checkInt, checkNonNegative, fmtShape } from "../functional/checks.js";
+import { checkFloat, checkInt, checkNonNegative, fmtShape } from "../functional/checks.js";
 import { batchNorm, layerNorm } from "../functional/normalization.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
@@ -107,25 +107,26 @@ export class BatchNorm1d extends Module {
 
   /** Normalizes each channel with batch stats (training) or running stats (eval). */
   forward(x: Tensor): Tensor {
+    checkFloat("BatchNorm1d", "input", x);
     if (x.ndim !== 2 && x.ndim !== 3) throw new ShapeError(`BatchNorm1d: expected 2D or 3D input (got ${x.ndim}D input ${fmtShape(x.shape)})`);
     if (x.shape[1] !== this.numFeatures) {
       throw new ShapeError(`BatchNorm1d: expected input with ${this.numFeatures} channels at dim 1, got ${fmtShape(x.shape)}`);
     }
-    let factor = this.momentum ?? 0;
-    if (this.training && this.trackRunningStats && this.numBatchesTracked) {
-      this.numBatchesTracked.add_(1);
-      // momentum null: a cumulative moving average, weight 1/(batches seen).
-      if (this.momentum === null) factor = 1 / this.numBatchesTracked.item();
-    }
+    const counted = this.training && this.trackRunningStats ? this.numBatchesTracked : null;
+    // momentum null: a cumulative moving average, weight 1/(batches seen, this one included).
+    const factor = this.momentum ?? (counted === null ? 0 : 1 / (counted.item() + 1));
     const useBatchStats = this.training || (this.runningMean === null && this.runningVar === null);
     const trackNow = !this.training || this.trackRunningStats;
-    return batchNorm(x, trackNow ? this.runningMean : null, trackNow ? this.runningVar : null, {
+    const y = batchNorm(x, trackNow ? this.runningMean : null, trackNow ? this.runningVar : null, {
       weight: this.weight,
       bias: this.bias,
       training: useBatchStats,
       momentum: factor,
       eps: this.eps,
     }, "BatchNorm1d");
+    // Counted only once batchNorm has accepted the input: a refused call changes nothing.
+    counted?.add_(1);
+    return y;
   }
 
   override extraRepr(): string {

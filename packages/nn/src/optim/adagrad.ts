@@ -43,7 +43,7 @@ function adagrad(params: readonly Tensor[], grads: readonly Tensor[], states: Ad
 /** Adagrad: per-coordinate learning rates scaled by the accumulated squared gradients (PyTorch's torch.optim.Adagrad). */
 export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
-    super("Adagrad", params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options });
+    super("Adagrad", params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }, options);
     // PyTorch creates Adagrad's state in the constructor, so a state dict taken before any step has it.
     for (const group of this.paramGroups) this.initState(group);
   }

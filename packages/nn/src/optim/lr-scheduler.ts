@@ -7,6 +7,7 @@
  */
 
 import { ValueError } from "@tensorgrad/autograd";
+import { checkOptions, showValue } from "../options.js";
 import type { Optimizer, OptimizerOptions } from "./optimizer.js";
 
 /** Any optimizer a scheduler can drive. */
@@ -50,6 +51,14 @@ export function restoreFields(obj: object, stateDict: SchedulerStateDict, name: 
 
 const finite = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 
+/** Throws unless `optimizer` is an Optimizer (something with parameter groups). @internal */
+export function checkOptimizer(name: string, optimizer: unknown): asserts optimizer is AnyOptimizer {
+  const groups = (optimizer as { paramGroups?: unknown } | null)?.paramGroups;
+  if (optimizer === null || typeof optimizer !== "object" || !Array.isArray(groups)) {
+    throw new ValueError(`${name}: expected an Optimizer, got ${showValue(optimizer)}`);
+  }
+}
+
 /** Base class of epoch-based schedulers: `step()` sets each group's lr to `getLr()`. */
 export abstract class LRScheduler {
   /** The epoch (number of `step()` calls since construction); 0 right after construction. */
@@ -65,9 +74,7 @@ export abstract class LRScheduler {
     /** The scheduler's name, used in error messages. */
     readonly name: string,
   ) {
-    if (optimizer === null || typeof optimizer !== "object" || !Array.isArray(optimizer.paramGroups)) {
-      throw new ValueError(`${name}: expected an Optimizer, got ${String(optimizer)}`);
-    }
+    checkOptimizer(name, optimizer);
     // Like PyTorch's setdefault("initial_lr"): a second scheduler on the same optimizer keeps the first one's base.
     for (const group of optimizer.paramGroups) group.initialLr ??= group.lr;
     this.baseLrs = optimizer.paramGroups.map((group) => group.initialLr as number);
@@ -211,6 +218,7 @@ export class LinearLR extends LRScheduler {
 
   constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
     super(optimizer, "LinearLR");
+    checkOptions("LinearLR", options, { startFactor: "number", endFactor: "number", totalIters: "number" });
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
     if (!finite(startFactor) || startFactor <= 0 || startFactor > 1) throw new ValueError(`LinearLR: invalid startFactor ${startFactor} (expected 0 < startFactor ≤ 1)`);
     if (!finite(endFactor) || endFactor < 0 || endFactor > 1) throw new ValueError(`LinearLR: invalid endFactor ${endFactor} (expected 0 ≤ endFactor ≤ 1)`);

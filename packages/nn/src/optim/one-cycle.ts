@@ -1,7 +1,8 @@
 /** The 1cycle policy (Smith & Topin), after PyTorch's OneCycleLR. */
 
 import { ValueError } from "@tensorgrad/autograd";
-import { LRScheduler, type AnyOptimizer } from "./lr-scheduler.js";
+import { checkOptions, type OptionSpec } from "../options.js";
+import { LRScheduler, checkOptimizer, type AnyOptimizer } from "./lr-scheduler.js";
 
 /** OneCycleLR's options (PyTorch's defaults). */
 export interface OneCycleOptions {
@@ -30,6 +31,11 @@ export interface OneCycleOptions {
   /** Three phases (up, down to the starting lr, annihilate) instead of two. */
   threePhase?: boolean;
 }
+
+const SPEC: OptionSpec = {
+  maxLr: ["number", "numbers"], totalSteps: "number", epochs: "number", stepsPerEpoch: "number", pctStart: "number", annealStrategy: "string",
+  cycleMomentum: "boolean", baseMomentum: ["number", "numbers"], maxMomentum: ["number", "numbers"], divFactor: "number", finalDivFactor: "number", threePhase: "boolean",
+};
 
 /** cos annealing from start to end as pct goes 0 → 1: end + (start − end)/2·(1 + cos(π·pct)). */
 function annealCos(start: number, end: number, pct: number): number {
@@ -63,8 +69,11 @@ export class OneCycleLR extends LRScheduler {
   private readonly useBeta1: boolean;
 
   constructor(optimizer: AnyOptimizer, options: OneCycleOptions) {
-    const groups = optimizer?.paramGroups ?? [];
-    const o = options ?? ({} as OneCycleOptions);
+    checkOptimizer("OneCycleLR", optimizer);
+    if (options === undefined || options === null) throw new ValueError("OneCycleLR: options with maxLr are required");
+    checkOptions("OneCycleLR", options, SPEC);
+    const groups = optimizer.paramGroups;
+    const o = options;
     const { pctStart = 0.3, annealStrategy = "cos", cycleMomentum = true, baseMomentum = 0.85, maxMomentum = 0.95, divFactor = 25, finalDivFactor = 1e4, threePhase = false } = o;
     let totalSteps: number;
     if (o.totalSteps !== undefined) {

@@ -5,7 +5,8 @@
  * lives in a plain function in its own file (sgd.ts, adam.ts, ...).
  */
 
-import { Tensor, ValueError, enableGrad, noGrad } from "@tensorgrad/autograd";
+import { DTypeError, ShapeError, Tensor, ValueError, enableGrad, noGrad } from "@tensorgrad/autograd";
+import { checkOptions, definedOptions, specOf, type OptionSpec } from "../options.js";
 
 /** Options every optimizer has: the learning rate (which LR schedulers change). */
 export interface OptimizerOptions {
@@ -70,13 +71,25 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
   /** The options a group takes when it doesn't give its own. */
   readonly defaults: Readonly<O>;
 
+  /** The options a group may set (the defaults' keys and kinds), checked in one place. */
+  readonly #spec: OptionSpec;
+
+  /**
+   * `defaults` are the optimizer's own defaults and `options` what the user passed: every key of
+   * `options` must be one of the defaults' and of the same kind (a ValueError otherwise), then
+   * they override the defaults. (A subclass may also pass defaults already merged with the
+   * user's options and no `options`; then unknown keys go unchecked.)
+   */
   protected constructor(
     /** The optimizer's name, used in error messages. */
     readonly name: string,
     params: ParamsInput<O>,
     defaults: O,
+    options: Partial<O> = {},
   ) {
-    this.defaults = { ...defaults };
+    this.#spec = specOf(defaults as unknown as Record<string, unknown>);
+    checkOptions(name, options, this.#spec);
+    this.defaults = { ...defaults, ...definedOptions(options) };
     this.validate(this.defaults);
     if (params instanceof Tensor || typeof params !== "object" || params === null || !(Symbol.iterator in params)) {
       throw new ValueError(`${name}: params must be an iterable of Tensors or of parameter groups, got ${params instanceof Tensor ? "a Tensor" : typeof params}`);
@@ -138,9 +151,40 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
     if (new Set(tensors).size !== tensors.length) throw new ValueError(`${this.name}: a parameter appears more than once in one parameter group`);
     const existing = new Set(this.paramGroups.flatMap((g) => g.params));
     if (tensors.some((p) => existing.has(p))) throw new ValueError(`${this.name}: some parameters appear in more than one parameter group`);
-    const resolved = { ...this.defaults, ...group, params: tensors } as ParamGroup<O>;
+    const { params: _params, ...groupOptions } = group as ParamGroupInput<O> & Record<string, unknown>;
+    checkOptions(this.name, groupOptions, this.#groupSpec(), "parameter group option");
+    const resolved = { ...this.defaults, ...definedOptions(groupOptions), params: tensors } as ParamGroup<O>;
     this.validate(resolved);
     this.paramGroups.push(resolved);
+  }
+
+  /** What a group may hold besides params: the defaults' options and the scheduler's initialLr. */
+  #groupSpec(): OptionSpec {
+    return { ...this.#spec, initialLr: "number" };
+  }
+
+  /**
+   * Throws unless every gradient is a Tensor of its parameter's shape and dtype: a mismatched
+   * `.grad` (set by hand) would otherwise broadcast into the update. Runs once per parameter per
+   * step, before any parameter changes. Parameters are numbered across groups, in group order
+   * (the numbering of `stateDict().state`).
+   */
+  #checkGrads(): void {
+    let index = 0;
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const g: unknown = p.grad;
+        if (g !== null) {
+          const where = `${this.name}.step: parameter ${index}`;
+          if (!(g instanceof Tensor)) throw new ValueError(`${where} has a .grad that is not a Tensor (${typeof g})`);
+          if (g.shape.length !== p.shape.length || g.shape.some((s, d) => s !== p.shape[d])) {
+            throw new ShapeError(`${where} has a gradient of shape [${g.shape.join(",")}], but the parameter has shape [${p.shape.join(",")}]`);
+          }
+          if (g.dtype !== p.dtype) throw new DTypeError(`${where} has a gradient of dtype ${g.dtype}, but the parameter has dtype ${p.dtype}`);
+        }
+        index += 1;
+      }
+    }
   }
 
   /** Resets the gradients: to null (the default, as PyTorch), or to zeros with `setToNone: false`. */
@@ -164,7 +208,9 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
    * are skipped). `closure`, if given, re-evaluates the model (with grad on) and returns the loss.
    */
   step(closure?: () => Tensor | number): Tensor | number | undefined {
+    if (closure !== undefined && typeof closure !== "function") throw new ValueError(`${this.name}.step: closure must be a function, got ${typeof closure}`);
     const loss = closure === undefined ? undefined : enableGrad(closure);
+    this.#checkGrads();
     noGrad(() => {
       for (const group of this.paramGroups) this.updateGroup(group);
     });
@@ -207,6 +253,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
     const idToParam = new Map<number, Tensor>();
     groups.forEach((saved, g) => {
       const own = this.paramGroups[g].params;
+      if (saved === null || typeof saved !== "object") throw new ValueError(`${n}.loadStateDict: parameter group ${g} is not an object (${String(saved)})`);
       if (!Array.isArray(saved.params) || saved.params.length !== own.length) {
         throw new ValueError(`${n}.loadStateDict: parameter group ${g} has ${Array.isArray(saved.params) ? saved.params.length : "no"} parameters in the loaded state dict, ${own.length} in the optimizer`);
       }
@@ -216,6 +263,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
     for (const [key, value] of Object.entries(stateDict.state)) {
       const p = idToParam.get(Number(key));
       if (p === undefined) throw new ValueError(`${n}.loadStateDict: state for parameter ${key}, which no parameter group lists`);
+      if (value === null || typeof value !== "object") throw new ValueError(`${n}.loadStateDict: the state of parameter ${key} is not an object (${String(value)})`);
       const restored: ParamState = {};
       for (const [field, v] of Object.entries(value)) {
         if (v instanceof Tensor) {
@@ -229,8 +277,9 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
       }
       newState.set(p, restored as S);
     }
-    const newOptions = groups.map((saved) => {
+    const newOptions = groups.map((saved, g) => {
       const { params: _ids, ...options } = saved;
+      checkOptions(`${n}.loadStateDict`, options, this.#groupSpec(), `parameter group ${g} option`);
       const merged = { ...this.defaults, ...copyOptions(options) } as unknown as O;
       this.validate(merged);
       return copyOptions(options);

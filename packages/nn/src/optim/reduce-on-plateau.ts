@@ -1,7 +1,8 @@
 /** Reduce the learning rate when a metric stops improving, after PyTorch's ReduceLROnPlateau. */
 
 import { Tensor, ValueError } from "@tensorgrad/autograd";
-import { restoreFields, snapshotFields, type AnyOptimizer, type SchedulerStateDict } from "./lr-scheduler.js";
+import { checkOptions } from "../options.js";
+import { checkOptimizer, restoreFields, snapshotFields, type AnyOptimizer, type SchedulerStateDict } from "./lr-scheduler.js";
 
 /** ReduceLROnPlateau's options (PyTorch's defaults). */
 export interface ReduceLROnPlateauOptions {
@@ -51,6 +52,10 @@ export class ReduceLROnPlateau {
     readonly optimizer: AnyOptimizer,
     options: ReduceLROnPlateauOptions = {},
   ) {
+    checkOptimizer("ReduceLROnPlateau", optimizer);
+    checkOptions("ReduceLROnPlateau", options, {
+      mode: "string", factor: "number", patience: "number", threshold: "number", thresholdMode: "string", cooldown: "number", minLr: ["number", "numbers"], eps: "number",
+    });
     const { mode = "min", factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = "rel", cooldown = 0, minLr = 0, eps = 1e-8 } = options;
     const n = optimizer.paramGroups.length;
     if (mode !== "min" && mode !== "max") throw new ValueError(`ReduceLROnPlateau: invalid mode ${String(mode)} (expected "min" or "max")`);

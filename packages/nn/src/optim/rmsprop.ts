@@ -55,7 +55,7 @@ function rmsprop(params: readonly Tensor[], grads: readonly Tensor[], states: RM
 /** RMSprop: divides the gradient by a running root mean square of recent gradients (PyTorch's torch.optim.RMSprop). */
 export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
-    super("RMSprop", params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
+    super("RMSprop", params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, options);
   }
 
   protected validate(o: Readonly<RMSpropOptions>): void {

@@ -45,7 +45,7 @@ function sgd(params: readonly Tensor[], grads: readonly Tensor[], states: SGDSta
 /** Stochastic gradient descent, optionally with (Nesterov) momentum — PyTorch's torch.optim.SGD. */
 export class SGD extends Optimizer<SGDOptions, SGDState> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
-    super("SGD", params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+    super("SGD", params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }, options);
   }
 
   protected validate(o: Readonly<SGDOptions>): void {
