@@ -3,6 +3,7 @@
 import type { Backend } from "./backend.js";
 import { createCpuBackend } from "./cpu/cpu-backend.js";
 import { createWasmBackend, wasmSimdSupported } from "./wasm/index.js";
+import { wasmMemoryAvailable } from "./wasm/runtime.js";
 
 const backends = new Map<string, Backend>();
 let active: Backend;
@@ -33,8 +34,9 @@ const cpu = createCpuBackend() as unknown as Backend;
 registerBackend(cpu);
 active = cpu;
 // WebAssembly SIMD, where the engine has it, is the default; the TypeScript cpu backend stays
-// registered as the fallback and the reference the tests compare against.
-if (wasmSimdSupported()) {
+// registered as the fallback and the reference the tests compare against. Where wasm memory
+// cannot be allocated (a low `ulimit -v`), wasmMemoryAvailable warns once and cpu stays.
+if (wasmSimdSupported() && wasmMemoryAvailable()) {
   const wasm = createWasmBackend() as unknown as Backend;
   registerBackend(wasm);
   active = wasm;
