@@ -3,7 +3,7 @@
  * generator starts from a fixed seed, so programs are reproducible unless reseeded.
  */
 
-import { ValueError } from "./errors.js";
+import { ValueError, fmtValue } from "./errors.js";
 
 const DEFAULT_SEED = 67280421;
 
@@ -114,4 +114,11 @@ export const defaultGenerator = new Generator();
 /** Reseeds the default generator, making later random draws reproducible. */
 export function manualSeed(seed: number): Generator {
   return defaultGenerator.manualSeed(seed);
+}
+
+/** The generator to draw from: `value` when it is one, the default one when undefined; anything else is refused. */
+export function generatorOf(op: string, value: unknown): Generator {
+  if (value === undefined) return defaultGenerator;
+  if (!(value instanceof Generator)) throw new ValueError(`${op}: generator must be a Generator, got ${fmtValue(value)}`);
+  return value;
 }

@@ -3,9 +3,10 @@
  * base tensor with a slice replaced), each the other's gradient.
  */
 
-import { ShapeError, ValueError, fmtShape } from "../errors.js";
-import { normalizeDim, shapesEqual } from "../shape.js";
+import { ShapeError, ValueError, fmtShape, fmtValue } from "../errors.js";
+import { checkInt, checkSize, normalizeDim, shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
+import { checkTensor } from "../validate.js";
 import { castTo } from "./cast.js";
 import { allocTensor, commonBackend, defineOp, viewTensor, type Op } from "./define.js";
 
@@ -53,7 +54,9 @@ const sliceScatterOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
 /** Resolves Python-style slice bounds (negative counts from the end, out-of-range clamps). */
 export function resolveSlice(op: string, x: Tensor, dim: number, start = 0, end?: number, step = 1): SliceAttrs {
   const d = normalizeDim(op, dim, x.ndim);
-  if (!Number.isInteger(step) || step <= 0) throw new ValueError(`${op}: step must be a positive integer, got ${step}`);
+  checkInt(op, "start", start); // 0.5 or NaN would make NaN offsets or an empty slice, silently
+  if (end !== undefined) checkInt(op, "end", end);
+  if (!Number.isInteger(step) || step <= 0) throw new ValueError(`${op}: step must be a positive integer, got ${fmtValue(step)}`);
   const size = x.shape[d];
   const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
   const s = clamp(start);
@@ -71,9 +74,11 @@ export function slice(x: Tensor, dim: number, start?: number, end?: number, step
 /** `length` elements from `start` along `dim`, as a view; the range must lie inside the tensor. */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normalizeDim("narrow", dim, x.ndim);
+  checkInt("narrow", "start", start);
+  checkSize("narrow", "length", length);
   const size = x.shape[d];
   const s = start < 0 ? start + size : start;
-  if (!Number.isInteger(s) || s < 0 || !Number.isInteger(length) || length < 0 || s + length > size) {
+  if (s < 0 || s + length > size) {
     throw new ValueError(`narrow: start ${start} and length ${length} exceed dim ${d} of size ${size}`);
   }
   return slice(x, d, s, s + length);
@@ -81,6 +86,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 
 /** A copy of `base` with the slice [start:end:step] along `dim` replaced by `src`. */
 export function sliceScatter(base: Tensor, src: Tensor, dim: number, start?: number, end?: number, step?: number): Tensor {
+  checkTensor("sliceScatter", "src", src);
   const attrs = resolveSlice("sliceScatter", base, dim, start, end, step);
   const expected = base.shape.slice();
   expected[attrs.dim] = attrs.length;
