@@ -5,7 +5,7 @@ import { getBackend } from "./backend/registry.js";
 import { checkDType, checkStorable, checkStorableAll, isFloating, type DType } from "./dtype.js";
 import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from "./errors.js";
 import { allocBuffer } from "./ops/define.js";
-import { generatorOf, type Generator } from "./random.js";
+import { generatorOf, randomPermutation, type Generator } from "./random.js";
 import { checkNumel, checkShape, checkSize, contiguousStrides, numelOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { checkTensor } from "./validate.js";
@@ -358,7 +358,7 @@ export function randint(low: number, high: number, shape: ShapeLike, options: Ra
   });
 }
 
-/** A random permutation of 0..n−1 (int32), by Fisher–Yates. */
+/** A random permutation of 0..n−1 (int32): Fisher–Yates, bucketed first when large (see randomPermutation). */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
   checkOptions("randperm", options, RANDOM_OPTIONS);
   checkSize("randperm", "n", n);
@@ -373,14 +373,7 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
   // memory fails now rather than after it; the shuffle runs on a host array of uint32.
   const out = n > CHUNK ? allocBuffer(backend, dtype, [n], "randperm") : null;
   if (out !== null) backend.fill({ buffer: out, shape: [n], strides: [1], offset: 0 }, 0);
-  const values = new Uint32Array(n);
-  for (let i = 0; i < n; i++) values[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = g.integer(0, i + 1);
-    const v = values[i]; // a plain swap: a destructuring one allocated two arrays per element
-    values[i] = values[j];
-    values[j] = v;
-  }
+  const values = randomPermutation(g, n);
   if (out === null) return wrapBuffer(backend.fromValues(dtype, values), [n], dtype, options.requiresGrad);
   for (let start = 0; start < n; start += CHUNK) {
     const len = Math.min(CHUNK, n - start);
