@@ -58,6 +58,8 @@ export function fmtValue(value: unknown): string {
   }
 }
 
+/** An array element inside fmtValue's `an array [...]`: nested arrays as brackets, the rest as fmtValue. */
 function fmtElement(value: unknown): string {
-  return typeof value === "number" ? String(value) : fmtValue(value);
+  if (Array.isArray(value)) return value.length <= 8 ? `[${value.map(fmtElement).join(",")}]` : `[… ${value.length} items]`;
+  return fmtValue(value);
 }
