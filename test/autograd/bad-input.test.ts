@@ -254,6 +254,13 @@ describe("operands of the wrong type", () => {
     });
   });
 
+  it("number arguments: clamp bounds, seeds, backend names", () => {
+    expectTypedError(() => x.clamp(bad("0")), ValueError, "clamp", 'min and max must be numbers or undefined, got "0" and undefined');
+    expectTypedError(() => x.clamp(undefined, bad(null)), ValueError, "clamp", "got undefined and null");
+    expectTypedError(() => new Generator(bad("a")), ValueError, "manualSeed", 'seed must be a finite number, got "a"');
+    expectTypedError(() => setBackend("gpu0"), ValueError, "setBackend", 'unknown backend "gpu0"');
+  });
+
   it("tensor arguments: where, matmul, gather, scatterAdd, indexSelect, expandAs, linear, cat, stack, *Like", () => {
     const idx = zeros([1], { dtype: "int32" });
     expectTypedError(() => where(bad("c"), x, 0), ValueError, "where", 'condition must be a Tensor, got "c"');

@@ -25,7 +25,7 @@ export class Generator {
 
   /** Restarts the stream from `seed` (any integer). */
   manualSeed(seed: number): this {
-    if (!Number.isFinite(seed)) throw new ValueError(`manualSeed: seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed)) throw new ValueError(`manualSeed: seed must be a finite number, got ${fmtValue(seed)}`);
     this.seedValue = seed;
     // splitmix32 spreads the seed over the 128-bit state; both 32-bit halves of large seeds count.
     let x = (Math.trunc(seed) ^ Math.trunc(seed / 2 ** 32)) >>> 0;

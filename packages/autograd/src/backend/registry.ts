@@ -1,5 +1,6 @@
 /** The active backend. Tensors keep the backend they were made on; new tensors use the active one. */
 
+import { ValueError, fmtValue } from "../errors.js";
 import type { Backend } from "./backend.js";
 import { createCpuBackend } from "./cpu/cpu-backend.js";
 import { createWasmBackend, wasmSimdSupported } from "./wasm/index.js";
@@ -21,7 +22,7 @@ export function getBackend(): Backend {
 /** Selects the backend for new tensors by name ("cpu", or any registered backend). */
 export function setBackend(name: string): void {
   const b = backends.get(name);
-  if (!b) throw new Error(`setBackend: unknown backend "${name}" (registered: ${[...backends.keys()].join(", ")})`);
+  if (!b) throw new ValueError(`setBackend: unknown backend ${fmtValue(name)} (registered: ${[...backends.keys()].join(", ")})`);
   active = b;
 }
 

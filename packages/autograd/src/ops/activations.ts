@@ -1,6 +1,6 @@
 /** Activation functions and small math built from primitives (no vjp of their own). */
 
-import { ValueError } from "../errors.js";
+import { ValueError, fmtValue } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { binary } from "./binary.js";
 import { where } from "./where.js";
@@ -55,6 +55,7 @@ export const elu = (x: Tensor, alpha = 1): Tensor => {
 
 /** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max. */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  if ((min !== undefined && typeof min !== "number") || (max !== undefined && typeof max !== "number")) throw new ValueError(`clamp: min and max must be numbers or undefined, got ${fmtValue(min)} and ${fmtValue(max)}`);
   if (min === undefined && max === undefined) throw new ValueError("clamp: at least one of min and max must be given");
   if (min !== undefined && max !== undefined && min > max) throw new ValueError(`clamp: min ${min} is greater than max ${max}`);
   let out = x;
