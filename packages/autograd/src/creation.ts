@@ -373,7 +373,13 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
   // memory fails now rather than after it; the shuffle runs on a host array of uint32.
   const out = n > CHUNK ? allocBuffer(backend, dtype, [n], "randperm") : null;
   if (out !== null) backend.fill({ buffer: out, shape: [n], strides: [1], offset: 0 }, 0);
-  const values = randomPermutation(g, n);
+  let values: Uint32Array;
+  try {
+    values = randomPermutation(g, n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ValueError(`randperm: out of memory shuffling ${n} elements (${4 * n} bytes of host memory besides the result; ${e.message})`);
+  }
   if (out === null) return wrapBuffer(backend.fromValues(dtype, values), [n], dtype, options.requiresGrad);
   for (let start = 0; start < n; start += CHUNK) {
     const len = Math.min(CHUNK, n - start);
