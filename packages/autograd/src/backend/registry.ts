@@ -3,8 +3,7 @@
 import { ValueError, fmtValue } from "../errors.js";
 import type { Backend } from "./backend.js";
 import { createCpuBackend } from "./cpu/cpu-backend.js";
-import { createWasmBackend, wasmSimdSupported } from "./wasm/index.js";
-import { wasmMemoryAvailable } from "./wasm/runtime.js";
+import { createWasmBackend, wasmMemoryAvailable, wasmSimdSupported } from "./wasm/index.js";
 
 const backends = new Map<string, Backend>();
 let active: Backend;
