@@ -43,8 +43,8 @@ const RANDOM_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "generator"]
 
 /**
  * Checks a creation function's options once per call: an object whose keys are among `allowed`
- * (a misspelt `dtpye` is refused, not ignored), with a known dtype, a boolean requiresGrad and a
- * Generator for generator. Returns them typed.
+ * (a misspelt `dtpye` is refused, not ignored), with a known dtype and a boolean requiresGrad
+ * (random functions check their generator with generatorOf). Returns them.
  */
 function checkOptions<O extends TensorOptions>(op: string, options: O, allowed: readonly string[]): O {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
