@@ -1,11 +1,14 @@
 /** Creating tensors: from data, filled, ranges, identity, random. */
 
+import type { BackendBuffer } from "./backend/backend.js";
 import { getBackend } from "./backend/registry.js";
-import { checkDType, isFloating, type DType } from "./dtype.js";
-import { DTypeError, ShapeError, ValueError, fmtShape } from "./errors.js";
-import { defaultGenerator, normalValues, uniformValues, type Generator } from "./random.js";
-import { checkShape, contiguousStrides, numelOf } from "./shape.js";
+import { checkDType, checkStorable, checkStorableAll, isFloating, type DType } from "./dtype.js";
+import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from "./errors.js";
+import { allocBuffer } from "./ops/define.js";
+import { generatorOf, randomPermutation, type Generator } from "./random.js";
+import { checkNumel, checkShape, checkSize, contiguousStrides, numelOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
+import { checkTensor } from "./validate.js";
 
 /** Options every creation function takes. */
 export interface TensorOptions {
@@ -34,13 +37,81 @@ function toShape(op: string, shape: ShapeLike): number[] {
   return checkShape(op, typeof shape === "number" ? [shape] : shape);
 }
 
+const TENSOR_OPTIONS: readonly string[] = ["dtype", "requiresGrad"];
+const DATA_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "shape"];
+const RANDOM_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "generator"];
+
+/**
+ * Checks a creation function's options once per call: an object whose keys are among `allowed`
+ * (a misspelt `dtpye` is refused, not ignored), with a known dtype and a boolean requiresGrad
+ * (random functions check their generator with generatorOf). Returns them.
+ */
+function checkOptions<O extends TensorOptions>(op: string, options: O, allowed: readonly string[]): O {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ValueError(`${op}: options must be an object, got ${fmtValue(options)}`);
+  }
+  for (const key in options) {
+    if (!allowed.includes(key)) throw new ValueError(`${op}: unknown option ${JSON.stringify(key)} (expected ${allowed.join(", ")})`);
+  }
+  if (options.dtype !== undefined) checkDType(op, options.dtype);
+  const requiresGrad: unknown = options.requiresGrad;
+  if (requiresGrad !== undefined && typeof requiresGrad !== "boolean") {
+    throw new ValueError(`${op}: requiresGrad must be a boolean, got ${fmtValue(requiresGrad)}`);
+  }
+  return options;
+}
+
+/** Throws unless `value` is a number (fill values, range bounds); NaN and ±Infinity are numbers. */
+function checkNumber(op: string, what: string, value: unknown): number {
+  if (typeof value !== "number") throw new ValueError(`${op}: ${what} must be a number, got ${fmtValue(value)}`);
+  return value;
+}
+
+/** A new tensor over `buffer` with a contiguous layout, made a grad leaf when asked. */
+function wrapBuffer(buffer: BackendBuffer, shape: readonly number[], dtype: DType, requiresGrad: boolean | undefined): Tensor {
+  const t = new Tensor(getBackend(), buffer, shape, contiguousStrides(shape), 0, dtype);
+  if (requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
 /** Wraps host values (row-major) as a new tensor on the active backend. @internal */
 export function fromValues(values: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
   const dtype = options.dtype ?? "float32";
+  return wrapBuffer(getBackend().fromValues(dtype, values), shape, dtype, options.requiresGrad);
+}
+
+/** Host values are produced and copied to the backend this many at a time (see generated). */
+const CHUNK = 1 << 16;
+
+/**
+ * A tensor of `shape` whose flat values `produce(chunk, start)` writes, `chunk.length` of them from
+ * flat index `start`. Large tensors are allocated once and filled a chunk at a time, so the only
+ * memory is the result's (no float64 staging array of the whole size), at memory speed.
+ */
+function generated(
+  op: string,
+  shape: readonly number[],
+  dtype: DType,
+  requiresGrad: boolean | undefined,
+  produce: (chunk: Float64Array, start: number) => void,
+): Tensor {
+  const n = checkNumel(op, shape);
   const backend = getBackend();
-  const t = new Tensor(backend, backend.fromValues(dtype, values), shape, contiguousStrides(shape), 0, dtype);
-  if (options.requiresGrad) t.requiresGrad = true;
-  return t;
+  if (n <= CHUNK) {
+    const values = new Float64Array(n);
+    produce(values, 0);
+    return wrapBuffer(backend.fromValues(dtype, values), shape, dtype, requiresGrad);
+  }
+  const out = allocBuffer(backend, dtype, shape, op);
+  const chunk = new Float64Array(CHUNK);
+  for (let start = 0; start < n; start += CHUNK) {
+    const len = Math.min(CHUNK, n - start);
+    const part = len === CHUNK ? chunk : chunk.subarray(0, len);
+    produce(part, start);
+    const src = backend.fromValues(dtype, part);
+    backend.copy({ buffer: src, shape: [len], strides: [1], offset: 0 }, { buffer: out, shape: [len], strides: [1], offset: start });
+  }
+  return wrapBuffer(out, shape, dtype, requiresGrad);
 }
 
 function inferShape(data: NestedArray): number[] {
@@ -62,13 +133,13 @@ function flattenNested(data: NestedArray, shape: readonly number[], out: number[
       return true;
     }
     if (typeof data !== "number") {
-      throw new ValueError(`tensor: expected a number or boolean at [${path.join(",")}], got ${Array.isArray(data) ? "an array" : typeof data}`);
+      throw new ValueError(`tensor: expected a number or boolean at [${path.join(",")}], got ${Array.isArray(data) ? "an array" : fmtValue(data)}`);
     }
     out.push(data);
     return false;
   }
   if (!Array.isArray(data) || data.length !== shape[depth]) {
-    const got = Array.isArray(data) ? `length ${data.length}` : typeof data;
+    const got = Array.isArray(data) ? `length ${data.length}` : typeof data === "number" || typeof data === "boolean" ? typeof data : fmtValue(data);
     throw new ValueError(`tensor: ragged nested array at [${path.join(",")}]: expected length ${shape[depth]}, got ${got}`);
   }
   let allBool = true;
@@ -94,11 +165,14 @@ function typedArrayDType(data: object): DType | undefined {
  * booleans. (JavaScript has one number type, so integer data is float32 unless you say int32.)
  */
 export function tensor(data: TensorData, options: TensorOptions & { readonly shape?: readonly number[] } = {}): Tensor {
-  if (options.dtype !== undefined) checkDType("tensor", options.dtype);
+  checkOptions("tensor", options, DATA_OPTIONS);
   let values: ArrayLike<number>;
   let shape: number[];
   let inferred: DType | undefined;
   if (ArrayBuffer.isView(data)) {
+    if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      throw new ValueError(`tensor: cannot read a ${data.constructor.name} (expected a Float32Array, Float64Array, Int32Array, Uint8Array or another array of numbers)`);
+    }
     values = data as ArrayLike<number>;
     shape = [values.length];
     inferred = typedArrayDType(data);
@@ -117,44 +191,58 @@ export function tensor(data: TensorData, options: TensorOptions & { readonly sha
     }
     shape = target;
   }
-  return fromValues(values, shape, { ...options, dtype: options.dtype ?? inferred ?? "float32" });
+  const dtype = options.dtype ?? inferred ?? "float32";
+  if (!(values instanceof Int32Array)) checkStorableAll("tensor", values, dtype);
+  return fromValues(values, shape, { dtype, requiresGrad: options.requiresGrad });
+}
+
+/** A tensor of `shape` filled with `value` (allocated and filled at once: no staging array). */
+function filled(op: string, shape: readonly number[], value: number, options: TensorOptions): Tensor {
+  const dtype = options.dtype ?? "float32";
+  checkStorable(op, value, dtype);
+  const backend = getBackend();
+  const t = wrapBuffer(allocBuffer(backend, dtype, shape, op), shape, dtype, options.requiresGrad);
+  if (value !== 0 || Object.is(value, -0)) backend.fill(t, value);
+  return t;
 }
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: ShapeLike, value: number, options: TensorOptions = {}): Tensor {
-  const s = toShape("full", shape);
-  const values = new Float64Array(numelOf(s)).fill(value);
-  return fromValues(values, s, options);
+  checkOptions("full", options, TENSOR_OPTIONS);
+  return filled("full", toShape("full", shape), checkNumber("full", "fill value", value), options);
 }
 
 /** A tensor of zeros. */
 export function zeros(shape: ShapeLike, options: TensorOptions = {}): Tensor {
-  const s = toShape("zeros", shape);
-  const dtype = options.dtype ?? "float32";
-  const backend = getBackend();
-  const t = new Tensor(backend, backend.alloc(dtype, numelOf(s)), s, contiguousStrides(s), 0, dtype);
-  if (options.requiresGrad) t.requiresGrad = true;
-  return t;
+  checkOptions("zeros", options, TENSOR_OPTIONS);
+  return filled("zeros", toShape("zeros", shape), 0, options);
 }
 
 /** A tensor of ones. */
 export function ones(shape: ShapeLike, options: TensorOptions = {}): Tensor {
-  return full(toShape("ones", shape), 1, options); // checked here so errors name `ones`, not `full`
+  checkOptions("ones", options, TENSOR_OPTIONS);
+  return filled("ones", toShape("ones", shape), 1, options);
 }
 
 /** Zeros with `like`'s shape and (unless overridden) dtype. */
 export function zerosLike(like: Tensor, options: TensorOptions = {}): Tensor {
-  return zeros(like.shape, { dtype: like.dtype, ...options });
+  checkTensor("zerosLike", "like", like);
+  checkOptions("zerosLike", options, TENSOR_OPTIONS);
+  return filled("zerosLike", like.shape, 0, { dtype: like.dtype, ...options });
 }
 
 /** Ones with `like`'s shape and (unless overridden) dtype. */
 export function onesLike(like: Tensor, options: TensorOptions = {}): Tensor {
-  return full(like.shape, 1, { dtype: like.dtype, ...options });
+  checkTensor("onesLike", "like", like);
+  checkOptions("onesLike", options, TENSOR_OPTIONS);
+  return filled("onesLike", like.shape, 1, { dtype: like.dtype, ...options });
 }
 
 /** `value` with `like`'s shape and (unless overridden) dtype. */
 export function fullLike(like: Tensor, value: number, options: TensorOptions = {}): Tensor {
-  return full(like.shape, value, { dtype: like.dtype, ...options });
+  checkTensor("fullLike", "like", like);
+  checkOptions("fullLike", options, TENSOR_OPTIONS);
+  return filled("fullLike", like.shape, checkNumber("fullLike", "fill value", value), { dtype: like.dtype, ...options });
 }
 
 /**
@@ -165,76 +253,138 @@ export function arange(end: number, options?: TensorOptions): Tensor;
 export function arange(start: number, end: number, step?: number, options?: TensorOptions): Tensor;
 export function arange(a: number, b?: number | TensorOptions, c?: number, d?: TensorOptions): Tensor {
   const [start, end, step, options] = typeof b === "number" ? [a, b, c ?? 1, d ?? {}] : [0, a, 1, b ?? {}];
-  if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be nonzero and finite, got ${step}`);
-  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new ValueError(`arange: bounds must be finite, got ${start}, ${end}`);
+  checkOptions("arange", options, TENSOR_OPTIONS);
+  if (typeof step !== "number" || step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be nonzero and finite, got ${fmtValue(step)}`);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new ValueError(`arange: bounds must be finite, got ${fmtValue(start)}, ${fmtValue(end)}`);
   if ((end - start) / step < 0) throw new ValueError(`arange: step ${step} moves away from end (start ${start}, end ${end})`);
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const values = Float64Array.from({ length: n }, (_, i) => start + i * step);
-  const allInts = [start, end, step].every(Number.isInteger);
-  return fromValues(values, [n], { ...options, dtype: options.dtype ?? (allInts ? "int32" : "float32") });
+  checkNumel("arange", [n]);
+  const allInts = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
+  const dtype = options.dtype ?? (allInts ? "int32" : "float32");
+  if (n > 0) {
+    // Values move one way: the first and the last are the extremes.
+    const last = start + (n - 1) * step;
+    const hint = options.dtype === undefined ? ' (pass { dtype: "float64" } for larger values)' : "";
+    if (dtype === "int32" && !(start > -2147483649 && start < 2147483648 && last > -2147483649 && last < 2147483648)) {
+      throw new ValueError(`arange: values from ${start} to ${last} cannot be converted to int32 without overflow (int32 holds -2147483648..2147483647)${hint}`);
+    }
+  }
+  return generated("arange", [n], dtype, options.requiresGrad, (chunk, from) => {
+    for (let i = 0; i < chunk.length; i++) chunk[i] = start + (from + i) * step;
+  });
 }
 
 /** `steps` evenly spaced values from start to end, both included. */
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new ValueError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  checkOptions("linspace", options, TENSOR_OPTIONS);
+  checkNumber("linspace", "start", start);
+  checkNumber("linspace", "end", end);
+  if (!Number.isInteger(steps) || steps < 0) throw new ValueError(`linspace: steps must be a non-negative integer, got ${fmtValue(steps)}`);
+  const dtype = options.dtype ?? "float32";
+  if (steps > 0) {
+    checkStorable("linspace", start, dtype);
+    checkStorable("linspace", end, dtype);
+  }
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
   // Fill the second half from the end, as PyTorch does, so `end` is hit exactly.
-  const values = Float64Array.from({ length: steps }, (_, i) => (i < steps / 2 ? start + i * delta : end - (steps - 1 - i) * delta));
-  return fromValues(values, [steps], options);
+  return generated("linspace", [steps], dtype, options.requiresGrad, (chunk, from) => {
+    for (let k = 0; k < chunk.length; k++) {
+      const i = from + k;
+      chunk[k] = i < steps / 2 ? start + i * delta : end - (steps - 1 - i) * delta;
+    }
+  });
 }
 
 /** An n×m matrix with ones on the diagonal. */
 export function eye(n: number, m: number = n, options: TensorOptions = {}): Tensor {
+  checkOptions("eye", options, TENSOR_OPTIONS);
   const s = toShape("eye", [n, m]);
-  const values = new Float64Array(n * m);
-  for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
-  return fromValues(values, s, options);
+  const t = filled("eye", s, 0, options);
+  // The diagonal is a strided view with step m + 1: one fill, no n×m staging array.
+  const diag = Math.min(n, m);
+  if (diag > 0) t.backend.fill({ buffer: t.buffer, shape: [diag], strides: [m + 1], offset: 0 }, 1);
+  return t;
 }
 
-function floatOptions(op: string, options: RandomOptions): TensorOptions {
+function floatDType(op: string, options: RandomOptions): DType {
   const dtype = options.dtype ?? "float32";
   if (!isFloating(dtype)) throw new DTypeError(`${op}: dtype must be float32 or float64, got ${dtype}`);
-  return { ...options, dtype };
+  return dtype;
 }
 
 /** Uniform samples in [0, 1). */
 export function rand(shape: ShapeLike, options: RandomOptions = {}): Tensor {
+  checkOptions("rand", options, RANDOM_OPTIONS);
   const s = toShape("rand", shape);
-  const g = options.generator ?? defaultGenerator;
-  return fromValues(uniformValues(g, numelOf(s)), s, floatOptions("rand", options));
+  const g = generatorOf("rand", options.generator);
+  return generated("rand", s, floatDType("rand", options), options.requiresGrad, (chunk) => {
+    for (let i = 0; i < chunk.length; i++) chunk[i] = g.uniform();
+  });
 }
 
 /** Standard normal samples. */
 export function randn(shape: ShapeLike, options: RandomOptions = {}): Tensor {
+  checkOptions("randn", options, RANDOM_OPTIONS);
   const s = toShape("randn", shape);
-  const g = options.generator ?? defaultGenerator;
-  return fromValues(normalValues(g, numelOf(s)), s, floatOptions("randn", options));
-}
-
-/** Uniform integers in [low, high) (int32 unless another dtype is given). */
-export function randint(low: number, high: number, shape: ShapeLike, options: RandomOptions = {}): Tensor {
-  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
-    throw new ValueError(`randint: expected integers low < high, got ${low}, ${high}`);
-  }
-  const s = toShape("randint", shape);
-  const g = options.generator ?? defaultGenerator;
-  return fromValues(Float64Array.from({ length: numelOf(s) }, () => g.integer(low, high)), s, {
-    ...options,
-    dtype: options.dtype ?? "int32",
+  const g = generatorOf("randn", options.generator);
+  return generated("randn", s, floatDType("randn", options), options.requiresGrad, (chunk) => {
+    for (let i = 0; i < chunk.length; i++) chunk[i] = g.normal();
   });
 }
 
-/** A random permutation of 0..n−1 (int32), by Fisher–Yates. */
-export function randperm(n: number, options: RandomOptions = {}): Tensor {
-  if (!Number.isInteger(n) || n < 0) throw new ValueError(`randperm: n must be a non-negative integer, got ${n}`);
-  const g = options.generator ?? defaultGenerator;
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = g.integer(0, i + 1);
-    const v = values[i]; // a plain swap: a destructuring one allocated two arrays per element
-    values[i] = values[j];
-    values[j] = v;
+/** The integers each dtype holds exactly: int32's range, bool's 0 and 1, and floats' up to 2^53. */
+const INTEGER_RANGE: { readonly [K in DType]: readonly [number, number] } = {
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  bool: [0, 1],
+  float32: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  float64: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
+/** Uniform integers in [low, high) (int32 unless another dtype is given). */
+export function randint(low: number, high: number, shape: ShapeLike, options: RandomOptions = {}): Tensor {
+  checkOptions("randint", options, RANDOM_OPTIONS);
+  if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high) || high <= low) {
+    throw new ValueError(`randint: expected integers low < high, got ${fmtValue(low)}, ${fmtValue(high)}`);
   }
-  return fromValues(values, [n], { ...options, dtype: options.dtype ?? "int32" });
+  const dtype = options.dtype ?? "int32";
+  const [min, max] = INTEGER_RANGE[dtype];
+  if (low < min || high - 1 > max) {
+    throw new ValueError(`randint: the range [${low}, ${high}) does not fit ${dtype}, which holds ${min}..${max}`);
+  }
+  const s = toShape("randint", shape);
+  const g = generatorOf("randint", options.generator);
+  return generated("randint", s, dtype, options.requiresGrad, (chunk) => {
+    for (let i = 0; i < chunk.length; i++) chunk[i] = g.integer(low, high);
+  });
+}
+
+/** A random permutation of 0..n−1 (int32): Fisher–Yates, bucketed first when large (see randomPermutation). */
+export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  checkOptions("randperm", options, RANDOM_OPTIONS);
+  checkSize("randperm", "n", n);
+  const dtype = options.dtype ?? "int32";
+  checkNumel("randperm", [n]);
+  // The largest value, n − 1, must be exact: up to 2^31 − 1 in int32, 2^24 in float32.
+  const largest = dtype === "float32" ? 2 ** 24 : INTEGER_RANGE[dtype][1];
+  if (n - 1 > largest) throw new ValueError(`randperm: n ${n} is too large for ${dtype}, whose exact integers end at ${largest}`);
+  const g = generatorOf("randperm", options.generator);
+  const backend = getBackend();
+  // A large result is allocated (and touched) before the shuffle, so a machine without the
+  // memory fails now rather than after it; the shuffle runs on a host array of uint32.
+  const out = n > CHUNK ? allocBuffer(backend, dtype, [n], "randperm") : null;
+  if (out !== null) backend.fill({ buffer: out, shape: [n], strides: [1], offset: 0 }, 0);
+  let values: Uint32Array;
+  try {
+    values = randomPermutation(g, n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ValueError(`randperm: out of memory shuffling ${n} elements (${4 * n} bytes of host memory besides the result; ${e.message})`);
+  }
+  if (out === null) return wrapBuffer(backend.fromValues(dtype, values), [n], dtype, options.requiresGrad);
+  for (let start = 0; start < n; start += CHUNK) {
+    const len = Math.min(CHUNK, n - start);
+    const src = backend.fromValues(dtype, values.subarray(start, start + len));
+    backend.copy({ buffer: src, shape: [len], strides: [1], offset: 0 }, { buffer: out, shape: [len], strides: [1], offset: start });
+  }
+  return wrapBuffer(out, [n], dtype, options.requiresGrad);
 }

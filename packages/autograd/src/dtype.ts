@@ -1,6 +1,6 @@
 /** Element types and PyTorch-style type promotion. */
 
-import { DTypeError } from "./errors.js";
+import { DTypeError, ValueError, fmtValue } from "./errors.js";
 
 /** The element types a tensor can hold. */
 export type DType = "float32" | "float64" | "int32" | "bool";
@@ -49,4 +49,26 @@ export function floatResult(dtype: DType): DType {
 export function checkDType(op: string, value: unknown): DType {
   if (typeof value === "string" && (DTYPES as readonly string[]).includes(value)) return value as DType;
   throw new DTypeError(`${op}: unknown dtype ${String(value)} (expected ${DTYPES.join(", ")})`);
+}
+
+/**
+ * Throws unless `value` can be stored as `dtype` without overflow, as PyTorch checks: int32 takes
+ * finite numbers that truncate into [−2³¹, 2³¹ − 1] (0.5 becomes 0); 2³¹, NaN or Infinity would
+ * wrap or turn into 0 silently. Other dtypes take any number.
+ */
+export function checkStorable(op: string, value: number, dtype: DType): void {
+  if (dtype === "int32" && !(value > -2147483649 && value < 2147483648)) {
+    throw new ValueError(`${op}: value ${fmtValue(value)} cannot be converted to int32 without overflow (int32 holds -2147483648..2147483647)`);
+  }
+}
+
+/** checkStorable over many values (one pass, only for int32), naming the first that does not fit and its position. */
+export function checkStorableAll(op: string, values: ArrayLike<number>, dtype: DType): void {
+  if (dtype !== "int32") return;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v > -2147483649 && v < 2147483648)) {
+      throw new ValueError(`${op}: value ${fmtValue(v)} at flat index ${i} cannot be converted to int32 without overflow (int32 holds -2147483648..2147483647)`);
+    }
+  }
 }

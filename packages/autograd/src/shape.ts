@@ -1,6 +1,6 @@
 /** Shape arithmetic shared by every op: broadcasting, dims, strides. Pure functions on numbers. */
 
-import { IndexError, ShapeError, ValueError, fmtShape } from "./errors.js";
+import { IndexError, ShapeError, ValueError, fmtShape, fmtValue } from "./errors.js";
 
 /**
  * n zeros in a packed array. Shapes and strides are built this way or with push, never with
@@ -83,11 +83,46 @@ export function broadcastAll(op: string, shapes: readonly (readonly number[])[])
   return out;
 }
 
+/**
+ * The most elements one tensor can hold: 2^32, the longest typed array V8 (Node 20) makes. Shapes
+ * past it are refused up front, before any work, with an error that names this limit.
+ */
+export const MAX_NUMEL = 2 ** 32;
+
+/** Throws unless a tensor of `shape` (with `numel` elements) fits under MAX_NUMEL; returns numel. */
+export function checkNumel(op: string, shape: readonly number[], numel: number = numelOf(shape)): number {
+  if (numel > MAX_NUMEL) {
+    throw new ValueError(
+      `${op}: shape ${fmtShape(shape)} has ${numel} elements, more than the 4294967296 (2^32) a tensor can hold ` +
+        `(the JavaScript engine's typed-array limit)`,
+    );
+  }
+  return numel;
+}
+
+/**
+ * Throws unless `value` is an integer: a dim, an index or a slice bound (0.5, NaN, "1" and null
+ * are refused, as PyTorch refuses them, rather than read as something else). Returns it.
+ */
+export function checkInt(op: string, what: string, value: unknown): number {
+  if (!Number.isInteger(value)) throw new IndexError(`${op}: ${what} must be an integer, got ${fmtValue(value)}`);
+  return value as number;
+}
+
+/** Throws unless `value` is a non-negative integer (a size, a length, a count). Returns it. */
+export function checkSize(op: string, what: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 0) {
+    throw new ValueError(`${op}: ${what} must be a non-negative integer, got ${fmtValue(value)}`);
+  }
+  return value as number;
+}
+
 /** Resolves a possibly negative dim against `ndim`, with PyTorch's error when out of range. */
 export function normalizeDim(op: string, dim: number, ndim: number): number {
   // A 0-d tensor accepts dim 0 and -1, as in PyTorch.
   const n = Math.max(ndim, 1);
-  if (!Number.isInteger(dim) || dim < -n || dim >= n) {
+  if (!(dim >= -n && dim < n) || !Number.isInteger(dim)) {
+    checkInt(op, "dim", dim); // a dim that is not an integer says so, not "out of range"
     throw new IndexError(`${op}: dim ${dim} out of range for a ${ndim}-d tensor (expected ${-n}..${n - 1})`);
   }
   return dim < 0 ? dim + n : dim;
@@ -103,6 +138,9 @@ export function normalizeDims(op: string, dims: number | readonly number[] | und
   if (typeof dims === "number") {
     const d = normalizeDim(op, dims, ndim);
     return ndim === 0 ? out : [d];
+  }
+  if (!Array.isArray(dims)) {
+    throw new IndexError(`${op}: dim must be an integer, an array of integers or undefined (all dims), got ${fmtValue(dims)}`);
   }
   for (let i = 0; i < dims.length; i++) {
     const d = normalizeDim(op, dims[i], ndim);
@@ -123,13 +161,28 @@ function smallInt(size: number): number {
   return size <= 0x3fffffff ? size | 0 : size;
 }
 
-/** Validates a user-supplied shape: non-negative integers, returned as a fresh packed array. */
+/** Whether `shape` is an array of non-negative integers (a cheap test: checkShape says what is wrong). */
+export function isShape(shape: readonly number[]): boolean {
+  if (!Array.isArray(shape)) return false;
+  for (let i = 0; i < shape.length; i++) if (!Number.isInteger(shape[i]) || shape[i] < 0) return false;
+  return true;
+}
+
+/**
+ * Validates a user-supplied shape: an array of non-negative integers with at most MAX_NUMEL
+ * elements in all, returned as a fresh packed array.
+ */
 export function checkShape(op: string, shape: readonly number[]): number[] {
+  if (!Array.isArray(shape)) throw new ValueError(`${op}: shape must be an array of sizes, got ${fmtValue(shape)}`);
   const out: number[] = [];
-  for (const s of shape) {
-    if (!Number.isInteger(s) || s < 0) throw new ValueError(`${op}: invalid size ${s} in shape ${fmtShape(shape)}`);
+  let numel = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const s = shape[i];
+    if (!Number.isInteger(s) || s < 0) throw new ValueError(`${op}: invalid size ${fmtValue(s)} in shape ${fmtShape(shape)}`);
     out.push(smallInt(s));
+    numel *= s;
   }
+  checkNumel(op, out, numel);
   return out;
 }
 
@@ -144,7 +197,7 @@ export function inferReshape(op: string, from: readonly number[], to: readonly n
       if (inferred >= 0) throw new ShapeError(`${op}: only one dimension can be -1, got ${fmtShape(to)}`);
       inferred = i;
     } else if (!Number.isInteger(s) || s < 0) {
-      throw new ValueError(`${op}: invalid size ${s} in shape ${fmtShape(to)}`);
+      throw new ValueError(`${op}: invalid size ${fmtValue(s)} in shape ${fmtShape(to)}`);
     } else known *= s;
   }
   const out: number[] = [];

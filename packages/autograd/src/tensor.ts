@@ -4,17 +4,17 @@
  */
 
 import type { Backend, BackendBuffer, HostArray, StridedView } from "./backend/backend.js";
-import { canCast, checkDType, isFloating, promoteWithScalar, type DType } from "./dtype.js";
+import { canCast, checkDType, checkStorable, isFloating, promoteWithScalar, type DType } from "./dtype.js";
 import { backward as runBackward, type BackwardOptions } from "./engine/backward.js";
 import { isGradEnabled, noGrad } from "./engine/grad-mode.js";
 import type { GradHook, Node } from "./engine/node.js";
-import { DTypeError, GradError, ShapeError, ValueError, fmtShape } from "./errors.js";
+import { DTypeError, GradError, ShapeError, ValueError, fmtShape, fmtValue } from "./errors.js";
 import { formatTensor } from "./format.js";
 import * as act from "./ops/activations.js";
 import { binary } from "./ops/binary.js";
 import { cast, castTo, copy } from "./ops/cast.js";
 import { compare, isfinite, logicalNot } from "./ops/compare.js";
-import { broadcastView, ownsWholeBuffer } from "./ops/define.js";
+import { allocBuffer, broadcastView, ownsWholeBuffer } from "./ops/define.js";
 import { scalarTensor, type Operand } from "./ops/elementwise.js";
 import { expand } from "./ops/expand.js";
 import { amax, amin, argExtremum, extremumOfAll } from "./ops/extremum.js";
@@ -29,8 +29,9 @@ import { logSoftmax, softmax } from "./ops/softmax.js";
 import { sum } from "./ops/sum.js";
 import { unary } from "./ops/unary.js";
 import { where } from "./ops/where.js";
-import { defaultGenerator, normalValues, uniformValues, type Generator } from "./random.js";
-import { broadcastShapes, contiguousStrides, isContiguousLayout, normalizeDim, numelOf, shapesEqual } from "./shape.js";
+import { defaultGenerator, generatorOf, normalValues, uniformValues, type Generator } from "./random.js";
+import { broadcastShapes, checkShape, contiguousStrides, isContiguousLayout, isShape, normalizeDim, numelOf, shapesEqual } from "./shape.js";
+import { checkTensor, operandError } from "./validate.js";
 
 /** Nested arrays as `toArray()` returns them. */
 export type NestedNumbers = number | boolean | NestedNumbers[];
@@ -120,6 +121,7 @@ export class Tensor implements StridedView {
   }
 
   set requiresGrad(value: boolean) {
+    if (typeof value !== "boolean") throw new ValueError(`requiresGrad: expected a boolean, got ${fmtValue(value)}`);
     if (this.node !== null) {
       if (!value) throw new GradError("requiresGrad: only leaf tensors can change requiresGrad; use detach() to get a tensor without grad");
       return;
@@ -297,8 +299,12 @@ export class Tensor implements StridedView {
 
   /** `value` in `shape`, with this tensor's dtype and backend. */
   newFull(shape: readonly number[], value: number): Tensor {
+    // Checked without copying the shape (vjps call this with the engine's own, valid shapes).
+    if (!isShape(shape)) checkShape("newFull", shape);
+    if (typeof value !== "number") throw new ValueError(`newFull: fill value must be a number, got ${fmtValue(value)}`);
+    checkStorable("newFull", value, this.dtype);
     const backend = this.backend;
-    const out = new Tensor(backend, backend.alloc(this.dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, this.dtype);
+    const out = new Tensor(backend, allocBuffer(backend, this.dtype, shape, "newFull"), shape, contiguousStrides(shape), 0, this.dtype);
     if (value !== 0) backend.fill(out, value);
     return out;
   }
@@ -671,7 +677,7 @@ export class Tensor implements StridedView {
 
   /** Expanded to other's shape. */
   expandAs(other: Tensor): Tensor {
-    return expand(this, other.shape);
+    return expand(this, checkTensor("expandAs", "other", other).shape);
   }
 
   /** x[start:end:step] along `dim`, as a view. */
@@ -758,6 +764,7 @@ export class Tensor implements StridedView {
    * optimizer state) the kernel writes straight into it; otherwise via a temporary.
    */
   private inPlaceBinary(op: string, kernel: "add" | "sub" | "mul" | "div", other: Operand): this {
+    if (typeof other !== "number" && !(other instanceof Tensor)) throw operandError(op, other);
     const o = typeof other === "number" ? other : other.detach();
     // Anything unusual (views, mixed or int/bool dtypes, aliasing) takes the checked path with a temporary.
     if (!this.canWriteDirectly(o)) return this.inPlace(op, () => binary(kernel, this, o));
@@ -794,6 +801,7 @@ export class Tensor implements StridedView {
 
   /** this += other (alpha·other when alpha is given: one pass, no temporary, for float tensors). */
   add_(other: Operand, alpha = 1): this {
+    if (typeof alpha !== "number") throw new ValueError(`add_: alpha must be a number, got ${fmtValue(alpha)}`);
     if (alpha === 1) return this.inPlaceBinary("add_", "add", other);
     if (typeof other === "number") return this.inPlaceBinary("add_", "add", other * alpha);
     const addScaled = this.backend.addScaled;
@@ -828,11 +836,14 @@ export class Tensor implements StridedView {
   /** Copies src's values (broadcast to this shape, converted to this dtype, as PyTorch) into this tensor. */
   copy_(src: Tensor): this {
     // A source sharing our memory (x.copy_(x.t())) is copied first so reads don't see writes.
+    checkTensor("copy_", "src", src);
     return this.inPlace("copy_", () => (src.buffer === this.buffer ? src.clone() : src).to(this.dtype));
   }
 
   /** Sets every element to `value`. */
   fill_(value: number): this {
+    if (typeof value !== "number") throw new ValueError(`fill_: fill value must be a number, got ${fmtValue(value)}`);
+    checkStorable("fill_", value, this.dtype);
     return this.inPlace("fill_", () => this.newFull([], value));
   }
 
@@ -843,12 +854,14 @@ export class Tensor implements StridedView {
 
   /** Fills with uniform samples from [low, high). */
   uniform_(low = 0, high = 1, generator: Generator = defaultGenerator): this {
-    return this.fillRandom("uniform_", () => uniformValues(generator, this.numel(), low, high));
+    const g = generatorOf("uniform_", generator);
+    return this.fillRandom("uniform_", () => uniformValues(g, this.numel(), low, high));
   }
 
   /** Fills with normal samples of the given mean and std. */
   normal_(mean = 0, std = 1, generator: Generator = defaultGenerator): this {
-    return this.fillRandom("normal_", () => normalValues(generator, this.numel(), mean, std));
+    const g = generatorOf("normal_", generator);
+    return this.fillRandom("normal_", () => normalValues(g, this.numel(), mean, std));
   }
 
   private fillRandom(op: string, sample: () => Float64Array): this {

@@ -1,8 +1,9 @@
 /** The active backend. Tensors keep the backend they were made on; new tensors use the active one. */
 
+import { ValueError, fmtValue } from "../errors.js";
 import type { Backend } from "./backend.js";
 import { createCpuBackend } from "./cpu/cpu-backend.js";
-import { createWasmBackend, wasmSimdSupported } from "./wasm/index.js";
+import { createWasmBackend, wasmMemoryAvailable, wasmSimdSupported } from "./wasm/index.js";
 
 const backends = new Map<string, Backend>();
 let active: Backend;
@@ -20,7 +21,7 @@ export function getBackend(): Backend {
 /** Selects the backend for new tensors by name ("cpu", or any registered backend). */
 export function setBackend(name: string): void {
   const b = backends.get(name);
-  if (!b) throw new Error(`setBackend: unknown backend "${name}" (registered: ${[...backends.keys()].join(", ")})`);
+  if (!b) throw new ValueError(`setBackend: unknown backend ${fmtValue(name)} (registered: ${[...backends.keys()].join(", ")})`);
   active = b;
 }
 
@@ -33,8 +34,9 @@ const cpu = createCpuBackend() as unknown as Backend;
 registerBackend(cpu);
 active = cpu;
 // WebAssembly SIMD, where the engine has it, is the default; the TypeScript cpu backend stays
-// registered as the fallback and the reference the tests compare against.
-if (wasmSimdSupported()) {
+// registered as the fallback and the reference the tests compare against. Where wasm memory
+// cannot be allocated (a low `ulimit -v`), wasmMemoryAvailable warns once and cpu stays.
+if (wasmSimdSupported() && wasmMemoryAvailable()) {
   const wasm = createWasmBackend() as unknown as Backend;
   registerBackend(wasm);
   active = wasm;

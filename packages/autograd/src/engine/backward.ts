@@ -6,12 +6,12 @@
  * the queue), or into a leaf's `.grad`.
  */
 
-import { GradError, ShapeError, ValueError, fmtShape } from "../errors.js";
+import { GradError, ShapeError, ValueError, fmtShape, fmtValue } from "../errors.js";
 import { shapesEqual } from "../shape.js";
 import type { BackendBuffer } from "../backend/backend.js";
 import type { Tensor } from "../tensor.js";
 import { enableGrad, isAnomalyEnabled, noGrad } from "./grad-mode.js";
-import { Node, OutputRef, edgeDType, edgeShape, type Edge } from "./node.js";
+import { Node, OutputRef, edgeDType, edgeShape, type Edge, type GradHook } from "./node.js";
 
 /** Options of `backward()`. */
 export interface BackwardOptions {
@@ -60,6 +60,7 @@ export function captureGradients(
   const leafSlots = new Map<Tensor, number[]>();
   const nodeSlots = new Map<Node, { index: number; slot: number }[]>();
   inputs.forEach((t, slot) => {
+    if (!isTensor(t)) throw new ValueError(`grad: input ${slot} must be a Tensor, got ${fmtValue(t)}`);
     if (!t.requiresGrad) throw new GradError(`grad: input ${slot} does not require grad`);
     const node = t.gradFn;
     if (node === null) leafSlots.set(t, [...(leafSlots.get(t) ?? []), slot]);
@@ -76,6 +77,8 @@ export function captureGradients(
 
 /** Checks and completes the seeds: ones for one-element roots, shape and finiteness checks otherwise. */
 function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly (Tensor | number)[] | undefined): Tensor[] {
+  if (!Array.isArray(roots)) throw new ValueError(`${op}: expected an array of output tensors, got ${fmtValue(roots)}`);
+  if (gradients !== undefined && !Array.isArray(gradients)) throw new ValueError(`${op}: expected an array of gradients, got ${fmtValue(gradients)}`);
   if (gradients !== undefined && gradients.length !== roots.length) {
     throw new ValueError(`${op}: got ${gradients.length} gradients for ${roots.length} outputs`);
   }
@@ -87,6 +90,7 @@ function resolveSeeds(op: string, roots: readonly Tensor[], gradients: readonly 
 
 /** The seed gradient of root i: the given one (checked: shape, finite values) or ones for a one-element root. */
 function resolveSeed(op: string, root: Tensor, i: number, given: unknown): Tensor {
+  if (!isTensor(root)) throw new ValueError(`${op}: output ${i} must be a Tensor, got ${fmtValue(root)}`);
   if (!root.requiresGrad) {
     throw new GradError(`${op}: output ${i} does not require grad and has no gradFn (did you forget requiresGrad: true, or run inside noGrad?)`);
   }
@@ -265,7 +269,7 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
 
 /** Runs hooks, retainGrad and grad() captures for output `index` of `node`; returns the (possibly replaced) gradient. */
 function observeOutputGrad(node: Node, index: number, g: Tensor, createGraph: boolean, sink: Sink): Tensor {
-  for (const hook of node.outputHooks(index)) g = hook(g) ?? g;
+  for (const hook of node.outputHooks(index)) g = runHook(hook, g, () => `output ${index} of '${node.name}'`);
   const kept = node.retainedOutput(index);
   if (kept !== undefined && sink.leafSlots === null) kept.grad = accumulate(kept.grad, g, createGraph, sink);
   for (const { index: i, slot } of sink.nodeSlots?.get(node) ?? []) {
@@ -274,8 +278,29 @@ function observeOutputGrad(node: Node, index: number, g: Tensor, createGraph: bo
   return g;
 }
 
+/**
+ * Runs a gradient hook. What it returns replaces g, if it is a tensor of g's shape and dtype
+ * (PyTorch's rule); nothing (undefined or null) keeps g. Anything else names the hook and what it
+ * returned, rather than failing later inside another op.
+ */
+function runHook(hook: GradHook, g: Tensor, where: () => string): Tensor {
+  const returned: unknown = hook(g);
+  if (returned === undefined || returned === null) return g;
+  const name = hook.name ? `the hook '${hook.name}'` : "a hook";
+  if (!isTensor(returned)) {
+    throw new GradError(`backward: ${name} on ${where()} returned ${fmtValue(returned)}; a hook must return a Tensor or nothing`);
+  }
+  if (!shapesEqual(returned.shape, g.shape) || returned.dtype !== g.dtype) {
+    throw new GradError(
+      `backward: ${name} on ${where()} returned a ${returned.dtype} gradient of shape ${fmtShape(returned.shape)} ` +
+        `for a ${g.dtype} gradient of shape ${fmtShape(g.shape)}`,
+    );
+  }
+  return returned;
+}
+
 function deliverToLeaf(leaf: Tensor, g: Tensor, createGraph: boolean, sink: Sink): void {
-  for (const hook of leaf.hooks) g = hook(g) ?? g;
+  for (const hook of leaf.hooks) g = runHook(hook, g, () => `a leaf of shape ${fmtShape(leaf.shape)}`);
   if (sink.leafSlots !== null) {
     for (const slot of sink.leafSlots.get(leaf) ?? []) sink.results[slot] = g;
     return;

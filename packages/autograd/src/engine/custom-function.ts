@@ -4,7 +4,7 @@
  * backward is the user's. Written in Tensor ops, that backward is itself differentiable.
  */
 
-import { GradError, ValueError } from "../errors.js";
+import { GradError, ValueError, fmtValue } from "../errors.js";
 import { creationSite } from "../ops/define.js";
 import { Tensor } from "../tensor.js";
 import { isGradEnabled, noGrad } from "./grad-mode.js";
@@ -50,6 +50,9 @@ export function defineFunction<Args extends unknown[], Out extends Tensor | Tens
   definition: FunctionDefinition<Args, Out, State>,
 ): (...args: Args) => Out {
   const name = definition.name ?? "customFunction";
+  if (typeof definition.forward !== "function" || typeof definition.backward !== "function") {
+    throw new ValueError(`${name}: defineFunction needs forward and backward functions, got ${fmtValue(definition.forward)} and ${fmtValue(definition.backward)}`);
+  }
   return (...args: Args): Out => {
     // Loops with push rather than map/filter: their results change array kind once V8 optimizes
     // this closure, deoptimizing the engine code that reads them (see packedZeros in shape.ts).
@@ -74,7 +77,7 @@ export function defineFunction<Args extends unknown[], Out extends Tensor | Tens
     const many = Array.isArray(result);
     const raw = (many ? result : [result]) as Tensor[];
     for (let i = 0; i < raw.length; i++) {
-      if (!(raw[i] instanceof Tensor)) throw new ValueError(`${name}: forward must return a Tensor or an array of Tensors (output ${i} is not)`);
+      if (!(raw[i] instanceof Tensor)) throw new ValueError(`${name}: forward must return a Tensor or an array of Tensors, but output ${i} is ${fmtValue(raw[i])}`);
     }
     if (!recording) return result;
     // Fresh handles on the same memory, so returning an input (or a saved tensor) is safe.
@@ -95,6 +98,12 @@ export function defineFunction<Args extends unknown[], Out extends Tensor | Tens
       const list = Array.isArray(returned) ? returned : [returned];
       if (list.length !== args.length) {
         throw new GradError(`${name}: backward returned ${list.length} gradients, but forward took ${args.length} arguments`);
+      }
+      for (let k = 0; k < list.length; k++) {
+        const gk: unknown = list[k];
+        if (gk !== null && gk !== undefined && !(gk instanceof Tensor)) {
+          throw new GradError(`${name}: backward returned ${fmtValue(gk)} as the gradient of argument ${k}; expected a Tensor, null or undefined`);
+        }
       }
       const inputGrads: (Tensor | null)[] = [];
       for (let j = 0; j < positions.length; j++) inputGrads.push(list[positions[j]] ?? null);

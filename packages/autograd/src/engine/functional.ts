@@ -1,8 +1,9 @@
 /** Functional autodiff: grad, vjp, jvp, jacobian, hessian — all built on the one backward engine. */
 
-import { GradError, ValueError } from "../errors.js";
+import { GradError, ValueError, fmtValue } from "../errors.js";
 import { stack } from "../ops/shape-ops.js";
 import type { Tensor } from "../tensor.js";
+import { checkTensor } from "../validate.js";
 import { captureGradients } from "./backward.js";
 import { enableGrad } from "./grad-mode.js";
 
@@ -20,13 +21,25 @@ export interface GradOptions {
 
 const asList = <T>(x: T | readonly T[]): readonly T[] => (Array.isArray(x) ? (x as readonly T[]) : [x as T]);
 
+/** One tensor or a list of them, checked (what: "input", "output", "tangent"). */
+function tensorList(op: string, what: string, x: Tensor | readonly Tensor[]): readonly Tensor[] {
+  const list = asList(x);
+  for (let i = 0; i < list.length; i++) checkTensor(op, list.length === 1 && !Array.isArray(x) ? what : `${what} ${i}`, list[i]);
+  return list;
+}
+
+/** Throws unless fn is a function (the functional API's first argument). */
+function checkFn(op: string, fn: unknown): void {
+  if (typeof fn !== "function") throw new ValueError(`${op}: fn must be a function, got ${fmtValue(fn)}`);
+}
+
 /**
  * The gradients of `outputs` with respect to `inputs`, returned instead of accumulated into
  * `.grad`: Σ_k gradOutputs[k] · ∂outputs[k]/∂inputs[i] for each input i.
  */
 export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradOptions = {}): Tensor[] {
-  const outs = asList(outputs);
-  const ins = asList(inputs);
+  const outs = tensorList("grad", "output", outputs);
+  const ins = tensorList("grad", "input", inputs);
   const createGraph = options.createGraph ?? false;
   const gradOutputs = options.gradOutputs === undefined ? undefined : asList(options.gradOutputs);
   const results = captureGradients(outs, gradOutputs, ins, options.retainGraph ?? createGraph, createGraph);
@@ -40,15 +53,21 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
 }
 
 /** Fresh leaves that require grad, holding the inputs' values. */
-function asLeaves(inputs: readonly Tensor[]): Tensor[] {
-  return inputs.map((x) => {
-    if (!x.isFloatingPoint()) throw new ValueError(`autodiff: inputs must be floating point, got ${x.dtype}`);
+function asLeaves(op: string, inputs: Tensor | readonly Tensor[]): Tensor[] {
+  return tensorList(op, "input", inputs).map((x) => {
+    if (!x.isFloatingPoint()) throw new ValueError(`${op}: inputs must be floating point, got ${x.dtype}`);
     return x.detach().requiresGrad_(true);
   });
 }
 
-function callScalarOrTensor(fn: (...xs: Tensor[]) => Tensor, xs: Tensor[]): Tensor {
-  const out = enableGrad(() => fn(...xs));
+/** fn(...xs) with grad mode on; its result must be a Tensor (a number has no graph to differentiate). */
+function callFn(op: string, fn: (...xs: Tensor[]) => Tensor, xs: Tensor[]): Tensor {
+  const out: unknown = enableGrad(() => fn(...xs));
+  return checkTensor(op, "the value fn returned", out);
+}
+
+function callScalarOrTensor(op: string, fn: (...xs: Tensor[]) => Tensor, xs: Tensor[]): Tensor {
+  const out = callFn(op, fn, xs);
   if (!out.requiresGrad) {
     // The output doesn't depend on the inputs: make it a graph node anyway so grad() can answer zeros.
     return out.detach().requiresGrad_(out.isFloatingPoint());
@@ -63,8 +82,10 @@ export function vjp(
   v?: Tensor,
   options: { createGraph?: boolean } = {},
 ): { output: Tensor; grads: Tensor[] } {
-  const xs = asLeaves(asList(inputs));
-  const output = callScalarOrTensor(fn, xs);
+  checkFn("vjp", fn);
+  const xs = asLeaves("vjp", inputs);
+  if (v !== undefined) checkTensor("vjp", "v", v);
+  const output = callScalarOrTensor("vjp", fn, xs);
   const grads = grad(output, xs, { gradOutputs: v, createGraph: options.createGraph, allowUnused: true });
   return { output: output.detach(), grads };
 }
@@ -78,10 +99,11 @@ export function jvp(
   inputs: Tensor | readonly Tensor[],
   tangents: Tensor | readonly Tensor[],
 ): { output: Tensor; jvp: Tensor } {
-  const xs = asLeaves(asList(inputs));
-  const ts = asList(tangents);
+  checkFn("jvp", fn);
+  const xs = asLeaves("jvp", inputs);
+  const ts = tensorList("jvp", "tangent", tangents);
   if (ts.length !== xs.length) throw new ValueError(`jvp: got ${ts.length} tangents for ${xs.length} inputs`);
-  const output = callScalarOrTensor(fn, xs);
+  const output = callScalarOrTensor("jvp", fn, xs);
   const u = output.zerosLike().requiresGrad_(true);
   const g = grad(output, xs, { gradOutputs: u, createGraph: true, allowUnused: true });
   const used = g.map((gi, i) => [gi, ts[i]] as const).filter(([gi]) => gi.requiresGrad);
@@ -109,9 +131,12 @@ export function jacobian(
   inputs: Tensor | readonly Tensor[],
   options: JacobianOptions = {},
 ): Tensor | Tensor[] {
+  checkFn("jacobian", fn);
   const single = !Array.isArray(inputs);
-  const xs = options.createGraph ? asList(inputs).map((x) => (x.requiresGrad ? x : x.detach().requiresGrad_(true))) : asLeaves(asList(inputs));
-  const output = callScalarOrTensor(fn, xs);
+  const xs = options.createGraph
+    ? tensorList("jacobian", "input", inputs).map((x) => (x.requiresGrad ? x : x.detach().requiresGrad_(true)))
+    : asLeaves("jacobian", inputs);
+  const output = callScalarOrTensor("jacobian", fn, xs);
   const n = output.numel();
   const rows: Tensor[][] = xs.map(() => []);
   const flatOut = output.reshape([-1]);
@@ -131,10 +156,11 @@ export function jacobian(
 
 /** The Hessian of a scalar-valued `fn` at `input`: shape [...input.shape, ...input.shape]. */
 export function hessian(fn: (input: Tensor) => Tensor, input: Tensor): Tensor {
-  const [x] = asLeaves([input]);
+  checkFn("hessian", fn);
+  const [x] = asLeaves("hessian", checkTensor("hessian", "input", input));
   const gradient = (y: Tensor): Tensor => {
     // An fn that ignores its input still has a Hessian: zeros (as PyTorch's functional hessian).
-    const out = callScalarOrTensor(fn, [y]);
+    const out = callScalarOrTensor("hessian", fn, [y]);
     if (out.numel() !== 1) throw new ValueError(`hessian: fn must return a one-element tensor, got shape [${out.shape.join(",")}]`);
     return grad(out, y, { createGraph: true, allowUnused: true })[0];
   };

@@ -33,15 +33,15 @@ const tanhBackwardOp = makeGradOp("tanhBackward", (gg, g, y) => [tanhBackward(gg
 // With h = g·[y > 0]: ∂h/∂g = [y > 0], ∂h/∂y = 0 almost everywhere.
 const reluBackwardOp = makeGradOp("reluBackward", (gg, _g, y) => [reluBackward(gg, y), null]);
 
-function apply(op: Op<undefined>, g: Tensor, y: Tensor): Tensor {
-  return op(tensorPair(g, y, resultDType(g, y)), undefined);
+function apply(name: string, op: Op<undefined>, g: Tensor, y: Tensor): Tensor {
+  return op(tensorPair(g, y, resultDType(name, g, y)), undefined);
 }
 
 /** ∂L/∂x of y = sigmoid(x), from g = ∂L/∂y and y: g·y·(1 − y). */
-export const sigmoidBackward = (g: Tensor, y: Tensor): Tensor => apply(sigmoidBackwardOp, g, y);
+export const sigmoidBackward = (g: Tensor, y: Tensor): Tensor => apply("sigmoidBackward", sigmoidBackwardOp, g, y);
 
 /** ∂L/∂x of y = tanh(x), from g = ∂L/∂y and y: g·(1 − y²). */
-export const tanhBackward = (g: Tensor, y: Tensor): Tensor => apply(tanhBackwardOp, g, y);
+export const tanhBackward = (g: Tensor, y: Tensor): Tensor => apply("tanhBackward", tanhBackwardOp, g, y);
 
 /** ∂L/∂x of y = relu(x), from g = ∂L/∂y and y: 0 where y ≤ 0, else g (so a NaN passes g, as in PyTorch). */
-export const reluBackward = (g: Tensor, y: Tensor): Tensor => apply(reluBackwardOp, g, y);
+export const reluBackward = (g: Tensor, y: Tensor): Tensor => apply("reluBackward", reluBackwardOp, g, y);

@@ -1,7 +1,7 @@
 /** Activation functions and small math built from primitives (no vjp of their own). */
 
 import { isGradEnabled } from "../engine/grad-mode.js";
-import { ValueError } from "../errors.js";
+import { ValueError, fmtValue } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { binary } from "./binary.js";
 import { where } from "./where.js";
@@ -60,6 +60,7 @@ export const elu = (x: Tensor, alpha = 1): Tensor => {
  * 0 at a NaN, and everywhere when min > max).
  */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  if ((min !== undefined && typeof min !== "number") || (max !== undefined && typeof max !== "number")) throw new ValueError(`clamp: min and max must be numbers or undefined, got ${fmtValue(min)} and ${fmtValue(max)}`);
   if (min === undefined && max === undefined) throw new ValueError("clamp: at least one of min and max must be given");
   let limited = x.detach();
   if (min !== undefined) limited = where(limited.lt(min), min, limited);

@@ -92,7 +92,7 @@ const ops = Object.fromEntries((Object.keys(RULES) as ArithmeticOp[]).map((op) =
  * PyTorch's promotion; `div` always produces floats. Arithmetic on two bools is rejected.
  */
 export function binary(op: ArithmeticOp, a: Operand, b: Operand): Tensor {
-  let dtype = resultDType(a, b);
+  let dtype = resultDType(op, a, b);
   if (op === "div") dtype = floatResult(dtype);
   if (dtype === "bool") {
     throw new DTypeError(`${op}: not supported for bool tensors (convert with .to("int32"), or use logicalAnd/logicalOr)`);

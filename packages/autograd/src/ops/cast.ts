@@ -5,7 +5,8 @@ import type { Tensor } from "../tensor.js";
 import { allocTensor, defineOp } from "./define.js";
 
 function copyInto(x: Tensor, dtype: DType): Tensor {
-  const out = allocTensor(x.backend, x.shape, dtype);
+  // An expanded view may hold far fewer elements than its copy: name the op if that is too many.
+  const out = allocTensor(x.backend, x.shape, dtype, dtype === x.dtype ? "clone" : "to");
   x.backend.copy(x, out);
   return out;
 }

@@ -1,12 +1,13 @@
 /** Primitive `cat`: joins tensors along an existing dim. */
 
 import { promoteTypes } from "../dtype.js";
-import { ShapeError, ValueError, fmtShape } from "../errors.js";
+import { ShapeError, fmtShape } from "../errors.js";
 import { normalizeDim } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { castTo } from "./cast.js";
 import { allocTensor, commonBackend, defineOp } from "./define.js";
 import { narrow } from "./slice.js";
+import { checkTensorList } from "../validate.js";
 
 /** The dim to join along, and each input's size along it (the vjp splits the gradient by them). */
 interface CatAttrs {
@@ -21,7 +22,7 @@ const catOp = defineOp<CatAttrs>({
     const backend = commonBackend("cat", xs);
     const shape = xs[0].shape.slice();
     shape[dim] = xs.reduce((n, x) => n + x.shape[dim], 0);
-    const out = allocTensor(backend, shape, xs[0].dtype);
+    const out = allocTensor(backend, shape, xs[0].dtype, "cat");
     let offset = 0;
     for (const x of xs) {
       backend.copy(x, narrow(out, dim, offset, x.shape[dim]));
@@ -41,7 +42,7 @@ const catOp = defineOp<CatAttrs>({
 
 /** Concatenates tensors along `dim`; all other sizes must agree. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (tensors.length === 0) throw new ValueError("cat: expected a non-empty list of tensors");
+  checkTensorList("cat", tensors);
   const first = tensors[0];
   const d = normalizeDim("cat", dim, first.ndim);
   if (first.ndim === 0) throw new ShapeError("cat: zero-dimensional tensors cannot be concatenated (use stack)");

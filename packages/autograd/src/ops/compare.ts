@@ -10,7 +10,7 @@ export type CompareOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" |
 
 /** Elementwise comparison with broadcasting; the result is bool and carries no gradient. */
 export function compare(op: CompareOp, a: Operand, b: Operand): Tensor {
-  const [ta, tb] = tensorPair(a, b, resultDType(a, b));
+  const [ta, tb] = tensorPair(a, b, resultDType(op, a, b));
   return runBinary(op, op satisfies BinaryOp, ta.detach(), tb.detach(), "bool");
 }
 

@@ -3,12 +3,12 @@
  * its vector-Jacobian product written in Tensor ops, so that gradients of gradients come for free.
  */
 
-import type { Backend, StridedView } from "../backend/backend.js";
+import type { Backend, BackendBuffer, StridedView } from "../backend/backend.js";
 import type { DType } from "../dtype.js";
-import { GradError, ValueError } from "../errors.js";
+import { GradError, ValueError, fmtShape } from "../errors.js";
 import { isAnomalyEnabled, isGradEnabled } from "../engine/grad-mode.js";
 import { Node, type BackwardFn, type OpKind } from "../engine/node.js";
-import { contiguousStrides, numelOf, packedZeros } from "../shape.js";
+import { checkNumel, contiguousStrides, packedZeros } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { registerOpName } from "./registry.js";
 
@@ -174,10 +174,29 @@ export function creationSite(): string | undefined {
   return (user.length > 0 ? user : frames).join("\n");
 }
 
-/** A fresh contiguous tensor on `backend` (zero-filled). */
-export function allocTensor(backend: Backend, shape: readonly number[], dtype: DType): Tensor {
-  const buffer = backend.alloc(dtype, numelOf(shape));
+/**
+ * A fresh contiguous tensor on `backend` (zero-filled). `op` names the caller in the one error a
+ * result too large to allocate gets (past MAX_NUMEL, or more memory than there is).
+ */
+export function allocTensor(backend: Backend, shape: readonly number[], dtype: DType, op = "allocate"): Tensor {
+  const buffer = allocBuffer(backend, dtype, shape, op);
   return new Tensor(backend, buffer, shape, contiguousStrides(shape), 0, dtype);
+}
+
+const BYTES_PER_ELEMENT: { readonly [K in DType]: number } = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+/**
+ * `backend.alloc` for a tensor of `shape`, refusing sizes past MAX_NUMEL up front and turning the
+ * engine's RangeError for memory it cannot get into a ValueError that names the op and the size.
+ */
+export function allocBuffer(backend: Backend, dtype: DType, shape: readonly number[], op: string): BackendBuffer {
+  const n = checkNumel(op, shape);
+  try {
+    return backend.alloc(dtype, n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ValueError(`${op}: out of memory allocating ${n * BYTES_PER_ELEMENT[dtype]} bytes for a ${dtype} tensor of shape ${fmtShape(shape)} (${e.message})`);
+  }
 }
 
 /** A tensor sharing `base`'s memory under a new shape/strides/offset (no copy). */

@@ -7,6 +7,7 @@ import type { Tensor as TensorType } from "../tensor.js";
 import { Tensor } from "../tensor.js";
 import { allocTensor, broadcastView, pairBackend } from "./define.js";
 import { castTo } from "./cast.js";
+import { operandError } from "../validate.js";
 
 /** A tensor or a plain number standing for a 0-d tensor. */
 export type Operand = TensorType | number;
@@ -53,10 +54,17 @@ const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64
  * The dtype `a op b` computes in, with PyTorch's rules for plain-number operands and for 0-d
  * tensors, which (like numbers) never widen a dimensioned operand of their category
  * (float32[3] + float64[] is float32) but lift a lower one (int32[3] + float64[] is float64).
+ * An operand that is neither a Tensor nor a number is refused here, naming `op`.
  */
-export function resultDType(a: Operand, b: Operand): DType {
-  if (typeof a === "number") return typeof b === "number" ? promoteWithScalar("float32", a) : promoteWithScalar(b.dtype, a);
+export function resultDType(op: string, a: Operand, b: Operand): DType {
+  if (typeof a === "number") {
+    if (typeof b === "number") return promoteWithScalar("float32", a);
+    if (!(b instanceof Tensor)) throw operandError(op, b);
+    return promoteWithScalar(b.dtype, a);
+  }
+  if (!(a instanceof Tensor)) throw operandError(op, a);
   if (typeof b === "number") return promoteWithScalar(a.dtype, b);
+  if (!(b instanceof Tensor)) throw operandError(op, b);
   if ((a.ndim === 0) !== (b.ndim === 0)) {
     const [dimensioned, zeroDim] = a.ndim === 0 ? [b.dtype, a.dtype] : [a.dtype, b.dtype];
     return CATEGORY[zeroDim] > CATEGORY[dimensioned] ? zeroDim : dimensioned;
@@ -83,7 +91,7 @@ export function runUnary(kernel: UnaryOp, x: Tensor, outDType: DType): Tensor {
 export function runBinary(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, outDType: DType): Tensor {
   const backend = pairBackend(op, a, b);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = allocTensor(backend, shape, outDType);
+  const out = allocTensor(backend, shape, outDType, op);
   backend.binary(kernel, broadcastView(a, shape), broadcastView(b, shape), out.buffer);
   return out;
 }

@@ -1,6 +1,7 @@
 /** Primitive `expand`: repeats size-1 dims (and adds leading dims) as a stride-0 view. */
 
 import { ShapeError, fmtShape } from "../errors.js";
+import { checkNumel } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { broadcastStrides, defineOp, viewTensor } from "./define.js";
 
@@ -19,6 +20,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   const target: number[] = []; // packed, not .map: see packedZeros
   for (let i = 0; i < shape.length; i++) target.push(expandedSize(shape, i, lead >= 0 && i >= lead ? x.shape[i - lead] : undefined, x.shape));
+  checkNumel("expand", target); // a view, but one no kernel could ever walk in full
   return expandOp([x], target); // a new view even when nothing is repeated, as in PyTorch
 }
 

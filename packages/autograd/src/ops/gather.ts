@@ -3,6 +3,7 @@
 import { DTypeError, ShapeError, fmtShape } from "../errors.js";
 import { normalizeDim } from "../shape.js";
 import type { Tensor } from "../tensor.js";
+import { checkTensor } from "../validate.js";
 import { castTo } from "./cast.js";
 import { allocTensor, commonBackend, defineOp } from "./define.js";
 
@@ -31,7 +32,7 @@ const scatterAddOp = defineOp<number>({
 });
 
 function checkIndex(op: string, index: Tensor, ndim: number): void {
-  if (index.dtype !== "int32") throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
+  if (checkTensor(op, "index", index).dtype !== "int32") throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
   if (index.ndim !== ndim) {
     throw new ShapeError(`${op}: index must have the same number of dims as the input (${index.ndim} vs ${ndim})`);
   }
@@ -65,7 +66,7 @@ export function scatterAdd(base: Tensor, dim: number, index: Tensor, src: Tensor
     return scatterAdd(atLeast1d(base), 0, atLeast1d(index), atLeast1d(src)).reshape(base.shape);
   }
   checkIndex("scatterAdd", index, base.ndim);
-  if (src.ndim !== base.ndim) throw new ShapeError(`scatterAdd: src must have ${base.ndim} dims, got ${fmtShape(src.shape)}`);
+  if (checkTensor("scatterAdd", "src", src).ndim !== base.ndim) throw new ShapeError(`scatterAdd: src must have ${base.ndim} dims, got ${fmtShape(src.shape)}`);
   index.shape.forEach((s, i) => {
     if (s > src.shape[i] || (i !== d && s > base.shape[i])) {
       throw new ShapeError(

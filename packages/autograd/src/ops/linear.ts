@@ -8,6 +8,7 @@ import { promoteTypes } from "../dtype.js";
 import { ShapeError, fmtShape } from "../errors.js";
 import { packedZeros } from "../shape.js";
 import type { Tensor } from "../tensor.js";
+import { checkTensor } from "../validate.js";
 import { castTo } from "./cast.js";
 import { allocTensor, broadcastView, commonBackend, defineOp } from "./define.js";
 
@@ -20,7 +21,7 @@ const linearOp = defineOp({
     const [outF, inF] = w.shape;
     const x2 = x.ndim === 1 ? { buffer: x.buffer, shape: [1, inF], strides: [0, x.strides[0]], offset: x.offset } : x;
     const batch = x2.shape.slice(0, -2);
-    const out = allocTensor(backend, [...x.shape.slice(0, -1), outF], x.dtype);
+    const out = allocTensor(backend, [...x.shape.slice(0, -1), outF], x.dtype, "linear");
     // Wᵀ as a [in, out] view, repeated over x's batch dims with stride 0.
     const wT = { buffer: w.buffer, shape: [...batch, inF, outF], strides: [...packedZeros(batch.length), w.strides[1], w.strides[0]], offset: w.offset };
     backend.matmul(x2, wT, out.buffer);
@@ -42,6 +43,9 @@ const linearOp = defineOp({
 
 /** y = x·Wᵀ + b for x [..., in], W [out, in], b [out] (optional), as PyTorch's F.linear. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  checkTensor("linear", "input", x);
+  checkTensor("linear", "weight", weight);
+  if (bias !== null) checkTensor("linear", "bias", bias);
   if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be 2-d [out, in], got ${fmtShape(weight.shape)}`);
   const [outF, inF] = weight.shape;
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {

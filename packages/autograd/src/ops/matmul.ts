@@ -4,6 +4,7 @@ import { promoteTypes } from "../dtype.js";
 import { ShapeError, fmtShape } from "../errors.js";
 import { broadcastShapes } from "../shape.js";
 import type { Tensor } from "../tensor.js";
+import { checkTensor } from "../validate.js";
 import { castTo } from "./cast.js";
 import { allocTensor, broadcastView, defineOp, pairBackend } from "./define.js";
 
@@ -21,12 +22,12 @@ const matmulOp = defineOp({
     if (k !== k2) throw new ShapeError(`matmul: inner dimensions differ, ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${k} != ${k2})`);
     if (ra === 2 && rb === 2) {
       // the common case, without the batch bookkeeping below
-      const out = allocTensor(backend, [m, n], a.dtype);
+      const out = allocTensor(backend, [m, n], a.dtype, "matmul");
       backend.matmul(a, b, out.buffer);
       return out;
     }
     const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
-    const out = allocTensor(backend, [...batch, m, n], a.dtype);
+    const out = allocTensor(backend, [...batch, m, n], a.dtype, "matmul");
     backend.matmul(broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n]), out.buffer);
     return out;
   },
@@ -53,6 +54,8 @@ function isTransposed(t: Tensor): boolean {
  * batch dims broadcast.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor("matmul", "input", a);
+  checkTensor("matmul", "other", b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new ShapeError(`matmul: both arguments must be at least 1-d, got ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
   }

@@ -1,11 +1,12 @@
 /** Shape and indexing helpers built from the view primitives. */
 
-import { DTypeError, IndexError, ShapeError, ValueError, fmtShape } from "../errors.js";
-import { normalizeDim, normalizeDims } from "../shape.js";
+import { DTypeError, IndexError, ShapeError, ValueError, fmtShape, fmtValue } from "../errors.js";
+import { checkInt, checkSize, normalizeDim, normalizeDims } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { cat } from "./cat.js";
 import { permuteChecked } from "./permute.js";
 import { requireDims } from "./slice.js";
+import { checkTensor, checkTensorList } from "../validate.js";
 
 /**
  * Merges dims startDim..endDim into one. As in PyTorch, flattening a single dim (startDim ===
@@ -52,7 +53,8 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   requireDims("select", x);
   const d = normalizeDim("select", dim, x.ndim);
   const size = x.shape[d];
-  if (!Number.isInteger(index) || index < -size || index >= size) {
+  checkInt("select", "index", index);
+  if (index < -size || index >= size) {
     throw new IndexError(`select: index ${index} is out of range for dim ${d} of size ${size}`);
   }
   return x.narrow(d, index < 0 ? index + size : index, 1).squeeze(d);
@@ -65,12 +67,14 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   const size = x.shape[d];
   let sizes: number[];
   if (typeof splitSize === "number") {
-    if (!Number.isInteger(splitSize) || splitSize <= 0) throw new ValueError(`split: splitSize must be a positive integer, got ${splitSize}`);
+    if (!Number.isInteger(splitSize) || splitSize <= 0) throw new ValueError(`split: splitSize must be a positive integer, got ${fmtValue(splitSize)}`);
     sizes = [];
     for (let start = 0; start < size; start += splitSize) sizes.push(Math.min(splitSize, size - start));
     if (size === 0) sizes.push(0);
   } else {
-    sizes = splitSize.slice();
+    if (!Array.isArray(splitSize)) throw new ValueError(`split: splitSize must be a positive integer or an array of sizes, got ${fmtValue(splitSize)}`);
+    sizes = [];
+    for (let i = 0; i < splitSize.length; i++) sizes.push(checkSize("split", "each size", splitSize[i]));
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total !== size) throw new ShapeError(`split: sizes [${sizes.join(",")}] sum to ${total}, but dim ${d} has size ${size}`);
   }
@@ -85,14 +89,14 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
 /** `chunks` pieces of (nearly) equal size along `dim`, as PyTorch's chunk. */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   requireDims("chunk", x);
-  if (!Number.isInteger(chunks) || chunks <= 0) throw new ValueError(`chunk: chunks must be a positive integer, got ${chunks}`);
+  if (!Number.isInteger(chunks) || chunks <= 0) throw new ValueError(`chunk: chunks must be a positive integer, got ${fmtValue(chunks)}`);
   const d = normalizeDim("chunk", dim, x.ndim);
   return split(x, Math.max(1, Math.ceil(x.shape[d] / chunks)), d);
 }
 
 /** Joins tensors of one shape along a new dim. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (tensors.length === 0) throw new ValueError("stack: expected a non-empty list of tensors");
+  checkTensorList("stack", tensors);
   const shape = tensors[0].shape;
   tensors.forEach((t, i) => {
     if (t.shape.length !== shape.length || t.shape.some((s, j) => s !== shape[j])) {
@@ -106,7 +110,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 /** The entries of `index` (1-d int32) along `dim`: out.shape[dim] = index.length. */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim("indexSelect", dim, x.ndim);
-  if (index.dtype !== "int32") throw new DTypeError(`indexSelect: index must be int32, got ${index.dtype}`);
+  if (checkTensor("indexSelect", "index", index).dtype !== "int32") throw new DTypeError(`indexSelect: index must be int32, got ${index.dtype}`);
   if (index.ndim > 1) throw new ShapeError(`indexSelect: index must be 1-d, got ${fmtShape(index.shape)}`);
   // The index is small (1-d): check it here so the error names indexSelect, not the gather inside.
   const size = x.ndim === 0 ? 1 : x.shape[d];

@@ -3,9 +3,10 @@
  * base tensor with a slice replaced), each the other's gradient.
  */
 
-import { IndexError, ShapeError, ValueError, fmtShape } from "../errors.js";
-import { normalizeDim, shapesEqual } from "../shape.js";
+import { IndexError, ShapeError, ValueError, fmtShape, fmtValue } from "../errors.js";
+import { checkInt, checkSize, normalizeDim, shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
+import { checkTensor } from "../validate.js";
 import { castTo } from "./cast.js";
 import { allocTensor, commonBackend, defineOp, viewTensor, type Op } from "./define.js";
 
@@ -65,7 +66,9 @@ export function requireDims(op: string, x: Tensor): void {
 export function resolveSlice(op: string, x: Tensor, dim: number, start = 0, end?: number, step = 1): SliceAttrs {
   requireDims(op, x);
   const d = normalizeDim(op, dim, x.ndim);
-  if (!Number.isInteger(step) || step <= 0) throw new ValueError(`${op}: step must be a positive integer, got ${step}`);
+  checkInt(op, "start", start); // 0.5 or NaN would make NaN offsets or an empty slice, silently
+  if (end !== undefined) checkInt(op, "end", end);
+  if (!Number.isInteger(step) || step <= 0) throw new ValueError(`${op}: step must be a positive integer, got ${fmtValue(step)}`);
   const size = x.shape[d];
   const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
   const s = clamp(start);
@@ -83,9 +86,11 @@ export function slice(x: Tensor, dim: number, start?: number, end?: number, step
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   requireDims("narrow", x);
   const d = normalizeDim("narrow", dim, x.ndim);
+  checkInt("narrow", "start", start);
+  checkSize("narrow", "length", length);
   const size = x.shape[d];
   const s = start < 0 ? start + size : start;
-  if (!Number.isInteger(s) || s < 0 || !Number.isInteger(length) || length < 0 || s + length > size) {
+  if (s < 0 || s + length > size) {
     throw new ValueError(`narrow: start ${start} and length ${length} exceed dim ${d} of size ${size}`);
   }
   return slice(x, d, s, s + length);
@@ -93,6 +98,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 
 /** A copy of `base` with the slice [start:end:step] along `dim` replaced by `src`. */
 export function sliceScatter(base: Tensor, src: Tensor, dim: number, start?: number, end?: number, step?: number): Tensor {
+  checkTensor("sliceScatter", "src", src);
   const attrs = resolveSlice("sliceScatter", base, dim, start, end, step);
   const expected = base.shape.slice();
   expected[attrs.dim] = attrs.length;

@@ -3,6 +3,7 @@
 import { DTypeError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { broadcastAll } from "../shape.js";
+import { checkTensor } from "../validate.js";
 import { allocTensor, broadcastView, commonBackend, defineOp } from "./define.js";
 import { resultDType, scalarTensor, tensorPair, type Operand } from "./elementwise.js";
 
@@ -12,7 +13,7 @@ const whereOp = defineOp({
   forward: ([cond, a, b]) => {
     const backend = commonBackend("where", [cond, a, b]);
     const shape = broadcastAll("where", [cond.shape, a.shape, b.shape]);
-    const out = allocTensor(backend, shape, a.dtype);
+    const out = allocTensor(backend, shape, a.dtype, "where");
     backend.where(broadcastView(cond, shape), broadcastView(a, shape), broadcastView(b, shape), out.buffer);
     return out;
   },
@@ -25,8 +26,8 @@ const whereOp = defineOp({
 
 /** Elementwise select: `a` where `cond` is true, else `b`. `cond` must be bool. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  if (cond.dtype !== "bool") throw new DTypeError(`where: condition must be bool, got ${cond.dtype}`);
-  const dtype = resultDType(a, b);
+  if (checkTensor("where", "condition", cond).dtype !== "bool") throw new DTypeError(`where: condition must be bool, got ${cond.dtype}`);
+  const dtype = resultDType("where", a, b);
   // Two plain numbers: the first becomes a 0-d tensor on cond's backend, so tensorPair has a tensor to follow.
   const first = typeof a === "number" && typeof b === "number" ? scalarTensor(a, dtype, cond) : a;
   const [ta, tb] = tensorPair(first, b, dtype);

@@ -10,7 +10,7 @@ import type { AdamStepScalars, BinaryOp, ReduceOp, StridedView, UnaryOp } from "
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
 import { contiguousStrides, numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
-import { SCRATCH_BASE, getRuntime } from "./runtime.js";
+import { SCRATCH_BASE, availableRuntime } from "./runtime.js";
 
 type View = StridedView<CpuBuffer>;
 type Floats = Float32Array | Float64Array;
@@ -61,7 +61,8 @@ export function copyIn(x: View, heap: Floats, base: number, n: number): void {
 export function wasmUnary(op: UnaryOp, x: View, out: CpuBuffer, minSize: number): boolean {
   const n = out.length;
   if (!isFloat(out) || x.buffer.dtype !== out.dtype || n < minSize || n === 0) return false;
-  const rt = getRuntime();
+  const rt = availableRuntime();
+  if (rt === undefined) return false;
   const kernels = rt.unary[op];
   if (kernels === undefined) return false;
   const f32 = out.dtype === "float32";
@@ -109,7 +110,8 @@ export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSi
   const n = out.length;
   if (n < minSize) return false; // first: small tensors are the common case and stay on the cpu loops
   if (!isFloat(out) || a.buffer.dtype !== out.dtype || b.buffer.dtype !== out.dtype) return false;
-  const rt = getRuntime();
+  const rt = availableRuntime();
+  if (rt === undefined) return false;
   const kernels = rt.binary[op];
   if (kernels === undefined) return false;
   const pa = period(a);
@@ -145,7 +147,8 @@ export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSi
 export function wasmAddScaled(x: View, alpha: number, out: CpuBuffer, minSize: number): boolean {
   const n = out.length;
   if (n < minSize || !isFloat(out) || x.buffer.dtype !== out.dtype || period(x) !== n) return false;
-  const rt = getRuntime();
+  const rt = availableRuntime();
+  if (rt === undefined) return false;
   const mul = rt.binary.mul;
   const add = rt.binary.add;
   if (mul === undefined || add === undefined) return false;
@@ -186,7 +189,8 @@ export function wasmAdamStep(p: CpuBuffer, g: CpuBuffer, m: CpuBuffer, v: CpuBuf
   const big = paddedBytes(n, bpe);
   const [P, G, M, V] = [0, 1, 2, 3].map((i) => SCRATCH_BASE + i * big);
   const S = SCRATCH_BASE + 4 * big;
-  const rt = getRuntime();
+  const rt = availableRuntime();
+  if (rt === undefined) return false;
   if (4 * big > MAX_BYTES || !rt.reserve(S + 8 * bpe)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
   copyRange(heap, P / bpe, p.data, 0, n);
@@ -219,7 +223,8 @@ export function wasmSoftmax(x: View, axis: number, log: boolean, out: CpuBuffer,
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
   const tmp = SCRATCH_BASE + paddedBytes(n, bpe);
-  const rt = getRuntime();
+  const rt = availableRuntime();
+  if (rt === undefined) return false;
   if (n * bpe > MAX_BYTES || !rt.reserve(tmp + len * 8)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
   const base = SCRATCH_BASE / bpe;
@@ -255,7 +260,8 @@ export function wasmReduce(op: ReduceOp, x: View, axes: readonly number[], out: 
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
   const sums = SCRATCH_BASE + paddedBytes(n, bpe);
-  const rt = getRuntime();
+  const rt = availableRuntime();
+  if (rt === undefined) return false;
   if (n * bpe > MAX_BYTES || !rt.reserve(sums + sumsCount * 8)) return false;
   copyIn(x, f32 ? rt.f32() : rt.f64(), SCRATCH_BASE / bpe, n);
   if (trailing) rt.kernels.sumRows(SCRATCH_BASE, sums, rows, len, f32 ? 1 : 0);

@@ -211,7 +211,7 @@ function createRuntime(shared: boolean, fma: boolean): Runtime {
   // The shared-memory build differs in one byte, the memory import's limits flags (build-wasm.mjs checks).
   if (shared) bytes[fma ? WASM_KERNELS_FMA_FLAGS_OFFSET : WASM_KERNELS_FLAGS_OFFSET] = 0x03;
   const module = new wasmApi.Module(bytes);
-  const memory = new wasmApi.Memory({ initial: 2, maximum: MAX_PAGES, shared });
+  const memory = (!shared ? takeProbedMemory() : undefined) ?? new wasmApi.Memory({ initial: 2, maximum: MAX_PAGES, shared });
   const instance = new wasmApi.Instance(module, { env: { memory } });
   const kernels = instance.exports as unknown as ModuleExports;
   const exported = (name: string): number => Number((instance.exports as Record<string, { value: unknown }>)[name].value);
@@ -230,7 +230,12 @@ function createRuntime(shared: boolean, fma: boolean): Runtime {
       if (need <= size) return true;
       const pages = Math.ceil((need - size) / PAGE);
       if (size / PAGE + pages > MAX_PAGES) return false;
-      memory.grow(pages);
+      try {
+        memory.grow(pages);
+      } catch (e) {
+        if (e instanceof RangeError) return false; // the engine could not commit the memory: the caller runs the cpu kernel
+        throw e;
+      }
       f32 = new Float32Array(memory.buffer);
       f64 = new Float64Array(memory.buffer);
       size = memory.buffer.byteLength;
@@ -261,19 +266,91 @@ function subarrayAt(heap: Float32Array | Float64Array, byteOffset: number, n: nu
 
 let runtime: Runtime | undefined;
 let sharedRuntime: Runtime | undefined;
+/** Why the (ordinary or shared) runtime could not be created; it is not tried again. */
+let runtimeFailure: string | undefined;
+let sharedRuntimeFailure: string | undefined;
+/** The memory wasmMemoryAvailable allocated, handed to the runtime when it is created. */
+let probedMemory: WasmMemory | undefined;
+
+function takeProbedMemory(): WasmMemory | undefined {
+  const m = probedMemory;
+  probedMemory = undefined;
+  return m;
+}
+
+const warned = new Set<string>();
+
+/** One warning per kind for the whole process: Node's process.emitWarning where there is one, else console.warn. */
+function warnOnce(code: string, message: string): void {
+  if (warned.has(code)) return;
+  warned.add(code);
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: { code: string }) => void } }).process;
+  if (typeof proc?.emitWarning === "function") proc.emitWarning(message, { code });
+  else (globalThis as { console?: { warn(m: string): void } }).console?.warn(`${code}: ${message}`);
+}
+
+/** The failure of allocating wasm memory or instantiating over it (a RangeError), else rethrows. */
+function allocationFailure(e: unknown): string {
+  if (e instanceof RangeError) return e.message;
+  throw e;
+}
+
+/**
+ * Whether the runtime's WebAssembly memory can be allocated here, tried once and kept for the
+ * runtime. Each memory reserves gigabytes of address space, so a low `ulimit -v` refuses it
+ * ("WebAssembly.Memory(): could not allocate memory") while ordinary arrays still work: then this
+ * warns once and answers false, and the cpu backend stays the default.
+ */
+export function wasmMemoryAvailable(): boolean {
+  if (runtime !== undefined || probedMemory !== undefined) return true;
+  if (runtimeFailure !== undefined || !wasmApi) return false;
+  try {
+    probedMemory = new wasmApi.Memory({ initial: 2, maximum: MAX_PAGES, shared: false });
+    return true;
+  } catch (e) {
+    runtimeFailure = allocationFailure(e);
+    warnOnce("TENSORGRAD_WASM_MEMORY", `WebAssembly memory could not be allocated (${runtimeFailure}); using the cpu backend`);
+    return false;
+  }
+}
 
 /**
  * The runtime for kernels this thread runs alone, over ordinary memory: copying a JS array into
  * (or out of) shared memory costs about twice as much (10 KB: 0.6 against 0.33 µs in, 0.72
- * against 0.44 out), since V8 copies shared buffers with relaxed atomics.
+ * against 0.44 out), since V8 copies shared buffers with relaxed atomics. Undefined (after one
+ * warning) where its memory cannot be allocated: every wasm kernel then runs the cpu one.
  */
-export function getRuntime(): Runtime {
-  runtime ??= createRuntime(false, useFma());
+export function availableRuntime(): Runtime | undefined {
+  if (runtime === undefined && runtimeFailure === undefined) {
+    try {
+      runtime = createRuntime(false, useFma());
+    } catch (e) {
+      runtimeFailure = allocationFailure(e);
+      warnOnce("TENSORGRAD_WASM_MEMORY", `WebAssembly memory could not be allocated (${runtimeFailure}); the wasm backend runs the cpu kernels`);
+    }
+  }
   return runtime;
 }
 
-/** The runtime over shared memory that worker threads run kernels in; undefined where shared memory is unsupported. */
+/** availableRuntime(), for callers that cannot do without it (tests, tools): throws where there is none. */
+export function getRuntime(): Runtime {
+  const rt = availableRuntime();
+  if (rt === undefined) throw new RangeError(`wasm backend: no WebAssembly runtime (${runtimeFailure})`);
+  return rt;
+}
+
+/**
+ * The runtime over shared memory that worker threads run kernels in; undefined where shared
+ * memory is unsupported or cannot be allocated (large products then run on one thread).
+ */
 export function getSharedRuntime(): Runtime | undefined {
-  if (sharedRuntime === undefined && sharedMemorySupported()) sharedRuntime = createRuntime(true, useFma());
+  if (sharedRuntime === undefined && sharedRuntimeFailure === undefined && sharedMemorySupported()) {
+    try {
+      sharedRuntime = createRuntime(true, useFma());
+    } catch (e) {
+      sharedRuntimeFailure = allocationFailure(e);
+      warnOnce("TENSORGRAD_WASM_SHARED_MEMORY", `shared WebAssembly memory could not be allocated (${sharedRuntimeFailure}); wasm kernels run on one thread`);
+    }
+  }
   return sharedRuntime;
 }

@@ -16,7 +16,7 @@ import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
 import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
-import { SCRATCH_BASE, getRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
+import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
 type View = StridedView<CpuBuffer>;
@@ -114,7 +114,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 function wasmThinMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number): boolean {
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
-  const rt = getRuntime();
+  const rt = availableRuntime();
+  if (rt === undefined) return false;
   const first = SCRATCH_BASE;
   if (k === 1) {
     // out[i, j] = a[i]·b[j]
@@ -173,7 +174,8 @@ function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: n
   // memory, which JS arrays copy into faster.
   const batches = numelOf(a.shape) / (m * k);
   const split = getNumThreads() > 1 && (threadMacs <= 0 || batches * m * n * k >= 2 * threadMacs);
-  const rt = (split ? getSharedRuntime() : undefined) ?? getRuntime();
+  const rt = (split ? getSharedRuntime() : undefined) ?? availableRuntime();
+  if (rt === undefined) return false;
   const { mr, nr } = f32 ? rt.tile.float32 : rt.tile.float64;
   const bpe = f32 ? 4 : 8;
   const r = a.shape.length;
