@@ -54,8 +54,7 @@ const NO_HOOKS: readonly GradHook[] = Object.freeze([]);
 
 /** An n-dimensional array that can record the operations applied to it for reverse-mode autodiff. */
 export class Tensor implements StridedView {
-  /** The gradient accumulated by `backward()`; null until then. */
-  grad: Tensor | null = null;
+  private gradTensor: Tensor | null = null;
   private requiresGradFlag = false;
   private node: Node | null = null;
   private nodeOutput = 0;
@@ -114,6 +113,26 @@ export class Tensor implements StridedView {
   }
 
   // ---------------------------------------------------------------- autograd fields
+
+  /** The gradient accumulated by `backward()`; null until then. */
+  get grad(): Tensor | null {
+    return this.gradTensor;
+  }
+
+  /** Assigns a gradient: null, or a tensor of this tensor's shape, dtype and backend (as PyTorch checks). */
+  set grad(value: Tensor | null) {
+    if (value !== null) {
+      if (!(value instanceof Tensor)) throw new ValueError(`grad: assigned grad must be a Tensor or null, got ${fmtValue(value)}`);
+      if (!shapesEqual(value.shape, this.shape)) {
+        throw new ShapeError(`grad: assigned grad has shape ${fmtShape(value.shape)}, but the tensor has shape ${fmtShape(this.shape)}`);
+      }
+      if (value.dtype !== this.dtype) throw new DTypeError(`grad: assigned grad has dtype ${value.dtype}, but the tensor is ${this.dtype}`);
+      if (value.backend !== this.backend) {
+        throw new ValueError(`grad: assigned grad is on backend ${value.backend.name}, but the tensor is on ${this.backend.name}`);
+      }
+    }
+    this.gradTensor = value;
+  }
 
   /** Whether operations on this tensor are recorded for backward. */
   get requiresGrad(): boolean {

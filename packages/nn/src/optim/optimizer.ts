@@ -5,7 +5,7 @@
  * lives in a plain function in its own file (sgd.ts, adam.ts, ...).
  */
 
-import { DTypeError, ShapeError, Tensor, ValueError, enableGrad, noGrad } from "@tensorgrad/autograd";
+import { Tensor, ValueError, enableGrad, noGrad } from "@tensorgrad/autograd";
 import { checkOptions, definedOptions, specOf, type OptionSpec } from "../options.js";
 
 /** Options every optimizer has: the learning rate (which LR schedulers change). */
@@ -163,29 +163,6 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
     return { ...this.#spec, initialLr: "number" };
   }
 
-  /**
-   * Throws unless every gradient is a Tensor of its parameter's shape and dtype: a mismatched
-   * `.grad` (set by hand) would otherwise broadcast into the update. Runs once per parameter per
-   * step, before any parameter changes. Parameters are numbered across groups, in group order
-   * (the numbering of `stateDict().state`).
-   */
-  #checkGrads(): void {
-    let index = 0;
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        const g: unknown = p.grad;
-        if (g !== null) {
-          const where = `${this.name}.step: parameter ${index}`;
-          if (!(g instanceof Tensor)) throw new ValueError(`${where} has a .grad that is not a Tensor (${typeof g})`);
-          if (g.shape.length !== p.shape.length || g.shape.some((s, d) => s !== p.shape[d])) {
-            throw new ShapeError(`${where} has a gradient of shape [${g.shape.join(",")}], but the parameter has shape [${p.shape.join(",")}]`);
-          }
-          if (g.dtype !== p.dtype) throw new DTypeError(`${where} has a gradient of dtype ${g.dtype}, but the parameter has dtype ${p.dtype}`);
-        }
-        index += 1;
-      }
-    }
-  }
 
   /** Resets the gradients: to null (the default, as PyTorch), or to zeros with `setToNone: false`. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
@@ -210,7 +187,6 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
   step(closure?: () => Tensor | number): Tensor | number | undefined {
     if (closure !== undefined && typeof closure !== "function") throw new ValueError(`${this.name}.step: closure must be a function, got ${typeof closure}`);
     const loss = closure === undefined ? undefined : enableGrad(closure);
-    this.#checkGrads();
     noGrad(() => {
       for (const group of this.paramGroups) this.updateGroup(group);
     });
