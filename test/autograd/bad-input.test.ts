@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   DTypeError, GradError, Generator, IndexError, ShapeError, Tensor, TensorgradError, ValueError,
   arange, backward, cat, createCpuBackend, defineFunction, eye, full, fullLike, getBackend, grad, hessian, jacobian, jvp,
-  linear, linspace, noGrad, ones, onesLike, rand, randint, randn, randperm, registerBackend, setBackend, stack, tensor, vjp,
+  elu, leakyRelu, linear, linspace, noGrad, ones, onesLike, rand, randint, randn, randperm, registerBackend, setBackend, softplus, stack, tensor, vjp,
   where, zeros, zerosLike, type Backend,
 } from "@tensorgrad/autograd";
 import { randomPermutation } from "../../packages/autograd/src/random.js";
@@ -259,6 +259,13 @@ describe("operands of the wrong type", () => {
     expectTypedError(() => x.clamp(undefined, bad(null)), ValueError, "clamp", "got undefined and null");
     expectTypedError(() => new Generator(bad("a")), ValueError, "manualSeed", 'seed must be a finite number, got "a"');
     expectTypedError(() => setBackend("gpu0"), ValueError, "setBackend", 'unknown backend "gpu0"');
+  });
+
+  it("activation hyperparameters: leakyRelu's slope, softplus's beta and threshold, elu's alpha", () => {
+    expectTypedError(() => leakyRelu(x, bad("0.1")), ValueError, "leakyRelu", 'negativeSlope must be a number, got "0.1"');
+    expectTypedError(() => softplus(x, bad(null)), ValueError, "softplus", "beta must be a number, got null");
+    expectTypedError(() => softplus(x, 1, bad({})), ValueError, "softplus", "threshold must be a number, got an object");
+    expectTypedError(() => elu(x, bad("1")), ValueError, "elu", 'alpha must be a number, got "1"');
   });
 
   it("tensor arguments: where, matmul, gather, scatterAdd, indexSelect, expandAs, linear, cat, stack, *Like", () => {

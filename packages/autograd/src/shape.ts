@@ -109,6 +109,12 @@ export function checkInt(op: string, what: string, value: unknown): number {
   return value as number;
 }
 
+/** Throws unless `value` is a number (a hyperparameter such as a slope or a beta; NaN allowed, as in PyTorch). Returns it. */
+export function checkNumber(op: string, what: string, value: unknown): number {
+  if (typeof value !== "number") throw new ValueError(`${op}: ${what} must be a number, got ${fmtValue(value)}`);
+  return value;
+}
+
 /** Throws unless `value` is a non-negative integer (a size, a length, a count). Returns it. */
 export function checkSize(op: string, what: string, value: unknown): number {
   if (!Number.isInteger(value) || (value as number) < 0) {

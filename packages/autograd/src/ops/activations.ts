@@ -2,6 +2,7 @@
 
 import { isGradEnabled } from "../engine/grad-mode.js";
 import { ValueError, fmtValue } from "../errors.js";
+import { checkNumber } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { binary } from "./binary.js";
 import { where } from "./where.js";
@@ -18,7 +19,8 @@ export const square = (x: Tensor): Tensor => x.mul(x);
 export const rsqrt = (x: Tensor): Tensor => x.sqrt().reciprocal();
 
 /** x for x > 0, slope·x otherwise. */
-export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => where(x.gt(0), x, x.mul(negativeSlope));
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor =>
+  where(x.gt(0), x, x.mul(checkNumber("leakyRelu", "negativeSlope", negativeSlope)));
 
 /** x·Φ(x) with Φ the normal CDF; "tanh" uses 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
@@ -36,6 +38,8 @@ export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
  * cap is a where, not minimum(βx, threshold), whose tie at βx = threshold would halve the gradient.
  */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  checkNumber("softplus", "beta", beta);
+  checkNumber("softplus", "threshold", threshold);
   const bx = x.mul(beta);
   const linear = bx.gt(threshold);
   const smooth = where(linear, threshold, bx).exp().log1p().div(beta);
@@ -50,6 +54,7 @@ export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
  * minimum(x, 0), whose tie at 0 would halve the gradient there): elu'(0) = α, as PyTorch.
  */
 export const elu = (x: Tensor, alpha = 1): Tensor => {
+  checkNumber("elu", "alpha", alpha);
   const positive = x.gt(0);
   return where(positive, x, where(positive, 0, x).expm1().mul(alpha));
 };
