@@ -4,7 +4,7 @@ import { getBackend } from "./backend/registry.js";
 import { checkDType, isFloating, type DType } from "./dtype.js";
 import { DTypeError, ShapeError, ValueError, fmtShape } from "./errors.js";
 import { defaultGenerator, normalValues, uniformValues, type Generator } from "./random.js";
-import { checkShape, contiguousStrides, numelOf } from "./shape.js";
+import { checkShape, contiguousStrides, numelOf, sizeArgs, type SizeArgs } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
 /** Options every creation function takes. */
@@ -30,8 +30,27 @@ export type TensorData = NestedArray | Float32Array | Float64Array | Int32Array 
 /** A size argument: a shape array, or one number for a 1-d shape. */
 export type ShapeLike = number | readonly number[];
 
+export type { SizeArgs } from "./shape.js";
+
 function toShape(op: string, shape: ShapeLike): number[] {
+  if (typeof shape !== "number" && !Array.isArray(shape)) {
+    throw new ValueError(`${op}: expected a size (a number or an array of numbers), got ${shape === null ? "null" : typeof shape}`);
+  }
   return checkShape(op, typeof shape === "number" ? [shape] : shape);
+}
+
+/** Throws unless `options` is an options object (or absent): a stray number there is a mistake, not ignorable. */
+export function checkOptions(op: string, options: unknown): void {
+  if (options !== undefined && (options === null || typeof options !== "object" || Array.isArray(options) || ArrayBuffer.isView(options))) {
+    throw new ValueError(`${op}: expected an options object, got ${Array.isArray(options) ? `[${options.join(",")}]` : String(options)}`);
+  }
+}
+
+/** The shape and options of a creation function called with PyTorch's varargs sizes or one array. */
+function sizesAndOptions<O extends TensorOptions>(op: string, args: readonly unknown[]): [number[], O] {
+  const { sizes, options } = sizeArgs(op, args, true);
+  if (args.length === 0 || (args.length === 1 && args[0] === undefined)) throw new ValueError(`${op}: expected a size, got none`);
+  return [checkShape(op, sizes), options as O];
 }
 
 /** Wraps host values (row-major) as a new tensor on the active backend. @internal */
@@ -94,6 +113,7 @@ function typedArrayDType(data: object): DType | undefined {
  * booleans. (JavaScript has one number type, so integer data is float32 unless you say int32.)
  */
 export function tensor(data: TensorData, options: TensorOptions & { readonly shape?: readonly number[] } = {}): Tensor {
+  checkOptions("tensor", options);
   if (options.dtype !== undefined) checkDType("tensor", options.dtype);
   let values: ArrayLike<number>;
   let shape: number[];
@@ -123,37 +143,55 @@ export function tensor(data: TensorData, options: TensorOptions & { readonly sha
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: ShapeLike, value: number, options: TensorOptions = {}): Tensor {
   const s = toShape("full", shape);
-  const values = new Float64Array(numelOf(s)).fill(value);
+  checkOptions("full", options);
+  if (typeof value !== "number" && typeof value !== "boolean") throw new ValueError(`full: fill value must be a number, got ${typeof value}`);
+  const values = new Float64Array(numelOf(s)).fill(Number(value));
   return fromValues(values, s, options);
 }
 
-/** A tensor of zeros. */
-export function zeros(shape: ShapeLike, options: TensorOptions = {}): Tensor {
-  const s = toShape("zeros", shape);
-  const dtype = options.dtype ?? "float32";
+/** A tensor of zeros: `zeros(2, 3)`, `zeros([2, 3])`, either followed by options. */
+export function zeros(...args: SizeArgs<TensorOptions>): Tensor {
+  const [s, options] = sizesAndOptions<TensorOptions>("zeros", args);
+  const dtype = options.dtype === undefined ? "float32" : checkDType("zeros", options.dtype);
   const backend = getBackend();
   const t = new Tensor(backend, backend.alloc(dtype, numelOf(s)), s, contiguousStrides(s), 0, dtype);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
-/** A tensor of ones. */
-export function ones(shape: ShapeLike, options: TensorOptions = {}): Tensor {
-  return full(toShape("ones", shape), 1, options); // checked here so errors name `ones`, not `full`
+/** A tensor of ones: `ones(2, 3)`, `ones([2, 3])`, either followed by options. */
+export function ones(...args: SizeArgs<TensorOptions>): Tensor {
+  const [s, options] = sizesAndOptions<TensorOptions>("ones", args); // checked here so errors name `ones`, not `full`
+  return full(s, 1, options);
+}
+
+/** PyTorch's empty: here zero-filled (JS memory is always initialized), `empty(2, 3)` or `empty([2, 3])`. */
+export function empty(...args: SizeArgs<TensorOptions>): Tensor {
+  const [s, options] = sizesAndOptions<TensorOptions>("empty", args);
+  return zeros(s, options);
 }
 
 /** Zeros with `like`'s shape and (unless overridden) dtype. */
 export function zerosLike(like: Tensor, options: TensorOptions = {}): Tensor {
+  checkOptions("zerosLike", options);
   return zeros(like.shape, { dtype: like.dtype, ...options });
 }
 
 /** Ones with `like`'s shape and (unless overridden) dtype. */
 export function onesLike(like: Tensor, options: TensorOptions = {}): Tensor {
+  checkOptions("onesLike", options);
   return full(like.shape, 1, { dtype: like.dtype, ...options });
+}
+
+/** PyTorch's empty_like: zeros (see empty) with `like`'s shape and (unless overridden) dtype. */
+export function emptyLike(like: Tensor, options: TensorOptions = {}): Tensor {
+  checkOptions("emptyLike", options);
+  return zeros(like.shape, { dtype: like.dtype, ...options });
 }
 
 /** `value` with `like`'s shape and (unless overridden) dtype. */
 export function fullLike(like: Tensor, value: number, options: TensorOptions = {}): Tensor {
+  checkOptions("fullLike", options);
   return full(like.shape, value, { dtype: like.dtype, ...options });
 }
 
@@ -165,6 +203,7 @@ export function arange(end: number, options?: TensorOptions): Tensor;
 export function arange(start: number, end: number, step?: number, options?: TensorOptions): Tensor;
 export function arange(a: number, b?: number | TensorOptions, c?: number, d?: TensorOptions): Tensor {
   const [start, end, step, options] = typeof b === "number" ? [a, b, c ?? 1, d ?? {}] : [0, a, 1, b ?? {}];
+  checkOptions("arange", options);
   if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be nonzero and finite, got ${step}`);
   if (!Number.isFinite(start) || !Number.isFinite(end)) throw new ValueError(`arange: bounds must be finite, got ${start}, ${end}`);
   if ((end - start) / step < 0) throw new ValueError(`arange: step ${step} moves away from end (start ${start}, end ${end})`);
@@ -176,6 +215,7 @@ export function arange(a: number, b?: number | TensorOptions, c?: number, d?: Te
 
 /** `steps` evenly spaced values from start to end, both included. */
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  checkOptions("linspace", options);
   if (!Number.isInteger(steps) || steps < 0) throw new ValueError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
   // Fill the second half from the end, as PyTorch does, so `end` is hit exactly.
@@ -183,8 +223,11 @@ export function linspace(start: number, end: number, steps: number, options: Ten
   return fromValues(values, [steps], options);
 }
 
-/** An n×m matrix with ones on the diagonal. */
-export function eye(n: number, m: number = n, options: TensorOptions = {}): Tensor {
+/** An n×m matrix (n×n when m is omitted) with ones on the diagonal. */
+export function eye(n: number, m?: number | TensorOptions, options: TensorOptions = {}): Tensor {
+  if (typeof m === "object") [m, options] = [n, m];
+  m ??= n;
+  checkOptions("eye", options);
   const s = toShape("eye", [n, m]);
   const values = new Float64Array(n * m);
   for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
@@ -197,35 +240,44 @@ function floatOptions(op: string, options: RandomOptions): TensorOptions {
   return { ...options, dtype };
 }
 
-/** Uniform samples in [0, 1). */
-export function rand(shape: ShapeLike, options: RandomOptions = {}): Tensor {
-  const s = toShape("rand", shape);
+/** Uniform samples in [0, 1): `rand(2, 3)`, `rand([2, 3])`, either followed by options. */
+export function rand(...args: SizeArgs<RandomOptions>): Tensor {
+  const [s, options] = sizesAndOptions<RandomOptions>("rand", args);
   const g = options.generator ?? defaultGenerator;
   return fromValues(uniformValues(g, numelOf(s)), s, floatOptions("rand", options));
 }
 
-/** Standard normal samples. */
-export function randn(shape: ShapeLike, options: RandomOptions = {}): Tensor {
-  const s = toShape("randn", shape);
+/** Standard normal samples: `randn(2, 3)`, `randn([2, 3])`, either followed by options. */
+export function randn(...args: SizeArgs<RandomOptions>): Tensor {
+  const [s, options] = sizesAndOptions<RandomOptions>("randn", args);
   const g = options.generator ?? defaultGenerator;
   return fromValues(normalValues(g, numelOf(s)), s, floatOptions("randn", options));
 }
 
-/** Uniform integers in [low, high) (int32 unless another dtype is given). */
-export function randint(low: number, high: number, shape: ShapeLike, options: RandomOptions = {}): Tensor {
-  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
-    throw new ValueError(`randint: expected integers low < high, got ${low}, ${high}`);
+/**
+ * Uniform integers in [low, high) — low is 0 in the two-argument form `randint(high, size)` —
+ * int32 unless another dtype is given.
+ */
+export function randint(high: number, shape: ShapeLike, options?: RandomOptions): Tensor;
+export function randint(low: number, high: number, shape: ShapeLike, options?: RandomOptions): Tensor;
+export function randint(a: number, b: number | ShapeLike, c?: ShapeLike | RandomOptions, d?: RandomOptions): Tensor {
+  const threeArgs = typeof c === "number" || Array.isArray(c);
+  const [low, high, shape, options] = threeArgs ? [a, b as number, c as ShapeLike, d] : [0, a, b, c as RandomOptions | undefined];
+  checkOptions("randint", options);
+  if (typeof low !== "number" || typeof high !== "number" || !Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new ValueError(`randint: expected integers low < high, got ${String(low)}, ${String(high)}`);
   }
   const s = toShape("randint", shape);
-  const g = options.generator ?? defaultGenerator;
+  const g = options?.generator ?? defaultGenerator;
   return fromValues(Float64Array.from({ length: numelOf(s) }, () => g.integer(low, high)), s, {
     ...options,
-    dtype: options.dtype ?? "int32",
+    dtype: options?.dtype ?? "int32",
   });
 }
 
 /** A random permutation of 0..n−1 (int32), by Fisher–Yates. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  checkOptions("randperm", options);
   if (!Number.isInteger(n) || n < 0) throw new ValueError(`randperm: n must be a non-negative integer, got ${n}`);
   const g = options.generator ?? defaultGenerator;
   const values = new Float64Array(n);

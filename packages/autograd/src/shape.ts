@@ -206,3 +206,33 @@ export function viewStrides(
   }
   return v === -1 ? out : null;
 }
+
+/** Sizes as PyTorch takes them: one array `[2, 3]`, separate numbers `2, 3`, or (where allowed) either followed by an options object. */
+export type SizeArgs<O> = [shape: number | readonly number[], options?: O] | [...sizes: number[], options: O] | number[];
+
+function describeArg(a: unknown): string {
+  if (Array.isArray(a)) return `[${a.join(",")}]`;
+  if (a !== null && typeof a === "object") return ArrayBuffer.isView(a) ? a.constructor.name : "{…}";
+  return typeof a === "string" ? JSON.stringify(a) : String(a);
+}
+
+/**
+ * Reads a size given as separate numbers `(2, 3)` or one array `([2, 3])`, followed by an options
+ * object when `withOptions` — and throws on anything else, so no argument is silently dropped.
+ * The sizes are returned as given (-1 included) for the op to check.
+ */
+export function sizeArgs(op: string, args: readonly unknown[], withOptions: boolean): { sizes: readonly number[]; options: object } {
+  let options: object = {};
+  let rest = args;
+  const last = args[args.length - 1];
+  if (withOptions && args.length > 0 && (last === undefined || (last !== null && typeof last === "object" && !Array.isArray(last) && !ArrayBuffer.isView(last)))) {
+    options = last ?? {};
+    rest = args.slice(0, -1);
+  }
+  if (rest.length === 1 && Array.isArray(rest[0])) {
+    const sizes = rest[0] as readonly unknown[];
+    if (sizes.every((s) => typeof s === "number")) return { sizes: sizes as number[], options };
+  } else if (rest.every((s) => typeof s === "number")) return { sizes: rest as number[], options };
+  const form = withOptions ? "separate numbers or one array, then optionally an options object" : "separate numbers or one array";
+  throw new ValueError(`${op}: expected sizes as ${form}, got (${args.map(describeArg).join(", ")})`);
+}
