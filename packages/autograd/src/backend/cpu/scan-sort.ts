@@ -42,9 +42,15 @@ export function cpuScan(op: ScanOp, x: View, axis: number, out: CpuBuffer): void
 
 function scanLane(op: ScanOp, xd: HostArray, od: HostArray, ix: number, io: number, len: number, step: number, oStep: number, bool: boolean): void {
   let acc = op === "sum" ? 0 : 1;
-  for (let i = 0; i < len; i++, ix += step, io += oStep) {
-    acc = op === "sum" ? acc + xd[ix] : acc * xd[ix];
-    od[io] = bool ? (acc === 0 ? 0 : 1) : acc;
+  switch (op) {
+    case "sum":
+      for (let i = 0; i < len; i++, ix += step, io += oStep) od[io] = bool ? +((acc += xd[ix]) !== 0) : (acc += xd[ix]);
+      return;
+    case "prod":
+      for (let i = 0; i < len; i++, ix += step, io += oStep) od[io] = bool ? +((acc *= xd[ix]) !== 0) : (acc *= xd[ix]);
+      return;
+    default:
+      op satisfies never;
   }
 }
 
