@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import {
   cat, linear, reluBackward, sigmoidBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
 } from "@tensorgrad/autograd";
+import { addcdiv, addcmul, einsum, maskedFill } from "@tensorgrad/autograd";
 import {
   anyTensorArb,
   broadcastShapesArb,
@@ -17,6 +18,7 @@ import {
   registeredOps,
   shapeArb,
   tensorArb,
+  valuesArb,
   type TensorConstraints,
 } from "@tensorgrad/autograd/testing";
 
@@ -179,6 +181,81 @@ const CASES: OpCase[] = [
   dimCase("min(dim)", ["gather"], (x, d) => x.min(d, true).values, false, distinct()),
   dimCase("softmax", ["softmax"], (x, d) => x.softmax(d), true),
   dimCase("logSoftmax", ["logSoftmax"], (x, d) => x.logSoftmax(d), true),
+  // model ops (issue 12): scans, masks, rearranging, sorting, einsum
+  dimCase("cumsum", ["cumsum"], (x, d) => x.cumsum(d), true),
+  {
+    ...dimCase("cumprod", ["cumprod"], (x, d) => x.cumprod(d), true),
+    // away from 0 (and from underflow, which denormal inputs would bring): the zeros have their own case
+    inputs: withDim({ minAbs: 0.2 }).map(([x, dim]) => [x, tensor([dim], { dtype: "int32" })]),
+  },
+  {
+    // Exact zeros: the gradient needs the products that skip the zero, and the second order the
+    // explicit ones (a polynomial, so central differences straddling 0 are exact enough).
+    name: "cumprod with zeros in the input",
+    covers: ["cumprod"],
+    smooth: true,
+    inputs: fc
+      .tuple(valuesArb(12, { minAbs: 0.2 }), fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), fc.integer({ min: 0, max: 1 }))
+      .map(([v, zero, dim]) => [tensor(v.map((x, i) => (zero[i] ? 0 : x)), { dtype: "float64", shape: [3, 4], requiresGrad: true }), tensor([dim], { dtype: "int32" })]),
+    fn: (x, d) => x.cumprod(d.toFlatArray()[0]),
+  },
+  {
+    name: "tril / triu (batched, any diagonal)",
+    covers: ["where"],
+    smooth: true,
+    inputs: fc.tuple(shapeArb({ minRank: 2, maxRank: 3, maxSize: 4 }), fc.integer({ min: -3, max: 3 })).chain(([shape, k]) =>
+      tensorArb(shape, grad).map((x) => [x, tensor([k], { dtype: "int32" })]),
+    ),
+    fn: (x, k) => x.tril(k.toFlatArray()[0]).add(x.triu(k.toFlatArray()[0] + 1).mul(x)),
+  },
+  {
+    name: "maskedFill (broadcast mask, 0-d tensor value)",
+    covers: ["where"],
+    smooth: true,
+    inputs: fc.tuple(tensorArb([2, 3], grad), tensorArb([3], { min: -1, max: 1 }), tensorArb([], grad)),
+    fn: (x, c, v) => maskedFill(x, c.gt(0), v.mul(v)).mul(x),
+  },
+  {
+    name: "roll / flip",
+    covers: ["cat", "gather"],
+    smooth: true,
+    inputs: tensorArb([3, 4], grad).map((x) => [x]),
+    fn: (x) => x.roll([1, -2], [0, 1]).mul(x.flip(0, 1)).add(x.roll(5)),
+  },
+  {
+    name: "repeat / tile",
+    covers: ["expand"],
+    smooth: true,
+    inputs: tensorArb([2, 3], grad).map((x) => [x]),
+    fn: (x) => x.repeat(2, 1, 2).sum(0).mul(x.tile(2)),
+  },
+  {
+    name: "sort / topk values",
+    covers: ["gather"],
+    smooth: true,
+    // spread apart by position, so fast-check's favourite (equal) values don't all tie
+    inputs: valuesArb(12).map((v) => [tensor(v.map((x, i) => x + 0.013 * i), { dtype: "float64", shape: [3, 4], requiresGrad: true })]),
+    fn: (x) => x.sort(1, true).values.square().add(x.topk(2, 0, false).values.sum(0)),
+    valid: distinct(),
+  },
+  {
+    name: "einsum (matmul, diagonal, batched, broadcast '...')",
+    covers: ["matmul", "gather"],
+    smooth: true,
+    inputs: fc.tuple(tensorArb([2, 3], grad), tensorArb([3, 3], grad), tensorArb([2, 1, 3, 3], grad)),
+    fn: (a, b, c) =>
+      einsum("ij,jk->ik", a, b) // [2,3]
+        .add(einsum("ii->i", b)) // [3]
+        .add(einsum("...ij,...jk->...ik", c, b).sum([0, 1, 2])) // [3]
+        .add(einsum("bqii,jq->bj", c, a).sum(1, true)), // [2,1]: c's q (size 1) broadcasts against a's
+  },
+  {
+    name: "addcmul / addcdiv",
+    covers: ["mul", "div"],
+    smooth: true,
+    inputs: fc.tuple(tensorArb([2, 3], grad), tensorArb([3], grad), tensorArb([2, 1], { ...grad, minAbs: 0.3 })),
+    fn: (x, a, b) => addcmul(x, a, b, { value: 0.5 }).add(addcdiv(x, a, b, { value: -2 })),
+  },
   // linear algebra
   {
     name: "matmul (1-d, 2-d, batched, broadcast batch)",

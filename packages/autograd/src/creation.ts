@@ -6,7 +6,7 @@ import { checkDType, checkStorable, checkStorableAll, isFloating, type DType } f
 import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from "./errors.js";
 import { allocBuffer } from "./ops/define.js";
 import { generatorOf, randomPermutation, type Generator } from "./random.js";
-import { checkNumel, checkShape, checkSize, contiguousStrides, numelOf } from "./shape.js";
+import { checkNumel, checkShape, checkSize, contiguousStrides, numelOf, sizeArgs, type SizeArgs } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { checkTensor } from "./validate.js";
 
@@ -33,32 +33,47 @@ export type TensorData = NestedArray | Float32Array | Float64Array | Int32Array 
 /** A size argument: a shape array, or one number for a 1-d shape. */
 export type ShapeLike = number | readonly number[];
 
+export type { SizeArgs } from "./shape.js";
+
 function toShape(op: string, shape: ShapeLike): number[] {
   return checkShape(op, typeof shape === "number" ? [shape] : shape);
 }
 
-const TENSOR_OPTIONS: readonly string[] = ["dtype", "requiresGrad"];
+export const TENSOR_OPTIONS: readonly string[] = ["dtype", "requiresGrad"];
 const DATA_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "shape"];
-const RANDOM_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "generator"];
+export const RANDOM_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "generator"];
 
 /**
  * Checks a creation function's options once per call: an object whose keys are among `allowed`
  * (a misspelt `dtpye` is refused, not ignored), with a known dtype and a boolean requiresGrad
  * (random functions check their generator with generatorOf). Returns them.
  */
-function checkOptions<O extends TensorOptions>(op: string, options: O, allowed: readonly string[]): O {
+export function checkOptions<O extends object>(op: string, options: O, allowed: readonly string[]): O {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new ValueError(`${op}: options must be an object, got ${fmtValue(options)}`);
   }
   for (const key in options) {
     if (!allowed.includes(key)) throw new ValueError(`${op}: unknown option ${JSON.stringify(key)} (expected ${allowed.join(", ")})`);
   }
-  if (options.dtype !== undefined) checkDType(op, options.dtype);
-  const requiresGrad: unknown = options.requiresGrad;
+  const { dtype, requiresGrad } = options as TensorOptions & { readonly requiresGrad?: unknown };
+  if (dtype !== undefined) checkDType(op, dtype);
   if (requiresGrad !== undefined && typeof requiresGrad !== "boolean") {
     throw new ValueError(`${op}: requiresGrad must be a boolean, got ${fmtValue(requiresGrad)}`);
   }
   return options;
+}
+
+/**
+ * The shape and options of a creation function called with PyTorch's varargs sizes or one array
+ * (`zeros(2, 3)`, `zeros([2, 3])`, either followed by options), the options checked as above.
+ */
+function sizesAndOptions<O extends TensorOptions>(op: string, args: readonly unknown[], allowed: readonly string[]): [number[], O] {
+  const onlyOptions = args.length === 1 && typeof args[0] === "object" && args[0] !== null && !Array.isArray(args[0]);
+  if (args.length === 0 || (args.length === 1 && args[0] === undefined) || onlyOptions) {
+    throw new ValueError(`${op}: expected a size, got ${args.length === 0 ? "none" : `only ${fmtValue(args[0])}`}`);
+  }
+  const { sizes, options } = sizeArgs(op, args, true);
+  return [checkShape(op, sizes), checkOptions(op, options as O, allowed)];
 }
 
 /** Throws unless `value` is a number (fill values, range bounds); NaN and ±Infinity are numbers. */
@@ -212,16 +227,22 @@ export function full(shape: ShapeLike, value: number, options: TensorOptions = {
   return filled("full", toShape("full", shape), checkNumber("full", "fill value", value), options);
 }
 
-/** A tensor of zeros. */
-export function zeros(shape: ShapeLike, options: TensorOptions = {}): Tensor {
-  checkOptions("zeros", options, TENSOR_OPTIONS);
-  return filled("zeros", toShape("zeros", shape), 0, options);
+/** A tensor of zeros: `zeros(2, 3)`, `zeros([2, 3])`, either followed by options. */
+export function zeros(...args: SizeArgs<TensorOptions>): Tensor {
+  const [s, options] = sizesAndOptions<TensorOptions>("zeros", args, TENSOR_OPTIONS);
+  return filled("zeros", s, 0, options);
 }
 
-/** A tensor of ones. */
-export function ones(shape: ShapeLike, options: TensorOptions = {}): Tensor {
-  checkOptions("ones", options, TENSOR_OPTIONS);
-  return filled("ones", toShape("ones", shape), 1, options);
+/** A tensor of ones: `ones(2, 3)`, `ones([2, 3])`, either followed by options. */
+export function ones(...args: SizeArgs<TensorOptions>): Tensor {
+  const [s, options] = sizesAndOptions<TensorOptions>("ones", args, TENSOR_OPTIONS);
+  return filled("ones", s, 1, options);
+}
+
+/** PyTorch's empty: here zero-filled (JS memory is always initialized), `empty(2, 3)` or `empty([2, 3])`. */
+export function empty(...args: SizeArgs<TensorOptions>): Tensor {
+  const [s, options] = sizesAndOptions<TensorOptions>("empty", args, TENSOR_OPTIONS);
+  return filled("empty", s, 0, options);
 }
 
 /** Zeros with `like`'s shape and (unless overridden) dtype. */
@@ -236,6 +257,13 @@ export function onesLike(like: Tensor, options: TensorOptions = {}): Tensor {
   checkTensor("onesLike", "like", like);
   checkOptions("onesLike", options, TENSOR_OPTIONS);
   return filled("onesLike", like.shape, 1, { dtype: like.dtype, ...options });
+}
+
+/** PyTorch's empty_like: zeros (see empty) with `like`'s shape and (unless overridden) dtype. */
+export function emptyLike(like: Tensor, options: TensorOptions = {}): Tensor {
+  checkTensor("emptyLike", "like", like);
+  checkOptions("emptyLike", options, TENSOR_OPTIONS);
+  return filled("emptyLike", like.shape, 0, { dtype: like.dtype, ...options });
 }
 
 /** `value` with `like`'s shape and (unless overridden) dtype. */
@@ -295,8 +323,10 @@ export function linspace(start: number, end: number, steps: number, options: Ten
   });
 }
 
-/** An n×m matrix with ones on the diagonal. */
-export function eye(n: number, m: number = n, options: TensorOptions = {}): Tensor {
+/** An n×m matrix (n×n when m is omitted: `eye(n)` or `eye(n, options)`) with ones on the diagonal. */
+export function eye(n: number, m?: number | TensorOptions, options: TensorOptions = {}): Tensor {
+  if (typeof m === "object" && m !== null) [m, options] = [n, m];
+  m ??= n;
   checkOptions("eye", options, TENSOR_OPTIONS);
   const s = toShape("eye", [n, m]);
   const t = filled("eye", s, 0, options);
@@ -312,20 +342,18 @@ function floatDType(op: string, options: RandomOptions): DType {
   return dtype;
 }
 
-/** Uniform samples in [0, 1). */
-export function rand(shape: ShapeLike, options: RandomOptions = {}): Tensor {
-  checkOptions("rand", options, RANDOM_OPTIONS);
-  const s = toShape("rand", shape);
+/** Uniform samples in [0, 1): `rand(2, 3)`, `rand([2, 3])`, either followed by options. */
+export function rand(...args: SizeArgs<RandomOptions>): Tensor {
+  const [s, options] = sizesAndOptions<RandomOptions>("rand", args, RANDOM_OPTIONS);
   const g = generatorOf("rand", options.generator);
   return generated("rand", s, floatDType("rand", options), options.requiresGrad, (chunk) => {
     for (let i = 0; i < chunk.length; i++) chunk[i] = g.uniform();
   });
 }
 
-/** Standard normal samples. */
-export function randn(shape: ShapeLike, options: RandomOptions = {}): Tensor {
-  checkOptions("randn", options, RANDOM_OPTIONS);
-  const s = toShape("randn", shape);
+/** Standard normal samples: `randn(2, 3)`, `randn([2, 3])`, either followed by options. */
+export function randn(...args: SizeArgs<RandomOptions>): Tensor {
+  const [s, options] = sizesAndOptions<RandomOptions>("randn", args, RANDOM_OPTIONS);
   const g = generatorOf("randn", options.generator);
   return generated("randn", s, floatDType("randn", options), options.requiresGrad, (chunk) => {
     for (let i = 0; i < chunk.length; i++) chunk[i] = g.normal();
@@ -340,17 +368,29 @@ const INTEGER_RANGE: { readonly [K in DType]: readonly [number, number] } = {
   float64: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
-/** Uniform integers in [low, high) (int32 unless another dtype is given). */
-export function randint(low: number, high: number, shape: ShapeLike, options: RandomOptions = {}): Tensor {
-  checkOptions("randint", options, RANDOM_OPTIONS);
+/** Throws unless low < high are integers and every value in [low, high) is exact in `dtype` (randint, randintLike). */
+export function checkIntegerRange(op: string, low: number, high: number, dtype: DType): void {
   if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high) || high <= low) {
-    throw new ValueError(`randint: expected integers low < high, got ${fmtValue(low)}, ${fmtValue(high)}`);
+    throw new ValueError(`${op}: expected integers low < high, got ${fmtValue(low)}, ${fmtValue(high)}`);
   }
-  const dtype = options.dtype ?? "int32";
   const [min, max] = INTEGER_RANGE[dtype];
   if (low < min || high - 1 > max) {
-    throw new ValueError(`randint: the range [${low}, ${high}) does not fit ${dtype}, which holds ${min}..${max}`);
+    throw new ValueError(`${op}: the range [${low}, ${high}) does not fit ${dtype}, which holds ${min}..${max}`);
   }
+}
+
+/**
+ * Uniform integers in [low, high) — low is 0 in the two-argument form `randint(high, size)` —
+ * int32 unless another dtype is given.
+ */
+export function randint(high: number, shape: ShapeLike, options?: RandomOptions): Tensor;
+export function randint(low: number, high: number, shape: ShapeLike, options?: RandomOptions): Tensor;
+export function randint(a: number, b: number | ShapeLike, c?: ShapeLike | RandomOptions, d?: RandomOptions): Tensor {
+  const threeArgs = typeof c === "number" || Array.isArray(c);
+  const [low, high, shape, options] = threeArgs ? [a, b as number, c as ShapeLike, d ?? {}] : [0, a, b as ShapeLike, (c ?? {}) as RandomOptions];
+  checkOptions("randint", options, RANDOM_OPTIONS);
+  const dtype = options.dtype ?? "int32";
+  checkIntegerRange("randint", low, high, dtype);
   const s = toShape("randint", shape);
   const g = generatorOf("randint", options.generator);
   return generated("randint", s, dtype, options.requiresGrad, (chunk) => {

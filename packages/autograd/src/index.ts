@@ -43,9 +43,23 @@ export { sigmoidBackward, tanhBackward, reluBackward } from "./ops/activation-gr
 export type { ValuesIndices, VarOptions } from "./ops/reductions.js";
 export type { Operand } from "./ops/elementwise.js";
 export { fusedAdamStep_ } from "./ops/fused-optim.js";
+export { tril, triu, maskedFill } from "./ops/masks.js";
+export { cumsum, cumprod } from "./ops/scan.js";
+export type { ScanOptions } from "./ops/scan.js";
+export { sort, argsort, topk } from "./ops/sort.js";
+export { flip, roll, repeat, tile } from "./ops/rearrange.js";
+export { oneHot } from "./ops/one-hot.js";
+export { addcmul, addcdiv } from "./ops/addc.js";
+export type { AddcOptions } from "./ops/addc.js";
+export { einsum } from "./ops/einsum.js";
+export { multinomial, randLike, randnLike, randintLike } from "./sampling.js";
+export type { SampleOptions, RandomLikeOptions } from "./sampling.js";
+export { empty, emptyLike } from "./creation.js";
+export type { SizeArgs } from "./shape.js";
 
 // Backends
 export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, AdamStepScalars } from "./backend/backend.js";
+export type { ScanOp } from "./backend/backend.js";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.js";
 export { createCpuBackend } from "./backend/cpu/cpu-backend.js";
 export {

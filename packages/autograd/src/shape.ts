@@ -269,3 +269,26 @@ export function viewStrides(
   }
   return v === -1 ? out : null;
 }
+
+/** Sizes as PyTorch takes them: one array `[2, 3]`, separate numbers `2, 3`, or (where allowed) either followed by an options object. */
+export type SizeArgs<O> = [shape: number | readonly number[], options?: O] | [...sizes: number[], options: O] | number[];
+
+/**
+ * Reads a size given as separate numbers `(2, 3)` or one array `([2, 3])`, followed by an options
+ * object when `withOptions` — and throws on anything else, so no argument is silently dropped.
+ * The sizes are returned as given (-1 included) for the op to check.
+ */
+export function sizeArgs(op: string, args: readonly unknown[], withOptions: boolean): { sizes: readonly number[]; options: object } {
+  let options: object = {};
+  let rest = args;
+  const last = args[args.length - 1];
+  if (withOptions && args.length > 0 && (last === undefined || (last !== null && typeof last === "object" && !Array.isArray(last) && !ArrayBuffer.isView(last)))) {
+    options = last ?? {};
+    rest = args.slice(0, -1);
+  }
+  // One array is the sizes, whatever it holds: the op's shape check names a bad entry precisely.
+  if (rest.length === 1 && Array.isArray(rest[0])) return { sizes: rest[0] as number[], options };
+  if (rest.every((s) => typeof s === "number")) return { sizes: rest as number[], options };
+  const form = withOptions ? "separate numbers or one array, then optionally an options object" : "separate numbers or one array";
+  throw new ValueError(`${op}: expected sizes as ${form}, got (${args.map(fmtValue).join(", ")})`);
+}

@@ -30,8 +30,15 @@ import { sum } from "./ops/sum.js";
 import { unary } from "./ops/unary.js";
 import { where } from "./ops/where.js";
 import { defaultGenerator, generatorOf, normalValues, uniformValues, type Generator } from "./random.js";
-import { broadcastShapes, checkShape, contiguousStrides, isContiguousLayout, isShape, normalizeDim, numelOf, shapesEqual } from "./shape.js";
+import { broadcastShapes, checkShape, contiguousStrides, isContiguousLayout, isShape, normalizeDim, numelOf, shapesEqual, sizeArgs, type SizeArgs } from "./shape.js";
 import { checkTensor, operandError } from "./validate.js";
+import type { TensorOptions } from "./creation.js";
+import { addcdiv, addcmul, type AddcOptions } from "./ops/addc.js";
+import { maskedFill, tril, triu } from "./ops/masks.js";
+import { flip, repeat, roll, tile } from "./ops/rearrange.js";
+import { cumprod, cumsum, type ScanOptions } from "./ops/scan.js";
+import { argsort, sort, topk } from "./ops/sort.js";
+import { multinomial, type SampleOptions } from "./sampling.js";
 
 /** Nested arrays as `toArray()` returns them. */
 export type NestedNumbers = number | boolean | NestedNumbers[];
@@ -39,8 +46,10 @@ export type NestedNumbers = number | boolean | NestedNumbers[];
 /** A shape given as an array or as separate numbers: `reshape([2, 3])` or `reshape(2, 3)`. */
 type ShapeArgs = [readonly number[]] | number[];
 
-function shapeArgs(args: ShapeArgs): readonly number[] {
-  return args.length === 1 && Array.isArray(args[0]) ? args[0] : (args as number[]);
+/** The sizes of `reshape(2, 3)` or `reshape([2, 3])`; anything else throws, naming `op`. */
+function shapeArgs(args: ShapeArgs, op = "reshape"): readonly number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return args[0];
+  return sizeArgs(op, args, false).sizes;
 }
 
 /** Handle returned by `registerHook`. */
@@ -77,6 +86,11 @@ export class Tensor implements StridedView {
 
   /** Number of dims. */
   get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Number of dims (PyTorch's x.dim()). */
+  dim(): number {
     return this.shape.length;
   }
 
@@ -311,20 +325,36 @@ export class Tensor implements StridedView {
     return this.newZeros(this.shape);
   }
 
-  /** Zeros of `shape` with this tensor's dtype and backend. */
-  newZeros(shape: readonly number[]): Tensor {
-    return this.newFull(shape, 0);
+  /** Zeros of a size (`newZeros(2, 3)` or `newZeros([2, 3])`) with this tensor's dtype (unless given) and backend. */
+  newZeros(...args: SizeArgs<TensorOptions>): Tensor {
+    const { sizes, options } = sizeArgs("newZeros", args, true);
+    return this.newFull(sizes, 0, options);
   }
 
-  /** `value` in `shape`, with this tensor's dtype and backend. */
-  newFull(shape: readonly number[], value: number): Tensor {
-    // Checked without copying the shape (vjps call this with the engine's own, valid shapes).
-    if (!isShape(shape)) checkShape("newFull", shape);
+  /** Ones of a size (`newOnes(2, 3)` or `newOnes([2, 3])`) with this tensor's dtype (unless given) and backend. */
+  newOnes(...args: SizeArgs<TensorOptions>): Tensor {
+    const { sizes, options } = sizeArgs("newOnes", args, true);
+    return this.newFull(sizes, 1, options);
+  }
+
+  /** PyTorch's new_empty: here zero-filled (JS memory is always initialized). */
+  newEmpty(...args: SizeArgs<TensorOptions>): Tensor {
+    const { sizes, options } = sizeArgs("newEmpty", args, true);
+    return this.newFull(sizes, 0, options);
+  }
+
+  /** `value` in `shape` (an array, or a number for 1-d), with this tensor's dtype (unless given) and backend. */
+  newFull(shape: number | readonly number[], value: number, options: TensorOptions = {}): Tensor {
+    // A valid shape is used without a copy (vjps call this with the engine's own shapes).
+    const s = typeof shape === "number" ? checkShape("newFull", [shape]) : isShape(shape) ? shape : checkShape("newFull", sizeArgs("newFull", [shape], false).sizes);
     if (typeof value !== "number") throw new ValueError(`newFull: fill value must be a number, got ${fmtValue(value)}`);
-    checkStorable("newFull", value, this.dtype);
+    if (options === null || typeof options !== "object") throw new ValueError(`newFull: options must be an object, got ${fmtValue(options)}`);
+    const dtype = options.dtype === undefined ? this.dtype : checkDType("newFull", options.dtype);
+    checkStorable("newFull", value, dtype);
     const backend = this.backend;
-    const out = new Tensor(backend, allocBuffer(backend, this.dtype, shape, "newFull"), shape, contiguousStrides(shape), 0, this.dtype);
+    const out = new Tensor(backend, allocBuffer(backend, dtype, s, "newFull"), s, contiguousStrides(s), 0, dtype);
     if (value !== 0) backend.fill(out, value);
+    if (options.requiresGrad) out.requiresGrad = true;
     return out;
   }
 
@@ -661,7 +691,7 @@ export class Tensor implements StridedView {
 
   /** A view with a new shape; throws when the memory layout doesn't allow one (use reshape). */
   view(...shape: ShapeArgs): Tensor {
-    return view(this, shapeArgs(shape));
+    return view(this, shapeArgs(shape, "view"));
   }
 
   /** Merges dims startDim..endDim. */
@@ -686,12 +716,12 @@ export class Tensor implements StridedView {
 
   /** Reorders dims (a view). */
   permute(...dims: ShapeArgs): Tensor {
-    return permute(this, shapeArgs(dims));
+    return permute(this, shapeArgs(dims, "permute"));
   }
 
   /** Repeats size-1 dims to a larger shape without copying. */
   expand(...shape: ShapeArgs): Tensor {
-    return expand(this, shapeArgs(shape));
+    return expand(this, shapeArgs(shape, "expand"));
   }
 
   /** Expanded to other's shape. */
@@ -747,6 +777,103 @@ export class Tensor implements StridedView {
   /** Log-softmax along `dim`. */
   logSoftmax(dim: number): Tensor {
     return logSoftmax(this, dim);
+  }
+
+  // ---------------------------------------------------------------- models: masks, scans, sorting, rearranging
+
+  /** A view with other's shape. */
+  viewAs(other: Tensor): Tensor {
+    return view(this, other.shape);
+  }
+
+  /** The lower triangle of the last two dims (column − row ≤ diagonal), the rest 0. */
+  tril(diagonal = 0): Tensor {
+    return tril(this, diagonal);
+  }
+
+  /** The upper triangle of the last two dims (column − row ≥ diagonal), the rest 0. */
+  triu(diagonal = 0): Tensor {
+    return triu(this, diagonal);
+  }
+
+  /** `value` where the bool mask is true, this tensor elsewhere. */
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor {
+    return maskedFill(this, mask, value);
+  }
+
+  /** maskedFill in place (mask broadcast to this shape). */
+  maskedFill_(mask: Tensor, value: number | Tensor): this {
+    return this.inPlace("maskedFill_", () => maskedFill(this, mask, typeof value === "number" ? value : value.detach()));
+  }
+
+  /** Running sums along `dim`. */
+  cumsum(dim: number, options: ScanOptions = {}): Tensor {
+    return cumsum(this, dim, options);
+  }
+
+  /** Running products along `dim`. */
+  cumprod(dim: number, options: ScanOptions = {}): Tensor {
+    return cumprod(this, dim, options);
+  }
+
+  /** Values sorted along `dim` (stable) and the int32 indices they came from. */
+  sort(dim = -1, descending = false): red.ValuesIndices {
+    return sort(this, dim, descending);
+  }
+
+  /** The int32 indices that sort this tensor along `dim` (stable). */
+  argsort(dim = -1, descending = false): Tensor {
+    return argsort(this, dim, descending);
+  }
+
+  /** The k largest (or smallest) values along `dim` and their int32 indices. */
+  topk(k: number, dim = -1, largest = true, sorted = true): red.ValuesIndices {
+    return topk(this, k, dim, largest, sorted);
+  }
+
+  /** The elements reversed along `dims` (`flip(0, 1)` or `flip([0, 1])`), as a copy. */
+  flip(...dims: ShapeArgs): Tensor {
+    return flip(this, shapeArgs(dims, "flip"));
+  }
+
+  /** The elements shifted along `dims` with wrap-around (the flattened tensor when dims are omitted). */
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
+    return roll(this, shifts, dims);
+  }
+
+  /** Tiled sizes[i] times along dim i (`repeat(2, 3)` or `repeat([2, 3])`; extra sizes add leading dims). */
+  repeat(...sizes: ShapeArgs): Tensor {
+    return repeat(this, shapeArgs(sizes, "repeat"));
+  }
+
+  /** Like repeat, with fewer sizes than dims padded by leading 1s. */
+  tile(...dims: ShapeArgs): Tensor {
+    return tile(this, shapeArgs(dims, "tile"));
+  }
+
+  /** Category indices (int32) drawn from this tensor's rows of weights. */
+  multinomial(numSamples: number, replacement = false, options: SampleOptions = {}): Tensor {
+    return multinomial(this, numSamples, replacement, options);
+  }
+
+  /** this + value·t1·t2. */
+  addcmul(t1: Tensor, t2: Tensor, options: AddcOptions = {}): Tensor {
+    return addcmul(this, t1, t2, options);
+  }
+
+  /** this + value·t1/t2. */
+  addcdiv(t1: Tensor, t2: Tensor, options: AddcOptions = {}): Tensor {
+    return addcdiv(this, t1, t2, options);
+  }
+
+  /** this += value·t1·t2, in place (as optimizers use it). */
+  addcmul_(t1: Tensor, t2: Tensor, options: AddcOptions = {}): this {
+    return this.inPlace("addcmul_", () => addcmul(this, t1, t2, options));
+  }
+
+  /** this += value·t1/t2, in place. */
+  addcdiv_(t1: Tensor, t2: Tensor, options: AddcOptions = {}): this {
+    return this.inPlace("addcdiv_", () => addcdiv(this, t1, t2, options));
   }
 
   // ---------------------------------------------------------------- in-place (for optimizers)

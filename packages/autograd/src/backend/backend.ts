@@ -47,6 +47,9 @@ export type ReduceOp = "sum" | "prod" | "max" | "min";
 /** Index-of-extremum reductions over one axis. */
 export type ArgReduceOp = "argmax" | "argmin";
 
+/** Cumulative (inclusive prefix) reductions along one axis: cumsum and cumprod. */
+export type ScanOp = "sum" | "prod";
+
 /**
  * A backend-owned block of memory holding `length` elements of `dtype`; its contents are opaque
  * above the backend. `version` is the tensor layer's in-place write counter for this memory
@@ -112,6 +115,17 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   reduce(op: ReduceOp, x: StridedView<B>, axes: readonly number[], out: B): void;
   /** Index (int32) of the first max/min along `axis`; `out` has x's shape minus that axis. */
   argReduce(op: ArgReduceOp, x: StridedView<B>, axis: number, out: B): void;
+  /**
+   * out[…, i, …] = x[…, 0, …] op … op x[…, i, …] along `axis`, accumulated in float64 (as PyTorch's
+   * CPU kernels do) and rounded to the dtype at each store; `out` is contiguous with x's shape.
+   */
+  scan(op: ScanOp, x: StridedView<B>, axis: number, out: B): void;
+  /**
+   * The int32 indices that sort each lane of x along `axis`, stably (ties keep their order), NaN
+   * above every number (last ascending, first descending), as PyTorch's stable sort; `out` is
+   * contiguous with x's shape.
+   */
+  argsort(x: StridedView<B>, axis: number, descending: boolean, out: B): void;
   /** Batched matrix product: a [...batch, m, k] @ b [...batch, k, n] → out [...batch, m, n]. */
   matmul(a: StridedView<B>, b: StridedView<B>, out: B): void;
   /** Softmax (or log-softmax when `log`) along `axis`, computed stably with the max subtracted. */

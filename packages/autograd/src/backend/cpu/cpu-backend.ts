@@ -13,6 +13,7 @@ import { erf, roundHalfEven, sigmoid } from "./scalar-math.js";
 import { contiguousStrides } from "../../shape.js";
 import { newArray, ownArray } from "./slabs.js";
 import { flatStep, forEachRow } from "./strided.js";
+import { cpuArgsort, cpuScan } from "./scan-sort.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -269,6 +270,9 @@ export function createCpuBackend(): Backend<CpuBuffer> {
         }
       });
     },
+
+    scan: cpuScan,
+    argsort: cpuArgsort,
 
     matmul(a, b, out) {
       const r = a.shape.length;
