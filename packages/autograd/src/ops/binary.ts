@@ -36,8 +36,8 @@ const RULES: { [K in ArithmeticOp]: BinaryRule } = {
   div: {
     saves: { inputs: true, output: false },
     vjp: (g, c) => {
-      const [a, b] = c.inputs; // d(a/b) = da/b − a·db/b²
-      return [when(c, 0, () => g.div(b)), when(c, 1, () => g.mul(a).div(b.square()).neg())];
+      const [a, b] = c.inputs; // d(a/b) = da/b − (a/b)/b·db, as PyTorch: b² would overflow or underflow first
+      return [when(c, 0, () => g.div(b)), when(c, 1, () => g.mul(a.div(b).div(b)).neg())];
     },
   },
   pow: {

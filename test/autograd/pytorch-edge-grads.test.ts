@@ -1,0 +1,30 @@
+/**
+ * Gradients at edge values where the differential suite (test/differential) found tensorgrad
+ * disagreeing with PyTorch 1.13. Expected values were printed by PyTorch 1.13 (noted per case)
+ * or follow from the formula written beside them.
+ */
+
+import { describe, expect, it } from "vitest";
+import { grad, tensor } from "@tensorgrad/autograd";
+
+const f64 = { dtype: "float64", requiresGrad: true } as const;
+
+describe("gradients at edge values, as PyTorch", () => {
+  it("div: the divisor's gradient −(a/b)/b does not underflow through b² (1e-170 / 1e-170)", () => {
+    // PyTorch 1.13: a.grad = 1e170, b.grad = -1e170; b² = 1e-340 underflows to 0 in float64
+    const a = tensor(1e-170, f64);
+    const b = tensor(1e-170, f64);
+    a.div(b).backward();
+    expect(a.grad!.item()).toBeCloseTo(1e170, -160);
+    expect(b.grad!.item() / -1e170).toBeCloseTo(1, 12);
+  });
+
+
+  it("div: second order at a zero divisor is ±inf, not inf − inf = NaN", () => {
+    // d²(1/x)/dx² = 2/x³: at x = +0 PyTorch 1.13 gives +inf (and the composite b² form gave NaN)
+    const x = tensor([0, 2], f64);
+    const [g] = grad(x.reciprocal().sum(), x, { createGraph: true });
+    const [h] = grad(g.sum(), x);
+    expect(h.toFlatArray()).toEqual([Infinity, 0.25]);
+  });
+});
