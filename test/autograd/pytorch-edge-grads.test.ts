@@ -27,4 +27,14 @@ describe("gradients at edge values, as PyTorch", () => {
     const [h] = grad(g.sum(), x);
     expect(h.toFlatArray()).toEqual([Infinity, 0.25]);
   });
+
+
+  it("pow: a NaN upstream gradient does not leak through the masked base gradient where b = 0", () => {
+    // PyTorch 1.13, upstream NaN: base grad [0, 0] (masked after the product), exponent grad [NaN, NaN]
+    const x = tensor([0, 2], f64);
+    const y = tensor([0, 0], f64);
+    const [gx, gy] = grad(x.pow(y).mul(NaN).sum(), [x, y]);
+    expect(gx.toFlatArray()).toEqual([0, 0]);
+    expect(gy.toFlatArray().every(Number.isNaN)).toBe(true);
+  });
 });
