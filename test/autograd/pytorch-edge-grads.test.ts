@@ -37,4 +37,14 @@ describe("gradients at edge values, as PyTorch", () => {
     expect(gx.toFlatArray()).toEqual([0, 0]);
     expect(gy.toFlatArray().every(Number.isNaN)).toBe(true);
   });
+
+
+  it("elu: NaN takes the identity branch, so its gradient passes g (PyTorch tests x <= 0)", () => {
+    // PyTorch 1.13, alpha 0.5, g = [2, 3, 5]: [2, 1.5, 0.5·e⁻¹·5]
+    const x = tensor([NaN, 0, -1], f64);
+    const y = x.elu(0.5);
+    expect(Number.isNaN(y.toFlatArray()[0])).toBe(true);
+    y.backward(tensor([2, 3, 5], { dtype: "float64" }));
+    expect(x.grad!).toBeAllclose([2, 1.5, 2.5 * Math.exp(-1)], { rtol: 1e-14 });
+  });
 });
