@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { grad, tensor } from "@tensorgrad/autograd";
+import { grad, tensor, type Tensor } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64", requiresGrad: true } as const;
 
@@ -19,7 +19,6 @@ describe("gradients at edge values, as PyTorch", () => {
     expect(b.grad!.item() / -1e170).toBeCloseTo(1, 12);
   });
 
-
   it("div: second order at a zero divisor is ±inf, not inf − inf = NaN", () => {
     // d²(1/x)/dx² = 2/x³: at x = +0 PyTorch 1.13 gives +inf (and the composite b² form gave NaN)
     const x = tensor([0, 2], f64);
@@ -27,7 +26,6 @@ describe("gradients at edge values, as PyTorch", () => {
     const [h] = grad(g.sum(), x);
     expect(h.toFlatArray()).toEqual([Infinity, 0.25]);
   });
-
 
   it("pow: a NaN upstream gradient does not leak through the masked base gradient where b = 0", () => {
     // PyTorch 1.13, upstream NaN: base grad [0, 0] (masked after the product), exponent grad [NaN, NaN]
@@ -38,7 +36,6 @@ describe("gradients at edge values, as PyTorch", () => {
     expect(gy.toFlatArray().every(Number.isNaN)).toBe(true);
   });
 
-
   it("elu: NaN takes the identity branch, so its gradient passes g (PyTorch tests x <= 0)", () => {
     // PyTorch 1.13, alpha 0.5, g = [2, 3, 5]: [2, 1.5, 0.5·e⁻¹·5]
     const x = tensor([NaN, 0, -1], f64);
@@ -46,5 +43,19 @@ describe("gradients at edge values, as PyTorch", () => {
     expect(Number.isNaN(y.toFlatArray()[0])).toBe(true);
     y.backward(tensor([2, 3, 5], { dtype: "float64" }));
     expect(x.grad!).toBeAllclose([2, 1.5, 2.5 * Math.exp(-1)], { rtol: 1e-14 });
+  });
+
+  it("clamp: no gradient at NaN (min <= x <= max is false there), the output stays NaN", () => {
+    // PyTorch 1.13: clamp(0.5, 1) grad [0, 1, 1, 0]; clamp(min=0.5) grad [0, 1, 1, 1]
+    const check = (f: (x: Tensor) => Tensor, want: number[]) => {
+      const x = tensor([NaN, 0.5, 1, 2], f64);
+      const y = f(x);
+      expect(Number.isNaN(y.toFlatArray()[0])).toBe(true);
+      y.sum().backward();
+      expect(x.grad!.toFlatArray()).toEqual(want);
+    };
+    check((x) => x.clamp(0.5, 1), [0, 1, 1, 0]);
+    check((x) => x.clamp(0.5), [0, 1, 1, 1]);
+    check((x) => x.clamp(undefined, 1), [0, 1, 1, 0]);
   });
 });

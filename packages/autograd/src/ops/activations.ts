@@ -54,12 +54,23 @@ export const elu = (x: Tensor, alpha = 1): Tensor => {
   return where(negative, where(negative, x, 0).expm1().mul(alpha), x);
 };
 
-/** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max. */
+/**
+ * Limits values to [min, max]; the gradient passes where min ≤ x ≤ max, so not at NaN (which the
+ * output keeps), as PyTorch.
+ */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   if (min === undefined && max === undefined) throw new ValueError("clamp: at least one of min and max must be given");
   if (min !== undefined && max !== undefined && min > max) throw new ValueError(`clamp: min ${min} is greater than max ${max}`);
-  let out = x;
-  if (min !== undefined) out = where(out.lt(min), min, out);
-  if (max !== undefined) out = where(out.gt(max), max, out);
-  return out;
+  // The clamped values without a gradient (NaN stays NaN), and x itself where it lies in range.
+  let bound = x.detach();
+  let inRange: Tensor | null = null;
+  if (min !== undefined) {
+    bound = where(bound.lt(min), min, bound);
+    inRange = x.ge(min);
+  }
+  if (max !== undefined) {
+    bound = where(bound.gt(max), max, bound);
+    inRange = inRange === null ? x.le(max) : inRange.logicalAnd(x.le(max));
+  }
+  return where(inRange!, x, bound);
 }
