@@ -1,11 +1,11 @@
 /**
- * Gradients at edge values where the differential suite (test/differential) found tensorgrad
+ * Edge cases (mostly gradients at edge values) where the differential suite (test/differential) found tensorgrad
  * disagreeing with PyTorch 1.13. Expected values were printed by PyTorch 1.13 (noted per case)
  * or follow from the formula written beside them.
  */
 
 import { describe, expect, it } from "vitest";
-import { grad, tensor, type Tensor } from "@tensorgrad/autograd";
+import { grad, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64", requiresGrad: true } as const;
 
@@ -57,5 +57,14 @@ describe("gradients at edge values, as PyTorch", () => {
     check((x) => x.clamp(0.5, 1), [0, 1, 1, 0]);
     check((x) => x.clamp(0.5), [0, 1, 1, 1]);
     check((x) => x.clamp(undefined, 1), [0, 1, 1, 0]);
+  });
+});
+
+describe("empty tensors, as PyTorch", () => {
+  it("chunk of an empty dim gives `chunks` empty pieces", () => {
+    // PyTorch 1.13: torch.zeros(0, 3).chunk(2, 0) is two tensors of shape (0, 3)
+    const pieces = zeros([0, 3]).chunk(2, 0);
+    expect(pieces.map((p) => p.shape)).toEqual([[0, 3], [0, 3]]);
+    expect(zeros([2, 0]).chunk(3, 1).map((p) => p.shape)).toEqual([[2, 0], [2, 0], [2, 0]]);
   });
 });
