@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { grad, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { IndexError, grad, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64", requiresGrad: true } as const;
 
@@ -57,6 +57,23 @@ describe("gradients at edge values, as PyTorch", () => {
     check((x) => x.clamp(0.5, 1), [0, 1, 1, 0]);
     check((x) => x.clamp(0.5), [0, 1, 1, 1]);
     check((x) => x.clamp(undefined, 1), [0, 1, 1, 0]);
+  });
+});
+
+describe("0-d tensors, as PyTorch", () => {
+  it("indexSelect keeps a 0-d input 0-d (the result has the input's number of dims)", () => {
+    // PyTorch 1.13: tensor(0.5).index_select(0, tensor([0])) and (0, tensor(0)) are tensor(0.5); grad 1
+    for (const index of [tensor([0], { dtype: "int32" }), tensor(0, { dtype: "int32" })]) {
+      const x = tensor(0.5, f64);
+      const y = x.indexSelect(0, index);
+      expect(y.shape).toEqual([]);
+      expect(y.item()).toBe(0.5);
+      y.backward();
+      expect(x.grad!.item()).toBe(1);
+    }
+    expect(() => tensor(0.5).indexSelect(0, tensor([0, 0], { dtype: "int32" }))).toThrow(IndexError);
+    // A 1-d input with a 0-d index keeps one dim: PyTorch's shape is (1,)
+    expect(tensor([1, 2]).indexSelect(0, tensor(1, { dtype: "int32" })).shape).toEqual([1]);
   });
 });
 

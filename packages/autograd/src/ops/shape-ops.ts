@@ -104,7 +104,11 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   for (const i of index.toTypedArray()) {
     if (i < 0 || i >= size) throw new IndexError(`indexSelect: index ${i} is out of range for dim ${d} of size ${size}`);
   }
-  if (x.ndim === 0) return x.reshape([1]).gather(0, index.reshape([-1])).reshape(index.ndim === 0 ? [] : [-1]);
+  if (x.ndim === 0) {
+    // The result has the input's number of dims, as in PyTorch: a 0-d input takes one index and stays 0-d.
+    if (index.numel() !== 1) throw new IndexError(`indexSelect: a 0-d input takes exactly one index, got ${index.numel()}`);
+    return x.reshape([1]).gather(0, index.reshape([1])).reshape([]);
+  }
   const outShape = x.shape.slice();
   outShape[d] = index.numel();
   // Broadcast the index along every other dim, then gather (whose gradient is scatterAdd).
