@@ -8,7 +8,7 @@
 
 import { describe, expect, it } from "vitest";
 import { Generator, manualSeed, rand, randint, randn, randperm, zeros, type DType, type Tensor } from "@tensorgrad/autograd";
-import { describe as describeProgram, loadGoldens, replay, type RandomCase, type Tolerance } from "../differential/replay.js";
+import { buildReprTensor, describe as describeProgram, loadGoldens, replay, type RandomCase, type Tolerance } from "../differential/replay.js";
 
 const goldens = loadGoldens();
 
@@ -110,6 +110,18 @@ describe("differential: random sampling (shape, dtype, range)", () => {
       const a = sample(c).toFlatArray();
       manualSeed(11);
       expect(sample(c).toFlatArray()).toEqual(a);
+    });
+  }
+});
+
+/**
+ * toString against PyTorch's repr. tensorgrad names dtypes without PyTorch's "torch." namespace
+ * (dtype=float64), so that prefix is dropped from the expected text; nothing else is normalized.
+ */
+describe("differential: toString against PyTorch's repr", () => {
+  for (const c of goldens.repr) {
+    it(`${c.id} ${c.dtype} [${c.shape}]`, () => {
+      expect(buildReprTensor(c).toString()).toBe(c.repr.replaceAll("torch.", ""));
     });
   }
 });

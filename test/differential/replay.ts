@@ -90,11 +90,28 @@ export interface RandomCase {
   readonly expect: { readonly dtype: DType; readonly shape: readonly number[] };
 }
 
+/** A tensor and PyTorch's repr of it (for toString). */
+export interface ReprCase {
+  readonly id: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly values: readonly Encoded[];
+  readonly grad: boolean;
+  readonly repr: string;
+}
+
 export interface Goldens {
   readonly torch: string;
   readonly seed: number;
   readonly programs: readonly Program[];
   readonly random: readonly RandomCase[];
+  readonly repr: readonly ReprCase[];
+}
+
+/** The tensor a repr case describes. */
+export function buildReprTensor(c: ReprCase): Tensor {
+  const t = fromGolden(c.values, c.dtype, c.shape);
+  return c.grad ? t.requiresGrad_(true) : t;
 }
 
 /** The goldens file, parsed. */
