@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { IndexError, grad, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Generator, IndexError, grad, rand, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64", requiresGrad: true } as const;
 
@@ -83,5 +83,14 @@ describe("empty tensors, as PyTorch", () => {
     const pieces = zeros([0, 3]).chunk(2, 0);
     expect(pieces.map((p) => p.shape)).toEqual([[0, 3], [0, 3]]);
     expect(zeros([2, 0]).chunk(3, 1).map((p) => p.shape)).toEqual([[2, 0], [2, 0], [2, 0]]);
+  });
+});
+
+describe("random sampling, as PyTorch", () => {
+  it("rand in float32 stays below 1 (a 53-bit sample near 1 must not round up to 1)", () => {
+    // Generator(149)'s 113655th uniform sample is within 2^-25 of 1 (found by search); PyTorch: [0, 1)
+    const values = rand([113655], { generator: new Generator(149) }).toFlatArray();
+    expect(values.reduce((a, b) => Math.max(a, b))).toBe(Math.fround(1 - 2 ** -24));
+    expect(rand([113655], { generator: new Generator(149), dtype: "float64" }).toFlatArray()[113654]).toBeLessThan(1);
   });
 });

@@ -197,11 +197,18 @@ function floatOptions(op: string, options: RandomOptions): TensorOptions {
   return { ...options, dtype };
 }
 
+/** The largest float32 below 1. */
+const FLOAT32_BELOW_ONE = 1 - 2 ** -24;
+
 /** Uniform samples in [0, 1). */
 export function rand(shape: ShapeLike, options: RandomOptions = {}): Tensor {
   const s = toShape("rand", shape);
   const g = options.generator ?? defaultGenerator;
-  return fromValues(uniformValues(g, numelOf(s)), s, floatOptions("rand", options));
+  const opts = floatOptions("rand", options);
+  const values = uniformValues(g, numelOf(s));
+  // A 53-bit sample within 2⁻²⁵ of 1 would round to 1 in float32: round those down instead.
+  if (opts.dtype === "float32") for (let i = 0; i < values.length; i++) if (values[i] > FLOAT32_BELOW_ONE) values[i] = FLOAT32_BELOW_ONE;
+  return fromValues(values, s, opts);
 }
 
 /** Standard normal samples. */
