@@ -1428,7 +1428,34 @@ def edge_cases():
     add("no_grad op cuts the gradient", lambda b: [b.op("add", [b.op("exp", [inp(b, [1.0, 2.0])], {"nograd": True}), inp(b, [3.0, 4.0])])])
     add("an input used twice", lambda b: (lambda x: [b.op("mul", [x, x])])(inp(b, [1.5, -2.0])))
     add("an output that is an input", lambda b: [inp(b, [1.0, 2.0])])
+    # in place on a leaf under no_grad (an optimizer step), then differentiated
+    add("sub_ on a leaf under no_grad, then used", lambda b: (lambda x: [b.op("mul", [b.op("sub_", [x], {"nograd": True}, other=0.25), x])])(inp(b, [1.0, 2.0])))
+    add("mul_ of a leaf by a tensor under no_grad", lambda b: (lambda x: [b.op("exp", [b.op("mul_", [x, inp(b, [2.0, -1.0], grad=False)], {"nograd": True})])])(inp(b, [0.5, 0.25])))
     return E
+
+
+def g_large(case):
+    """Larger tensors, so the blocked / vectorized kernel paths (and their remainders) run too."""
+    def build(b, rng):
+        dtype = pick(rng, ["float64", "float32"])
+        if case == "matmul":
+            n, k, m = (int(rng.integers(9, 24)) for _ in range(3))
+            batch = [int(rng.integers(1, 3))] if rng.random() < 0.5 else []
+            a = b.input(batch + [n, k], dtype, layout=pick(rng, ["contig", "permute"]))
+            c = b.input([k, m], dtype, layout=pick(rng, ["contig", "permute", "slice"]))
+            return [b.op("matmul", [a, c])]
+        x = b.input([int(rng.integers(3, 9)), int(rng.integers(33, 130))], dtype, pick(rng, ["normal", "wide", "nonfinite"]),
+                    layout=pick(rng, ["contig", "permute", "slice"]))
+        if case == "reduce":
+            op = pick(rng, ["sum", "mean", "var", "std", "logsumexp", "amax"])
+            return [b.op(op, [x], dim=pick(rng, [-1, 0, None, [0, 1]]), keepdim=bool(rng.random() < 0.5))]
+        if case == "softmax":
+            return [b.op(pick(rng, ["softmax", "logSoftmax"]), [x], dim=pick(rng, [0, -1]))]
+        if case == "elementwise":
+            y = b.input(broadcast_partner(rng, b.shape(x)), dtype)
+            return [b.op(pick(rng, UNARY_SMOOTH + ["relu", "sqrt", "log"]), [b.op(pick(rng, ["add", "mul", "div", "sub", "maximum"]), [x, y])])]
+        raise ValueError(case)
+    return build
 
 
 def is_tie(v, digits=4):
@@ -1623,6 +1650,7 @@ def catalogue():
 
     groups.append(("functional", [(fn, g_functional(fn)) for fn in FUNCTIONAL for _ in range(18)]))
     groups.append(("edge", edge_cases()))
+    groups.append(("large", [(f"large {case}", g_large(case)) for case in ["matmul", "reduce", "softmax", "elementwise"] for _ in range(4)]))
     return groups
 
 

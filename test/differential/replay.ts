@@ -335,6 +335,33 @@ export function compareTensor(label: string, got: Tensor | null, expected: Golde
   return `${label}: ${bad} of ${values.length} elements differ; first at [${unravel(first, expected.shape)}]: got ${a}, PyTorch ${e}${rel}`;
 }
 
+/**
+ * The reading API on an output: toArray() nests to PyTorch's shape and holds the same values
+ * (booleans for bool), and item() of a one-element tensor is PyTorch's value.
+ */
+export function checkReading(label: string, got: Tensor, expected: Golden, tol: Tolerance): string | null {
+  const flat: unknown[] = [];
+  const shape: number[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (!Array.isArray(v)) {
+      flat.push(v);
+      return;
+    }
+    if (shape.length === depth) shape.push(v.length);
+    v.forEach((u) => walk(u, depth + 1));
+  };
+  walk(got.toArray(), 0);
+  const empty = expected.shape.includes(0);
+  if (!empty && shape.join() !== expected.shape.join()) return `${label}: toArray() nests as [${shape}], PyTorch's shape is [${expected.shape}]`;
+  const values = Array.from(got.toTypedArray(), (v) => (got.dtype === "bool" ? v !== 0 : v));
+  if (flat.length !== values.length || flat.some((v, i) => !Object.is(v, values[i]))) return `${label}: toArray() disagrees with toTypedArray()`;
+  if (values.length === 1) {
+    const item = compareTensor(`${label}.item()`, tensor([got.item()], { dtype: got.dtype === "bool" ? "bool" : got.dtype }).reshape(expected.shape), expected, tol);
+    if (item !== null) return item;
+  }
+  return null;
+}
+
 // ------------------------------------------------------------------------------------ printing
 
 function fmtKw(kw: Kw): string {
@@ -400,6 +427,11 @@ function replayGrad(p: GradProgram, baseTol: TolFor, failures: string[]): void {
   const tol = widened(baseTol, env.values());
   const outs = p.outputs.map((o) => env.get(o)!);
   checkAll(failures, "output", outs, p.expect.outputs, tol);
+  outs.forEach((t, k) => {
+    const e = p.expect.outputs[k];
+    const msg = e === undefined ? null : checkReading(`output[${k}]`, t, e, tol(e.dtype));
+    if (msg !== null) failures.push(msg);
+  });
   if (p.weights === undefined || p.expect.grads === undefined) return;
   const loss = weightedSum(outs, p.weights)!;
   const hvp = p.expect.hvp !== undefined;
