@@ -18,7 +18,9 @@ const goldens = loadGoldens();
  * 1e-13 relative; 1e-10 leaves room for a different summation order on a new backend.
  * float32 (and float64 results that passed through float32): one float32 rounding is 6e-8
  * relative, and a gradient sums a few of them, so 1e-5 (with the same absolute floor for values
- * that cancel to near zero).
+ * that cancel to near zero). Where PyTorch's own float32 result is further than that from a
+ * float64 run of the same program (an ill-conditioned result: the Hessian of std at nearly equal
+ * values cancels to noise), the golden carries that error and the absolute tolerance is 3x it.
  */
 const TOLERANCE: Record<"float32" | "float64", Tolerance> = {
   float64: { rtol: 1e-10, atol: 1e-12 },

@@ -1325,6 +1325,133 @@ def finish_functional(b, fn, outputs):
     return prog
 
 
+# ---------------------------------------------------------------------------------------------
+# float32 conditioning: PyTorch's own float32 error, measured against a float64 run
+
+
+def promoted(op):
+    """The op as it runs in the float64 shadow of a program (float32 requests become float64)."""
+    name, refs, kw = op[0], op[1], op[2]
+    if name == "float":
+        name = "double"
+    if kw.get("dtype") == "float32":
+        kw = {**kw, "dtype": "float64"}
+    return [name, refs, kw] + list(op[3:])
+
+
+def from_json(values, dtype, like):
+    return torch.tensor([decode_value(u) for u in values], dtype=dtype).reshape(like.shape)
+
+
+def evaluate(prog, promote):
+    """
+    Replays a finished program from its JSON alone: the same quantities finish() and
+    finish_functional() recorded, as raw tensors, in float64 throughout when `promote`.
+    """
+    xs = []
+    for spec in prog["inputs"]:
+        t = build_input(decode_input({**spec, "grad": False}))
+        if promote and t.dtype == torch.float32:
+            t = t.double()
+        if spec["grad"]:
+            t.requires_grad_(True)
+            if "hook" in spec:
+                t.register_hook(lambda g, s=spec["hook"]: g * s)
+        xs.append(t)
+    run = {**prog, "ops": [promoted(op) for op in prog["ops"]]} if promote else prog
+    fn = prog.get("fn")
+    if fn is None:
+        env = interpret(run, xs)
+        outs = [env[o] for o in prog["outputs"]]
+        res = {"outputs": outs}
+        if "weights" not in prog:
+            return res
+        loss = sum((t * from_json(w, t.dtype, t)).sum() for t, w in zip(outs, prog["weights"]) if w is not None)
+        hvp = "hvp" in prog["expect"]
+        loss.backward(create_graph=hvp)
+        res["grads"] = [x.grad for x in xs]
+        res["retained"] = {name: env[name].grad for name in prog["expect"].get("retained", {})}
+        if hvp:
+            terms = [(x.grad * from_json(v, x.dtype, x)).sum() for x, v in zip(xs, prog["v"])
+                     if v is not None and x.grad is not None and x.grad.requires_grad]
+            where = [i for i, x in enumerate(xs) if x.requires_grad]
+            leaves = [xs[i] for i in where]
+            hs = torch.autograd.grad(sum(terms), leaves, allow_unused=True) if terms else [None] * len(leaves)
+            h_all = [None] * len(xs)
+            for i, x, h in zip(where, leaves, hs):
+                h_all[i] = h if h is not None else torch.zeros_like(x)
+            res["hvp"] = h_all
+        return res
+    leaves = [x.detach() for x in xs]
+    args = prog["args"]
+
+    def f(*a):
+        full = list(leaves)
+        for i, x in zip(args, a):
+            full[i] = x
+        return interpret(run, full)[prog["outputs"][0]]
+
+    a = tuple(leaves[i] for i in args)
+    out0 = f(*a)
+    if fn == "vjp":
+        out, g = torch.autograd.functional.vjp(f, a, from_json(prog["v"], out0.dtype, out0))
+        return {"output": out, "grads": list(g)}
+    if fn == "grad":
+        xr = [x.detach().requires_grad_(True) for x in a]
+        out = f(*xr)
+        g = torch.autograd.grad(out, xr, from_json(prog["v"], out.dtype, out), allow_unused=True)
+        return {"output": out, "grads": [t if t is not None else torch.zeros_like(x) for t, x in zip(g, xr)]}
+    if fn == "jvp":
+        out, j = torch.autograd.functional.jvp(f, a, tuple(from_json(t, x.dtype, x) for t, x in zip(prog["tangents"], a)))
+        return {"output": out, "jvp": j}
+    if fn == "jacobian":
+        return {"output": out0, "jacobians": list(torch.autograd.functional.jacobian(f, a))}
+    wt = from_json(prog["v"], out0.dtype, out0)
+    return {"hessian": torch.autograd.functional.hessian(lambda x: (f(x) * wt).sum(), a[0])}
+
+
+def pairs(expect, plain, shadow):
+    """(golden dict, float32 tensor, float64 tensor) for every recorded tensor."""
+    for key, golden in expect.items():
+        if isinstance(golden, list):
+            for g, p, q in zip(golden, plain[key], shadow[key]):
+                if g is not None:
+                    yield g, p, q
+        elif key == "retained":
+            for name, g in golden.items():
+                if g is not None:
+                    yield g, plain[key][name], shadow[key][name]
+        else:
+            yield golden, plain[key], shadow[key]
+
+
+def attach_float32_error(prog):
+    """
+    Checks that the program replays from its JSON to exactly the recorded values, then records
+    on each float32 tensor PyTorch's own float32 error `err` (max over the finite elements of
+    |float32 - float64 run| - 1e-5·|float64 run|) where it exceeds 1e-6: an ill-conditioned
+    result (cancellation, such as the Hessian of std near equal values) is compared with that
+    much more absolute tolerance.
+    """
+    plain = evaluate(prog, False)
+    for golden, t, _ in pairs(prog["expect"], plain, plain):
+        if enc_tensor(t) != golden:
+            raise RuntimeError(f"{prog['id']}: replaying the JSON does not reproduce the recorded values")
+    if not any(spec["dtype"] == "float32" for spec in prog["inputs"]) and "float32" not in json.dumps(prog["ops"]) \
+            and not any(op[0] == "float" for op in prog["ops"]):
+        return
+    shadow = evaluate(prog, True)
+    for golden, t, r in pairs(prog["expect"], plain, shadow):
+        if golden["dtype"] != "float32" or t.numel() == 0:
+            continue
+        a, b = t.detach().double().reshape(-1), r.detach().double().reshape(-1)
+        ok = torch.isfinite(a) & torch.isfinite(b)
+        # the part of the error the float32 relative tolerance (1e-5) does not already cover
+        err = float(((a[ok] - b[ok]).abs() - 1e-5 * b[ok].abs()).max()) if bool(ok.any()) else 0.0
+        if err > 1e-6:
+            golden["err"] = float("%.2g" % err)
+
+
 NAN, INF = math.nan, math.inf
 
 
@@ -1690,7 +1817,10 @@ def generate():
                 break
             else:
                 raise RuntimeError(f"{pid} ({note}): no valid program in 200 draws")
-            programs.append({"id": pid, "note": note, **prog})
+            prog = {"id": pid, "note": note, **prog}
+            if "gradSkipped" not in prog:
+                attach_float32_error(prog)
+            programs.append(prog)
     if "-v" in sys.argv:
         for k, v in sorted(rejects.items(), key=lambda kv: -kv[1]):
             print(f"redrawn {v:5d}  {k}", file=sys.stderr)
