@@ -46,6 +46,11 @@ describe("differential: PyTorch goldens", () => {
       "add_", "sub_", "mul_", "div_", "clamp_", "copy_", "fill_", "zero_", "detach", "to", "float", "double", "int", "bool", "clone",
     ];
     expect(readmeOps.filter((op) => !ops.has(op))).toEqual([]);
+    // autograd: defineFunction (three custom functions), retainGrad, registerHook, noGrad, enableGrad
+    for (const op of ["customSteRound", "customMulAdd", "customTwiceAndExp"]) expect(ops.has(op)).toBe(true);
+    const flags = new Set(goldens.programs.flatMap((p) => p.ops.flatMap((op) => Object.keys(op[4] ?? {}))));
+    expect([...flags].sort()).toEqual(["enablegrad", "hook", "nograd", "retain"]);
+    expect(goldens.programs.some((p) => p.inputs.some((x) => x.hook !== undefined))).toBe(true);
     const fns = new Set(goldens.programs.map((p) => p.fn).filter((f) => f !== undefined));
     expect([...fns].sort()).toEqual(["grad", "hessian", "jacobian", "jvp", "vjp"]);
   });

@@ -299,6 +299,57 @@ OPS.update({
 })
 
 
+# Custom functions, defined the same way here and in replay.ts (defineFunction): they check the
+# machinery (saved tensors, several outputs, gradients given back per input, second order through
+# a backward written in differentiable ops), not the math.
+class SteRound(torch.autograd.Function):
+    """round(x) forward, the gradient passed straight through."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.round()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class MulAdd(torch.autograd.Function):
+    """a·b + a, with its gradients (g·(b + 1), g·a) written by hand."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b + a
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * (b + 1), g * a
+
+
+class TwiceAndExp(torch.autograd.Function):
+    """Two outputs, 2x and eˣ (saved as an output), gradient 2·g₁ + eˣ·g₂."""
+
+    @staticmethod
+    def forward(ctx, x):
+        e = x.exp()
+        ctx.save_for_backward(e)
+        return x * 2, e
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        (e,) = ctx.saved_tensors
+        return g1 * 2 + g2 * e
+
+
+OPS.update({
+    "customSteRound": lambda r, kw: SteRound.apply(r[0]),
+    "customMulAdd": lambda r, kw: MulAdd.apply(r[0], r[1]),
+    "customTwiceAndExp": lambda r, kw: list(TwiceAndExp.apply(r[0])),
+})
+
+
 def build_input(spec):
     t = torch.tensor(spec["values"], dtype=TORCH_DTYPE[spec["dtype"]]).reshape(spec["base"])
     for step in spec["view"]:
@@ -319,7 +370,10 @@ def run_op(env, op):
     name, refs, kw, out = op[:4]
     flags = op[4] if len(op) > 4 else {}
     args = [env[r] for r in refs]
-    if flags.get("nograd"):
+    if flags.get("enablegrad"):  # recorded again inside a no_grad block
+        with torch.no_grad(), torch.enable_grad():
+            res = OPS[name](args, kw)
+    elif flags.get("nograd"):
         with torch.no_grad():
             res = OPS[name](args, kw)
     else:
@@ -1555,6 +1609,12 @@ def edge_cases():
     add("no_grad op cuts the gradient", lambda b: [b.op("add", [b.op("exp", [inp(b, [1.0, 2.0])], {"nograd": True}), inp(b, [3.0, 4.0])])])
     add("an input used twice", lambda b: (lambda x: [b.op("mul", [x, x])])(inp(b, [1.5, -2.0])))
     add("an output that is an input", lambda b: [inp(b, [1.0, 2.0])])
+    # grad modes and custom functions
+    add("enable_grad inside no_grad records again", lambda b: [b.op("mul", [b.op("exp", [inp(b, [0.5, -1.0])], {"enablegrad": True}), inp(b, [2.0, 3.0])])])
+    add("custom function: straight-through round", lambda b: [b.op("mul", [b.op("customSteRound", [inp(b, [0.4, 1.6, -2.5])]), inp(b, [1.5, -0.5, 2.0])])])
+    add("custom function: a·b + a, broadcast, second order", lambda b: [b.op("tanh", [b.op("customMulAdd", [inp(b, [0.3, -0.7, 1.1, 0.2], [2, 2]), inp(b, [0.5, -1.5])])])])
+    add("custom function: two outputs, one used", lambda b: [b.multi("customTwiceAndExp", [inp(b, [0.1, -0.4, 0.9])], 2)[1]])
+    add("custom function: two outputs, both used", lambda b: (lambda o: [b.op("add", [b.op("sin", [o[0]]), o[1]])])(b.multi("customTwiceAndExp", [inp(b, [0.1, -0.4, 0.9], [3, 1])], 2)))
     # in place on a leaf under no_grad (an optimizer step), then differentiated
     add("sub_ on a leaf under no_grad, then used", lambda b: (lambda x: [b.op("mul", [b.op("sub_", [x], {"nograd": True}, other=0.25), x])])(inp(b, [1.0, 2.0])))
     add("mul_ of a leaf by a tensor under no_grad", lambda b: (lambda x: [b.op("exp", [b.op("mul_", [x, inp(b, [2.0, -1.0], grad=False)], {"nograd": True})])])(inp(b, [0.5, 0.25])))

@@ -6,8 +6,8 @@
 
 import { readFileSync } from "node:fs";
 import {
-  Tensor, arange, cat, eye, full, fullLike, grad, hessian, jacobian, jvp, linspace, noGrad, ones, onesLike,
-  reluBackward, sigmoidBackward, sliceScatter, stack, tanhBackward, tensor, vjp, where, zeros, zerosLike,
+  Tensor, arange, cat, defineFunction, enableGrad, eye, full, fullLike, grad, hessian, jacobian, jvp, linspace, noGrad, ones,
+  onesLike, reluBackward, sigmoidBackward, sliceScatter, stack, tanhBackward, tensor, vjp, where, zeros, zerosLike,
   type DType, type Operand,
 } from "@tensorgrad/autograd";
 
@@ -45,6 +45,7 @@ interface Flags {
   readonly retain?: boolean;
   readonly hook?: number;
   readonly nograd?: boolean;
+  readonly enablegrad?: boolean;
 }
 /** [name, refs, kw, out, flags?] */
 export type OpEntry = readonly [string, readonly string[], Kw, string | readonly string[], Flags?];
@@ -168,6 +169,33 @@ const other = (r: readonly Tensor[], kw: Kw): Operand => (r.length > 1 ? r[1] : 
 const unary = (f: (x: Tensor) => Tensor): OpFn => (r) => f(r[0]);
 const binary = (f: (x: Tensor, o: Operand) => Tensor): OpFn => (r, kw) => f(r[0], other(r, kw));
 
+// The custom functions of generate.py (SteRound, MulAdd, TwiceAndExp), defined the same way.
+const steRound = defineFunction({
+  name: "steRound",
+  forward: (_ctx, x: Tensor) => x.round(),
+  backward: (_ctx, g) => g, // straight through
+});
+const mulAdd = defineFunction({
+  name: "mulAdd",
+  forward: (ctx, a: Tensor, b: Tensor) => {
+    ctx.saveForBackward(a, b);
+    return a.mul(b).add(a);
+  },
+  backward: (ctx, g) => {
+    const [a, b] = ctx.savedTensors; // d(ab + a) = (b + 1)·da + a·db
+    return [g.mul(b.add(1)), g.mul(a)];
+  },
+});
+const twiceAndExp = defineFunction({
+  name: "twiceAndExp",
+  forward: (ctx, x: Tensor) => {
+    const e = x.exp();
+    ctx.saveForBackward(e);
+    return [x.mul(2), e];
+  },
+  backward: (ctx, g1, g2) => g1.mul(2).add(g2.mul(ctx.savedTensors[0])),
+});
+
 /** Every op the generator emits, under its tensorgrad name (the same table as OPS in generate.py). */
 export const OPS: Readonly<Record<string, OpFn>> = {
   neg: unary((x) => x.neg()), exp: unary((x) => x.exp()), log: unary((x) => x.log()), log1p: unary((x) => x.log1p()),
@@ -263,6 +291,10 @@ export const OPS: Readonly<Record<string, OpFn>> = {
   copy_: (r) => r[0].copy_(r[1]),
   fill_: (r, kw) => r[0].fill_(n(kw, "value")),
   zero_: (r) => r[0].zero_(),
+
+  customSteRound: (r) => steRound(r[0]),
+  customMulAdd: (r) => mulAdd(r[0], r[1]),
+  customTwiceAndExp: (r) => twiceAndExp(r[0]),
 };
 
 /** Runs the program's ops on `xs` (x0, x1, ...); returns every named tensor. */
@@ -272,7 +304,7 @@ export function interpret(program: ProgramBase, xs: readonly Tensor[]): Map<stri
     const f = OPS[name];
     if (f === undefined) throw new Error(`no replay rule for op "${name}"`);
     const args = refs.map((r) => env.get(r)!);
-    const res = flags.nograd ? noGrad(() => f(args, kw)) : f(args, kw);
+    const res = flags.enablegrad ? noGrad(() => enableGrad(() => f(args, kw))) : flags.nograd ? noGrad(() => f(args, kw)) : f(args, kw);
     if (Array.isArray(res)) {
       const names = out as readonly string[];
       if (res.length !== names.length) throw new Error(`${name} returned ${res.length} tensors, PyTorch ${names.length}`);
