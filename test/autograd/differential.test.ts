@@ -31,7 +31,7 @@ const tolFor = (dtype: DType): Tolerance => TOLERANCE[dtype === "float32" ? "flo
 describe("differential: PyTorch goldens", () => {
   it("cover every program group and every op the README lists", () => {
     const groups = new Set(goldens.programs.map((p) => p.id.split("/")[0]));
-    expect([...groups].sort()).toEqual(["activation", "binary", "chain", "compare", "creation", "edge", "empty", "functional", "join", "large", "matmul", "movement", "reduce", "softmax", "unary"]);
+    expect([...groups].sort()).toEqual(["activation", "binary", "chain", "compare", "creation", "edge", "empty", "functional", "join", "large", "matmul", "movement", "promotion", "reduce", "softmax", "unary"]);
     const ops = new Set(goldens.programs.flatMap((p) => p.ops.map((op) => op[0])));
     const readmeOps = [
       "zeros", "ones", "full", "arange", "linspace", "eye", "zerosLike", "onesLike", "fullLike",

@@ -1621,6 +1621,29 @@ def edge_cases():
     return E
 
 
+def g_promotion(op, da, db, form):
+    """Type promotion: every pair of dtypes, the second operand a tensor, a 0-d tensor or a number."""
+    def build(b, rng):
+        if da == "bool" and db == "bool" and op in BINARY_ARITH:
+            raise Reject("deliberate difference, arithmetic on two bools")
+        shape = rand_shape(rng, int(rng.integers(1, 3)), max_numel=6)
+        x = b.input(shape, da, "ties" if da != "bool" else "normal")
+        if form == "number":
+            o = scalar(rng, db) if db != "float64" else float(pick(rng, [0.5, -1.25, 2.75]))
+            if op == "where":
+                return [b.op("where", [b.input(shape, "bool"), x], b=o)]
+            if op == "cat":
+                raise Reject("cat takes tensors")
+            return [b.op(op, [x], other=o)]
+        y = b.input(shape if form == "tensor" else [], db, "ties" if db != "bool" else "normal")
+        if op == "where":
+            return [b.op("where", [b.input(shape, "bool"), x, y])]
+        if op == "cat":
+            return [b.op("cat", [x, b.op("expand", [y], shape=shape) if form == "0-d" else y], dim=0)]
+        return [b.op(op, [x, y])]
+    return build
+
+
 def g_large(case):
     """Larger tensors, so the blocked / vectorized kernel paths (and their remainders) run too."""
     def build(b, rng):
@@ -1837,6 +1860,17 @@ def catalogue():
 
     groups.append(("functional", [(fn, g_functional(fn)) for fn in FUNCTIONAL for _ in range(18)]))
     groups.append(("edge", edge_cases()))
+    promo = []
+    for op in ["add", "mul", "div", "maximum", "eq", "where", "cat"]:
+        for da in ["float32", "float64", "int32", "bool"]:
+            for db in ["float32", "float64", "int32", "bool"]:
+                for form in ["tensor", "0-d"]:
+                    if not (da == db == "bool" and op in BINARY_ARITH):
+                        promo.append((f"{op} {da} with {form} {db}", g_promotion(op, da, db, form)))
+            for db in ["int32", "float64"]:  # a JavaScript number: integral (int) or fractional
+                if op != "cat":
+                    promo.append((f"{op} {da} with a {'fractional' if db == 'float64' else 'integral'} number", g_promotion(op, da, db, "number")))
+    groups.append(("promotion", promo))
     groups.append(("large", [(f"large {case}", g_large(case)) for case in ["matmul", "reduce", "softmax", "elementwise"] for _ in range(4)]))
     return groups
 
