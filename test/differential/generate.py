@@ -1664,6 +1664,13 @@ def g_large(case):
         if case == "elementwise":
             y = b.input(broadcast_partner(rng, b.shape(x)), dtype)
             return [b.op(pick(rng, UNARY_SMOOTH + ["relu", "sqrt", "log"]), [b.op(pick(rng, ["add", "mul", "div", "sub", "maximum"]), [x, y])])]
+        if case == "long":  # long reductions from a created range: no stored values, one scalar out
+            n = int(pick(rng, [1000, 10000, 100000]))
+            scale = b.input([1], dtype, values=[float(pick(rng, [0.001, 0.0123, 0.37]))], layout="contig")
+            r = b.op("arange", [], start=0, end=n, step=1, dtype=dtype)
+            y = b.op(pick(rng, ["sin", "exp", "tanh"]), [b.op("mul", [r, scale])])
+            op = pick(rng, ["sum", "mean", "var", "std", "logsumexp", "amax"])
+            return [b.op(op, [y], dim=0 if op == "logsumexp" else None)]
         raise ValueError(case)
     return build
 
@@ -1871,7 +1878,7 @@ def catalogue():
                 if op != "cat":
                     promo.append((f"{op} {da} with a {'fractional' if db == 'float64' else 'integral'} number", g_promotion(op, da, db, "number")))
     groups.append(("promotion", promo))
-    groups.append(("large", [(f"large {case}", g_large(case)) for case in ["matmul", "reduce", "softmax", "elementwise"] for _ in range(4)]))
+    groups.append(("large", [(f"large {case}", g_large(case)) for case in ["matmul", "reduce", "softmax", "elementwise", "long", "long", "long"] for _ in range(4)]))
     return groups
 
 
