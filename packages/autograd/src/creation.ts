@@ -342,12 +342,18 @@ function floatDType(op: string, options: RandomOptions): DType {
   return dtype;
 }
 
+/** The largest float32 below 1. */
+export const FLOAT32_BELOW_ONE = 1 - 2 ** -24;
+
 /** Uniform samples in [0, 1): `rand(2, 3)`, `rand([2, 3])`, either followed by options. */
 export function rand(...args: SizeArgs<RandomOptions>): Tensor {
   const [s, options] = sizesAndOptions<RandomOptions>("rand", args, RANDOM_OPTIONS);
   const g = generatorOf("rand", options.generator);
-  return generated("rand", s, floatDType("rand", options), options.requiresGrad, (chunk) => {
-    for (let i = 0; i < chunk.length; i++) chunk[i] = g.uniform();
+  const dtype = floatDType("rand", options);
+  // A 53-bit sample within 2⁻²⁵ of 1 would round to 1 in float32: round those down instead.
+  const top = dtype === "float32" ? FLOAT32_BELOW_ONE : 1;
+  return generated("rand", s, dtype, options.requiresGrad, (chunk) => {
+    for (let i = 0; i < chunk.length; i++) chunk[i] = Math.min(g.uniform(), top);
   });
 }
 

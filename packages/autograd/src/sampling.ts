@@ -6,7 +6,7 @@
 
 import { checkDType, isFloating, type DType } from "./dtype.js";
 import { DTypeError, ShapeError, ValueError, fmtShape } from "./errors.js";
-import { checkIntegerRange, checkOptions, RANDOM_OPTIONS } from "./creation.js";
+import { checkIntegerRange, checkOptions, FLOAT32_BELOW_ONE, RANDOM_OPTIONS } from "./creation.js";
 import { generatorOf, normalValues, uniformValues, type Generator } from "./random.js";
 import { checkTensor } from "./validate.js";
 import { contiguousStrides, numelOf } from "./shape.js";
@@ -128,6 +128,8 @@ function floatLike(op: string, like: Tensor, options: RandomLikeOptions): DType 
 export function randLike(like: Tensor, options: RandomLikeOptions = {}): Tensor {
   const dtype = floatLike("randLike", like, options);
   const values = uniformValues(generatorOf("randLike", options.generator), like.numel());
+  // As rand: a sample that float32 would round up to 1 is rounded down instead.
+  if (dtype === "float32") for (let i = 0; i < values.length; i++) values[i] = Math.min(values[i], FLOAT32_BELOW_ONE);
   return onBackendOf(like, values, like.shape, dtype, options.requiresGrad);
 }
 

@@ -50,13 +50,14 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
 export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
 
 /**
- * x for x > 0, α(eˣ − 1) otherwise. The exp branch is fed x masked to 0 where x > 0 (not
- * minimum(x, 0), whose tie at 0 would halve the gradient there): elu'(0) = α, as PyTorch.
+ * α(eˣ − 1) for x ≤ 0, x otherwise (NaN included, whose gradient passes as PyTorch's does). The
+ * exp branch is fed x masked to 0 where x > 0 (not minimum(x, 0), whose tie at 0 would halve the
+ * gradient there): elu'(0) = α, as PyTorch.
  */
 export const elu = (x: Tensor, alpha = 1): Tensor => {
   checkNumber("elu", "alpha", alpha);
-  const positive = x.gt(0);
-  return where(positive, x, where(positive, 0, x).expm1().mul(alpha));
+  const negative = x.le(0);
+  return where(negative, where(negative, x, 0).expm1().mul(alpha), x);
 };
 
 /**

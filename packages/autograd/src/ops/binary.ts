@@ -39,8 +39,8 @@ const RULES: { [K in ArithmeticOp]: BinaryRule } = {
   div: {
     saves: { inputs: true, output: false },
     vjp: (g, c) => {
-      const [a, b] = c.inputs; // d(a/b) = da/b − a·db/b²
-      return [when(c, 0, () => g.div(b)), when(c, 1, () => g.mul(a).div(b.square()).neg())];
+      const [a, b] = c.inputs; // d(a/b) = da/b − (a/b)/b·db, as PyTorch: b² would overflow or underflow first
+      return [when(c, 0, () => g.div(b)), when(c, 1, () => g.mul(a.div(b).div(b)).neg())];
     },
   },
   pow: {
@@ -49,8 +49,9 @@ const RULES: { [K in ArithmeticOp]: BinaryRule } = {
       const [a, b] = c.inputs;
       const y = c.output;
       return [
-        // ∂(aᵇ)/∂a = b·aᵇ⁻¹, taken as 0 where b = 0 (so 0⁰ gives 0, not 0·∞ = NaN, as PyTorch)
-        when(c, 0, () => g.mul(where(b.eq(0), 0, b.mul(a.pow(b.sub(1)))))),
+        // ∂(aᵇ)/∂a = b·aᵇ⁻¹, taken as 0 where b = 0 (so 0⁰ gives 0, not 0·∞ = NaN), masking the
+        // product with g as PyTorch does, so a NaN g (second order) does not leak through either
+        when(c, 0, () => where(b.eq(0), 0, g.mul(b.mul(a.pow(b.sub(1)))))),
         // ∂(aᵇ)/∂b = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (as PyTorch does)
         when(c, 1, () => g.mul(where(a.eq(0).logicalAnd(b.ge(0)), 0, y.mul(a.log())))),
       ];

@@ -91,6 +91,8 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   requireDims("chunk", x);
   if (!Number.isInteger(chunks) || chunks <= 0) throw new ValueError(`chunk: chunks must be a positive integer, got ${fmtValue(chunks)}`);
   const d = normalizeDim("chunk", dim, x.ndim);
+  // An empty dim gives `chunks` empty pieces, as PyTorch (a split by size would give one).
+  if (x.shape[d] === 0) return split(x, new Array<number>(chunks).fill(0), d);
   return split(x, Math.max(1, Math.ceil(x.shape[d] / chunks)), d);
 }
 
