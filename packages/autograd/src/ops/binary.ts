@@ -22,11 +22,12 @@ interface BinaryRule {
 const when = (ctx: VjpContext<undefined>, i: number, f: () => Tensor): Tensor | null => (ctx.needsInputGrad(i) ? f() : null);
 
 /**
- * Share of the gradient for one operand of maximum/minimum: 0 where it loses, ½ on ties (PyTorch
- * splits the gradient evenly), 1 otherwise — so where either operand is NaN (neither loses nor
- * ties) both get the whole gradient, as in PyTorch.
+ * One operand's gradient of maximum/minimum: 0 where it loses, g/2 on ties (PyTorch splits the
+ * gradient evenly), g otherwise — so where either operand is NaN (neither loses nor ties) both
+ * get the whole gradient, as in PyTorch. Masked with where, not multiplied by a 0/½/1 mask, so a
+ * NaN or inf upstream gradient does not leak into the loser as NaN (0·NaN), as in PyTorch.
  */
-const share = (loses: Tensor, ties: Tensor): Tensor => where(loses, 0, where(ties, 0.5, 1));
+const share = (g: Tensor, loses: Tensor, ties: Tensor): Tensor => where(loses, 0, where(ties, g.mul(0.5), g));
 
 const RULES: { [K in ArithmeticOp]: BinaryRule } = {
   add: { saves: { inputs: false, output: false }, vjp: (g) => [g, g] },
@@ -61,14 +62,14 @@ const RULES: { [K in ArithmeticOp]: BinaryRule } = {
     saves: { inputs: true, output: false },
     vjp: (g, c) => {
       const [a, b] = c.inputs;
-      return [when(c, 0, () => g.mul(share(a.lt(b), a.eq(b)))), when(c, 1, () => g.mul(share(a.gt(b), a.eq(b))))];
+      return [when(c, 0, () => share(g, a.lt(b), a.eq(b))), when(c, 1, () => share(g, a.gt(b), a.eq(b)))];
     },
   },
   minimum: {
     saves: { inputs: true, output: false },
     vjp: (g, c) => {
       const [a, b] = c.inputs;
-      return [when(c, 0, () => g.mul(share(a.gt(b), a.eq(b)))), when(c, 1, () => g.mul(share(a.lt(b), a.eq(b))))];
+      return [when(c, 0, () => share(g, a.gt(b), a.eq(b))), when(c, 1, () => share(g, a.lt(b), a.eq(b)))];
     },
   },
 };
