@@ -43,9 +43,22 @@ export { sigmoidBackward, tanhBackward, reluBackward } from "./ops/activation-gr
 export type { ValuesIndices, VarOptions } from "./ops/reductions.js";
 export type { Operand } from "./ops/elementwise.js";
 export { fusedAdamStep_ } from "./ops/fused-optim.js";
+// Convolution and pooling (torch.nn.functional's forms)
+export { conv1d, conv2d, convTranspose2d } from "./ops/conv.js";
+export type { ConvOptions, ConvTransposeOptions } from "./ops/conv.js";
+export { maxPool1d, maxPool2d } from "./ops/max-pool.js";
+export type { MaxPoolOptions } from "./ops/max-pool.js";
+export { avgPool2d, adaptiveAvgPool2d } from "./ops/avg-pool.js";
+export type { AvgPoolOptions } from "./ops/avg-pool.js";
+export { pad } from "./ops/pad.js";
+export type { PadMode, PadOptions } from "./ops/pad.js";
+export { unfold, fold } from "./ops/unfold.js";
+export type { FoldOptions } from "./ops/unfold.js";
+export type { SizeArg } from "./ops/window-args.js";
 
 // Backends
 export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, AdamStepScalars } from "./backend/backend.js";
+export type { Window2d } from "./backend/backend.js";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.js";
 export { createCpuBackend } from "./backend/cpu/cpu-backend.js";
 export {

@@ -13,6 +13,7 @@ import { erf, roundHalfEven, sigmoid } from "./scalar-math.js";
 import { contiguousStrides } from "../../shape.js";
 import { newArray, ownArray } from "./slabs.js";
 import { flatStep, forEachRow } from "./strided.js";
+import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -354,6 +355,10 @@ export function createCpuBackend(): Backend<CpuBuffer> {
         }
       });
     },
+
+    im2col: cpuIm2col,
+    col2im: cpuCol2im,
+    maxPool2d: cpuMaxPool2d,
   };
 }
 
