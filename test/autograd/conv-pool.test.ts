@@ -179,6 +179,10 @@ describe("argument errors name the op and the values", () => {
     expect(() => conv2d(x, w.double())).toThrow(DTypeError);
     expect(() => conv2d(x, w.double())).toThrow("conv2d: input (float32) and weight (float64) must have the same dtype");
     expect(() => conv2d(x.int(), w)).toThrow("conv2d: input must be float32 or float64, got int32");
+    expect(() => conv2d(x, null as unknown as Tensor)).toThrow("conv2d: weight must be a Tensor, got null");
+    // options passed where the bias goes
+    expect(() => conv2d(x, w, { stride: 2 } as unknown as Tensor)).toThrow("conv2d: bias must be a Tensor, got object");
+    expect(() => maxPool2d([1, 2] as unknown as Tensor, 2)).toThrow("maxPool2d: input must be a Tensor, got object");
     const w4 = tensor(new Array(6 * 4 * 5 * 5).fill(0)).reshape([6, 4, 5, 5]);
     expect(() => conv2d(x, w4, tensor([1, 2]))).toThrow("conv2d: expected bias of shape [6], got [2]");
     expect(() => conv2d(x, w4, null, { stride: 2, padding: "same" })).toThrow('conv2d: padding "same" is not supported for strided convolutions (stride (2, 2))');

@@ -11,7 +11,7 @@ import type { Window2d } from "../backend/backend.js";
 import { DTypeError, ShapeError, ValueError, fmtShape } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { col2im, im2col } from "./unfold.js";
-import { batched, checkFloatInput, fmtList, sizes, windowOf, type SizeArg } from "./window-args.js";
+import { batched, checkFloatInput, checkTensorArg, fmtList, sizes, windowOf, type SizeArg } from "./window-args.js";
 
 /** Options of conv1d/conv2d (PyTorch's keyword arguments; sizes are a number or one per dim). */
 export interface ConvOptions {
@@ -45,6 +45,8 @@ const WEIGHT: Record<number, string> = { 1: "[outChannels, inChannels/groups, k]
 /** Throws unless weight (and bias) are tensors of input's float dtype with the expected ranks. */
 function checkOperands(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, nd: number, outChannels: () => number, layout: string): void {
   checkFloatInput(op, "input", x);
+  checkTensorArg(op, "weight", weight);
+  if (bias !== null) checkTensorArg(op, "bias", bias);
   if (weight.dtype !== x.dtype) throw new DTypeError(`${op}: input (${x.dtype}) and weight (${weight.dtype}) must have the same dtype`);
   if (weight.ndim !== nd + 2) throw new ShapeError(`${op}: expected weight ${layout}, got ${fmtShape(weight.shape)}`);
   if (bias === null) return;

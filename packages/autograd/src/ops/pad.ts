@@ -8,7 +8,7 @@
 import { ShapeError, ValueError, fmtShape } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { sliceScatter } from "./slice.js";
-import { hostTensor } from "./window-args.js";
+import { checkTensorArg, hostTensor } from "./window-args.js";
 
 /** How `pad` fills the new border. */
 export type PadMode = "constant" | "reflect" | "replicate" | "circular";
@@ -29,7 +29,8 @@ const MODES: readonly PadMode[] = ["constant", "reflect", "replicate", "circular
  * amounts crop. Non-constant modes pad 1–3 dims of an input with one or two more dims.
  */
 export function pad(input: Tensor, pad: readonly number[], mode: PadMode | PadOptions = "constant", value?: number): Tensor {
-  const options: PadOptions = typeof mode === "string" ? { mode, value } : mode;
+  checkTensorArg("pad", "input", input);
+  const options: PadOptions = typeof mode === "string" ? { mode, value } : mode ?? {};
   const m = options.mode ?? "constant";
   if (!MODES.includes(m)) throw new ValueError(`pad: mode must be one of ${MODES.map((v) => `"${v}"`).join(", ")}, got "${String(m)}"`);
   if (!Array.isArray(pad) || pad.some((p) => !Number.isInteger(p))) throw new ValueError(`pad: pad must be an array of integers, got ${String(pad)}`);

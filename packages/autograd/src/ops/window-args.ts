@@ -27,8 +27,14 @@ export function sizes(op: string, name: string, value: SizeArg, n: number, min: 
   return list;
 }
 
+/** Throws unless x is a Tensor. */
+export function checkTensorArg(op: string, name: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new ValueError(`${op}: ${name} must be a Tensor, got ${x === null ? "null" : typeof x}`);
+}
+
 /** Throws unless x is a float32/float64 tensor. */
 export function checkFloatInput(op: string, name: string, x: Tensor): void {
+  checkTensorArg(op, name, x);
   if (!x.isFloatingPoint()) throw new DTypeError(`${op}: ${name} must be float32 or float64, got ${x.dtype}`);
 }
 
