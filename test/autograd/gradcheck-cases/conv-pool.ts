@@ -106,7 +106,11 @@ export const CONV_POOL_CASES: WindowOpCase[] = [
         dilation: fc.integer({ min: 1, max: 2 }),
         outputPadding: fc.integer({ min: 0, max: 1 }),
       })
-      .filter((c) => (c.outputPadding < c.stride || c.outputPadding < c.dilation) && (c.h - 1) * c.stride - 2 * c.padding + c.dilation * (c.k - 1) + 1 >= 1)
+      .filter(
+        (c) =>
+          (c.outputPadding < c.stride || c.outputPadding < c.dilation) &&
+          [c.h, c.w].every((size) => (size - 1) * c.stride - 2 * c.padding + c.dilation * (c.k - 1) + c.outputPadding + 1 >= 1),
+      )
       .chain((c) =>
         fc
           .tuple(tensorArb([1, c.cPer * c.groups, c.h, c.w], grad), tensorArb([c.cPer * c.groups, c.oPer, c.k, c.k], grad), tensorArb([c.oPer * c.groups], grad))
