@@ -21,6 +21,7 @@ import {
   valuesArb,
   type TensorConstraints,
 } from "@tensorgrad/autograd/testing";
+import { CONV_POOL_CASES } from "./gradcheck-cases/conv-pool.js";
 
 type Fn = (...xs: Tensor[]) => Tensor;
 
@@ -300,6 +301,8 @@ const CASES: OpCase[] = [
       .chain(({ lead, inF, outF }) => fc.tuple(tensorArb([...lead, inF], grad), tensorArb([outF, inF], grad), tensorArb([outF], grad))),
     fn: (x, w, b) => linear(x, w, b).add(linear(x, w)),
   },
+  // convolution and pooling (unfold, fold, maxPool2d and the composites on them)
+  ...CONV_POOL_CASES,
   // movement
   unaryCase("reshape / view", (x) => x.reshape([-1]).mul(x.reshape([-1])), {}, true, ["view"]),
   {

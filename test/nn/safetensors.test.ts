@@ -233,7 +233,7 @@ describe("rejects bad files with clear errors", () => {
     ["a header that does not start with {", file('["x"]', []), "loadSafetensors: the header does not start with '{'"],
     ["invalid UTF-8 in the header", Uint8Array.from([...u64(8), 0x7b, 0xff, 0x7d, 0x20, 0x20, 0x20, 0x20, 0x20]), "loadSafetensors: the header is not valid UTF-8"],
     ["an unknown dtype", file('{"x":{"dtype":"F17","shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": unknown dtype "F17"'],
-    ["an unsupported dtype", file('{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": dtype F16 is not supported (tensorgrad reads F32, F64, I32 and BOOL)'],
+    ["an unsupported dtype", file('{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": dtype F16 is not supported (tensorgrad reads F32, F64, I32, I64 and BOOL)'],
     ["a negative shape", file('{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": shape must be an array of non-negative integers, got [-1]'],
     ["reversed offsets", file('{"x":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}', [0, 0, 0, 0]), 'loadSafetensors: tensor "x": data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got [4,0]'],
     ["byte length ≠ numel·itemsize", file('{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', [0, 0, 0, 0, 0, 0, 0, 0]), 'loadSafetensors: tensor "x": data_offsets [0, 8] hold 8 bytes, but dtype F32 with shape [3] needs 12'],

@@ -57,9 +57,22 @@ export type { SampleOptions, RandomLikeOptions } from "./sampling.js";
 export { empty, emptyLike } from "./creation.js";
 export type { SizeArgs } from "./shape.js";
 
+// Convolution and pooling (torch.nn.functional's forms)
+export { conv1d, conv2d, convTranspose2d } from "./ops/conv.js";
+export type { ConvOptions, ConvTransposeOptions } from "./ops/conv.js";
+export { maxPool1d, maxPool2d } from "./ops/max-pool.js";
+export type { MaxPoolOptions } from "./ops/max-pool.js";
+export { avgPool2d, adaptiveAvgPool2d } from "./ops/avg-pool.js";
+export type { AvgPoolOptions } from "./ops/avg-pool.js";
+export { pad } from "./ops/pad.js";
+export type { PadMode, PadOptions } from "./ops/pad.js";
+export { unfold, fold } from "./ops/unfold.js";
+export type { FoldOptions } from "./ops/unfold.js";
+export type { SizeArg } from "./ops/window-args.js";
+
 // Backends
 export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, AdamStepScalars } from "./backend/backend.js";
-export type { ScanOp } from "./backend/backend.js";
+export type { ScanOp, Window2d } from "./backend/backend.js";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.js";
 export { createCpuBackend } from "./backend/cpu/cpu-backend.js";
 export {

@@ -18,6 +18,16 @@ export type { LayerNormOptions, BatchNormOptions } from "./layers/normalization.
 export { Embedding } from "./layers/embedding.js";
 export type { EmbeddingOptions } from "./layers/embedding.js";
 export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softplus, ELU, Softmax, LogSoftmax, Dropout } from "./layers/activation.js";
+// convolution, pooling and their normalization / dropout / reshaping companions
+export { Conv1d, Conv2d, ConvTranspose2d } from "./layers/conv.js";
+export type { ConvLayerOptions, ConvTransposeLayerOptions, PaddingMode } from "./layers/conv.js";
+export { MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from "./layers/pooling.js";
+export type { MaxPoolLayerOptions, AvgPoolLayerOptions } from "./layers/pooling.js";
+export { BatchNorm2d } from "./layers/batch-norm-2d.js";
+export { GroupNorm } from "./layers/group-norm.js";
+export type { GroupNormLayerOptions } from "./layers/group-norm.js";
+export { Dropout2d } from "./layers/dropout-2d.js";
+export { Unflatten } from "./layers/unflatten.js";
 export {
   Loss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
 } from "./losses/modules.js";

@@ -70,6 +70,25 @@ export interface StridedView<B extends BackendBuffer = BackendBuffer> {
   readonly offset: number;
 }
 
+/**
+ * A grid of sliding windows over the last two dims of an image [N, C, H, W] (convolution's
+ * im2col/col2im and pooling; kernels in backend/cpu/window-kernels.ts, ops in ops/unfold.ts and
+ * ops/max-pool.ts). Window (i, j) of the oh×ow grid covers rows i·sh − ph + r·dh (r < kh) and
+ * columns j·sw − pw + c·dw (c < kw); positions outside the image are padding.
+ */
+export interface Window2d {
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly ph: number;
+  readonly pw: number;
+  readonly dh: number;
+  readonly dw: number;
+  readonly oh: number;
+  readonly ow: number;
+}
+
 /** A contiguous copy of a buffer's elements, in the JS array type of its dtype. */
 export type HostArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
@@ -134,4 +153,20 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   gather(x: StridedView<B>, axis: number, index: StridedView<B>, out: B): void;
   /** out = base; out[p with p[axis] ← index[p]] += src[p]. `out` has base's shape. */
   scatterAdd(base: StridedView<B>, axis: number, index: StridedView<B>, src: StridedView<B>, out: B): void;
+  /**
+   * im2col: x [N, C, H, W] → out [N, C·kh·kw, oh·ow], out[n, (c·kh + r)·kw + q, i·ow + j] = the
+   * image element under kernel tap (r, q) of window (i, j), 0 in the padding.
+   */
+  im2col(x: StridedView<B>, window: Window2d, out: B): void;
+  /**
+   * col2im, im2col's adjoint: cols [N, C·kh·kw, oh·ow] → out [N, C, height, width] (zero-filled
+   * by the caller), each column entry added to the image element it was read from; entries in
+   * the padding are dropped.
+   */
+  col2im(cols: StridedView<B>, window: Window2d, height: number, width: number, out: B): void;
+  /**
+   * Max pooling: x [N, C, H, W] → values [N, C, oh, ow] and int32 indices (h·W + w of the max
+   * in its plane); padding is −∞. A NaN wins (the last one in the window), as in PyTorch.
+   */
+  maxPool2d(x: StridedView<B>, window: Window2d, values: B, indices: B): void;
 }

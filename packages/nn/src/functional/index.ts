@@ -7,6 +7,13 @@ export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, softmax, log
 export { linear, dropout, oneHot, embedding } from "./linear.js";
 export { layerNorm, batchNorm } from "./normalization.js";
 export type { LayerNormOptions, BatchNormOptions } from "./normalization.js";
+// convolution and pooling: the ops of @tensorgrad/autograd, plus groupNorm and dropout2d
+export {
+  conv1d, conv2d, convTranspose2d, maxPool1d, maxPool2d, avgPool2d, adaptiveAvgPool2d, pad, unfold, fold,
+} from "@tensorgrad/autograd";
+export { groupNorm } from "./group-norm.js";
+export type { GroupNormOptions } from "./group-norm.js";
+export { dropout2d } from "./dropout-2d.js";
 export { mseLoss, l1Loss, smoothL1Loss, huberLoss } from "../losses/regression.js";
 export type { SmoothL1Options, HuberOptions } from "../losses/regression.js";
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits, bceWithLogits } from "../losses/binary.js";

@@ -13,14 +13,17 @@
 import { Tensor, ValueError, tensor, type DType } from "@tensorgrad/autograd";
 import { StrictJsonError, parseStrictJson } from "./strict-json.js";
 
-/** The safetensors dtype names tensorgrad reads and writes. */
-export type SafetensorsDType = "F32" | "F64" | "I32" | "BOOL";
+/**
+ * The safetensors dtype names tensorgrad reads (it writes all but I64). I64 — PyTorch's int64,
+ * e.g. BatchNorm's num_batches_tracked — is read as int32 when every value fits.
+ */
+export type SafetensorsDType = "F32" | "F64" | "I32" | "BOOL" | "I64";
 
 const TO_FILE: { [D in DType]: SafetensorsDType } = { float32: "F32", float64: "F64", int32: "I32", bool: "BOOL" };
-const FROM_FILE: { [S in SafetensorsDType]: DType } = { F32: "float32", F64: "float64", I32: "int32", BOOL: "bool" };
-const ITEMSIZE: { [S in SafetensorsDType]: number } = { F32: 4, F64: 8, I32: 4, BOOL: 1 };
+const FROM_FILE: { [S in SafetensorsDType]: DType } = { F32: "float32", F64: "float64", I32: "int32", BOOL: "bool", I64: "int32" };
+const ITEMSIZE: { [S in SafetensorsDType]: number } = { F32: 4, F64: 8, I32: 4, BOOL: 1, I64: 8 };
 /** dtypes of the format that tensorgrad has no tensor type for. */
-const OTHER_DTYPES = ["F16", "BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "I8", "I16", "I64", "U8", "U16", "U32", "U64", "C64"];
+const OTHER_DTYPES = ["F16", "BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "I8", "I16", "U8", "U16", "U32", "U64", "C64"];
 /** The reference implementation refuses headers above 100 MB. */
 const MAX_HEADER = 100_000_000;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -69,12 +72,23 @@ function tensorBytes(t: Tensor): Uint8Array {
  * Elements of `dtype` from little-endian bytes, which may be a view at any byteOffset, aligned or
  * not, into a larger buffer. They are copied into an aligned buffer of their own first, with
  * `set` rather than `slice`: on a Node Buffer (a Uint8Array subclass) `slice` returns a view, and
- * a small Buffer from readFileSync is a view into a shared 8 KB pool.
+ * a small Buffer from readFileSync is a view into a shared 8 KB pool. I64 is read as int32:
+ * `name` names a value that does not fit.
  */
-function fromBytes(bytes: Uint8Array, dtype: SafetensorsDType): Float32Array | Float64Array | Int32Array | Uint8Array {
+function fromBytes(bytes: Uint8Array, dtype: SafetensorsDType, name: string): Float32Array | Float64Array | Int32Array | Uint8Array {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   if (dtype === "BOOL") return copy;
+  if (dtype === "I64") {
+    const view = new DataView(copy.buffer);
+    const out = new Int32Array(copy.byteLength / 8);
+    for (let i = 0; i < out.length; i++) {
+      const v = view.getBigInt64(i * 8, true);
+      if (v < -2147483648n || v > 2147483647n) fail("loadSafetensors", `tensor "${name}": I64 value ${v} does not fit in int32`);
+      out[i] = Number(v);
+    }
+    return out;
+  }
   const n = copy.byteLength / ITEMSIZE[dtype];
   if (LITTLE_ENDIAN_HOST) return dtype === "F32" ? new Float32Array(copy.buffer) : dtype === "F64" ? new Float64Array(copy.buffer) : new Int32Array(copy.buffer);
   const view = new DataView(copy.buffer);
@@ -203,7 +217,7 @@ function readHeader(op: string, bytes: Uint8Array): SafetensorsHeader & { dataSt
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (typeof dtype !== "string") fail(op, `${where}: dtype must be a string, got ${show(dtype)}`);
     if (!Object.hasOwn(FROM_FILE, dtype)) {
-      if (OTHER_DTYPES.includes(dtype)) fail(op, `${where}: dtype ${dtype} is not supported (tensorgrad reads F32, F64, I32 and BOOL)`);
+      if (OTHER_DTYPES.includes(dtype)) fail(op, `${where}: dtype ${dtype} is not supported (tensorgrad reads F32, F64, I32, I64 and BOOL)`);
       fail(op, `${where}: unknown dtype ${JSON.stringify(dtype)}`);
     }
     if (!Array.isArray(shape) || !shape.every(isCount)) fail(op, `${where}: shape must be an array of non-negative integers, got ${show(shape)}`);
@@ -240,7 +254,7 @@ export function loadSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   return Object.fromEntries(
     Object.entries(tensors).map(([name, info]) => {
       const [begin, end] = info.data_offsets;
-      const values = fromBytes(bytes.subarray(dataStart + begin, dataStart + end), info.dtype);
+      const values = fromBytes(bytes.subarray(dataStart + begin, dataStart + end), info.dtype, name);
       return [name, tensor(values, { dtype: FROM_FILE[info.dtype], shape: info.shape })];
     }),
   );

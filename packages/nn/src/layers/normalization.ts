@@ -81,12 +81,13 @@ export class BatchNorm1d extends Module {
 
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super();
-    checkInt("BatchNorm1d", "numFeatures", numFeatures, 1);
+    const name = this.layerName;
+    checkInt(name, "numFeatures", numFeatures, 1);
     this.numFeatures = numFeatures;
     this.eps = options.eps ?? 1e-5;
-    checkNonNegative("BatchNorm1d", "eps", this.eps);
+    checkNonNegative(name, "eps", this.eps);
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
-    if (this.momentum !== null) checkNonNegative("BatchNorm1d", "momentum", this.momentum);
+    if (this.momentum !== null) checkNonNegative(name, "momentum", this.momentum);
     this.affine = options.affine ?? true;
     this.trackRunningStats = options.trackRunningStats ?? true;
     const dtype = options.dtype ?? "float32";
@@ -107,10 +108,10 @@ export class BatchNorm1d extends Module {
 
   /** Normalizes each channel with batch stats (training) or running stats (eval). */
   forward(x: Tensor): Tensor {
-    checkFloat("BatchNorm1d", "input", x);
-    if (x.ndim !== 2 && x.ndim !== 3) throw new ShapeError(`BatchNorm1d: expected 2D or 3D input (got ${x.ndim}D input ${fmtShape(x.shape)})`);
+    checkFloat(this.layerName, "input", x);
+    this.checkInputDim(x);
     if (x.shape[1] !== this.numFeatures) {
-      throw new ShapeError(`BatchNorm1d: expected input with ${this.numFeatures} channels at dim 1, got ${fmtShape(x.shape)}`);
+      throw new ShapeError(`${this.layerName}: expected input with ${this.numFeatures} channels at dim 1, got ${fmtShape(x.shape)}`);
     }
     const counted = this.training && this.trackRunningStats ? this.numBatchesTracked : null;
     // momentum null: a cumulative moving average, weight 1/(batches seen, this one included).
@@ -123,10 +124,20 @@ export class BatchNorm1d extends Module {
       training: useBatchStats,
       momentum: factor,
       eps: this.eps,
-    }, "BatchNorm1d");
+    }, this.layerName);
     // Counted only once batchNorm has accepted the input: a refused call changes nothing.
     counted?.add_(1);
     return y;
+  }
+
+  /** The name errors give (subclasses for other input ranks override it; BatchNorm2d in batch-norm-2d.ts). */
+  protected get layerName(): string {
+    return "BatchNorm1d";
+  }
+
+  /** Throws unless x has a rank this layer takes: [N, C] or [N, C, L]. */
+  protected checkInputDim(x: Tensor): void {
+    if (x.ndim !== 2 && x.ndim !== 3) throw new ShapeError(`BatchNorm1d: expected 2D or 3D input (got ${x.ndim}D input ${fmtShape(x.shape)})`);
   }
 
   override extraRepr(): string {

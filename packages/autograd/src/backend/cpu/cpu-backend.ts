@@ -14,6 +14,7 @@ import { contiguousStrides } from "../../shape.js";
 import { newArray, ownArray } from "./slabs.js";
 import { flatStep, forEachRow } from "./strided.js";
 import { cpuArgsort, cpuScan } from "./scan-sort.js";
+import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -358,6 +359,10 @@ export function createCpuBackend(): Backend<CpuBuffer> {
         }
       });
     },
+
+    im2col: cpuIm2col,
+    col2im: cpuCol2im,
+    maxPool2d: cpuMaxPool2d,
   };
 }
 
