@@ -112,6 +112,13 @@ describe("golden files", () => {
 });
 
 describe("round trips", () => {
+  it("loads from a Node Buffer (what readFileSync returns), whose slice() is a view, not a copy", () => {
+    const sd = { a: tensor([1.5, -2], { dtype: "float64" }), b: tensor([3, 4, 5]) };
+    const loaded = loadSafetensors(Buffer.from(saveSafetensors(sd)));
+    expect(loaded.a.toFlatArray()).toEqual([1.5, -2]);
+    expect(loaded.b.toFlatArray()).toEqual([3, 4, 5]);
+  });
+
   it("save → load → save gives identical bytes and equal tensors", () => {
     const sd: Record<string, Tensor> = {
       "layers.0.weight": randn([3, 4]),

@@ -66,7 +66,9 @@ function tensorBytes(t: Tensor): Uint8Array {
 
 /** Elements of `dtype` from little-endian bytes. */
 function fromBytes(bytes: Uint8Array, dtype: SafetensorsDType): Float32Array | Float64Array | Int32Array | Uint8Array {
-  const copy = bytes.slice(); // own, aligned buffer
+  // An own, aligned buffer of exactly these bytes. (Not bytes.slice(): a Node Buffer's slice is a
+  // view into the whole file, whose .buffer starts at the file's first byte.)
+  const copy = new Uint8Array(bytes);
   if (dtype === "BOOL") return copy;
   const n = copy.byteLength / ITEMSIZE[dtype];
   if (LITTLE_ENDIAN_HOST) return dtype === "F32" ? new Float32Array(copy.buffer) : dtype === "F64" ? new Float64Array(copy.buffer) : new Int32Array(copy.buffer);
