@@ -280,6 +280,13 @@ describe("shapes, modes and dtypes", () => {
     expect([hc.shape, cc.shape]).toEqual([[2, 5], [2, 5]]);
   });
 
+  it("allWeights lists each layer and direction's parameters in registration order (PyTorch's all_weights)", () => {
+    const lstm = new LSTM(3, 5, { numLayers: 2, bidirectional: true, projSize: 2 });
+    expect(lstm.allWeights.map((ws) => ws.length)).toEqual([5, 5, 5, 5]);
+    expect(lstm.allWeights.flat()).toEqual(lstm.parameters());
+    expect(new GRU(3, 4, { bias: false }).allWeights.map((ws) => ws.map((w) => w.shape))).toEqual([[[12, 3], [12, 4]]]);
+  });
+
   it("the last time step of the output is hN (one direction)", () => {
     const rnn = new RNN(3, 4, { numLayers: 2 });
     const [out, h] = rnn.call(randn([5, 2, 3]));
