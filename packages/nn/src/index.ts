@@ -17,6 +17,10 @@ export { LayerNorm, BatchNorm1d } from "./layers/normalization.js";
 export type { LayerNormOptions, BatchNormOptions } from "./layers/normalization.js";
 export { Embedding } from "./layers/embedding.js";
 export type { EmbeddingOptions } from "./layers/embedding.js";
+export { RNN, LSTM, GRU } from "./layers/rnn.js";
+export type { RNNBaseOptions, RNNOptions, LSTMOptions, GRUOptions, RNNNonlinearity } from "./layers/rnn.js";
+export { RNNCell, LSTMCell, GRUCell } from "./layers/rnn-cell.js";
+export type { RNNCellBaseOptions, RNNCellOptions, LSTMCellOptions, GRUCellOptions } from "./layers/rnn-cell.js";
 export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softplus, ELU, Softmax, LogSoftmax, Dropout } from "./layers/activation.js";
 // convolution, pooling and their normalization / dropout / reshaping companions
 export { Conv1d, Conv2d, ConvTranspose2d } from "./layers/conv.js";
