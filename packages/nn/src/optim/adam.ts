@@ -1,7 +1,7 @@
 /** Adam and AdamW (decoupled weight decay), with AMSGrad, after PyTorch's optim/adam.py and adamw.py. */
 
 import { fusedAdamStep_, type Tensor } from "@tensorgrad/autograd";
-import { Optimizer, checkOption, lerp_, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { Optimizer, checkBetas, checkOption, lerp_, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** Adam's and AdamW's options (PyTorch's defaults). */
 export interface AdamOptions {
@@ -77,8 +77,7 @@ abstract class AdamBase extends Optimizer<AdamOptions, AdamState> {
   protected validate(o: Readonly<AdamOptions>): void {
     checkOption(this.name, nonNegative(o.lr), "learning rate", o.lr);
     checkOption(this.name, nonNegative(o.eps), "epsilon value", o.eps);
-    checkOption(this.name, Array.isArray(o.betas) && o.betas.length === 2, "betas", o.betas);
-    o.betas.forEach((b, i) => checkOption(this.name, nonNegative(b) && b < 1, `beta parameter at index ${i}:`, b));
+    checkBetas(this.name, o.betas);
     checkOption(this.name, nonNegative(o.weightDecay), "weight decay", o.weightDecay);
   }
 

@@ -55,6 +55,12 @@ export function nonNegative(value: unknown): boolean {
   return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
+/** Throws `ValueError("<optimizer>: invalid beta parameter at index i: β")` unless betas is a pair in [0, 1). */
+export function checkBetas(name: string, betas: readonly number[]): void {
+  checkOption(name, Array.isArray(betas) && betas.length === 2, "betas", betas);
+  betas.forEach((b, i) => checkOption(name, nonNegative(b) && b < 1, `beta parameter at index ${i}:`, b));
+}
+
 /** PyTorch's lerp_: x ← x + w·(end − x) for w < 0.5, else end − (end − x)·(1 − w) (same values, fewer rounding errors). */
 export function lerp_(x: Tensor, end: Tensor, weight: number): Tensor {
   const diff = end.sub(x);

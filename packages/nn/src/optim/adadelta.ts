@@ -1,0 +1,60 @@
+/** Adadelta, after PyTorch 1.13's optim/adadelta.py. */
+
+import type { Tensor } from "@tensorgrad/autograd";
+import { Optimizer, checkOption, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+
+/** Adadelta's options (PyTorch's defaults). */
+export interface AdadeltaOptions {
+  /** Scales the delta before it is applied to the parameters (default 1). */
+  lr: number;
+  /** Decay rate ρ of the running averages of squared gradients and squared deltas (default 0.9). */
+  rho: number;
+  /** Added inside both square roots for numerical stability (default 1e-6). */
+  eps: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Maximize the objective instead of minimizing it. */
+  maximize: boolean;
+}
+
+/** Adadelta's per-parameter state (PyTorch's `step`, `square_avg`, `acc_delta`). */
+export type AdadeltaState = { step: number; squareAvg: Tensor; accDelta: Tensor };
+
+/**
+ * One Adadelta update in place (PyTorch's _single_tensor_adadelta): g ← ±grad + wd·p;
+ * v ← ρ·v + (1−ρ)·g²; Δ = √(u + eps)/√(v + eps)·g; u ← ρ·u + (1−ρ)·Δ²; p ← p − lr·Δ.
+ */
+function adadelta(params: readonly Tensor[], grads: readonly Tensor[], states: AdadeltaState[], o: AdadeltaOptions): void {
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    const s = states[i];
+    let g = o.maximize ? grads[i].neg() : grads[i];
+    s.step += 1;
+    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
+    s.squareAvg.mul_(o.rho).add_(g.mul(g), 1 - o.rho);
+    const std = s.squareAvg.add(o.eps).sqrt();
+    // In place on fresh temporaries, in PyTorch's order: √(u + eps) / std · g.
+    const delta = s.accDelta.add(o.eps).sqrt().div_(std).mul_(g);
+    s.accDelta.mul_(o.rho).add_(delta.mul(delta), 1 - o.rho);
+    p.add_(delta, -o.lr);
+  }
+}
+
+/** Adadelta: per-coordinate steps from running averages of squared gradients and squared updates (PyTorch's torch.optim.Adadelta). */
+export class Adadelta extends Optimizer<AdadeltaOptions, AdadeltaState> {
+  constructor(params: ParamsInput<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {
+    super("Adadelta", params, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }, options);
+  }
+
+  protected validate(o: Readonly<AdadeltaOptions>): void {
+    checkOption("Adadelta", nonNegative(o.lr), "learning rate", o.lr);
+    checkOption("Adadelta", nonNegative(o.rho) && o.rho <= 1, "rho value", o.rho);
+    checkOption("Adadelta", nonNegative(o.eps), "epsilon value", o.eps);
+    checkOption("Adadelta", nonNegative(o.weightDecay), "weight decay", o.weightDecay);
+  }
+
+  protected updateGroup(group: ParamGroup<AdadeltaOptions>): void {
+    const { params, grads, states } = this.withGrads(group, (p) => this.stateFor(p, () => ({ step: 0, squareAvg: p.zerosLike(), accDelta: p.zerosLike() })));
+    adadelta(params, grads, states, group);
+  }
+}
