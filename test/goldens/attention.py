@@ -316,5 +316,6 @@ encoder_case("one layer, activation a function (tanh)", e3, layer3, rnd(4, 2, 6)
 
 out_path = os.path.join(HERE, "attention.json")
 with open(out_path, "w") as f:
-    json.dump({"torch": torch.__version__, "sdpa": sdpa, "rmsNorm": rms, "mha": mha, "encoder": encoders}, f, separators=(",", ":"))
+    reprs = {"mha-8x2": repr(m1), "mha-6x3": repr(m2), "mha-4x1": repr(m3), "encoder-layer-tanh": repr(layer3)}
+    json.dump({"torch": torch.__version__, "sdpa": sdpa, "rmsNorm": rms, "mha": mha, "encoder": encoders, "reprs": reprs}, f, separators=(",", ":"))
 print(f"wrote {out_path}: {len(sdpa)} sdpa, {len(rms)} rmsNorm, {len(mha)} mha, {len(encoders)} encoder cases")

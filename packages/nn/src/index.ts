@@ -18,6 +18,14 @@ export type { LayerNormOptions, BatchNormOptions } from "./layers/normalization.
 export { Embedding } from "./layers/embedding.js";
 export type { EmbeddingOptions } from "./layers/embedding.js";
 export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softplus, ELU, Softmax, LogSoftmax, Dropout } from "./layers/activation.js";
+export { MultiheadAttention, NonDynamicallyQuantizableLinear } from "./layers/attention.js";
+export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions } from "./layers/attention.js";
+export { TransformerEncoderLayer, TransformerEncoder, generateSquareSubsequentMask } from "./layers/transformer.js";
+export type {
+  TransformerActivation, TransformerEncoderLayerOptions, TransformerEncoderLayerForwardOptions, TransformerEncoderOptions, TransformerEncoderForwardOptions,
+} from "./layers/transformer.js";
+export { RMSNorm } from "./layers/rms-norm.js";
+export type { RMSNormOptions } from "./layers/rms-norm.js";
 export {
   Loss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
 } from "./losses/modules.js";

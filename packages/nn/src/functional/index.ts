@@ -7,6 +7,10 @@ export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, softmax, log
 export { linear, dropout, oneHot, embedding } from "./linear.js";
 export { layerNorm, batchNorm } from "./normalization.js";
 export type { LayerNormOptions, BatchNormOptions } from "./normalization.js";
+export { rmsNorm } from "./rms-norm.js";
+export type { RMSNormOptions } from "./rms-norm.js";
+export { scaledDotProductAttention } from "@tensorgrad/autograd";
+export type { AttentionOptions } from "@tensorgrad/autograd";
 export { mseLoss, l1Loss, smoothL1Loss, huberLoss } from "../losses/regression.js";
 export type { SmoothL1Options, HuberOptions } from "../losses/regression.js";
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits, bceWithLogits } from "../losses/binary.js";
