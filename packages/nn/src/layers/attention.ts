@@ -6,7 +6,7 @@
  * ops/attention.ts), written out here because forward also returns the weights.
  */
 
-import { DTypeError, Generator, ShapeError, Tensor, ValueError, cat, ones, zeros, type DType } from "@tensorgrad/autograd";
+import { DTypeError, Generator, ShapeError, Tensor, ValueError, cat, zeros, type DType } from "@tensorgrad/autograd";
 import { checkFloat, checkInt, checkProbability, checkTensor, fmtShape } from "../functional/checks.js";
 import { dropout, linear } from "../functional/linear.js";
 import { constant_, xavierNormal_, xavierUniform_ } from "../init.js";
@@ -58,12 +58,12 @@ export class NonDynamicallyQuantizableLinear extends Linear {}
 
 /** A bool mask as an additive one (true → −∞, false → 0); a float mask cast to `dtype`. */
 function additive(mask: Tensor, dtype: DType): Tensor {
-  return mask.dtype === "bool" ? zeros(mask.shape, { dtype }).maskedFill(mask, -Infinity) : mask.to(dtype);
+  return mask.dtype === "bool" ? mask.newZeros(mask.shape, { dtype }).maskedFill(mask, -Infinity) : mask.to(dtype);
 }
 
 /** The mask with one more key (not masked) appended along its last dim. */
 function padKey(mask: Tensor): Tensor {
-  return cat([mask, zeros([...mask.shape.slice(0, -1), 1], { dtype: mask.dtype })], -1);
+  return cat([mask, mask.newZeros([...mask.shape.slice(0, -1), 1])], -1);
 }
 
 /**
@@ -207,8 +207,8 @@ export class MultiheadAttention extends Module<[query: Tensor, key: Tensor, valu
     let kh = heads(kp);
     let vh = heads(vp);
     if (this.addZeroAttn) {
-      kh = cat([kh, zeros([N * H, 1, this.headDim], { dtype })], 1);
-      vh = cat([vh, zeros([N * H, 1, this.headDim], { dtype })], 1);
+      kh = cat([kh, kh.newZeros([N * H, 1, this.headDim])], 1);
+      vh = cat([vh, vh.newZeros([N * H, 1, this.headDim])], 1);
       if (mask !== null) mask = padKey(mask);
       if (padding !== null) padding = padKey(padding);
     }
@@ -236,7 +236,7 @@ export class MultiheadAttention extends Module<[query: Tensor, key: Tensor, valu
   /** attnMask checked against PyTorch's shapes, or the causal mask for isCausal; bool true = not allowed. */
   private checkAttnMask(attnMask: Tensor | null, isCausal: boolean, L: number, S: number, N: number, batched: boolean): Tensor | null {
     if (typeof isCausal !== "boolean") throw new ValueError(`${OP}: isCausal must be a boolean, got ${String(isCausal)}`);
-    if (attnMask === null) return isCausal ? ones([L, S], { dtype: "bool" }).triu(1) : null;
+    if (attnMask === null) return isCausal ? this.out_proj.weight.newOnes([L, S], { dtype: "bool" }).triu(1) : null;
     checkTensor(OP, "attnMask", attnMask);
     if (attnMask.dtype !== "bool" && !attnMask.isFloatingPoint()) throw new DTypeError(`${OP}: attnMask must be bool or floating point, got ${attnMask.dtype}`);
     const H = this.numHeads;
