@@ -52,6 +52,8 @@ export { oneHot } from "./ops/one-hot.js";
 export { addcmul, addcdiv } from "./ops/addc.js";
 export type { AddcOptions } from "./ops/addc.js";
 export { einsum } from "./ops/einsum.js";
+export { scaledDotProductAttention } from "./ops/attention.js";
+export type { AttentionOptions } from "./ops/attention.js";
 export { multinomial, randLike, randnLike, randintLike } from "./sampling.js";
 export type { SampleOptions, RandomLikeOptions } from "./sampling.js";
 export { empty, emptyLike } from "./creation.js";

@@ -32,6 +32,14 @@ export { GroupNorm } from "./layers/group-norm.js";
 export type { GroupNormLayerOptions } from "./layers/group-norm.js";
 export { Dropout2d } from "./layers/dropout-2d.js";
 export { Unflatten } from "./layers/unflatten.js";
+export { MultiheadAttention, NonDynamicallyQuantizableLinear } from "./layers/attention.js";
+export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions } from "./layers/attention.js";
+export { TransformerEncoderLayer, TransformerEncoder, generateSquareSubsequentMask } from "./layers/transformer.js";
+export type {
+  TransformerActivation, TransformerEncoderLayerOptions, TransformerEncoderLayerForwardOptions, TransformerEncoderOptions, TransformerEncoderForwardOptions,
+} from "./layers/transformer.js";
+export { RMSNorm } from "./layers/rms-norm.js";
+export type { RMSNormOptions } from "./layers/rms-norm.js";
 export {
   Loss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
 } from "./losses/modules.js";

@@ -14,6 +14,10 @@ export {
 export { groupNorm } from "./group-norm.js";
 export type { GroupNormOptions } from "./group-norm.js";
 export { dropout2d } from "./dropout-2d.js";
+export { rmsNorm } from "./rms-norm.js";
+export type { RMSNormOptions } from "./rms-norm.js";
+export { scaledDotProductAttention } from "@tensorgrad/autograd";
+export type { AttentionOptions } from "@tensorgrad/autograd";
 export { mseLoss, l1Loss, smoothL1Loss, huberLoss } from "../losses/regression.js";
 export type { SmoothL1Options, HuberOptions } from "../losses/regression.js";
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits, bceWithLogits } from "../losses/binary.js";
