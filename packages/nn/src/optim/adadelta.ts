@@ -1,7 +1,7 @@
 /** Adadelta, after PyTorch 1.13's optim/adadelta.py. */
 
 import type { Tensor } from "@tensorgrad/autograd";
-import { Optimizer, checkOption, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { checkOption, decayedGrad, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** Adadelta's options (PyTorch's defaults). */
 export interface AdadeltaOptions {
@@ -28,9 +28,8 @@ function adadelta(params: readonly Tensor[], grads: readonly Tensor[], states: A
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const s = states[i];
-    let g = o.maximize ? grads[i].neg() : grads[i];
+    const g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     s.step += 1;
-    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
     s.squareAvg.mul_(o.rho).add_(g.mul(g), 1 - o.rho);
     const std = s.squareAvg.add(o.eps).sqrt();
     // In place on fresh temporaries, in PyTorch's order: √(u + eps) / std · g.

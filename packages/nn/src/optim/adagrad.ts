@@ -1,7 +1,7 @@
 /** Adagrad, after PyTorch's optim/adagrad.py. */
 
 import type { Tensor } from "@tensorgrad/autograd";
-import { Optimizer, checkOption, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { checkOption, decayedGrad, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** Adagrad's options (PyTorch's defaults). */
 export interface AdagradOptions {
@@ -30,9 +30,8 @@ function adagrad(params: readonly Tensor[], grads: readonly Tensor[], states: Ad
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const s = states[i];
-    let g = o.maximize ? grads[i].neg() : grads[i];
+    const g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     s.step += 1;
-    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
     const clr = o.lr / (1 + (s.step - 1) * o.lrDecay);
     s.sum.add_(g.mul(g));
     const std = s.sum.sqrt().add_(o.eps); // in place on the fresh sqrt: one temporary fewer

@@ -1,7 +1,7 @@
 /** Adam and AdamW (decoupled weight decay), with AMSGrad, after PyTorch's optim/adam.py and adamw.py. */
 
 import { fusedAdamStep_, type Tensor } from "@tensorgrad/autograd";
-import { Optimizer, checkBetas, checkOption, lerp_, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { Optimizer, checkBetas, checkOption, decayedGrad, lerp_, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** Adam's and AdamW's options (PyTorch's defaults). */
 export interface AdamOptions {
@@ -54,9 +54,8 @@ function adam(params: readonly Tensor[], grads: readonly Tensor[], states: AdamS
         stepSize,
       });
     if (fused) continue;
-    let g = o.maximize ? grads[i].neg() : grads[i];
-    if (decay !== null) p.mul_(decay);
-    else if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
+    if (decay !== null) p.mul_(decay); // AdamW: decoupled decay, applied to p itself
+    const g = decayedGrad(p, grads[i], o.maximize, decoupled ? 0 : o.weightDecay);
     lerp_(s.expAvg, g, 1 - beta1);
     s.expAvgSq.mul_(beta2).add_(g.mul(g), 1 - beta2);
     let second = s.expAvgSq;

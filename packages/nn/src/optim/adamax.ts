@@ -1,7 +1,7 @@
 /** Adamax (Adam with the infinity norm), after PyTorch 1.13's optim/adamax.py. */
 
 import type { Tensor } from "@tensorgrad/autograd";
-import { Optimizer, checkBetas, checkOption, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { checkBetas, checkOption, decayedGrad, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** Adamax's options (PyTorch's defaults). */
 export interface AdamaxOptions {
@@ -30,9 +30,8 @@ function adamax(params: readonly Tensor[], grads: readonly Tensor[], states: Ada
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const s = states[i];
-    let g = o.maximize ? grads[i].neg() : grads[i];
+    const g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     s.step += 1;
-    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
     s.expAvg.mul_(beta1).add_(g, 1 - beta1);
     s.expInf.copy_(s.expInf.mul_(beta2).maximum(g.abs().add_(o.eps)));
     const clr = o.lr / (1 - beta1 ** s.step);

@@ -1,7 +1,7 @@
 /** NAdam (Adam with Nesterov momentum), after PyTorch's optim/nadam.py. */
 
 import type { Tensor } from "@tensorgrad/autograd";
-import { Optimizer, checkBetas, checkOption, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { checkBetas, checkOption, decayedGrad, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** NAdam's options (PyTorch 1.13's defaults; 1.13 has no `maximize` for NAdam). */
 export interface NAdamOptions {
@@ -33,11 +33,10 @@ function nadam(params: readonly Tensor[], grads: readonly Tensor[], states: NAda
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const s = states[i];
-    let g = grads[i];
+    const g = decayedGrad(p, grads[i], false, o.weightDecay);
     s.step += 1;
     const t = s.step;
     const biasCorrection2 = 1 - beta2 ** t;
-    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
     const mu = beta1 * (1 - 0.5 * 0.96 ** (t * o.momentumDecay));
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * o.momentumDecay));
     s.muProduct *= mu;

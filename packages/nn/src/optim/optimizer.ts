@@ -61,6 +61,12 @@ export function checkBetas(name: string, betas: readonly number[]): void {
   betas.forEach((b, i) => checkOption(name, nonNegative(b) && b < 1, `beta parameter at index ${i}:`, b));
 }
 
+/** The gradient an update reads: −grad when maximizing, plus L2 weight decay wd·p (PyTorch's coupled decay). */
+export function decayedGrad(p: Tensor, grad: Tensor, maximize: boolean, weightDecay: number): Tensor {
+  const g = maximize ? grad.neg() : grad;
+  return weightDecay === 0 ? g : g.add(p.mul(weightDecay));
+}
+
 /** PyTorch's lerp_: x ← x + w·(end − x) for w < 0.5, else end − (end − x)·(1 − w) (same values, fewer rounding errors). */
 export function lerp_(x: Tensor, end: Tensor, weight: number): Tensor {
   const diff = end.sub(x);

@@ -1,7 +1,7 @@
 /** RAdam (rectified Adam), after PyTorch 1.13's optim/radam.py. */
 
 import type { Tensor } from "@tensorgrad/autograd";
-import { Optimizer, checkBetas, checkOption, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { checkBetas, checkOption, decayedGrad, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** RAdam's options (PyTorch 1.13's defaults; 1.13 has no `maximize` for RAdam). */
 export interface RAdamOptions {
@@ -31,12 +31,11 @@ function radam(params: readonly Tensor[], grads: readonly Tensor[], states: RAda
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const s = states[i];
-    let g = grads[i];
+    const g = decayedGrad(p, grads[i], false, o.weightDecay);
     s.step += 1;
     const t = s.step;
     const biasCorrection1 = 1 - beta1 ** t;
     const biasCorrection2 = 1 - beta2 ** t;
-    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
     s.expAvg.mul_(beta1).add_(g, 1 - beta1);
     s.expAvgSq.mul_(beta2).add_(g.mul(g), 1 - beta2);
     // m̂·lr, then (rectified) ·adaptiveLr·r, in PyTorch's order, in place on the fresh quotient.

@@ -1,7 +1,7 @@
 /** RMSprop (plain, centered, with momentum), after PyTorch's optim/rmsprop.py. */
 
 import type { Tensor } from "@tensorgrad/autograd";
-import { Optimizer, checkOption, lerp_, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { checkOption, decayedGrad, lerp_, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** RMSprop's options (PyTorch's defaults). */
 export interface RMSpropOptions {
@@ -33,9 +33,8 @@ function rmsprop(params: readonly Tensor[], grads: readonly Tensor[], states: RM
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const s = states[i];
-    let g = o.maximize ? grads[i].neg() : grads[i];
+    const g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     s.step += 1;
-    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
     s.squareAvg.mul_(o.alpha).add_(g.mul(g), 1 - o.alpha);
     let avg: Tensor;
     if (o.centered) {

@@ -1,7 +1,7 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay (PyTorch's SGD). */
 
 import { ValueError, type Tensor } from "@tensorgrad/autograd";
-import { Optimizer, checkOption, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { checkOption, decayedGrad, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** SGD's options (PyTorch's defaults). */
 export interface SGDOptions {
@@ -30,8 +30,7 @@ export type SGDState = { momentumBuffer?: Tensor };
 function sgd(params: readonly Tensor[], grads: readonly Tensor[], states: SGDState[], o: SGDOptions): void {
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
-    let g = o.maximize ? grads[i].neg() : grads[i];
-    if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
+    let g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     if (o.momentum !== 0) {
       let buf = states[i].momentumBuffer;
       if (buf === undefined) states[i].momentumBuffer = buf = g.detach().clone();
