@@ -8,10 +8,9 @@ import {
   Generator, ValueError, conv1d, conv2d, convTranspose2d, pad, zeros, type PadMode, type SizeArg, type Tensor,
 } from "@tensorgrad/autograd";
 import { checkInt } from "../functional/checks.js";
-import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
-import type { DTypeOptions } from "./linear.js";
+import { resetWeightAndBias, type DTypeOptions } from "./linear.js";
 import { pyTuple } from "./repr.js";
 
 /** How a conv layer pads: zeros (inside the op) or one of pad's modes (before it). */
@@ -118,12 +117,7 @@ abstract class ConvNd extends Module {
    * fanIn = weight.size(1)·Πkernel (so (in/groups)·Πk, or (out/groups)·Πk when transposed).
    */
   resetParameters(generator?: Generator): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5), generator });
-    if (this.bias !== null) {
-      const { fanIn } = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound, { generator });
-    }
+    resetWeightAndBias(this.weight, this.bias, generator);
   }
 
   /** Runs conv1d/conv2d with this layer's settings, padding by mode first when it isn't zeros. */

@@ -45,12 +45,7 @@ export class Linear extends Module {
 
   /** Redraws weight and bias from PyTorch's default distribution U(−1/√in, 1/√in). */
   resetParameters(generator?: Generator): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5), generator });
-    if (this.bias !== null) {
-      const { fanIn } = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound, { generator });
-    }
+    resetWeightAndBias(this.weight, this.bias, generator);
   }
 
   /** x [..., in] → x·Wᵀ + b [..., out]. */
@@ -89,5 +84,18 @@ export class Flatten extends Module {
 
   override extraRepr(): string {
     return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
+}
+
+/**
+ * @internal PyTorch's default init of Linear and the conv layers (they share it): weight ~
+ * kaiming_uniform(a = √5), which is U(±1/√fanIn), and bias ~ U(±1/√fanIn).
+ */
+export function resetWeightAndBias(weight: Tensor, bias: Tensor | null, generator?: Generator): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5), generator });
+  if (bias !== null) {
+    const { fanIn } = calculateFanInAndFanOut(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound, { generator });
   }
 }
