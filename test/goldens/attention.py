@@ -20,11 +20,11 @@ sum(out * gout) + sum(weights * gweights) with respect to the inputs and every p
 import json
 import math
 import os
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from safetensors_file import write_safetensors
 
 torch.manual_seed(12)
 f64 = torch.float64
@@ -54,18 +54,8 @@ def rnd(*shape):
 def save_safetensors(name, module):
     """The module's state dict as a safetensors file (float64 tensors, sorted by name)."""
     sd = module.state_dict()
-    header, blobs, offset = {}, [], 0
-    for key in sorted(sd):
-        t = sd[key].detach().to(f64).contiguous()
-        data = t.numpy().astype("<f8").tobytes()
-        header[key] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
     os.makedirs(STATE_DIR, exist_ok=True)
-    with open(os.path.join(STATE_DIR, f"{name}.safetensors"), "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    write_safetensors(os.path.join(STATE_DIR, f"{name}.safetensors"), {key: sd[key].to(f64) for key in sorted(sd)})
     return f"{name}.safetensors"
 
 

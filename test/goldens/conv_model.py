@@ -4,16 +4,16 @@ Run with PyTorch 1.13 (Debian's python3-torch): /usr/bin/python3 test/goldens/co
 It writes test/goldens/conv_model.safetensors (the state dict exactly as PyTorch holds it:
 float32 weights, int64 num_batches_tracked) and test/goldens/conv_model.json (the input, the
 eval-mode output, and print(model)), which test/nn/conv-layers.test.ts loads and compares.
-The safetensors package is not installed here, so the file is written by hand following the
-format (8-byte little-endian header length, JSON header, little-endian data).
+The safetensors package is not installed here, so the file is written by safetensors_file.py
+beside this script.
 """
 
 import json
 import os
-import struct
 
 import torch
 from torch import nn
+from safetensors_file import write_safetensors
 
 torch.manual_seed(20261124)
 
@@ -44,21 +44,9 @@ x = torch.randn(3, 1, 8, 8)
 with torch.no_grad():
     y = model(x)
 
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int32: "I32", torch.int64: "I64", torch.bool: "BOOL"}
-state = model.state_dict()
-header, chunks, offset = {}, [], 0
-for name, t in state.items():
-    data = t.detach().contiguous().numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
-    header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-    chunks.append(data)
-    offset += len(data)
-header["__metadata__"] = {"format": "pt"}
-text = json.dumps(header, separators=(",", ":")).encode()
-text += b" " * ((8 - len(text) % 8) % 8)
-
 here = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(here, "conv_model.safetensors"), "wb") as f:
-    f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+state = model.state_dict()
+write_safetensors(os.path.join(here, "conv_model.safetensors"), state, {"format": "pt"})
 with open(os.path.join(here, "conv_model.json"), "w") as f:
     json.dump({
         "torch": torch.__version__,

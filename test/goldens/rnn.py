@@ -11,33 +11,19 @@ init), and writes to test/goldens/rnn/:
                        with respect to input, initial states and every parameter ("grad/<name>")
   cases.json           each case's layer, sizes and options, in tensorgrad's (camelCase) spelling
 Everything is float64 except the "_f32" case, a float32 model as PyTorch saves one by default.
-safetensors is written by the few lines below (the format is an 8-byte little-endian header
-length, a JSON header and the raw little-endian data), so no package beyond torch is needed.
+safetensors is written by safetensors_file.py beside this script, so no package beyond torch is needed.
 """
 
 import itertools
 import json
 import os
-import struct
 
 import torch
 import torch.nn as nn
+from safetensors_file import write_safetensors
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rnn")
 DTYPES = {torch.float64: "F64", torch.float32: "F32"}
-
-
-def save_safetensors(tensors, path):
-    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().numpy().tobytes()
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 T, B, IN, HID, PROJ = 4, 2, 3, 4, 2
@@ -76,7 +62,7 @@ def record(name, kind, model, inputs, states, config, dtype=torch.float64):
         io[f"{name}/grad/{s_name}"] = s.grad
     for p_name, p in model.named_parameters():
         io[f"{name}/grad/{p_name}"] = p.grad
-    save_safetensors(model.state_dict(), os.path.join(OUT, f"{name}.safetensors"))
+    write_safetensors(os.path.join(OUT, f"{name}.safetensors"), model.state_dict(), {"format": "pt"})
     cases.append({"name": name, "kind": kind, "inputSize": IN, "hiddenSize": HID, "options": config,
                   "states": state_names, "outputs": list(outs), "dtype": "float64" if dtype == torch.float64 else "float32",
                   "params": [n for n, _ in model.named_parameters()]})
@@ -142,7 +128,7 @@ def main():
         cell_case(kind, True, batched=False)
         cell_case(kind, True, bias=False)
     cell_case("RNNCell", True, nonlinearity="relu")
-    save_safetensors(io, os.path.join(OUT, "io.safetensors"))
+    write_safetensors(os.path.join(OUT, "io.safetensors"), io, {"format": "pt"})
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": cases}, f, indent=1)
         f.write("\n")
