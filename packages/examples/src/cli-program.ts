@@ -7,14 +7,17 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { TensorgradError } from "@tensorgrad/autograd";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, type CommonOptions } from "./common/options.js";
 import { runDemo } from "./examples/demo.js";
+import { runCnn, type CnnOptions } from "./examples/cnn.js";
 import { runDigits, type DigitsOptions } from "./examples/digits.js";
 import { runMarks, type MarksOptions } from "./examples/marks.js";
 import { runSine, type SineOptions } from "./examples/sine.js";
+import { runVae, type VaeOptions } from "./examples/vae.js";
 import { runVanishing, type HiddenActivation, type VanishingOptions } from "./examples/vanishing.js";
 import { runWorked, type WorkedOptions } from "./examples/worked.js";
 
 /** The example names the CLI knows. */
-export type ExampleName = "sine" | "digits" | "marks" | "vanishing" | "worked" | "demo";
+export type ExampleName = "sine" | "digits" | "marks" | "vanishing" | "worked" | "demo"
+  | "cnn" | "vae";
 
 /** Runs one example with parsed options; the CLI's default calls runSine, runDigits, … */
 export type ExampleRunner = (name: ExampleName, options: CommonOptions & Record<string, unknown>) => Promise<object>;
@@ -27,6 +30,8 @@ const defaultRunner: ExampleRunner = (name, options) => {
     case "vanishing": return runVanishing(options as VanishingOptions);
     case "worked": return runWorked(options as WorkedOptions);
     case "demo": return runDemo(options);
+    case "cnn": return runCnn(options as CnnOptions);
+    case "vae": return runVae(options as VaeOptions);
     default: return name satisfies never;
   }
 };
@@ -61,6 +66,12 @@ function integerList(value: string): number[] {
   return parts.map(positiveInteger);
 }
 
+function channelPair(value: string): number[] {
+  const parts = value.split(",").map((s) => s.trim());
+  if (parts.length !== 2) throw new InvalidArgumentError(`expected two comma-separated channel counts like 32,64, got ${value}`);
+  return parts.map(positiveInteger);
+}
+
 function activationList(value: string): HiddenActivation[] {
   return value.split(",").map((s) => {
     const a = s.trim();
@@ -89,7 +100,7 @@ export function createProgram(run: ExampleRunner = defaultRunner): Command {
   const program = new Command("tensorgrad-examples")
     .description("Classic numpy backprop programs, rewritten the tensorgrad way (model + optimizer + backward()).")
     .showHelpAfterError("(add --help for usage)")
-    .addHelpText("after", "\nExamples:\n  tensorgrad-examples demo\n  tensorgrad-examples sine --out plots\n  tensorgrad-examples digits --epochs 5 --cost cross-entropy\n  tensorgrad-examples digits --data ./mnist\n  tensorgrad-examples marks --csv marks.csv --json");
+    .addHelpText("after", "\nExamples:\n  tensorgrad-examples demo\n  tensorgrad-examples sine --out plots\n  tensorgrad-examples digits --epochs 5 --cost cross-entropy\n  tensorgrad-examples digits --data ./mnist\n  tensorgrad-examples marks --csv marks.csv --json\n  tensorgrad-examples cnn --channels 8,16 --hidden 64\n  tensorgrad-examples vae --epochs 5");
 
   const action = (name: ExampleName, map: (o: Record<string, unknown>) => Record<string, unknown> = (o) => o) =>
     async (opts: Record<string, unknown>) => {
@@ -123,6 +134,38 @@ export function createProgram(run: ExampleRunner = defaultRunner): Command {
     .option("--train-limit <n>", "MNIST: read at most n training images", positiveInteger)
     .option("--test-limit <n>", "MNIST: read at most n test images", positiveInteger)
     .action(action("digits"));
+
+  addCommon(program.command("cnn"))
+    .description("pytorch/examples' MNIST CNN: two 3x3 convs, max-pool, dropout, fc 9216-128-10; Adadelta lr 1.0 + StepLR gamma 0.7")
+    .option("--data <dir>", "folder with MNIST's four IDX files (gzipped or not); generated 28x28 digits when omitted")
+    .option("--channels <c1,c2>", "output channels of the two convs (32,64 is the original: about 10 ms per training image on 2 CPU cores; 8,16 is ~10x faster)", channelPair, [32, 64])
+    .option("--hidden <n>", "units of the hidden fully connected layer", positiveInteger, 128)
+    .option("--epochs <n>", "passes over the training set (the original runs 14 over MNIST's 60000 images)", positiveInteger, 3)
+    .option("--batch-size <n>", "training mini-batch size", positiveInteger, 64)
+    .option("--test-batch-size <n>", "test batch size (memory only)", positiveInteger, 1000)
+    .option("--lr <rate>", "Adadelta learning rate", positiveNumber, 1.0)
+    .option("--gamma <factor>", "StepLR: multiply the learning rate by this after every epoch", positiveNumber, 0.7)
+    .option("--train-size <n>", "generated data: training images (the default run takes about a minute)", positiveInteger, 2000)
+    .option("--test-size <n>", "generated data: test images", positiveInteger, 500)
+    .option("--train-limit <n>", "MNIST: read at most n training images", positiveInteger)
+    .option("--test-limit <n>", "MNIST: read at most n test images", positiveInteger)
+    .option("--samples <n>", "test images drawn with their predictions in cnn-predictions.svg", positiveInteger, 20)
+    .action(action("cnn"));
+
+  addCommon(program.command("vae"))
+    .description("pytorch/examples' VAE: 784-400-20 encoder, reparameterization, 20-400-784 decoder, BCE + KL, Adam lr 1e-3")
+    .option("--data <dir>", "folder with MNIST's four IDX files (gzipped or not); generated 28x28 digits when omitted")
+    .option("--hidden <n>", "hidden units of encoder and decoder", positiveInteger, 400)
+    .option("--latent <n>", "dimensions of the latent code z", positiveInteger, 20)
+    .option("--epochs <n>", "passes over the training set", positiveInteger, 10)
+    .option("--batch-size <n>", "mini-batch size", positiveInteger, 128)
+    .option("--lr <rate>", "Adam learning rate", positiveNumber, 1e-3)
+    .option("--train-size <n>", "generated data: training images", positiveInteger, 5000)
+    .option("--test-size <n>", "generated data: test images", positiveInteger, 1000)
+    .option("--train-limit <n>", "MNIST: read at most n training images", positiveInteger)
+    .option("--test-limit <n>", "MNIST: read at most n test images", positiveInteger)
+    .option("--samples <n>", "digits decoded from z ~ N(0, I) in vae-samples.svg", positiveInteger, 64)
+    .action(action("vae"));
 
   addCommon(program.command("marks"))
     .description("3-4-1 pass/fail network from three exam marks: sigmoid, binary cross-entropy, lr 0.2")

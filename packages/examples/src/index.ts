@@ -13,6 +13,10 @@ export { runVanishing } from "./examples/vanishing.js";
 export type { VanishingOptions, VanishingResult, VanishingRun, HiddenActivation } from "./examples/vanishing.js";
 export { runWorked, workedByAutograd, workedByHand, admissionsData, WORKED_INPUTS } from "./examples/worked.js";
 export type { WorkedOptions, WorkedResult, WorkedNumbers } from "./examples/worked.js";
+export { runCnn, CnnNet, MNIST_MEAN, MNIST_STD } from "./examples/cnn.js";
+export type { CnnOptions, CnnResult, CnnNetOptions } from "./examples/cnn.js";
+export { runVae, VaeNet, vaeLoss } from "./examples/vae.js";
+export type { VaeOptions, VaeResult, VaeNetOptions } from "./examples/vae.js";
 export { runDemo } from "./examples/demo.js";
 export type { DemoOptions, DemoResult } from "./examples/demo.js";
 
@@ -32,5 +36,7 @@ export { DEFAULT_SEED, DEFAULT_OUT_DIR } from "./common/options.js";
 export { Reporter } from "./common/reporter.js";
 export type { Progress } from "./common/reporter.js";
 export { renderSvg, writeSvg, lineChart } from "./common/plot.js";
+export { imageGridSpec } from "./common/image-grid.js";
+export type { ImageGridOptions } from "./common/image-grid.js";
 export type { PlotSpec, Row } from "./common/plot.js";
 export { createProgram, main } from "./cli-program.js";
