@@ -15,6 +15,12 @@ export { runWorked, workedByAutograd, workedByHand, admissionsData, WORKED_INPUT
 export type { WorkedOptions, WorkedResult, WorkedNumbers } from "./examples/worked.js";
 export { runDemo } from "./examples/demo.js";
 export type { DemoOptions, DemoResult } from "./examples/demo.js";
+export { runMakemore, MakemoreMLP, sampleWords } from "./examples/makemore.js";
+export type { MakemoreOptions, MakemoreResult } from "./examples/makemore.js";
+export { runGpt, GPT, GptBlock, GptMLP, GptTransformer, CausalSelfAttention, gptParamGroups, gptLearningRate } from "./examples/gpt.js";
+export type { GptOptions, GptResult, GPTConfig } from "./examples/gpt.js";
+export { runLstm, RNNModel, batchify, repackageHidden } from "./examples/lstm.js";
+export type { LstmOptions, LstmResult, RecurrentKind, RecurrentState, TokenLevel } from "./examples/lstm.js";
 
 // Data: generators and loaders.
 export { generateDigits, renderDigit } from "./data/digit-glyphs.js";
@@ -23,6 +29,8 @@ export { parseIdx, readIdx, loadMnist, toDigitSet, encodeIdx, MNIST_FILES, IDX_I
 export type { IdxArray, DigitSet, MnistLimits } from "./data/idx.js";
 export { sineData, marksTable, spheres, admissionsTable } from "./data/synthetic.js";
 export type { Table } from "./data/synthetic.js";
+export { Vocab, SHIPPED_TEXTS, shippedTextPath, readText, readWords, wordTokens } from "./data/text.js";
+export type { ShippedText } from "./data/text.js";
 export { loadTable, tableToCsv, standardize, checkBinaryTarget } from "./data/table.js";
 
 // Infrastructure.
