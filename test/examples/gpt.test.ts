@@ -120,7 +120,7 @@ describe("gpt example", () => {
   it("rejects bad options with clear errors", async () => {
     await expect(runGpt({ quiet: true, nEmbd: 10, nHead: 3 })).rejects.toThrow("gpt: nEmbd must be a multiple of nHead, got nEmbd 10 and nHead 3");
     await expect(runGpt({ quiet: true, start: "€" })).rejects.toThrow('gpt: start contains "€", which is not in the text\'s 74 characters');
-    await expect(runGpt({ quiet: true, minLr: 1 })).rejects.toThrow("gpt: minLr must be in [0, lr = 0.001], got 1");
+    await expect(runGpt({ quiet: true, minLr: 1 })).rejects.toThrow("gpt: minLr must be in [0, lr = 0.003], got 1");
     expect(() => new GPT(tiny).call(tensor([[1, 2, 3, 4, 5, 6, 7, 8, 9]], { dtype: "int32" }))).toThrow("GPT: expected token ids [B, T] with T <= blockSize 8, got [1, 9]");
   });
 });
@@ -134,7 +134,7 @@ describe("gpt CLI", () => {
     await program.parseAsync(["node", "cli", "gpt", "--n-layer", "3", "--top-k", "5", "--start", "It is\\n", "--min-lr", "0"]);
     expect(calls[0]).toMatchObject({
       name: "gpt",
-      options: { nLayer: 3, nHead: 2, nEmbd: 32, blockSize: 32, topK: 5, start: "It is\n", minLr: 0, lr: 0.001, warmupIters: 100, weightDecay: 0.1, gradClip: 1, temperature: 0.8, steps: 2000 },
+      options: { nLayer: 3, nHead: 2, nEmbd: 32, blockSize: 32, topK: 5, start: "It is\n", minLr: 0, lr: 0.003, warmupIters: 100, weightDecay: 0.1, gradClip: 1, temperature: 0.8, steps: 2000 },
     });
     await program.parseAsync(["node", "cli", "gpt"]);
     expect(calls[1].options.minLr).toBeUndefined(); // lr / 10

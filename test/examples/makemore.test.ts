@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Generator, manualSeed } from "@tensorgrad/autograd";
 import { MakemoreMLP, Vocab, createProgram, main, runMakemore, sampleWords, shippedTextPath } from "@tensorgrad/examples";
@@ -113,5 +115,13 @@ describe("makemore CLI", () => {
     expect(result).toMatchObject({ example: "makemore", vocabSize: 27, steps: 40 });
     expect(result.history).toBeUndefined();
     expect(result.samples).toHaveLength(4);
+  });
+});
+
+describe("makemore from the built CLI", () => {
+  it("finds the shipped names next to dist/ (pnpm test builds first)", () => {
+    const cli = fileURLToPath(new URL("../../packages/examples/dist/cli.js", import.meta.url));
+    const out = execFileSync(process.execPath, [cli, "makemore", "--steps", "20", "--hidden", "8", "--eval-every", "20", "--samples", "2", "--json", "--no-plots"], { encoding: "utf8", timeout: 60_000 });
+    expect(JSON.parse(out)).toMatchObject({ example: "makemore", dataset: "names", words: 5163, vocabSize: 27 });
   });
 });

@@ -211,7 +211,7 @@ export function createProgram(run: ExampleRunner = defaultRunner): Command {
     .option("--dropout <p>", "dropout probability", dropoutProbability, 0)
     .option("--batch-size <n>", "sequences per batch", positiveInteger, 16)
     .option("--steps <n>", "training iterations", positiveInteger, 2000)
-    .option("--lr <rate>", "peak learning rate", positiveNumber, 1e-3)
+    .option("--lr <rate>", "peak learning rate", positiveNumber, 3e-3)
     .option("--min-lr <rate>", "learning rate at the end of the cosine decay (default lr/10)", nonNegativeNumber)
     .option("--warmup-iters <n>", "iterations of linear warmup", nonNegativeInteger, 100)
     .option("--weight-decay <w>", "AdamW weight decay of the matmul weights", nonNegativeNumber, 0.1)

@@ -92,7 +92,7 @@ export interface LstmResult {
   readonly seconds: number;
   /** Per epoch: mean training loss, validation loss and perplexity, and the learning rate used. */
   readonly history: { epoch: number; trainLoss: number; valLoss: number; valPerplexity: number; lr: number }[];
-  /** Mean training loss every logInterval chunks (x = chunks trained so far). */
+  /** Mean training loss every logInterval chunks and at the end of each epoch (x = chunks trained so far). */
   readonly batchHistory: { batch: number; loss: number }[];
   readonly plots: string[];
 }
@@ -271,6 +271,8 @@ export async function runLstm(options: LstmOptions = {}): Promise<LstmResult> {
       bar.update(chunks, `loss ${l.toFixed(3)}`);
     }
     bar.done();
+    const rest = chunks % logInterval; // chunks since the last logged window
+    if (rest > 0) batchHistory.push({ batch: chunksDone, loss: windowLoss / rest });
     const valLoss = evaluate(valData);
     history.push({ epoch, trainLoss: epochLoss / chunks, valLoss, valPerplexity: Math.exp(valLoss), lr });
     out.log(`| end of epoch ${epoch} | ${((performance.now() - start) / 1000).toFixed(1)} s | valid loss ${valLoss.toFixed(2)} | valid ppl ${Math.exp(valLoss).toFixed(2)}`);
@@ -290,7 +292,7 @@ export async function runLstm(options: LstmOptions = {}): Promise<LstmResult> {
   if (!options.noPlots) {
     const dir = options.outDir ?? DEFAULT_OUT_DIR;
     const rows = [
-      ...thin(batchHistory).map((b) => ({ batch: b.batch, loss: b.loss, series: "training (mean over chunks)" })),
+      ...thin(batchHistory).map((b) => ({ batch: b.batch, loss: b.loss, series: "training" })),
       { batch: 0, loss: Math.log(initialValPerplexity), series: "validation" },
       ...history.map((h) => ({ batch: h.epoch * chunksPerEpoch, loss: h.valLoss, series: "validation" })),
     ];

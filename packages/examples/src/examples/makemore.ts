@@ -57,6 +57,8 @@ export interface MakemoreResult {
   readonly uniformLoss: number;
   /** Validation loss of the untrained network. */
   readonly initialLoss: number;
+  /** Training loss of the untrained network. */
+  readonly initialTrainLoss: number;
   /** Mean cross-entropy over every training example after training. */
   readonly trainLoss: number;
   /** Mean cross-entropy over every validation example after training. */
@@ -195,6 +197,7 @@ export async function runMakemore(options: MakemoreOptions = {}): Promise<Makemo
     });
   const uniformLoss = Math.log(vocab.size);
   const initialLoss = lossOn(val);
+  const initialTrainLoss = lossOn(train);
   const parameters = model.numParameters();
   out.log(
     `makemore: ${words.length} words (${dataset}), ${train.y.shape[0]} training / ${val.y.shape[0]} validation examples, vocabulary ${vocab.size} (uniform loss ${uniformLoss.toFixed(3)})`,
@@ -239,16 +242,20 @@ export async function runMakemore(options: MakemoreOptions = {}): Promise<Makemo
   const plots: string[] = [];
   if (!options.noPlots) {
     const dir = options.outDir ?? DEFAULT_OUT_DIR;
-    const rows = thin(history).flatMap((h) => [
-      { step: h.step, loss: h.batchLoss, series: "minibatch (mean)" },
-      { step: h.step, loss: h.trainLoss, series: "train" },
-      { step: h.step, loss: h.valLoss, series: "validation" },
-    ]);
+    const rows = [
+      { step: 0, loss: initialTrainLoss, series: "train" },
+      { step: 0, loss: initialLoss, series: "validation" },
+      ...thin(history).flatMap((h) => [
+        { step: h.step, loss: h.batchLoss, series: "minibatch (mean)" },
+        { step: h.step, loss: h.trainLoss, series: "train" },
+        { step: h.step, loss: h.valLoss, series: "validation" },
+      ]),
+    ];
     plots.push(await writeSvg(dir, "makemore-loss.svg", lineChart({ title: `makemore: cross-entropy (uniform guess ${uniformLoss.toFixed(2)})`, x: "step", y: "loss", rows, series: "series" })));
     out.log(`plots: ${plots.join(", ")}`);
   }
   return {
-    example: "makemore", dataset, words: words.length, vocabSize: vocab.size, uniformLoss, initialLoss, trainLoss, valLoss, steps, parameters, batchNorm,
+    example: "makemore", dataset, words: words.length, vocabSize: vocab.size, uniformLoss, initialLoss, initialTrainLoss, trainLoss, valLoss, steps, parameters, batchNorm,
     samples, novelSamples, seconds, history, plots,
   };
 }
