@@ -152,6 +152,7 @@ export class GptMLP extends Module {
     this.dropout = new Dropout(config.dropout);
   }
 
+  /** [B, T, C] → [B, T, C], position by position. */
   forward(x: Tensor): Tensor {
     return this.dropout.call(this.c_proj.call(this.gelu.call(this.c_fc.call(x))));
   }
@@ -172,6 +173,7 @@ export class GptBlock extends Module {
     this.mlp = new GptMLP(config);
   }
 
+  /** [B, T, C] → [B, T, C] with both residual branches added. */
   forward(x: Tensor): Tensor {
     const h = x.add(this.attn.call(this.ln_1.call(x)));
     return h.add(this.mlp.call(this.ln_2.call(h)));
@@ -195,6 +197,7 @@ export class GptTransformer extends Module {
     this.ln_f = new LayerNorm(config.nEmbd);
   }
 
+  /** Token ids [B, T] → final features [B, T, C]. */
   forward(idx: Tensor): Tensor {
     const T = idx.shape[1];
     const pos = tensor(Array.from({ length: T }, (_, i) => i), { dtype: "int32" });
@@ -227,6 +230,7 @@ export class GPT extends Module {
     });
   }
 
+  /** Token ids [B, T] → logits [B, T, vocabSize] of the next token at each position. */
   forward(idx: Tensor): Tensor {
     if (idx.ndim !== 2 || idx.shape[1] > this.config.blockSize) {
       throw new OptionError(`GPT: expected token ids [B, T] with T <= blockSize ${this.config.blockSize}, got [${idx.shape.join(", ")}]`);

@@ -100,6 +100,7 @@ export class MakemoreMLP extends Module {
     });
   }
 
+  /** Logits [N, vocab] of the character after each context [N, blockSize]. */
   forward(context: Tensor): Tensor {
     const emb = this.wte.call(context); // [N, blockSize, embDim]
     return this.mlp.call(emb.reshape([emb.shape[0], -1])); // concatenate the context's embeddings
