@@ -9,6 +9,9 @@ import { DEFAULT_OUT_DIR, DEFAULT_SEED, type CommonOptions } from "./common/opti
 import { runDemo } from "./examples/demo.js";
 import { runCnn, type CnnOptions } from "./examples/cnn.js";
 import { runDigits, type DigitsOptions } from "./examples/digits.js";
+import { runGpt, type GptOptions } from "./examples/gpt.js";
+import { runLstm, type LstmOptions } from "./examples/lstm.js";
+import { runMakemore, type MakemoreOptions } from "./examples/makemore.js";
 import { runMarks, type MarksOptions } from "./examples/marks.js";
 import { runSine, type SineOptions } from "./examples/sine.js";
 import { runVae, type VaeOptions } from "./examples/vae.js";
@@ -17,7 +20,7 @@ import { runWorked, type WorkedOptions } from "./examples/worked.js";
 
 /** The example names the CLI knows. */
 export type ExampleName = "sine" | "digits" | "marks" | "vanishing" | "worked" | "demo"
-  | "cnn" | "vae";
+  | "cnn" | "vae" | "makemore" | "gpt" | "lstm";
 
 /** Runs one example with parsed options; the CLI's default calls runSine, runDigits, … */
 export type ExampleRunner = (name: ExampleName, options: CommonOptions & Record<string, unknown>) => Promise<object>;
@@ -32,6 +35,9 @@ const defaultRunner: ExampleRunner = (name, options) => {
     case "demo": return runDemo(options);
     case "cnn": return runCnn(options as CnnOptions);
     case "vae": return runVae(options as VaeOptions);
+    case "makemore": return runMakemore(options as MakemoreOptions);
+    case "gpt": return runGpt(options as GptOptions);
+    case "lstm": return runLstm(options as LstmOptions);
     default: return name satisfies never;
   }
 };
@@ -60,6 +66,29 @@ function positiveInteger(value: string): number {
   return v;
 }
 
+function nonNegativeNumber(value: string): number {
+  const v = number(value);
+  if (v < 0) throw new InvalidArgumentError(`must not be negative: ${value}`);
+  return v;
+}
+
+function nonNegativeInteger(value: string): number {
+  const v = integer(value);
+  if (v < 0) throw new InvalidArgumentError(`must be a non-negative integer: ${value}`);
+  return v;
+}
+
+function dropoutProbability(value: string): number {
+  const v = number(value);
+  if (v < 0 || v >= 1) throw new InvalidArgumentError(`must be in [0, 1): ${value}`);
+  return v;
+}
+
+/** Text with the escapes \n, \t and \\ turned into a newline, a tab and a backslash (for gpt --start). */
+function escapedText(value: string): string {
+  return value.replace(/\\(n|t|\\)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : "\\"));
+}
+
 function integerList(value: string): number[] {
   const parts = value.split(",").map((s) => s.trim());
   if (parts.length < 2) throw new InvalidArgumentError(`expected a comma-separated list like 784,30,10, got ${value}`);
@@ -80,9 +109,9 @@ function activationList(value: string): HiddenActivation[] {
   });
 }
 
-/** Drops the long per-iteration series so --json prints the final metrics only. */
+/** Drops the long per-iteration series (history, lrHistory, batchHistory, …) so --json prints the final metrics only. */
 export function summary(result: object): unknown {
-  return JSON.parse(JSON.stringify(result, (key, value: unknown) => (key === "history" ? undefined : value)));
+  return JSON.parse(JSON.stringify(result, (key, value: unknown) => (key === "history" || key.endsWith("History") ? undefined : value)));
 }
 
 function addCommon(cmd: Command): Command {
@@ -199,6 +228,66 @@ export function createProgram(run: ExampleRunner = defaultRunner): Command {
     .option("--holdout <fraction>", "part 2: fraction of rows held out for testing", positiveNumber, 0.1)
     .option("--part1-only", "skip part 2", false)
     .action(action("worked", ({ lr, ...o }) => ({ ...o, part2Lr: lr })));
+
+  addCommon(program.command("makemore"))
+    .description("karpathy/makemore's character MLP (embedding, context, tanh hidden layer) learns first names and makes up new ones")
+    .option("--data <file>", "text file with one word a line; the shipped 1990 US Census first names when omitted")
+    .option("--block-size <n>", "characters of context", positiveInteger, 3)
+    .option("--emb-dim <n>", "embedding dimension per character", positiveInteger, 10)
+    .option("--hidden <n>", "hidden units", positiveInteger, 200)
+    .option("--batch-norm", "BatchNorm1d before the tanh (part 3 of the lecture)", false)
+    .option("--steps <n>", "SGD steps (the learning rate drops ×0.1 halfway)", positiveInteger, 10000)
+    .option("--batch-size <n>", "minibatch size", positiveInteger, 32)
+    .option("--lr <rate>", "learning rate of the first half", positiveNumber, 0.1)
+    .option("--eval-every <n>", "measure train and validation loss every n steps", positiveInteger, 1000)
+    .option("--samples <n>", "names to sample after training", positiveInteger, 20)
+    .option("--temperature <t>", "sampling temperature", positiveNumber, 1)
+    .action(action("makemore"));
+
+  addCommon(program.command("gpt"))
+    .description("a nanoGPT-style character transformer: causal self-attention, AdamW with decay groups, warmup + cosine lr, clipping, top-k sampling")
+    .option("--data <file>", "text to train on; the shipped Pride and Prejudice chapters when omitted")
+    .option("--n-layer <n>", "transformer blocks", positiveInteger, 2)
+    .option("--n-head <n>", "attention heads (must divide --n-embd)", positiveInteger, 2)
+    .option("--n-embd <n>", "embedding width", positiveInteger, 32)
+    .option("--block-size <n>", "context length in characters", positiveInteger, 32)
+    .option("--dropout <p>", "dropout probability", dropoutProbability, 0)
+    .option("--batch-size <n>", "sequences per batch", positiveInteger, 16)
+    .option("--steps <n>", "training iterations", positiveInteger, 2000)
+    .option("--lr <rate>", "peak learning rate", positiveNumber, 3e-3)
+    .option("--min-lr <rate>", "learning rate at the end of the cosine decay (default lr/10)", nonNegativeNumber)
+    .option("--warmup-iters <n>", "iterations of linear warmup", nonNegativeInteger, 100)
+    .option("--weight-decay <w>", "AdamW weight decay of the matmul weights", nonNegativeNumber, 0.1)
+    .option("--beta2 <b>", "Adam's beta2", dropoutProbability, 0.99)
+    .option("--grad-clip <norm>", "clip the gradient norm to this (0 = off)", nonNegativeNumber, 1)
+    .option("--eval-interval <n>", "estimate train and validation loss every n iterations", positiveInteger, 250)
+    .option("--eval-iters <n>", "batches per loss estimate", positiveInteger, 20)
+    .option("--sample-length <n>", "characters to sample after training", positiveInteger, 300)
+    .option("--temperature <t>", "sampling temperature (< 1: more conservative)", positiveNumber, 0.8)
+    .option("--top-k <k>", "sample among the k most likely characters", positiveInteger, 200)
+    .option("--start <text>", "text the sample continues (\\n for a newline)", escapedText, "\n")
+    .action(action("gpt"));
+
+  addCommon(program.command("lstm"))
+    .description("pytorch/examples word_language_model: Embedding → LSTM/GRU → dropout → Linear, truncated BPTT, clipping, perplexity")
+    .option("--data <file>", "text to train on; the shipped Pride and Prejudice chapters when omitted")
+    .addOption(new Option("--level <kind>", "tokens: characters, or whitespace-separated words with <eos> at line ends").choices(["char", "word"]).default("char"))
+    .addOption(new Option("--model <kind>", "recurrent layer").choices(["LSTM", "GRU"]).default("LSTM"))
+    .option("--emsize <n>", "embedding size", positiveInteger, 64)
+    .option("--nhid <n>", "hidden units per layer", positiveInteger, 128)
+    .option("--nlayers <n>", "recurrent layers", positiveInteger, 2)
+    .option("--lr <rate>", "initial learning rate of plain SGD (÷4 when validation stops improving)", positiveNumber, 20)
+    .option("--clip <norm>", "gradient norm clipping", positiveNumber, 0.25)
+    .option("--epochs <n>", "passes over the training tokens", positiveInteger, 3)
+    .option("--batch-size <n>", "columns of the training stream", positiveInteger, 20)
+    .option("--bptt <n>", "steps of truncated backpropagation through time", positiveInteger, 35)
+    .option("--dropout <p>", "dropout probability", dropoutProbability, 0.2)
+    .option("--tied", "share the embedding and decoder weights (needs --emsize = --nhid)", false)
+    .option("--max-tokens <n>", "use only the first n tokens of the text", positiveInteger)
+    .option("--log-interval <n>", "print the training loss every n chunks", positiveInteger, 50)
+    .option("--sample-length <n>", "tokens to generate after training", positiveInteger, 300)
+    .option("--temperature <t>", "generation temperature", positiveNumber, 1)
+    .action(action("lstm"));
 
   addCommon(program.command("demo"))
     .description("a one-minute tour: sine, marks, worked, and reduced digits and vanishing; says where the plots are")

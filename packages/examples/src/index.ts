@@ -19,6 +19,12 @@ export { runVae, VaeNet, vaeLoss } from "./examples/vae.js";
 export type { VaeOptions, VaeResult, VaeNetOptions } from "./examples/vae.js";
 export { runDemo } from "./examples/demo.js";
 export type { DemoOptions, DemoResult } from "./examples/demo.js";
+export { runMakemore, MakemoreMLP, sampleWords } from "./examples/makemore.js";
+export type { MakemoreOptions, MakemoreResult } from "./examples/makemore.js";
+export { runGpt, GPT, GptBlock, GptMLP, GptTransformer, CausalSelfAttention, gptParamGroups, gptLearningRate } from "./examples/gpt.js";
+export type { GptOptions, GptResult, GPTConfig } from "./examples/gpt.js";
+export { runLstm, RNNModel, batchify, repackageHidden } from "./examples/lstm.js";
+export type { LstmOptions, LstmResult, RecurrentKind, RecurrentState, TokenLevel } from "./examples/lstm.js";
 
 // Data: generators and loaders.
 export { generateDigits, renderDigit } from "./data/digit-glyphs.js";
@@ -27,6 +33,8 @@ export { parseIdx, readIdx, loadMnist, toDigitSet, encodeIdx, MNIST_FILES, IDX_I
 export type { IdxArray, DigitSet, MnistLimits } from "./data/idx.js";
 export { sineData, marksTable, spheres, admissionsTable } from "./data/synthetic.js";
 export type { Table } from "./data/synthetic.js";
+export { Vocab, SHIPPED_TEXTS, shippedTextPath, readText, readWords, wordTokens } from "./data/text.js";
+export type { ShippedText } from "./data/text.js";
 export { loadTable, tableToCsv, standardize, checkBinaryTarget } from "./data/table.js";
 
 // Infrastructure.

@@ -1,7 +1,8 @@
 /**
  * demo — a one-minute tour: sine and marks (the articles' full recipes), worked (both parts), and
  * digits and vanishing in reduced forms (fewer images and epochs; an iteration cap). Says where
- * the plots are.
+ * the plots are, and names the longer model examples (cnn, makemore, gpt, lstm, vae) with the
+ * command that runs each.
  */
 
 import { resolve } from "node:path";
@@ -31,6 +32,15 @@ export interface DemoResult {
   readonly plots: string[];
   readonly seconds: number;
 }
+
+/** The model examples the tour names at its end: command and what it trains. */
+const MODEL_EXAMPLES: readonly (readonly [string, string])[] = [
+  ["cnn", "pytorch/examples' MNIST CNN: two convolutions, max-pooling, dropout, Adadelta + StepLR"],
+  ["makemore", "karpathy/makemore's character MLP makes up first names (US Census names)"],
+  ["gpt", "a nanoGPT-style character transformer writes Jane Austen-ish text"],
+  ["lstm", "pytorch/examples' word_language_model: LSTM/GRU, truncated BPTT, perplexity"],
+  ["vae", "pytorch/examples' variational autoencoder on digits, with generated samples"],
+];
 
 /** Runs the tour. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
@@ -63,5 +73,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   out.log(`finished in ${seconds.toFixed(1)} s`);
   if (plots.length > 0) out.log(`plots are in ${outDir}:\n${plots.map((p) => `  ${p}`).join("\n")}`);
   out.log("more: tensorgrad-examples <sine|digits|marks|vanishing|worked> --help (e.g. digits --data DIR for MNIST)");
+  out.log(`models built from the nn layers (longer runs, not part of this tour; add --help for their options):\n${MODEL_EXAMPLES.map(([cmd, what]) => `  tensorgrad-examples ${cmd.padEnd(9)} ${what}`).join("\n")}`);
   return { example: "demo", sine, marks, worked, digits, vanishing, outDir, plots, seconds };
 }
