@@ -9,12 +9,12 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   DTypeError, GradError, Generator, IndexError, ShapeError, Tensor, TensorgradError, ValueError,
-  arange, backward, cat, createCpuBackend, defineFunction, eye, full, fullLike, getBackend, grad, hessian, jacobian, jvp,
-  elu, leakyRelu, linear, linspace, noGrad, ones, onesLike, rand, randint, randn, randperm, registerBackend, setBackend, softplus, stack, tensor, vjp,
-  where, zeros, zerosLike, type Backend,
+  addcmul, arange, avgPool2d, backward, cat, conv2d, createCpuBackend, cumsum, defineFunction, eye, full, fullLike, getBackend, grad, hessian, jacobian, jvp,
+  elu, leakyRelu, linear, linspace, maxPool2d, noGrad, ones, onesLike, pad, rand, randint, randn, randperm, registerBackend, scaledDotProductAttention, setBackend,
+  softplus, stack, tensor, unfold, vjp, where, zeros, zerosLike, type Backend,
 } from "@tensorgrad/autograd";
 import { randomPermutation } from "../../packages/autograd/src/random.js";
 import { tempDir } from "../helpers/temp-dir.js";
@@ -191,6 +191,47 @@ describe("dims: not integers", () => {
   });
 });
 
+describe("flags and option objects: booleans must be booleans, keys must be known", () => {
+  const x = zeros([2, 3]);
+
+  it("keepdim and the other flags of reductions, sort and topk refuse non-booleans (sum(0, 1) kept the dim silently)", () => {
+    expectTypedError(() => x.sum(0, bad(1)), ValueError, "sum", "keepdim must be a boolean, got 1");
+    expectTypedError(() => x.mean(0, bad("true")), ValueError, "mean", 'keepdim must be a boolean, got "true"');
+    expectTypedError(() => x.amax(1, bad(0)), ValueError, "amax", "keepdim must be a boolean, got 0");
+    expectTypedError(() => x.amin(undefined, bad(null)), ValueError, "amin", "keepdim must be a boolean, got null");
+    expectTypedError(() => x.logsumexp(0, bad(1)), ValueError, "logsumexp", "keepdim must be a boolean, got 1");
+    expectTypedError(() => x.var(0, bad({ keepdim: 1 })), ValueError, "var", "keepdim must be a boolean, got 1");
+    expectTypedError(() => x.std(0, bad({ keepdim: "yes" })), ValueError, "std", 'keepdim must be a boolean, got "yes"');
+    expectTypedError(() => x.argmax(0, bad(1)), ValueError, "argmax", "keepdim must be a boolean, got 1");
+    expectTypedError(() => x.argmin(undefined, bad("no")), ValueError, "argmin", 'keepdim must be a boolean, got "no"');
+    expectTypedError(() => x.max(0, bad(1)), ValueError, "max", "keepdim must be a boolean, got 1");
+    expectTypedError(() => x.min(1, bad([])), ValueError, "min", "keepdim must be a boolean, got an array []");
+    expectTypedError(() => x.sort(0, bad(1)), ValueError, "sort", "descending must be a boolean, got 1");
+    expectTypedError(() => x.argsort(0, bad("desc")), ValueError, "argsort", 'descending must be a boolean, got "desc"');
+    expectTypedError(() => x.topk(1, 1, bad(0)), ValueError, "topk", "largest must be a boolean, got 0");
+    expectTypedError(() => x.topk(1, 1, true, bad(1)), ValueError, "topk", "sorted must be a boolean, got 1");
+    expectTypedError(() => maxPool2d(zeros([1, 1, 2, 2]), 2, bad({ ceilMode: 1 })), ValueError, "maxPool2d", "ceilMode must be a boolean, got 1");
+    expectTypedError(() => maxPool2d(zeros([1, 1, 2, 2]), 2, bad({ returnIndices: "yes" })), ValueError, "maxPool2d", 'returnIndices must be a boolean, got "yes"');
+    expectTypedError(() => avgPool2d(zeros([1, 1, 2, 2]), 2, bad({ countIncludePad: 0 })), ValueError, "avgPool2d", "countIncludePad must be a boolean, got 0");
+  });
+
+  it("the option objects of ops refuse misspelt keys, naming the op and the keys they take (they were ignored)", () => {
+    const img = zeros([1, 1, 3, 3]);
+    expectTypedError(() => x.var(0, bad({ unbiased: false })), ValueError, "var", 'unknown option "unbiased" (expected correction, keepdim)');
+    expectTypedError(() => x.std(0, bad(null)), ValueError, "std", "options must be an object, got null");
+    expectTypedError(() => conv2d(img, zeros([1, 1, 2, 2]), null, bad({ padding_mode: "zeros" })), ValueError, "conv2d", 'unknown option "padding_mode" (expected stride, padding, dilation, groups)');
+    expectTypedError(() => maxPool2d(img, 2, bad({ ceil_mode: true })), ValueError, "maxPool2d", 'unknown option "ceil_mode"');
+    expectTypedError(() => avgPool2d(img, 2, bad({ divisor_override: 2 })), ValueError, "avgPool2d", 'unknown option "divisor_override"');
+    expectTypedError(() => pad(img, [1, 1], bad({ mode: "constant", valu: 1 })), ValueError, "pad", 'unknown option "valu" (expected mode, value)');
+    expectTypedError(() => scaledDotProductAttention(zeros([2, 2]), zeros([2, 2]), zeros([2, 2]), bad({ is_causal: true })), ValueError, "scaledDotProductAttention", 'unknown option "is_causal"');
+    expectTypedError(() => scaledDotProductAttention(zeros([2, 2]), zeros([2, 2]), zeros([2, 2]), bad({ isCausal: 1 })), ValueError, "scaledDotProductAttention", "isCausal must be a boolean, got 1");
+    expectTypedError(() => cumsum(x, 0, bad({ dtyp: "float64" })), ValueError, "cumsum", 'unknown option "dtyp" (expected dtype)');
+    expectTypedError(() => addcmul(x, x, x, bad({ alpha: 2 })), ValueError, "addcmul", 'unknown option "alpha" (expected value)');
+    expectTypedError(() => unfold(img, 2, bad({ strides: 1 })), ValueError, "unfold", 'unknown option "strides" (expected dilation, padding, stride)');
+    expectTypedError(() => x.gelu(bad({ approx: "tanh" })), ValueError, "gelu", 'unknown option "approx" (expected approximate)');
+  });
+});
+
 describe("indices, slice bounds and sizes: not integers", () => {
   const x = tensor([1, 2, 3, 4]);
 
@@ -338,6 +379,25 @@ describe("autograd: hooks, the functional API and custom functions given the wro
     expectTypedError(() => backward([bad(2)], undefined), ValueError, "backward", "output 0 must be a Tensor, got 2");
   });
 
+  it("backward, grad, vjp and jacobian options: misspelt keys and flags that are not booleans (both were ignored)", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const y = () => x.mul(x).sum();
+    expectTypedError(() => y().backward(undefined, bad({ retain_graph: true })), ValueError, "backward", 'unknown option "retain_graph" (expected retainGraph, createGraph)');
+    expectTypedError(() => y().backward(undefined, bad({ retainGraph: "yes" })), ValueError, "backward", 'retainGraph must be a boolean, got "yes"');
+    expectTypedError(() => backward([y()], undefined, bad({ createGraph: 1 })), ValueError, "backward", "createGraph must be a boolean, got 1");
+    expectTypedError(() => y().backward(undefined, bad(null)), ValueError, "backward", "options must be an object, got null");
+    expectTypedError(() => grad(y(), x, bad({ allowUnused: 1 })), ValueError, "grad", "allowUnused must be a boolean, got 1");
+    expectTypedError(() => grad(y(), x, bad({ create_graph: true })), ValueError, "grad", 'unknown option "create_graph" (expected gradOutputs, retainGraph, createGraph, allowUnused)');
+    expectTypedError(() => grad(y(), x, bad({ retainGraph: "true" })), ValueError, "grad", 'retainGraph must be a boolean, got "true"');
+    expectTypedError(() => vjp((t) => t.sum(), tensor([1, 2]), undefined, bad({ create_graph: true })), ValueError, "vjp", 'unknown option "create_graph" (expected createGraph)');
+    expectTypedError(() => jacobian((t) => t.mul(2), tensor([1, 2]), bad({ createGraph: "no" })), ValueError, "jacobian", 'createGraph must be a boolean, got "no"');
+    // Nothing ran: the graph is intact and a correct call works.
+    const out = y();
+    expect(() => out.backward(undefined, bad({ retainGraph: 1 }))).toThrow(ValueError);
+    out.backward();
+    expect(x.grad?.toArray()).toEqual([2, 4]);
+  });
+
   it("a custom function whose backward returns a number, a string or too many gradients", () => {
     const make = (back: () => unknown) =>
       defineFunction({ name: "twice", forward: (_ctx, a: Tensor) => a.mul(2), backward: () => bad<Tensor>(back()) });
@@ -358,7 +418,7 @@ describe("empty tensors: indices and reductions that have nothing to work on", (
 
   it("max/min/argmax over an empty dim name the dim and the shape", () => {
     expectTypedError(() => e.max(), IndexError, "max", "dim 0 of size 0 (shape [0])");
-    expectTypedError(() => e2.min(1), IndexError, "argmin", "dim 1 of size 0 (shape [2,0])");
+    expectTypedError(() => e2.min(1), IndexError, "min", "dim 1 of size 0 (shape [2,0])");
     expectTypedError(() => e.argmax(), IndexError, "argmax", "size 0");
     expectTypedError(() => e2.amin(1), IndexError, "amin", "dim 1 of size 0");
   });
@@ -407,6 +467,63 @@ describe("absurd sizes: refused up front with one error naming the limit (2^32 e
     expectTypedError(() => ones([1]).expand(2 ** 33), ValueError, "expand", LIMIT);
     // A zero-size shape is fine however large its other dims.
     expect(zeros([0, 2 ** 40]).shape).toEqual([0, 2 ** 40]);
+  });
+
+  it("argmax/argmin/max/min/sort/argsort/topk over more than 2^31 elements: refused up front, an int32 index cannot reach the last one", () => {
+    // Expanded views: no memory behind them, and the refusal comes before any work or copy.
+    const long = zeros([1]).expand([2 ** 31 + 1]);
+    const INT32 = /has 2147483649 elements, more than int32 indices can address \(the last index, 2147483648, is past 2147483647/;
+    expectTypedError(() => long.argmax(), ValueError, "argmax", INT32);
+    expectTypedError(() => long.argmin(0), ValueError, "argmin", INT32);
+    expectTypedError(() => long.max(0), ValueError, "max", INT32);
+    expectTypedError(() => long.min(-1, true), ValueError, "min", INT32);
+    expectTypedError(() => long.sort(), ValueError, "sort", INT32);
+    expectTypedError(() => long.argsort(0, true), ValueError, "argsort", INT32);
+    expectTypedError(() => long.topk(1), ValueError, "topk", INT32);
+    // Flattened: [65536, 32769] is 2^31 + 65536 elements, though each dim is small.
+    const wide = zeros([1, 1]).expand([65536, 32769]);
+    expectTypedError(() => wide.argmax(), ValueError, "argmax", /flattened input of shape \[65536,32769\] has 2147549184 elements/);
+    expectTypedError(() => wide.argmin(undefined, true), ValueError, "argmin", /2147549184 elements/);
+  });
+
+  it("toArray/toFlatArray past what a JavaScript array holds are refused up front, naming the size", () => {
+    const huge = zeros([1]).expand([2 ** 32]); // a view: nothing allocated
+    expectTypedError(() => huge.toFlatArray(), ValueError, "toFlatArray", /shape \[4294967296\] has 4294967296 elements, more than a JavaScript array holds \(4294967295\)/);
+    expectTypedError(() => zeros([1, 1]).expand([2, 2 ** 31]).toArray(), ValueError, "toArray", /shape \[2,2147483648\] has 4294967296 elements/);
+  });
+
+  it("host memory that cannot be had while reading a tensor is a ValueError naming the op and the size, not a bare RangeError", () => {
+    // Fakes stand in for the engine's failures (an ArrayBuffer it cannot allocate, an array
+    // longer than V8 builds, ~2^27 elements), which would take gigabytes to provoke for real.
+    const t = zeros([2, 2]);
+    const read = vi.spyOn(t.backend, "read").mockImplementation(() => {
+      throw new RangeError("Array buffer allocation failed");
+    });
+    try {
+      expectTypedError(() => t.toTypedArray(), ValueError, "toTypedArray", /the 4 elements of a float32 tensor of shape \[2,2\] into host memory \(Array buffer allocation failed\)/);
+    } finally {
+      read.mockRestore();
+    }
+    for (const [op, fn] of [["toFlatArray", () => t.toFlatArray()], ["toArray", () => t.toArray()]] as const) {
+      const from = vi.spyOn(Array, "from").mockImplementation(() => {
+        throw new RangeError("Invalid array length");
+      });
+      try {
+        expectTypedError(fn, ValueError, op, /the 4 elements of a float32 tensor of shape \[2,2\] into host memory \(Invalid array length\)/);
+      } finally {
+        from.mockRestore();
+      }
+    }
+    // Other errors pass through unchanged.
+    const failing = vi.spyOn(t.backend, "read").mockImplementation(() => {
+      throw new TypeError("not a memory problem");
+    });
+    try {
+      expect(() => t.toTypedArray()).toThrow(TypeError);
+    } finally {
+      failing.mockRestore();
+    }
+    expect(t.toArray()).toEqual([[0, 0], [0, 0]]);
   });
 });
 

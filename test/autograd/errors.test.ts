@@ -328,7 +328,7 @@ describe("bad values: ValueError", () => {
     const x = t([1, 2, 3]);
     expectError(() => x.var(0, { correction: NaN }), ValueError,
       "var: correction must be a finite number (1 for the sample variance, 0 for the population's), got NaN");
-    expectError(() => x.std(undefined, { correction: Infinity }), ValueError, /^var: correction must be a finite number .*got Infinity$/);
+    expectError(() => x.std(undefined, { correction: Infinity }), ValueError, /^std: correction must be a finite number .*got Infinity$/);
     expectError(() => x.var(0, { correction: "1" as unknown as number }), ValueError, /got "1"$/);
   });
 

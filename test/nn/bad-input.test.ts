@@ -10,8 +10,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DTypeError, IndexError, ShapeError, Tensor, TensorgradError, ValueError, tensor, zeros, type DType } from "@tensorgrad/autograd";
 import {
-  BCELoss, BatchNorm1d, DataLoader, Embedding, LayerNorm, Linear, Module, Sequential, StateDictError, Subset, TensorDataset, functional as F, loadSafetensors, optim,
-  parseCsv, randomSplit, saveSafetensors,
+  AvgPool2d, BCELoss, BCEWithLogitsLoss, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, CrossEntropyLoss, DataLoader, Dropout, Dropout2d, Embedding, GELU, GRUCell,
+  GroupNorm, HuberLoss, LSTM, LayerNorm, Linear, MSELoss, MaxPool2d, Module, MultiheadAttention, NLLLoss, RMSNorm, RNN, Sequential, SmoothL1Loss, StateDictError,
+  Subset, TensorDataset, TransformerEncoder, TransformerEncoderLayer, functional as F, generateSquareSubsequentMask, init, loadSafetensors, optim, parseCsv,
+  randomSplit, saveSafetensors,
 } from "@tensorgrad/nn";
 import { readCsv } from "@tensorgrad/nn/node";
 
@@ -104,7 +106,7 @@ describe("optimizers", () => {
     expectError(() => new optim.OneCycleLR(null as never, { maxLr: [0.1], totalSteps: 10 }), ValueError, "OneCycleLR: expected an Optimizer, got null");
     expectError(() => new optim.OneCycleLR(opt(), undefined as never), ValueError, "OneCycleLR: options with maxLr are required");
     expectError(() => new optim.ReduceLROnPlateau(opt(), { patient: 3 } as never), ValueError, 'ReduceLROnPlateau: unknown option "patient" (3)');
-    expectError(() => new optim.ReduceLROnPlateau(opt(), { mode: 1 } as never), ValueError, "ReduceLROnPlateau: option mode must be a string, got 1");
+    expectError(() => new optim.ReduceLROnPlateau(opt(), { mode: 1 } as never), ValueError, 'ReduceLROnPlateau: option mode must be one of "min", "max", got 1');
     expectError(() => new optim.ReduceLROnPlateau(opt(), null as never), ValueError, "ReduceLROnPlateau: options must be an object, got null");
     expectError(() => new optim.ReduceLROnPlateau(undefined as never), ValueError, "ReduceLROnPlateau: expected an Optimizer, got undefined");
     expectError(() => new optim.StepLR({} as never, 2), ValueError, "StepLR: expected an Optimizer, got an object");
@@ -170,9 +172,126 @@ describe("losses", () => {
   it("other losses name the loss and the bad argument", () => {
     expectError(() => F.mseLoss(tensor([1, 2]), tensor([1, 2, 3])), ShapeError, "mseLoss: target shape [3] differs from input shape [2]");
     expectError(() => F.mseLoss(tensor([1], { dtype: "int32" }), tensor([1], { dtype: "int32" })), DTypeError, "mseLoss: input must be a floating point tensor, got int32");
-    expectError(() => F.l1Loss(tensor([1]), tensor([1]), { reduction: "avg" as never }), ValueError, 'l1Loss: reduction must be "mean", "sum" or "none", got "avg"');
+    expectError(() => F.l1Loss(tensor([1]), tensor([1]), { reduction: "avg" as never }), ValueError, 'l1Loss: option reduction must be one of "mean", "sum", "none", got "avg"');
     expectError(() => F.crossEntropy(tensor([[0.1, 0.9]]), tensor([2], { dtype: "int32" })), IndexError, "crossEntropy: target 2 is out of bounds for 2 classes");
     expectError(() => F.crossEntropy(tensor([[0.1, 0.9]]), null as unknown as Tensor), ValueError, "crossEntropy: target must be a Tensor, got null");
+  });
+});
+
+// ---------------------------------------------------------------- options of layers, losses, functionals
+
+/**
+ * Every options object in nn goes through one checker: a misspelt key is refused with the keys
+ * the owner knows, a value of the wrong kind or outside an enum's strings is refused naming the
+ * owner, the option and the value. Each case below was silently accepted before (the key ignored,
+ * the value used as given) or failed deep inside with another owner's name.
+ */
+describe("options", () => {
+  type Case = [fn: () => unknown, message: string];
+  const refuses = (cases: Case[]) => {
+    for (const [fn, message] of cases) expectError(fn, ValueError, message);
+  };
+  // Casts for values the types rule out, as a JavaScript caller could pass them.
+  const bad = (value: unknown): never => value as never;
+
+  it("layer constructors refuse unknown keys, wrong kinds and strings outside an enum, naming the layer", () => {
+    const encoderLayer = new TransformerEncoderLayer(4, 2, { dimFeedforward: 8 });
+    refuses([
+      [() => new Linear(2, 3, bad({ bias: "no" })), 'Linear: option bias must be a boolean, got "no"'],
+      [() => new Linear(2, 3, bad({ biass: false })), 'Linear: unknown option "biass" (false); known: bias, generator, dtype'],
+      [() => new Linear(2, 3, { dtype: "int32" as never }), 'Linear: option dtype must be one of "float32", "float64", got "int32"'],
+      [() => new Linear(2, 3, bad(null)), "Linear: options must be an object, got null"],
+      [() => new Conv2d(1, 1, 3, bad({ padding_mode: "reflect" })), 'Conv2d: unknown option "padding_mode" ("reflect"); known: stride, padding, dilation, groups, bias, paddingMode, generator, dtype'],
+      [() => new ConvTranspose2d(1, 1, 3, bad({ outputPadding: "1" })), 'ConvTranspose2d: option outputPadding must be a number or an array of numbers, got "1"'],
+      [() => new Embedding(3, 2, bad({ padding_idx: 0 })), 'Embedding: unknown option "padding_idx" (0); known: paddingIdx, generator, weight, dtype'],
+      [() => Embedding.fromPretrained(zeros([3, 2]), bad({ freeze: 1 })), "Embedding.fromPretrained: option freeze must be a boolean, got 1"],
+      [() => new LayerNorm(2, bad({ elementwiseAffine: "yes" })), 'LayerNorm: option elementwiseAffine must be a boolean, got "yes"'],
+      [() => new BatchNorm1d(2, bad({ momentum: "0.1" })), 'BatchNorm1d: option momentum must be a number or null, got "0.1"'],
+      [() => new BatchNorm2d(2, bad({ track_running_stats: false })), 'BatchNorm2d: unknown option "track_running_stats" (false); known: eps, momentum, affine, trackRunningStats, dtype'],
+      [() => new GroupNorm(1, 2, bad({ affine: 0 })), "GroupNorm: option affine must be a boolean, got 0"],
+      [() => new RMSNorm(2, bad({ eps: "1e-6" })), 'RMSNorm: option eps must be a number or null, got "1e-6"'],
+      [() => new MaxPool2d(2, bad({ ceil_mode: true })), 'MaxPool2d: unknown option "ceil_mode" (true); known: stride, padding, dilation, returnIndices, ceilMode'],
+      [() => new AvgPool2d(2, bad({ countIncludePad: "no" })), 'AvgPool2d: option countIncludePad must be a boolean, got "no"'],
+      [() => new Dropout(0.5, bad({ seed: 1 })), 'Dropout: unknown option "seed" (1); known: generator'],
+      [() => new Dropout2d(0.5, bad({ generator: {} })), "Dropout2d: option generator must be a Generator, got an object"],
+      [() => new GELU({ approximate: "erf" as never }), 'GELU: option approximate must be one of "none", "tanh", got "erf"'],
+      [() => new RNN(2, 3, { nonlinearity: "sigmoid" as never }), 'RNN: option nonlinearity must be one of "tanh", "relu", got "sigmoid"'],
+      [() => new LSTM(2, 3, bad({ batch_first: true })), 'LSTM: unknown option "batch_first" (true); known: numLayers, bias, batchFirst, dropout, bidirectional, generator, dtype, projSize'],
+      [() => new GRUCell(2, 3, bad({ bias: "false" })), 'GRUCell: option bias must be a boolean, got "false"'],
+      [() => new MultiheadAttention(4, 2, bad({ batch_first: true })), 'MultiheadAttention: unknown option "batch_first" (true); known: dropout, bias, addBiasKv'],
+      [() => new MultiheadAttention(4, 2).call(zeros([1, 4]), zeros([1, 4]), zeros([1, 4]), bad({ needWeights: "no" })), 'MultiheadAttention.forward: option needWeights must be a boolean, got "no"'],
+      [() => new TransformerEncoderLayer(4, 2, { activation: "tanh" as never }), 'TransformerEncoderLayer: option activation must be one of "relu", "gelu" or a function or a Module, got "tanh"'],
+      [() => encoderLayer.call(zeros([1, 4]), bad({ src_mask: null })), 'TransformerEncoderLayer.forward: unknown option "src_mask" (null); known: srcMask, srcKeyPaddingMask, isCausal'],
+      [() => new TransformerEncoder(encoderLayer, 1, bad({ norm: {} })), "TransformerEncoder: option norm must be a Module or null, got an object"],
+      [() => new TransformerEncoder(encoderLayer, 1).call(zeros([1, 4]), bad({ isCausal: 1 })), "TransformerEncoder.forward: option isCausal must be a boolean, got 1"],
+      [() => generateSquareSubsequentMask(3, { dtype: "int32" as never }), 'generateSquareSubsequentMask: option dtype must be one of "float32", "float64", got "int32"'],
+    ]);
+  });
+
+  it("losses refuse them in function and Module form alike, naming the loss", () => {
+    const x = tensor([0.2, 0.7]);
+    const y = tensor([0, 1]);
+    const logits = tensor([[0.1, 0.9]]);
+    const target = tensor([1], { dtype: "int32" });
+    refuses([
+      [() => new BCELoss(bad({ reductio: "sum" })), 'BCELoss: unknown option "reductio" ("sum"); known: reduction, weight'],
+      [() => new MSELoss({ reduction: "avg" as never }), 'MSELoss: option reduction must be one of "mean", "sum", "none", got "avg"'],
+      [() => new SmoothL1Loss(bad({ beta: null })), "SmoothL1Loss: option beta must be a number, got null"],
+      [() => new HuberLoss(bad({ delta: "1" })), 'HuberLoss: option delta must be a number, got "1"'],
+      [() => new BCEWithLogitsLoss(bad({ pos_weight: tensor([2]) })), 'BCEWithLogitsLoss: unknown option "pos_weight" (a Tensor of shape [1]); known: reduction, weight, posWeight'],
+      [() => new CrossEntropyLoss(bad({ label_smoothing: 0.1 })), 'CrossEntropyLoss: unknown option "label_smoothing" (0.1); known: reduction, weight, ignoreIndex, labelSmoothing'],
+      [() => new NLLLoss(bad({ ignoreIndex: "-100" })), 'NLLLoss: option ignoreIndex must be a number, got "-100"'],
+      [() => F.mseLoss(x, y, bad(null)), "mseLoss: options must be an object, got null"],
+      [() => F.l1Loss(x, y, bad({ reduce: false })), 'l1Loss: unknown option "reduce" (false); known: reduction'],
+      [() => F.huberLoss(x, y, bad({ beta: 1 })), 'huberLoss: unknown option "beta" (1); known: reduction, delta'],
+      [() => F.smoothL1Loss(x, y, bad({ delta: 1 })), 'smoothL1Loss: unknown option "delta" (1); known: reduction, beta'],
+      [() => F.binaryCrossEntropy(x, y, bad({ weight: [1, 2] })), "binaryCrossEntropy: option weight must be a Tensor or null, got [1, 2]"],
+      [() => F.bceWithLogits(x, y, { reduction: "mean ", posWeight: null } as never), 'binaryCrossEntropyWithLogits: option reduction must be one of "mean", "sum", "none", got "mean "'],
+      [() => F.crossEntropy(logits, target, bad({ labelSmooting: 0.1 })), 'crossEntropy: unknown option "labelSmooting" (0.1); known: reduction, weight, ignoreIndex, labelSmoothing'],
+      [() => F.nllLoss(logits, target, bad({ weight: 1 })), "nllLoss: option weight must be a Tensor or null, got 1"],
+    ]);
+  });
+
+  it("functionals refuse them on every call, naming the function (or the layer calling it)", () => {
+    const x = zeros([2, 2]);
+    refuses([
+      [() => F.gelu(x, { approximate: "erf" as never }), 'gelu: option approximate must be one of "none", "tanh", got "erf"'],
+      [() => F.dropout(x, 0.5, true, bad({ generator: 1 })), "dropout: option generator must be a Generator, got 1"],
+      [() => F.dropout2d(x, 0.5, true, bad({ gen: null })), 'dropout2d: unknown option "gen" (null); known: generator'],
+      [() => F.embedding(tensor([0], { dtype: "int32" }), x, bad({ padding_idx: 0 })), 'embedding: unknown option "padding_idx" (0); known: paddingIdx'],
+      [() => F.layerNorm(x, 2, bad({ epsilon: 1e-5 })), 'layerNorm: unknown option "epsilon" (0.00001); known: weight, bias, eps'],
+      [() => F.batchNorm(x, null, null, bad({ training: "yes" })), 'batchNorm: option training must be a boolean, got "yes"'],
+      [() => F.groupNorm(x, 1, bad({ weight: [1, 1] })), "groupNorm: option weight must be a Tensor or null, got [1, 1]"],
+      [() => F.rmsNorm(x, 2, bad({ eps: "small" })), 'rmsNorm: option eps must be a number or null, got "small"'],
+    ]);
+  });
+
+  it("init, gradient clipping, Module and optimizer methods, schedulers, CSV and safetensors refuse them too", () => {
+    const w = zeros([3, 2]);
+    const p = param();
+    const model = new Linear(2, 2);
+    refuses([
+      [() => init.kaimingUniform_(w, { mode: "fan_in" as never }), 'kaimingUniform_: option mode must be one of "fanIn", "fanOut", got "fan_in"'],
+      [() => init.kaimingNormal_(w, { nonlinearity: "swish" as never }), 'kaimingNormal_: option nonlinearity must be one of "linear", "identity", "sigmoid", "tanh", "relu"'],
+      [() => init.xavierUniform_(w, bad({ gain: "1" })), 'xavierUniform_: option gain must be a number, got "1"'],
+      [() => init.uniform_(w, 0, 1, bad({ seed: 1 })), 'uniform_: unknown option "seed" (1); known: generator'],
+      [() => optim.clipGradNorm_([p], 1, 2, bad({ errorIfNonFinite: true })), 'clipGradNorm_: unknown option "errorIfNonFinite" (true); known: errorIfNonfinite'],
+      [() => model.zeroGrad(bad({ set_to_none: false })), 'zeroGrad: unknown option "set_to_none" (false); known: setToNone'],
+      [() => model.parameters(bad({ recursive: false })), 'parameters: unknown option "recursive" (false); known: recurse'],
+      [() => model.namedParameters(bad({ prefix: 1 })), "namedParameters: option prefix must be a string, got 1"],
+      [() => model.registerBuffer("b", zeros([1]), bad({ persistent: "no" })), 'registerBuffer: option persistent must be a boolean, got "no"'],
+      [() => new optim.SGD([p], { lr: 0.1 }).zeroGrad(bad({ setToNone: 0 })), "SGD.zeroGrad: option setToNone must be a boolean, got 0"],
+      [() => new optim.OneCycleLR(new optim.SGD([p], { lr: 0.1, momentum: 0.9 }), { maxLr: 1, totalSteps: 10, annealStrategy: "cosine" as never }), 'OneCycleLR: option annealStrategy must be one of "cos", "linear", got "cosine"'],
+      [() => parseCsv("a\n1", { dtype: "int32" as never }), 'parseCsv: option dtype must be one of "float32", "float64", got "int32"'],
+      [() => saveSafetensors({ a: zeros([1]) }, bad({ meta: {} })), 'saveSafetensors: unknown option "meta" (an object); known: metadata'],
+    ]);
+  });
+
+  it("valid options, and options set to undefined, are accepted", () => {
+    expect(() => new Linear(2, 3, { bias: undefined, dtype: "float64" })).not.toThrow();
+    expect(F.mseLoss(tensor([1, 2]), tensor([1, 4]), { reduction: "sum" }).item()).toBe(4);
+    expect(() => new TransformerEncoderLayer(4, 2, { dimFeedforward: 8, activation: (t: Tensor) => t.relu(), normFirst: true })).not.toThrow();
+    expect(() => new TransformerEncoder(new TransformerEncoderLayer(4, 2, { dimFeedforward: 8 }), 1, { norm: new LayerNorm(4) })).not.toThrow();
   });
 });
 

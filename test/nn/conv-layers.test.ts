@@ -233,9 +233,9 @@ describe("argument errors name the layer or op and the values", () => {
     expect(() => new Conv2d(0, 6, 3)).toThrow(ValueError);
     expect(() => new Conv2d(3, 6, [3, 3, 3])).toThrow("Conv2d: kernelSize must be an integer >= 1 or 2 of them, got [3, 3, 3]");
     expect(() => new Conv2d(3, 6, 3, { stride: 2, padding: "same" })).toThrow('Conv2d: padding "same" is not supported for strided convolutions (stride (2, 2))');
-    expect(() => new Conv2d(3, 6, 3, { padding: "full" as "same" })).toThrow('Conv2d: invalid padding string "full", should be one of "valid", "same"');
-    expect(() => new Conv1d(3, 6, 3, { paddingMode: "wrap" as "circular" })).toThrow('Conv1d: paddingMode must be one of "zeros", "reflect", "replicate", "circular", got "wrap"');
-    expect(() => new ConvTranspose2d(3, 6, 3, { paddingMode: "reflect" as "zeros" })).toThrow('ConvTranspose2d: only "zeros" paddingMode is supported, got "reflect"');
+    expect(() => new Conv2d(3, 6, 3, { padding: "full" as "same" })).toThrow('Conv2d: option padding must be a number or an array of numbers or one of "same", "valid", got "full"');
+    expect(() => new Conv1d(3, 6, 3, { paddingMode: "wrap" as "circular" })).toThrow('Conv1d: option paddingMode must be one of "zeros", "reflect", "replicate", "circular", got "wrap"');
+    expect(() => new ConvTranspose2d(3, 6, 3, { paddingMode: "reflect" as "zeros" })).toThrow('ConvTranspose2d: option paddingMode must be one of "zeros", got "reflect"');
     expect(() => new MaxPool2d(0)).toThrow("MaxPool2d: kernelSize must be an integer >= 1 or a list of them, got 0");
     expect(() => new AvgPool2d(2, { padding: -1 })).toThrow("AvgPool2d: padding must be an integer >= 0 or a list of them, got -1");
     expect(() => new AdaptiveAvgPool2d([2, 0])).toThrow("AdaptiveAvgPool2d: outputSize must be an integer >= 1 or 2 of them (null keeps the input's), got 2,0");

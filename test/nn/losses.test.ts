@@ -115,7 +115,7 @@ describe("regression losses", () => {
     expect(() => F.mseLoss(tensor([[1], [2]]), tensor([1, 2]))).toThrow("mseLoss: target shape [2] differs from input shape [2,1]");
     expect(() => F.l1Loss(tensor([1]), tensor([1], i32))).toThrow(DTypeError);
     expect(() => F.mseLoss(tensor([1]), tensor([1]), { reduction: "avg" as Reduction })).toThrow(
-      'mseLoss: reduction must be "mean", "sum" or "none", got "avg"',
+      'mseLoss: option reduction must be one of "mean", "sum", "none", got "avg"',
     );
   });
 });

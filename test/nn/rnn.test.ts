@@ -355,9 +355,9 @@ describe("argument errors name the layer and the values", () => {
     expect(() => new GRU(10, 20, { numLayers: 0 })).toThrow(new ValueError("GRU: numLayers must be an integer >= 1, got 0"));
     expect(() => new RNN(10, 20, { dropout: 1.5 })).toThrow(/^RNN: dropout has to be between 0 and 1, but got 1.5$/);
     expect(() => new LSTM(10, 20, { projSize: 20 })).toThrow(new ValueError("LSTM: projSize has to be smaller than hiddenSize, got projSize=20, hiddenSize=20"));
-    expect(() => new GRU(10, 20, { projSize: 5 } as never)).toThrow(new ValueError("GRU: projSize is only supported by LSTM"));
-    expect(() => new RNN(10, 20, { nonlinearity: "sigmoid" as never })).toThrow(new ValueError('RNN: unknown nonlinearity "sigmoid" (expected "tanh" or "relu")'));
-    expect(() => new RNNCell(10, 20, { nonlinearity: "gelu" as never })).toThrow(ValueError);
+    expect(() => new GRU(10, 20, { projSize: 5 } as never)).toThrow(new ValueError("GRU: unknown option \"projSize\" (5); known: numLayers, bias, batchFirst, dropout, bidirectional, generator, dtype"));
+    expect(() => new RNN(10, 20, { nonlinearity: "sigmoid" as never })).toThrow(new ValueError('RNN: option nonlinearity must be one of "tanh", "relu", got "sigmoid"'));
+    expect(() => new RNNCell(10, 20, { nonlinearity: "gelu" as never })).toThrow(new ValueError('RNNCell: option nonlinearity must be one of "tanh", "relu", got "gelu"'));
     expect(() => new LSTMCell(2.5, 20)).toThrow(new ValueError("LSTMCell: inputSize must be an integer >= 0, got 2.5"));
   });
 });

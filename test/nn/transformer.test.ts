@@ -368,7 +368,7 @@ describe("TransformerEncoder(Layer)", () => {
   });
 
   it.each<[string, () => unknown, typeof ShapeError | typeof ValueError, RegExp]>([
-    ["bad activation", () => new TransformerEncoderLayer(4, 2, { activation: "tanh" as "relu" }), ValueError, /TransformerEncoderLayer: activation should be "relu", "gelu", a function or a Module, not "tanh"/],
+    ["bad activation", () => new TransformerEncoderLayer(4, 2, { activation: "tanh" as "relu" }), ValueError, /TransformerEncoderLayer: option activation must be one of "relu", "gelu" or a function or a Module, got "tanh"/],
     ["nhead not dividing dModel", () => new TransformerEncoderLayer(6, 4), ValueError, /MultiheadAttention: embedDim must be divisible by numHeads \(embedDim 6, numHeads 4\)/],
     ["src with the wrong width", () => new TransformerEncoderLayer(4, 2).call(zeros([3, 2, 5])), ShapeError, /TransformerEncoderLayer: expected src of shape \[L, N, dModel\] or \[L, dModel\] with dModel = 4, got \[3,2,5\]/],
     ["numLayers 0", () => new TransformerEncoder(new TransformerEncoderLayer(4, 2), 0), ValueError, /TransformerEncoder: numLayers must be an integer >= 1, got 0/],

@@ -6,7 +6,7 @@ import { checkDType, checkStorable, checkStorableAll, isFloating, type DType } f
 import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from "./errors.js";
 import { allocBuffer } from "./ops/define.js";
 import { generatorOf, randomPermutation, type Generator } from "./random.js";
-import { checkNumel, checkShape, checkSize, contiguousStrides, numelOf, sizeArgs, type SizeArgs } from "./shape.js";
+import { checkFlag, checkNumel, checkOptionKeys, checkShape, checkSize, contiguousStrides, numelOf, sizeArgs, type SizeArgs } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { checkTensor } from "./validate.js";
 
@@ -49,17 +49,11 @@ export const RANDOM_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "gene
  * (random functions check their generator with generatorOf). Returns them.
  */
 export function checkOptions<O extends object>(op: string, options: O, allowed: readonly string[]): O {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new ValueError(`${op}: options must be an object, got ${fmtValue(options)}`);
-  }
-  for (const key in options) {
-    if (!allowed.includes(key)) throw new ValueError(`${op}: unknown option ${JSON.stringify(key)} (expected ${allowed.join(", ")})`);
-  }
+  if (options === undefined) throw new ValueError(`${op}: options must be an object, got undefined`);
+  checkOptionKeys(op, options, allowed);
   const { dtype, requiresGrad } = options as TensorOptions & { readonly requiresGrad?: unknown };
   if (dtype !== undefined) checkDType(op, dtype);
-  if (requiresGrad !== undefined && typeof requiresGrad !== "boolean") {
-    throw new ValueError(`${op}: requiresGrad must be a boolean, got ${fmtValue(requiresGrad)}`);
-  }
+  if (requiresGrad !== undefined) checkFlag(op, "requiresGrad", requiresGrad);
   return options;
 }
 

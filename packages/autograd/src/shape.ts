@@ -89,6 +89,20 @@ export function broadcastAll(op: string, shapes: readonly (readonly number[])[])
  */
 export const MAX_NUMEL = 2 ** 32;
 
+/** The largest int32, so the longest run of elements an int32 index (argmax, sort) can address is 2^31. */
+export const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Throws unless int32 indices can address `count` elements (the last index, count − 1, is at
+ * most 2^31 − 1): argmax/argmin/sort/topk over more would need int64, which tensorgrad lacks.
+ * Checked up front, from the shape, before any work.
+ */
+export function checkIndexable(op: string, count: number, what: string): void {
+  if (count - 1 > INT32_MAX) {
+    throw new ValueError(`${op}: ${what} has ${count} elements, more than int32 indices can address (the last index, ${count - 1}, is past ${INT32_MAX}; tensorgrad has no int64)`);
+  }
+}
+
 /** Throws unless a tensor of `shape` (with `numel` elements) fits under MAX_NUMEL; returns numel. */
 export function checkNumel(op: string, shape: readonly number[], numel: number = numelOf(shape)): number {
   if (numel > MAX_NUMEL) {
@@ -123,6 +137,43 @@ export function checkSize(op: string, what: string, value: unknown): number {
   return value as number;
 }
 
+/**
+ * Throws unless `value` is a boolean: a flag such as keepdim, descending, largest or retainGraph
+ * (`x.sum(0, 1)` is refused, not read as keepdim: a second dim belongs in the dim list). Returns it.
+ */
+export function checkFlag(op: string, what: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw new ValueError(`${op}: ${what} must be a boolean, got ${fmtValue(value)}`);
+  return value;
+}
+
+/** An optional flag (an option left out is `fallback`), checked by checkFlag when given. */
+export function flagOption(op: string, what: string, value: unknown, fallback: boolean): boolean {
+  return value === undefined ? fallback : checkFlag(op, what, value);
+}
+
+/**
+ * An options type's keys as a list the compiler checks both ways — none missing, none extra:
+ * `optionKeys<PadOptions>({ mode: 0, value: 0 })`. For checkOptionKeys.
+ */
+export function optionKeys<O>(keys: { readonly [K in keyof O]-?: 0 }): readonly string[] {
+  return Object.keys(keys);
+}
+
+/**
+ * Throws unless `options` is undefined or an object whose every key is in `allowed`: a misspelt
+ * key (`{ keepDim: true }`) is refused, not ignored. The values are the caller's to check. Cheap
+ * enough for every call of an op: it allocates nothing unless it throws.
+ */
+export function checkOptionKeys(op: string, options: unknown, allowed: readonly string[]): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ValueError(`${op}: options must be an object, got ${fmtValue(options)}`);
+  }
+  for (const key in options) {
+    if (!allowed.includes(key)) throw new ValueError(`${op}: unknown option ${JSON.stringify(key)} (expected ${allowed.join(", ")})`);
+  }
+}
+
 /** Resolves a possibly negative dim against `ndim`, with PyTorch's error when out of range. */
 export function normalizeDim(op: string, dim: number, ndim: number): number {
   // A 0-d tensor accepts dim 0 and -1, as in PyTorch.
@@ -132,6 +183,15 @@ export function normalizeDim(op: string, dim: number, ndim: number): number {
     throw new IndexError(`${op}: dim ${dim} out of range for a ${ndim}-d tensor (expected ${-n}..${n - 1})`);
   }
   return dim < 0 ? dim + n : dim;
+}
+
+/**
+ * The dims a reduction runs over (normalizeDims) once its keepdim flag is checked: the one call
+ * through which sum, mean, var, std, logsumexp, amax and amin take their arguments.
+ */
+export function reductionDims(op: string, dims: number | readonly number[] | undefined, ndim: number, keepdim: unknown): number[] {
+  checkFlag(op, "keepdim", keepdim);
+  return normalizeDims(op, dims, ndim);
 }
 
 /** Resolves a dim list (or undefined for "all dims"); sorted, duplicates rejected. */

@@ -30,7 +30,9 @@ import { sum } from "./ops/sum.js";
 import { unary } from "./ops/unary.js";
 import { where } from "./ops/where.js";
 import { defaultGenerator, generatorOf, normalValues, uniformValues, type Generator } from "./random.js";
-import { broadcastShapes, checkShape, contiguousStrides, isContiguousLayout, isShape, normalizeDim, numelOf, shapesEqual, sizeArgs, type SizeArgs } from "./shape.js";
+import {
+  broadcastShapes, checkOptionKeys, checkShape, contiguousStrides, isContiguousLayout, isShape, normalizeDim, numelOf, shapesEqual, sizeArgs, type SizeArgs,
+} from "./shape.js";
 import { checkTensor, operandError } from "./validate.js";
 import type { TensorOptions } from "./creation.js";
 import { addcdiv, addcmul, type AddcOptions } from "./ops/addc.js";
@@ -238,12 +240,22 @@ export class Tensor implements StridedView {
 
   /** The elements, row-major, as a fresh TypedArray of the dtype's array type (bool: Uint8Array). */
   toTypedArray(): HostArray {
-    return this.backend.read(this);
+    try {
+      return this.backend.read(this);
+    } catch (e) {
+      throw readFailure("toTypedArray", this, e);
+    }
   }
 
   /** The elements, row-major, as plain numbers (bools as 0/1). */
   toFlatArray(): number[] {
-    return Array.from(this.toTypedArray());
+    checkJsArrayLength("toFlatArray", this);
+    const values = this.toTypedArray();
+    try {
+      return Array.from(values);
+    } catch (e) {
+      throw readFailure("toFlatArray", this, e);
+    }
   }
 
   /** The value of a one-element tensor. */
@@ -256,6 +268,7 @@ export class Tensor implements StridedView {
 
   /** The elements as nested arrays (a number for a 0-d tensor; booleans for bool tensors). */
   toArray(): NestedNumbers {
+    checkJsArrayLength("toArray", this);
     const flat = this.toTypedArray();
     const asValue = this.dtype === "bool" ? (v: number) => v !== 0 : (v: number) => v;
     const build = (dim: number, offset: number): NestedNumbers => {
@@ -263,7 +276,11 @@ export class Tensor implements StridedView {
       const inner = numelOf(this.shape.slice(dim + 1));
       return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, offset + i * inner));
     };
-    return build(0, 0);
+    try {
+      return build(0, 0);
+    } catch (e) {
+      throw readFailure("toArray", this, e);
+    }
   }
 
   /** PyTorch-style text: `tensor([1.0000, 2.0000], requires_grad=True)`. */
@@ -477,6 +494,7 @@ export class Tensor implements StridedView {
 
   /** Gaussian error linear unit (exact, or the tanh approximation). */
   gelu(options: { approximate?: "none" | "tanh" } = {}): Tensor {
+    checkOptionKeys("gelu", options, GELU_OPTIONS);
     return act.gelu(this, options.approximate);
   }
 
@@ -1017,4 +1035,27 @@ export class Tensor implements StridedView {
     const samples = new Tensor(backend, backend.fromValues(this.dtype, values), this.shape, contiguousStrides(this.shape), 0, this.dtype);
     return this.inPlace(op, () => samples);
   }
+}
+
+const GELU_OPTIONS: readonly string[] = ["approximate"];
+
+/** The longest JavaScript array (2^32 − 1 elements): toArray/toFlatArray of more cannot be built. */
+const MAX_JS_ARRAY = 2 ** 32 - 1;
+
+/** Throws up front unless `t`'s elements fit in one JavaScript array (`op`: toArray, toFlatArray). */
+function checkJsArrayLength(op: string, t: Tensor): void {
+  const n = t.numel();
+  if (n > MAX_JS_ARRAY) {
+    throw new ValueError(`${op}: a tensor of shape ${fmtShape(t.shape)} has ${n} elements, more than a JavaScript array holds (${MAX_JS_ARRAY}); read it with toTypedArray() or in slices`);
+  }
+}
+
+/**
+ * The engine's RangeError for host memory it cannot get (a typed array that cannot be allocated,
+ * an array past what V8 builds, ~2^27 elements) as a ValueError naming the op and the size; other
+ * errors pass unchanged.
+ */
+function readFailure(op: string, t: Tensor, e: unknown): unknown {
+  if (!(e instanceof RangeError)) return e;
+  return new ValueError(`${op}: cannot read the ${t.numel()} elements of a ${t.dtype} tensor of shape ${fmtShape(t.shape)} into host memory (${e.message}); read it in slices`);
 }

@@ -8,6 +8,7 @@ export { Parameter } from "./parameter.js";
 export { Module, StateDictError } from "./module.js";
 export type {
   AnyModule, StateDict, LoadStateDictOptions, IncompatibleKeys, MismatchedKey, ZeroGradOptions, BufferOptions,
+  NamedMembersOptions, MembersOptions, NumParametersOptions,
 } from "./module.js";
 export { Sequential, ModuleList, ModuleDict } from "./layers/container.js";
 export type { TensorModule } from "./layers/container.js";
@@ -16,7 +17,7 @@ export type { LinearOptions, DTypeOptions } from "./layers/linear.js";
 export { LayerNorm, BatchNorm1d } from "./layers/normalization.js";
 export type { LayerNormOptions, BatchNormOptions } from "./layers/normalization.js";
 export { Embedding } from "./layers/embedding.js";
-export type { EmbeddingOptions } from "./layers/embedding.js";
+export type { EmbeddingOptions, EmbeddingFromPretrainedOptions } from "./layers/embedding.js";
 export { RNN, LSTM, GRU } from "./layers/rnn.js";
 export type { RNNBaseOptions, RNNOptions, LSTMOptions, GRUOptions, RNNNonlinearity } from "./layers/rnn.js";
 export { RNNCell, LSTMCell, GRUCell } from "./layers/rnn-cell.js";

@@ -4,12 +4,16 @@
  */
 
 import { DTypeError, Generator, ShapeError, Tensor, ValueError, defaultGenerator, noGrad, tensor } from "@tensorgrad/autograd";
+import { checkOptions, oneOf, type SpecFor } from "./options.js";
+
+const NONLINEARITIES = [
+  "linear", "identity", "sigmoid", "tanh", "relu", "leakyRelu", "leaky_relu", "selu",
+  "conv1d", "conv2d", "conv3d", "convTranspose1d", "convTranspose2d", "convTranspose3d",
+  "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+] as const;
 
 /** Nonlinearities `calculateGain` knows (PyTorch's snake_case spellings are accepted too). */
-export type Nonlinearity =
-  | "linear" | "identity" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "leaky_relu" | "selu"
-  | "conv1d" | "conv2d" | "conv3d" | "convTranspose1d" | "convTranspose2d" | "convTranspose3d"
-  | "conv_transpose1d" | "conv_transpose2d" | "conv_transpose3d";
+export type Nonlinearity = (typeof NONLINEARITIES)[number];
 
 /** Which fan kaiming init scales by: fanIn preserves activations' variance forward, fanOut gradients' backward. */
 export type FanMode = "fanIn" | "fanOut";
@@ -19,11 +23,17 @@ export interface InitOptions {
   readonly generator?: Generator;
 }
 
+/** What InitOptions may hold. */
+const INIT_SPEC = { generator: "generator" } as const satisfies SpecFor<InitOptions>;
+
 /** Options of the xavier inits. */
 export interface XavierOptions extends InitOptions {
   /** Scale factor (default 1), e.g. calculateGain("tanh"). */
   readonly gain?: number;
 }
+
+/** What XavierOptions may hold. */
+const XAVIER_SPEC = { ...INIT_SPEC, gain: "number" } as const satisfies SpecFor<XavierOptions>;
 
 /** Options of the kaiming inits. */
 export interface KaimingOptions extends InitOptions {
@@ -34,6 +44,11 @@ export interface KaimingOptions extends InitOptions {
   /** The nonlinearity after this layer (default "leakyRelu", which with a = 0 is relu). */
   readonly nonlinearity?: Nonlinearity;
 }
+
+/** What KaimingOptions may hold. */
+const KAIMING_SPEC = {
+  ...INIT_SPEC, a: "number", mode: oneOf("fanIn", "fanOut"), nonlinearity: oneOf(...NONLINEARITIES),
+} as const satisfies SpecFor<KaimingOptions>;
 
 const LINEAR_LIKE = new Set<string>([
   "linear", "identity", "conv1d", "conv2d", "conv3d", "convTranspose1d", "convTranspose2d", "convTranspose3d",
@@ -78,15 +93,11 @@ function checkFloat(op: string, t: Tensor): void {
   if (!t.isFloatingPoint()) throw new DTypeError(`${op}: expected a floating point tensor, got ${t.dtype}`);
 }
 
-function fanFor(op: string, t: Tensor, mode: FanMode): number {
-  if (mode !== "fanIn" && mode !== "fanOut") throw new ValueError(`${op}: mode must be "fanIn" or "fanOut", got "${String(mode)}"`);
-  const { fanIn, fanOut } = calculateFanInAndFanOut(t);
-  return mode === "fanIn" ? fanIn : fanOut;
-}
 
 /** Fills `t` with samples of U(a, b); returns t. */
 export function uniform_(t: Tensor, a = 0, b = 1, options: InitOptions = {}): Tensor {
   checkFloat("uniform_", t);
+  checkOptions("uniform_", options, INIT_SPEC);
   if (!(a <= b)) throw new ValueError(`uniform_: expected a <= b, got a=${a}, b=${b}`);
   return noGrad(() => t.uniform_(a, b, options.generator ?? defaultGenerator));
 }
@@ -94,6 +105,7 @@ export function uniform_(t: Tensor, a = 0, b = 1, options: InitOptions = {}): Te
 /** Fills `t` with samples of N(mean, std²); returns t. */
 export function normal_(t: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
   checkFloat("normal_", t);
+  checkOptions("normal_", options, INIT_SPEC);
   if (!(std >= 0)) throw new ValueError(`normal_: std must be non-negative, got ${std}`);
   return noGrad(() => t.normal_(mean, std, options.generator ?? defaultGenerator));
 }
@@ -104,6 +116,7 @@ export function normal_(t: Tensor, mean = 0, std = 1, options: InitOptions = {})
  */
 export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, options: InitOptions = {}): Tensor {
   checkFloat("truncNormal_", t);
+  checkOptions("truncNormal_", options, INIT_SPEC);
   if (!(std > 0) || !(a < b)) throw new ValueError(`truncNormal_: expected std > 0 and a < b, got std=${std}, a=${a}, b=${b}`);
   const g = options.generator ?? defaultGenerator;
   const values = new Float64Array(t.numel());
@@ -148,23 +161,27 @@ export function eye_(t: Tensor): Tensor {
 /** Glorot uniform: U(−a, a) with a = gain·√(6/(fanIn + fanOut)); returns t. */
 export function xavierUniform_(t: Tensor, options: XavierOptions = {}): Tensor {
   checkFloat("xavierUniform_", t);
+  checkOptions("xavierUniform_", options, XAVIER_SPEC);
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const std = (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
   const a = Math.sqrt(3) * std;
-  return uniform_(t, -a, a, options);
+  return uniform_(t, -a, a, { generator: options.generator });
 }
 
 /** Glorot normal: N(0, std²) with std = gain·√(2/(fanIn + fanOut)); returns t. */
 export function xavierNormal_(t: Tensor, options: XavierOptions = {}): Tensor {
   checkFloat("xavierNormal_", t);
+  checkOptions("xavierNormal_", options, XAVIER_SPEC);
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const std = (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
-  return normal_(t, 0, std, options);
+  return normal_(t, 0, std, { generator: options.generator });
 }
 
 function kaimingStd(op: string, t: Tensor, options: KaimingOptions): number {
   checkFloat(op, t);
-  const fan = fanFor(op, t, options.mode ?? "fanIn");
+  checkOptions(op, options, KAIMING_SPEC);
+  const { fanIn, fanOut } = calculateFanInAndFanOut(t);
+  const fan = (options.mode ?? "fanIn") === "fanIn" ? fanIn : fanOut;
   if (fan === 0) return 0; // PyTorch warns and leaves a zero-element tensor alone
   const gain = calculateGain(options.nonlinearity ?? "leakyRelu", options.a ?? 0);
   return gain / Math.sqrt(fan);
@@ -173,10 +190,10 @@ function kaimingStd(op: string, t: Tensor, options: KaimingOptions): number {
 /** He uniform: U(−bound, bound) with bound = √3·gain/√fan (gain from nonlinearity and a); returns t. */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
   const bound = Math.sqrt(3) * kaimingStd("kaimingUniform_", t, options);
-  return uniform_(t, -bound, bound, options);
+  return uniform_(t, -bound, bound, { generator: options.generator });
 }
 
 /** He normal: N(0, std²) with std = gain/√fan (gain from nonlinearity and a); returns t. */
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  return normal_(t, 0, kaimingStd("kaimingNormal_", t, options), options);
+  return normal_(t, 0, kaimingStd("kaimingNormal_", t, options), { generator: options.generator });
 }

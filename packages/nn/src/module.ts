@@ -9,7 +9,7 @@
  */
 
 import { DTypeError, Tensor, ValueError, isFloating, noGrad, type DType } from "@tensorgrad/autograd";
-import { checkOptions } from "./options.js";
+import { checkOptions, type SpecFor } from "./options.js";
 import { Parameter } from "./parameter.js";
 
 /** A module of any call signature (for containers, traversal and `apply`). */
@@ -24,6 +24,9 @@ export interface LoadStateDictOptions {
   /** Require the keys to match the module's exactly (default true); shapes must match either way. */
   readonly strict?: boolean;
 }
+
+/** What LoadStateDictOptions may hold. */
+const LOAD_STATE_DICT_SPEC = { strict: "boolean" } as const satisfies SpecFor<LoadStateDictOptions>;
 
 /** What `loadStateDict` reports when it succeeds (non-strict loads may skip keys). */
 export interface IncompatibleKeys {
@@ -56,6 +59,9 @@ export interface ZeroGradOptions {
   readonly setToNone?: boolean;
 }
 
+/** @internal What ZeroGradOptions may hold (Module's and the optimizers' zeroGrad). */
+export const ZERO_GRAD_SPEC = { setToNone: "boolean" } as const satisfies SpecFor<ZeroGradOptions>;
+
 /** Options of `registerBuffer`. */
 export interface BufferOptions {
   /** Whether the buffer is part of the state dict (default true). */
@@ -66,6 +72,35 @@ export interface BufferOptions {
    */
   readonly key?: string;
 }
+
+/** What BufferOptions may hold. */
+const BUFFER_SPEC = { persistent: "boolean", key: "string" } as const satisfies SpecFor<BufferOptions>;
+
+/** Options of namedParameters and namedBuffers. */
+export interface NamedMembersOptions {
+  /** Put before every name, joined with a dot (default none). */
+  readonly prefix?: string;
+  /** Include the members of sub-modules (default true). */
+  readonly recurse?: boolean;
+}
+
+/** What NamedMembersOptions may hold. */
+const NAMED_MEMBERS_SPEC = { prefix: "string", recurse: "boolean" } as const satisfies SpecFor<NamedMembersOptions>;
+
+/** Options of parameters and buffers. */
+export type MembersOptions = Pick<NamedMembersOptions, "recurse">;
+
+/** What MembersOptions may hold. */
+const MEMBERS_SPEC = { recurse: "boolean" } as const satisfies SpecFor<MembersOptions>;
+
+/** Options of numParameters. */
+export interface NumParametersOptions {
+  /** Count only the parameters that require grad (default false). */
+  readonly trainableOnly?: boolean;
+}
+
+/** What NumParametersOptions may hold. */
+const NUM_PARAMETERS_SPEC = { trainableOnly: "boolean" } as const satisfies SpecFor<NumParametersOptions>;
 
 interface BufferEntry {
   readonly persistent: boolean;
@@ -129,6 +164,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    */
   registerBuffer(name: string, tensor: Tensor | null, options: BufferOptions = {}): void {
     checkName("registerBuffer", name);
+    checkOptions("registerBuffer", options, BUFFER_SPEC);
     const key = options.key ?? name;
     checkName("registerBuffer", key);
     if (tensor !== null && !(tensor instanceof Tensor)) throw new ValueError(`registerBuffer: "${name}" must be a Tensor or null`);
@@ -217,7 +253,8 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   }
 
   /** Every parameter with its dotted name (`0.weight`), each parameter once even when shared. */
-  namedParameters(options: { readonly prefix?: string; readonly recurse?: boolean } = {}): [string, Parameter][] {
+  namedParameters(options: NamedMembersOptions = {}): [string, Parameter][] {
+    checkOptions("namedParameters", options, NAMED_MEMBERS_SPEC);
     const { prefix = "", recurse = true } = options;
     const modules: [string, AnyModule][] = recurse ? this.namedModules(prefix) : [[prefix, this as unknown as AnyModule]];
     const seen = new Set<Parameter>();
@@ -233,12 +270,14 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   }
 
   /** Every parameter, each once (what an optimizer takes). */
-  parameters(options: { readonly recurse?: boolean } = {}): Parameter[] {
+  parameters(options: MembersOptions = {}): Parameter[] {
+    checkOptions("parameters", options, MEMBERS_SPEC);
     return this.namedParameters(options).map(([, p]) => p);
   }
 
   /** Every buffer (persistent or not) with its dotted name, each once. */
-  namedBuffers(options: { readonly prefix?: string; readonly recurse?: boolean } = {}): [string, Tensor][] {
+  namedBuffers(options: NamedMembersOptions = {}): [string, Tensor][] {
+    checkOptions("namedBuffers", options, NAMED_MEMBERS_SPEC);
     const { prefix = "", recurse = true } = options;
     const modules: [string, AnyModule][] = recurse ? this.namedModules(prefix) : [[prefix, this as unknown as AnyModule]];
     const seen = new Set<Tensor>();
@@ -254,12 +293,14 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   }
 
   /** Every buffer, each once. */
-  buffers(options: { readonly recurse?: boolean } = {}): Tensor[] {
+  buffers(options: MembersOptions = {}): Tensor[] {
+    checkOptions("buffers", options, MEMBERS_SPEC);
     return this.namedBuffers(options).map(([, b]) => b);
   }
 
   /** The number of parameter elements, Σ numel (only those requiring grad with `trainableOnly`). */
-  numParameters(options: { readonly trainableOnly?: boolean } = {}): number {
+  numParameters(options: NumParametersOptions = {}): number {
+    checkOptions("numParameters", options, NUM_PARAMETERS_SPEC);
     return this.parameters()
       .filter((p) => !options.trainableOnly || p.requiresGrad)
       .reduce((n, p) => n + p.numel(), 0);
@@ -295,6 +336,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
 
   /** Resets the gradients of every parameter: to null (default), or to zeros with `setToNone: false`. */
   zeroGrad(options: ZeroGradOptions = {}): void {
+    checkOptions("zeroGrad", options, ZERO_GRAD_SPEC);
     const setToNone = options.setToNone ?? true;
     for (const p of this.parameters()) {
       if (setToNone) p.grad = null;
@@ -392,7 +434,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       const got = sd === null ? "null" : Array.isArray(sd) ? "an array" : sd instanceof Tensor ? "a Tensor" : `${typeof sd} ${String(sd)}`;
       throw new ValueError(`${op}: expected a state dict (an object or Map of tensors by name), got ${got}`);
     }
-    checkOptions(op, options, { strict: "boolean" });
+    checkOptions(op, options, LOAD_STATE_DICT_SPEC);
     const strict = options.strict ?? true;
     const given = new Map<unknown, unknown>(sd instanceof Map ? sd : Object.entries(sd));
     const expected = this.stateEntries("", []);

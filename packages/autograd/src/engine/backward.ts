@@ -7,7 +7,7 @@
  */
 
 import { GradError, ShapeError, ValueError, fmtShape, fmtValue } from "../errors.js";
-import { shapesEqual } from "../shape.js";
+import { checkOptionKeys, flagOption, optionKeys, shapesEqual } from "../shape.js";
 import type { BackendBuffer } from "../backend/backend.js";
 import type { Tensor } from "../tensor.js";
 import { enableGrad, isAnomalyEnabled, noGrad } from "./grad-mode.js";
@@ -20,6 +20,8 @@ export interface BackwardOptions {
   /** Record the backward pass itself, so the gradients can be differentiated again. */
   readonly createGraph?: boolean;
 }
+
+const BACKWARD_OPTIONS = optionKeys<BackwardOptions>({ retainGraph: 0, createGraph: 0 });
 
 /** Where gradients go: leaves' `.grad` (backward) or a list of captured results (grad()). */
 interface Sink {
@@ -37,12 +39,14 @@ export function backward(
   gradients: readonly (Tensor | number)[] | undefined,
   options: BackwardOptions = {},
 ): void {
-  const createGraph = options.createGraph ?? false;
+  checkOptionKeys("backward", options, BACKWARD_OPTIONS);
+  const createGraph = flagOption("backward", "createGraph", options.createGraph, false);
+  const retainGraph = flagOption("backward", "retainGraph", options.retainGraph, createGraph);
   const seeds = resolveSeeds("backward", roots, gradients);
   const owned = new Set<BackendBuffer>();
   for (let i = 0; i < seeds.length; i++) owned.add(seeds[i].buffer);
   const sink: Sink = { leafSlots: null, nodeSlots: null, results: [], owned };
-  run(roots, seeds, options.retainGraph ?? createGraph, createGraph, sink);
+  run(roots, seeds, retainGraph, createGraph, sink);
 }
 
 /**

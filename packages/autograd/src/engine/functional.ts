@@ -4,6 +4,7 @@ import { GradError, ValueError, fmtValue } from "../errors.js";
 import { stack } from "../ops/shape-ops.js";
 import type { Tensor } from "../tensor.js";
 import { checkTensor } from "../validate.js";
+import { checkOptionKeys, flagOption, optionKeys } from "../shape.js";
 import { captureGradients } from "./backward.js";
 import { enableGrad } from "./grad-mode.js";
 
@@ -18,6 +19,8 @@ export interface GradOptions {
   /** Return zeros, instead of throwing, for inputs the outputs don't depend on. */
   readonly allowUnused?: boolean;
 }
+
+const GRAD_OPTIONS = optionKeys<GradOptions>({ gradOutputs: 0, retainGraph: 0, createGraph: 0, allowUnused: 0 });
 
 const asList = <T>(x: T | readonly T[]): readonly T[] => (Array.isArray(x) ? (x as readonly T[]) : [x as T]);
 
@@ -40,17 +43,28 @@ function checkFn(op: string, fn: unknown): void {
 export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradOptions = {}): Tensor[] {
   const outs = tensorList("grad", "output", outputs);
   const ins = tensorList("grad", "input", inputs);
-  const createGraph = options.createGraph ?? false;
+  checkOptionKeys("grad", options, GRAD_OPTIONS);
+  const createGraph = flagOption("grad", "createGraph", options.createGraph, false);
+  const retainGraph = flagOption("grad", "retainGraph", options.retainGraph, createGraph);
+  const allowUnused = flagOption("grad", "allowUnused", options.allowUnused, false);
   const gradOutputs = options.gradOutputs === undefined ? undefined : asList(options.gradOutputs);
-  const results = captureGradients(outs, gradOutputs, ins, options.retainGraph ?? createGraph, createGraph);
+  const results = captureGradients(outs, gradOutputs, ins, retainGraph, createGraph);
   return results.map((g, i) => {
     if (g !== null) return g;
-    if (!options.allowUnused) {
+    if (!allowUnused) {
       throw new GradError(`grad: input ${i} was not used to compute the outputs (pass allowUnused: true to get zeros)`);
     }
     return ins[i].zerosLike();
   });
 }
+
+/** Options of vjp and jacobian. */
+export interface JacobianOptions {
+  /** Keep the graph so the result can be differentiated again (hessian uses it). */
+  readonly createGraph?: boolean;
+}
+
+const JACOBIAN_OPTIONS = optionKeys<JacobianOptions>({ createGraph: 0 });
 
 /** Fresh leaves that require grad, holding the inputs' values. */
 function asLeaves(op: string, inputs: Tensor | readonly Tensor[]): Tensor[] {
@@ -80,9 +94,11 @@ export function vjp(
   fn: (...inputs: Tensor[]) => Tensor,
   inputs: Tensor | readonly Tensor[],
   v?: Tensor,
-  options: { createGraph?: boolean } = {},
+  options: JacobianOptions = {},
 ): { output: Tensor; grads: Tensor[] } {
   checkFn("vjp", fn);
+  checkOptionKeys("vjp", options, JACOBIAN_OPTIONS);
+  flagOption("vjp", "createGraph", options.createGraph, false);
   const xs = asLeaves("vjp", inputs);
   if (v !== undefined) checkTensor("vjp", "v", v);
   const output = callScalarOrTensor("vjp", fn, xs);
@@ -114,11 +130,6 @@ export function jvp(
   return { output: output.detach(), jvp: result.detach() };
 }
 
-/** Options of jacobian/hessian. */
-export interface JacobianOptions {
-  /** Keep the graph so the Jacobian can be differentiated (used by hessian). */
-  readonly createGraph?: boolean;
-}
 
 /**
  * The Jacobian of `fn` at `inputs`: shape [...output.shape, ...input.shape] for each input, built
@@ -132,6 +143,8 @@ export function jacobian(
   options: JacobianOptions = {},
 ): Tensor | Tensor[] {
   checkFn("jacobian", fn);
+  checkOptionKeys("jacobian", options, JACOBIAN_OPTIONS);
+  flagOption("jacobian", "createGraph", options.createGraph, false);
   const single = !Array.isArray(inputs);
   const xs = options.createGraph
     ? tensorList("jacobian", "input", inputs).map((x) => (x.requiresGrad ? x : x.detach().requiresGrad_(true)))

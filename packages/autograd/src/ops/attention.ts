@@ -8,7 +8,7 @@ import { isFloating } from "../dtype.js";
 import { DTypeError, ShapeError, ValueError, fmtShape } from "../errors.js";
 import type { Generator } from "../random.js";
 import { randLike } from "../sampling.js";
-import { broadcastAll, broadcastShapes, shapesEqual } from "../shape.js";
+import { broadcastAll, broadcastShapes, checkOptionKeys, flagOption, optionKeys, shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { castTo } from "./cast.js";
 import { rangeLike } from "./constants.js";
@@ -35,6 +35,7 @@ export interface AttentionOptions {
 }
 
 const OP = "scaledDotProductAttention";
+const ATTENTION_OPTIONS = optionKeys<AttentionOptions>({ attnMask: 0, dropoutP: 0, isCausal: 0, scale: 0, generator: 0 });
 
 /**
  * Attention over the last two dims: query [..., L, E], key [..., S, E], value [..., S, Ev] give
@@ -42,7 +43,9 @@ const OP = "scaledDotProductAttention";
  * whose keys are all masked out gives NaN, as in PyTorch.
  */
 export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options: AttentionOptions = {}): Tensor {
-  const { attnMask = null, dropoutP = 0, isCausal = false, scale = null, generator } = options;
+  checkOptionKeys(OP, options, ATTENTION_OPTIONS);
+  const { attnMask = null, dropoutP = 0, scale = null, generator } = options;
+  const isCausal = flagOption(OP, "isCausal", options.isCausal, false);
   for (const [name, t] of [["query", query], ["key", key], ["value", value]] as const) {
     if (t.ndim < 2) throw new ShapeError(`${OP}: ${name} must have at least 2 dims [..., seq, features], got ${fmtShape(t.shape)}`);
     if (!isFloating(t.dtype)) throw new DTypeError(`${OP}: ${name} must be a floating point tensor, got ${t.dtype}`);
@@ -58,7 +61,6 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   const batch = broadcastAll(OP, [query.shape.slice(0, -2), key.shape.slice(0, -2), value.shape.slice(0, -2)]);
   const scoresShape = [...batch, L, S];
   if (typeof dropoutP !== "number" || !(dropoutP >= 0 && dropoutP <= 1)) throw new ValueError(`${OP}: dropoutP must be between 0 and 1, got ${dropoutP}`);
-  if (typeof isCausal !== "boolean") throw new ValueError(`${OP}: isCausal must be a boolean, got ${String(isCausal)}`);
   if (scale !== null && (typeof scale !== "number" || !Number.isFinite(scale))) throw new ValueError(`${OP}: scale must be a finite number, got ${scale}`);
   if (scale === null && E === 0) throw new ShapeError(`${OP}: the default scale 1/√E needs E >= 1 ${shapes}`);
   if (isCausal && attnMask !== null) throw new ValueError(`${OP}: attnMask must not be given when isCausal is true`);

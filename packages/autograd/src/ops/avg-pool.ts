@@ -6,6 +6,7 @@
  */
 
 import { ValueError, fmtShape } from "../errors.js";
+import { checkOptionKeys, flagOption, optionKeys } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { im2col } from "./unfold.js";
 import {
@@ -25,6 +26,8 @@ export interface AvgPoolOptions {
   /** Divide every window's sum by this instead. */
   readonly divisorOverride?: number | null;
 }
+
+const AVG_POOL_OPTIONS = optionKeys<AvgPoolOptions>({ stride: 0, padding: 0, ceilMode: 0, countIncludePad: 0, divisorOverride: 0 });
 
 /**
  * The divisor of each window along one dim, PyTorch's rule: the window clipped to the padded
@@ -47,9 +50,11 @@ function windowCounts(size: number, k: number, s: number, p: number, out: number
 export function avgPool2d(input: Tensor, kernelSize: SizeArg, options: AvgPoolOptions = {}): Tensor {
   const op = "avgPool2d";
   checkFloatInput(op, "input", input);
+  checkOptionKeys(op, options, AVG_POOL_OPTIONS);
+  const ceil = flagOption(op, "ceilMode", options.ceilMode, false);
+  const includePad = flagOption(op, "countIncludePad", options.countIncludePad, true);
   const { x, unbatched } = batched(op, input, 4, "[N, C, H, W]");
   const { kernel: k, stride: s, padding: p } = poolArgs(op, 2, kernelSize, options.stride, options.padding ?? 0, 1);
-  const ceil = options.ceilMode ?? false;
   const override = options.divisorOverride ?? null;
   if (override !== null && (!Number.isFinite(override) || override === 0)) throw new ValueError(`${op}: divisorOverride must be a non-zero number, got ${override}`);
   const [n, c, h, w] = x.shape;
@@ -61,7 +66,6 @@ export function avgPool2d(input: Tensor, kernelSize: SizeArg, options: AvgPoolOp
   let y: Tensor;
   if (override !== null) y = sums.div(override);
   else {
-    const includePad = options.countIncludePad ?? true;
     const rows = windowCounts(h, k[0], s[0], p[0], oh, includePad);
     const cols = windowCounts(w, k[1], s[1], p[1], ow, includePad);
     const divisors: number[] = [];

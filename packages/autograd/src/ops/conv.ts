@@ -11,6 +11,7 @@ import type { Window2d } from "../backend/backend.js";
 import { DTypeError, ShapeError, ValueError, fmtShape } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { col2im, im2col } from "./unfold.js";
+import { checkOptionKeys, optionKeys } from "../shape.js";
 import { batched, checkFloatInput, checkTensorArg, fmtList, sizes, windowOf, type SizeArg } from "./window-args.js";
 
 /** Options of conv1d/conv2d (PyTorch's keyword arguments; sizes are a number or one per dim). */
@@ -39,6 +40,9 @@ export interface ConvTransposeOptions {
   readonly dilation?: SizeArg;
 }
 
+const CONV_OPTIONS = optionKeys<ConvOptions>({ stride: 0, padding: 0, dilation: 0, groups: 0 });
+const CONV_TRANSPOSE_OPTIONS = optionKeys<ConvTransposeOptions>({ stride: 0, padding: 0, outputPadding: 0, groups: 0, dilation: 0 });
+
 const LAYOUT: Record<number, string> = { 1: "[N, C, L]", 2: "[N, C, H, W]" };
 const WEIGHT: Record<number, string> = { 1: "[outChannels, inChannels/groups, k]", 2: "[outChannels, inChannels/groups, kH, kW]" };
 
@@ -62,6 +66,7 @@ function checkGroups(op: string, groups: number): void {
 
 /** conv over the last nd (1 or 2) dims of x [N, C, ...], as a 2-d conv with a unit height for nd = 1. */
 function convNd(op: string, nd: number, input: Tensor, weight: Tensor, bias: Tensor | null, options: ConvOptions): Tensor {
+  checkOptionKeys(op, options, CONV_OPTIONS);
   const groups = options.groups ?? 1;
   checkGroups(op, groups);
   checkOperands(op, input, weight, bias, nd, () => weight.shape[0], WEIGHT[nd]);
@@ -152,6 +157,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null
  */
 export function convTranspose2d(input: Tensor, weight: Tensor, bias: Tensor | null = null, options: ConvTransposeOptions = {}): Tensor {
   const op = "convTranspose2d";
+  checkOptionKeys(op, options, CONV_TRANSPOSE_OPTIONS);
   const groups = options.groups ?? 1;
   checkGroups(op, groups);
   checkOperands(op, input, weight, bias, 2, () => weight.shape[1] * groups, "[inChannels, outChannels/groups, kH, kW]");

@@ -8,7 +8,7 @@
 
 import type { ReduceOp } from "../backend/backend.js";
 import { IndexError } from "../errors.js";
-import { normalizeDim, normalizeDims, numelOf, packedZeros, reducedShape } from "../shape.js";
+import { checkFlag, checkIndexable, normalizeDim, normalizeDims, numelOf, packedZeros, reducedShape, reductionDims } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { allocTensor, defineOp, type Op } from "./define.js";
 
@@ -54,14 +54,14 @@ function checkNonEmpty(op: string, x: Tensor, dims: readonly number[]): void {
 
 /** Largest value over `dims` (all when omitted). */
 export function amax(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
-  const d = normalizeDims("amax", dims, x.ndim);
+  const d = reductionDims("amax", dims, x.ndim, keepdim);
   checkNonEmpty("amax", x, d);
   return amaxOp([x], { dims: d, keepdim });
 }
 
 /** Smallest value over `dims` (all when omitted). */
 export function amin(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
-  const d = normalizeDims("amin", dims, x.ndim);
+  const d = reductionDims("amin", dims, x.ndim, keepdim);
   checkNonEmpty("amin", x, d);
   return aminOp([x], { dims: d, keepdim });
 }
@@ -73,17 +73,23 @@ export function extremumOfAll(op: "max" | "min", x: Tensor): Tensor {
   return (op === "max" ? maxOp : minOp)([x], { dims, keepdim: false });
 }
 
-/** Index (int32) of the first largest/smallest value along `dim`, or in the flattened tensor. */
-export function argExtremum(op: "argmax" | "argmin", x: Tensor, dim?: number, keepdim = false): Tensor {
+/**
+ * Index (int32) of the first largest/smallest value along `dim`, or in the flattened tensor.
+ * `name` names errors when another op calls this one (max(dim) and min(dim)).
+ */
+export function argExtremum(op: "argmax" | "argmin", x: Tensor, dim?: number, keepdim = false, name: string = op): Tensor {
+  checkFlag(name, "keepdim", keepdim);
   if (dim === undefined) {
+    checkIndexable(name, x.numel(), `the flattened input of shape [${x.shape.join(",")}]`); // before reshape copies a view
     const flat = x.reshape([-1]);
-    checkNonEmpty(op, flat, [0]);
-    const out = argExtremum(op, flat, 0);
+    checkNonEmpty(name, flat, [0]);
+    const out = argExtremum(op, flat, 0, false, name);
     return keepdim ? out.reshape(packedZeros(x.ndim).fill(1)) : out;
   }
-  const d = normalizeDim(op, dim, x.ndim);
+  const d = normalizeDim(name, dim, x.ndim);
   const x1 = x.ndim === 0 ? x.reshape([1]) : x;
-  checkNonEmpty(op, x1, [d]);
+  checkNonEmpty(name, x1, [d]);
+  checkIndexable(name, x1.shape[d], `dim ${d} of the input of shape [${x.shape.join(",")}]`);
   const out = allocTensor(x.backend, reducedShape(x1.shape, [d], false), "int32");
   x.backend.argReduce(op, x1, d, out.buffer);
   // A 0-d input gives a 0-d index with or without keepdim (as in PyTorch), not shape [1].

@@ -7,6 +7,7 @@
  */
 
 import type { Window2d } from "../backend/backend.js";
+import { checkOptionKeys, flagOption, optionKeys } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { allocTensor, defineOp } from "./define.js";
 import {
@@ -56,15 +57,19 @@ export interface MaxPoolOptions {
   readonly returnIndices?: boolean;
 }
 
+const MAX_POOL_OPTIONS = optionKeys<MaxPoolOptions>({ stride: 0, padding: 0, dilation: 0, ceilMode: 0, returnIndices: 0 });
+
 type WithIndices = MaxPoolOptions & { readonly returnIndices: true };
 type WithoutIndices = MaxPoolOptions & { readonly returnIndices?: false };
 
 /** Pools x [N, C, H, W] (a 1-d pool is a 2-d one over a height of 1). */
 function maxPool(op: string, nd: number, input: Tensor, kernelSize: SizeArg, options: MaxPoolOptions): Tensor | [Tensor, Tensor] {
   checkFloatInput(op, "input", input);
+  checkOptionKeys(op, options, MAX_POOL_OPTIONS);
+  const returnIndices = flagOption(op, "returnIndices", options.returnIndices, false);
+  const ceil = flagOption(op, "ceilMode", options.ceilMode, false);
   const { x: xb, unbatched } = batched(op, input, nd + 2, nd === 1 ? "[N, C, L]" : "[N, C, H, W]");
   const args = poolArgs(op, nd, kernelSize, options.stride, options.padding ?? 0, options.dilation ?? 1);
-  const ceil = options.ceilMode ?? false;
   const spatial = xb.shape.slice(2);
   const out = spatial.map((size, i) => poolOutputSize(size, args.kernel[i], args.padding[i], args.stride[i], args.dilation[i], ceil));
   checkOutputSize(op, input.shape, out);
@@ -82,7 +87,7 @@ function maxPool(op: string, nd: number, input: Tensor, kernelSize: SizeArg, opt
     values = values.squeeze(0);
     indices = indices.squeeze(0);
   }
-  return options.returnIndices === true ? [values, indices] : values;
+  return returnIndices ? [values, indices] : values;
 }
 
 /**

@@ -7,6 +7,7 @@
 
 import { ShapeError, ValueError, fmtShape } from "../errors.js";
 import type { Tensor } from "../tensor.js";
+import { checkOptionKeys, optionKeys } from "../shape.js";
 import { sliceScatter } from "./slice.js";
 import { checkTensorArg, hostTensor } from "./window-args.js";
 
@@ -21,6 +22,8 @@ export interface PadOptions {
   readonly value?: number;
 }
 
+const PAD_OPTIONS = optionKeys<PadOptions>({ mode: 0, value: 0 });
+
 const MODES: readonly PadMode[] = ["constant", "reflect", "replicate", "circular"];
 
 /**
@@ -30,6 +33,7 @@ const MODES: readonly PadMode[] = ["constant", "reflect", "replicate", "circular
  */
 export function pad(input: Tensor, pad: readonly number[], mode: PadMode | PadOptions = "constant", value?: number): Tensor {
   checkTensorArg("pad", "input", input);
+  if (typeof mode !== "string") checkOptionKeys("pad", mode, PAD_OPTIONS);
   const options: PadOptions = typeof mode === "string" ? { mode, value } : mode ?? {};
   const m = options.mode ?? "constant";
   if (!MODES.includes(m)) throw new ValueError(`pad: mode must be one of ${MODES.map((v) => `"${v}"`).join(", ")}, got "${String(m)}"`);

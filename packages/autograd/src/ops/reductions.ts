@@ -1,7 +1,7 @@
 /** Reductions built from primitives: mean, var, std, logsumexp, max/min with indices. */
 
 import { ValueError } from "../errors.js";
-import { normalizeDim, normalizeDims, reducedShape } from "../shape.js";
+import { checkFlag, checkOptionKeys, normalizeDim, optionKeys, reducedShape, reductionDims } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { amax, argExtremum } from "./extremum.js";
 import { requireFloat } from "./sum.js";
@@ -15,6 +15,8 @@ export interface VarOptions {
   readonly keepdim?: boolean;
 }
 
+const VAR_OPTIONS = optionKeys<VarOptions>({ correction: 0, keepdim: 0 });
+
 function countOf(x: Tensor, dims: readonly number[]): number {
   return dims.reduce((n, d) => n * x.shape[d], 1);
 }
@@ -22,18 +24,20 @@ function countOf(x: Tensor, dims: readonly number[]): number {
 /** Σx / n over `dims` (all when omitted). */
 export function mean(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
   requireFloat("mean", x);
-  const d = normalizeDims("mean", dims, x.ndim);
+  const d = reductionDims("mean", dims, x.ndim, keepdim);
   return x.sum(d, keepdim).div(countOf(x, d));
 }
 
-/** Σ(x − mean)² / (n − correction) over `dims`. */
-export function variance(x: Tensor, dims?: number | readonly number[], options: VarOptions = {}): Tensor {
-  requireFloat("var", x);
+/** Σ(x − mean)² / (n − correction) over `dims`; `op` names errors (std calls it too). */
+export function variance(x: Tensor, dims?: number | readonly number[], options: VarOptions = {}, op = "var"): Tensor {
+  requireFloat(op, x);
+  // PyTorch 1.13's `unbiased` is `correction` here: a misspelt or old key is refused, not ignored.
+  checkOptionKeys(op, options, VAR_OPTIONS);
   const { correction = 1, keepdim = false } = options;
   if (typeof correction !== "number" || !Number.isFinite(correction)) {
-    throw new ValueError(`var: correction must be a finite number (1 for the sample variance, 0 for the population's), got ${typeof correction === "number" ? correction : JSON.stringify(correction)}`);
+    throw new ValueError(`${op}: correction must be a finite number (1 for the sample variance, 0 for the population's), got ${typeof correction === "number" ? correction : JSON.stringify(correction)}`);
   }
-  return varOp([x], { dims: normalizeDims("var", dims, x.ndim), keepdim, correction });
+  return varOp([x], { dims: reductionDims(op, dims, x.ndim, keepdim), keepdim, correction });
 }
 
 /**
@@ -42,14 +46,14 @@ export function variance(x: Tensor, dims?: number | readonly number[], options: 
  * never reaches x.
  */
 export function std(x: Tensor, dims?: number | readonly number[], options: VarOptions = {}): Tensor {
-  const v = variance(x, dims, options);
+  const v = variance(x, dims, options, "std");
   return where(v.eq(0), 0, v).sqrt();
 }
 
 /** log Σ eˣ over `dims`, with the max taken out first so it neither overflows nor underflows. */
 export function logsumexp(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
   requireFloat("logsumexp", x);
-  const d = normalizeDims("logsumexp", dims, x.ndim);
+  const d = reductionDims("logsumexp", dims, x.ndim, keepdim);
   // Over an empty dim the sum of exps is 0 and the result −inf (as PyTorch): no max to shift by.
   if (countOf(x, d) === 0) return x.exp().sum(d, keepdim).log();
   // The shift m is a constant for autograd: its gradient contributions cancel exactly.
@@ -67,8 +71,9 @@ export interface ValuesIndices {
 
 /** max/min along `dim`: the gradient flows to the element each index points at. */
 export function extremumAlong(op: "max" | "min", x: Tensor, dim: number, keepdim = false): ValuesIndices {
+  checkFlag(op, "keepdim", keepdim);
   const d = normalizeDim(op, dim, x.ndim);
-  const indices = argExtremum(op === "max" ? "argmax" : "argmin", x, d, true);
+  const indices = argExtremum(op === "max" ? "argmax" : "argmin", x, d, true, op);
   const values = x.gather(d, indices);
   return keepdim ? { values, indices } : { values: values.squeeze(d), indices: indices.squeeze(d) };
 }

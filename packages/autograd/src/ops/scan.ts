@@ -6,7 +6,7 @@
 
 import { checkDType, type DType } from "../dtype.js";
 import { isGradEnabled } from "../engine/grad-mode.js";
-import { normalizeDim } from "../shape.js";
+import { checkOptionKeys, normalizeDim, optionKeys } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { castTo } from "./cast.js";
 import { cat } from "./cat.js";
@@ -88,7 +88,10 @@ function cumprodGradExplicit(g: Tensor, x: Tensor, dim: number): Tensor {
   return e.mul(q.mul(gs.unsqueeze(-2)).sum(-1)).transpose(dim, -1);
 }
 
+const SCAN_OPTIONS = optionKeys<ScanOptions>({ dtype: 0 });
+
 function scanInput(op: string, x: Tensor, options: ScanOptions): Tensor {
+  checkOptionKeys(op, options, SCAN_OPTIONS);
   if (options.dtype !== undefined) return castTo(x, checkDType(op, options.dtype));
   return x.dtype === "bool" ? castTo(x, "int32") : x; // bools count as integers, as in PyTorch
 }

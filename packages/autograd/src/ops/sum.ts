@@ -1,7 +1,7 @@
 /** Primitive `sum` over dims, with keepdim. */
 
 import { DTypeError } from "../errors.js";
-import { normalizeDims, reducedShape } from "../shape.js";
+import { reducedShape, reductionDims } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { castTo } from "./cast.js";
 import { allocTensor, defineOp } from "./define.js";
@@ -26,7 +26,7 @@ const sumOp = defineOp<SumAttrs>({
 /** Σ over `dims` (all when omitted). Bools and int32 sum to int32. */
 export function sum(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
   if (x.dtype === "bool") x = castTo(x, "int32");
-  return sumOp([x], { dims: normalizeDims("sum", dims, x.ndim), keepdim });
+  return sumOp([x], { dims: reductionDims("sum", dims, x.ndim, keepdim), keepdim });
 }
 
 /** Throws unless x is floating point (mean, var, ...). */

@@ -10,6 +10,7 @@ import type { Window2d } from "../backend/backend.js";
 import { ShapeError, fmtShape } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { allocTensor, defineOp, type Op } from "./define.js";
+import { checkOptionKeys, optionKeys } from "../shape.js";
 import { batched, checkFloatInput, fmtList, sizes, windowOf, type SizeArg } from "./window-args.js";
 
 /** The window grid and the image's spatial size: what unfold reads and fold writes. */
@@ -66,8 +67,11 @@ export interface FoldOptions {
   readonly stride?: SizeArg;
 }
 
+const FOLD_OPTIONS = optionKeys<FoldOptions>({ dilation: 0, padding: 0, stride: 0 });
+
 /** Resolved sizes and the number of blocks along each dim for an image of size h×w. */
 function blockGrid(op: string, kernelSize: SizeArg, options: FoldOptions, h: number, w: number): { window: Window2d; blocks: number[] } {
+  checkOptionKeys(op, options, FOLD_OPTIONS);
   const k = sizes(op, "kernelSize", kernelSize, 2, 1);
   const d = sizes(op, "dilation", options.dilation ?? 1, 2, 1);
   const p = sizes(op, "padding", options.padding ?? 0, 2, 0);

@@ -6,7 +6,7 @@
 
 import { parse } from "csv-parse/browser/esm/sync";
 import { Tensor, ValueError, tensor } from "@tensorgrad/autograd";
-import { checkOptions, type OptionSpec } from "../options.js";
+import { checkOptions, oneOf, type SpecFor } from "../options.js";
 
 /** Options of `parseCsv` / `readCsv`. */
 export interface CsvOptions {
@@ -59,10 +59,11 @@ export interface CsvData {
   transform: CsvTransform;
 }
 
-const OPTIONS: OptionSpec = {
-  header: "boolean", delimiter: "string", columns: "strings", target: "string", targetType: "string", oneHot: "strings",
-  standardize: ["boolean", "strings"], dtype: "string", transform: "object",
-};
+/** What CsvOptions may hold. */
+const OPTIONS = {
+  header: "boolean", delimiter: "string", columns: "strings", target: "string", targetType: oneOf("number", "class"), oneHot: "strings",
+  standardize: ["boolean", "strings"], dtype: oneOf("float32", "float64"), transform: "object",
+} as const satisfies SpecFor<CsvOptions>;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, "+inf": Infinity, "-inf": -Infinity, infinity: Infinity, "+infinity": Infinity, "-infinity": -Infinity };
 
@@ -95,8 +96,6 @@ export function csvToTensors(op: string, text: string, options: CsvOptions): Csv
   if (typeof text !== "string") throw new ValueError(`${op}: expected CSV text, got ${typeof text}`);
   checkOptions(op, options, OPTIONS);
   const { header = true, delimiter = ",", target, targetType = "number", oneHot = [], dtype = "float32", transform } = options;
-  if (dtype !== "float32" && dtype !== "float64") throw new ValueError(`${op}: dtype must be float32 or float64, got ${String(dtype)}`);
-  if (targetType !== "number" && targetType !== "class") throw new ValueError(`${op}: targetType must be "number" or "class", got ${String(targetType)}`);
 
   let records: { record: string[]; info: { lines: number } }[];
   try {

@@ -1,7 +1,7 @@
 /** DataLoader: iterates a dataset in (optionally shuffled) batches, after PyTorch's torch.utils.data.DataLoader. */
 
 import { ValueError, defaultGenerator, randperm, type Generator } from "@tensorgrad/autograd";
-import { checkOptions } from "../options.js";
+import { checkOptions, type SpecFor } from "../options.js";
 import { defaultCollate, type Collated } from "./collate.js";
 import { batchAccess, type Dataset } from "./dataset.js";
 
@@ -18,6 +18,11 @@ export interface DataLoaderOptions<T, B> {
   /** Turns a list of samples into a batch (default: defaultCollate, which stacks). */
   collate?: (samples: T[]) => B;
 }
+
+/** What DataLoaderOptions may hold. */
+const SPEC = {
+  batchSize: "number", shuffle: "boolean", dropLast: "boolean", generator: "generator", collate: "function",
+} as const satisfies SpecFor<DataLoaderOptions<unknown, unknown>>;
 
 /**
  * Iterates over a dataset in batches; each `for…of` is one epoch (with `shuffle`, a new random
@@ -36,7 +41,7 @@ export class DataLoader<T, B = Collated<T>> implements Iterable<B> {
     readonly dataset: Dataset<T>,
     options: DataLoaderOptions<T, B> = {},
   ) {
-    checkOptions("DataLoader", options, { batchSize: "number", shuffle: "boolean", dropLast: "boolean", generator: "object", collate: "function" });
+    checkOptions("DataLoader", options, SPEC);
     const { batchSize = 1, shuffle = false, dropLast = false, generator = defaultGenerator, collate } = options;
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ValueError(`DataLoader: invalid batchSize ${batchSize} (expected a positive integer)`);
     if (dataset === null || typeof dataset !== "object" || typeof dataset.get !== "function" || !Number.isInteger(dataset.length) || dataset.length < 0) {

@@ -1,7 +1,17 @@
 /** Activation functions in functional form (the Tensor methods, as free functions). */
 
 import { Tensor } from "@tensorgrad/autograd";
+import { checkOptions, oneOf, type SpecFor } from "../options.js";
 import { checkTensor } from "./checks.js";
+
+/** Options of gelu (and the GELU layer). */
+export interface GELUOptions {
+  /** "none" (default): x·Φ(x) exactly; "tanh": the tanh approximation. */
+  readonly approximate?: "none" | "tanh";
+}
+
+/** What GELUOptions may hold. */
+export const GELU_SPEC = { approximate: oneOf("none", "tanh") } as const satisfies SpecFor<GELUOptions>;
 
 /** max(x, 0) */
 export function relu(x: Tensor): Tensor {
@@ -28,8 +38,9 @@ export function tanh(x: Tensor): Tensor {
 }
 
 /** x·Φ(x) (exact), or 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) with approximate "tanh". */
-export function gelu(x: Tensor, options: { readonly approximate?: "none" | "tanh" } = {}): Tensor {
+export function gelu(x: Tensor, options: GELUOptions = {}): Tensor {
   checkTensor("gelu", "input", x);
+  checkOptions("gelu", options, GELU_SPEC);
   return x.gelu(options);
 }
 

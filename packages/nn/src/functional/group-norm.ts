@@ -1,6 +1,7 @@
 /** `groupNorm` in functional form (the GroupNorm layer is in layers/group-norm.ts). */
 
 import { ShapeError, ValueError, type Tensor } from "@tensorgrad/autograd";
+import { checkOptions, type SpecFor } from "../options.js";
 import { checkFloat, checkNonNegative, fmtShape } from "./checks.js";
 
 /** Options of `groupNorm`. */
@@ -13,6 +14,9 @@ export interface GroupNormOptions {
   readonly eps?: number;
 }
 
+/** What GroupNormOptions may hold. */
+export const GROUP_NORM_SPEC = { weight: ["tensor", "null"], bias: ["tensor", "null"], eps: "number" } as const satisfies SpecFor<GroupNormOptions>;
+
 /**
  * Group normalization of x [N, C, ...]: the channels are split into numGroups groups, and each
  * group of each sample is normalized over its channels and positions, y = (x − μ) / √(σ² + eps)
@@ -20,6 +24,7 @@ export interface GroupNormOptions {
  */
 export function groupNorm(x: Tensor, numGroups: number, options: GroupNormOptions = {}, op = "groupNorm"): Tensor {
   checkFloat(op, "input", x);
+  checkOptions(op, options, GROUP_NORM_SPEC);
   const eps = options.eps ?? 1e-5;
   checkNonNegative(op, "eps", eps);
   if (!Number.isInteger(numGroups) || numGroups < 1) throw new ValueError(`${op}: numGroups must be a positive integer, got ${numGroups}`);

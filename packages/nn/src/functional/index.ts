@@ -4,7 +4,9 @@
  */
 
 export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, softmax, logSoftmax } from "./activations.js";
+export type { GELUOptions } from "./activations.js";
 export { linear, dropout, oneHot, embedding } from "./linear.js";
+export type { DropoutOptions, EmbeddingFunctionOptions } from "./linear.js";
 export { layerNorm, batchNorm } from "./normalization.js";
 export type { LayerNormOptions, BatchNormOptions } from "./normalization.js";
 // convolution and pooling: the ops of @tensorgrad/autograd, plus groupNorm and dropout2d

@@ -1,7 +1,26 @@
 /** `linear`, `dropout`, `oneHot` and `embedding` in functional form. */
 
 import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, linear as fusedLinear, rand, where } from "@tensorgrad/autograd";
+import { checkOptions, type SpecFor } from "../options.js";
 import { checkFloat, checkIndices, checkInt, checkProbability, checkTensor, fmtShape } from "./checks.js";
+
+/** Options of dropout and dropout2d (and their layers). */
+export interface DropoutOptions {
+  /** Random source of the masks (the default generator when omitted). */
+  readonly generator?: Generator;
+}
+
+/** What DropoutOptions may hold. */
+export const DROPOUT_SPEC = { generator: "generator" } as const satisfies SpecFor<DropoutOptions>;
+
+/** Options of embedding. */
+export interface EmbeddingFunctionOptions {
+  /** A row that gets no gradient (negative counts from the end). */
+  readonly paddingIdx?: number | null;
+}
+
+/** What EmbeddingFunctionOptions may hold. */
+export const EMBEDDING_FUNCTION_SPEC = { paddingIdx: ["number", "null"] } as const satisfies SpecFor<EmbeddingFunctionOptions>;
 
 /**
  * y = x·Wᵀ + b, with W of shape [out, in] (PyTorch layout); x is [..., in]. `op` names errors.
@@ -28,8 +47,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
  * Inverted dropout: in training, zeroes each element with probability p and scales the rest by
  * 1/(1 − p), so the expectation is unchanged; the identity when not training or p = 0.
  */
-export function dropout(x: Tensor, p = 0.5, training = true, options: { readonly generator?: Generator } = {}): Tensor {
+export function dropout(x: Tensor, p = 0.5, training = true, options: DropoutOptions = {}): Tensor {
   checkProbability("dropout", "dropout probability", p);
+  checkOptions("dropout", options, DROPOUT_SPEC);
   checkFloat("dropout", "input", x);
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
@@ -57,8 +77,9 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
 
 /** Rows of `weight` [num, dim] picked by int32 indices of shape S: out has shape [...S, dim].
  * The row `paddingIdx` (if given) receives no gradient. `op` names errors. */
-export function embedding(indices: Tensor, weight: Tensor, options: { readonly paddingIdx?: number | null } = {}, op = "embedding"): Tensor {
+export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingFunctionOptions = {}, op = "embedding"): Tensor {
   checkIndices(op, "indices", indices);
+  checkOptions(op, options, EMBEDDING_FUNCTION_SPEC);
   checkTensor(op, "weight", weight);
   if (weight.ndim !== 2) throw new ShapeError(`${op}: weight must be 2-d [numEmbeddings, embeddingDim], got ${fmtShape(weight.shape)}`);
   if (!weight.isFloatingPoint()) throw new DTypeError(`${op}: weight must be a floating point tensor, got ${weight.dtype}`);

@@ -1,6 +1,7 @@
 /** `layerNorm` and `batchNorm` in functional form. */
 
 import { DTypeError, ShapeError, Tensor, ValueError, noGrad, type DType } from "@tensorgrad/autograd";
+import { checkOptions, type SpecFor } from "../options.js";
 import { checkFloat, checkNonNegative, fmtShape } from "./checks.js";
 
 /** Options of `layerNorm`. */
@@ -12,6 +13,9 @@ export interface LayerNormOptions {
   /** Added to the variance (default 1e-5). */
   readonly eps?: number;
 }
+
+/** What LayerNormOptions may hold. */
+export const LAYER_NORM_SPEC = { weight: ["tensor", "null"], bias: ["tensor", "null"], eps: "number" } as const satisfies SpecFor<LayerNormOptions>;
 
 function checkAffine(op: string, name: string, t: Tensor | null | undefined, shape: readonly number[], dtype: DType): void {
   if (t === null || t === undefined) return;
@@ -28,6 +32,7 @@ function checkAffine(op: string, name: string, t: Tensor | null | undefined, sha
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], options: LayerNormOptions = {}, op = "layerNorm"): Tensor {
   checkFloat(op, "input", x);
+  checkOptions(op, options, LAYER_NORM_SPEC);
   const shape = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
   const eps = options.eps ?? 1e-5;
   checkNonNegative(op, "eps", eps);
@@ -61,6 +66,9 @@ export interface BatchNormOptions {
   readonly eps?: number;
 }
 
+/** What BatchNormOptions may hold. */
+export const BATCH_NORM_SPEC = { ...LAYER_NORM_SPEC, training: "boolean", momentum: "number" } as const satisfies SpecFor<BatchNormOptions>;
+
 /**
  * Normalizes each channel (dim 1) of x [N, C, …]: y = (x − μ) / √(σ² + eps) · γ + β. In training,
  * μ and σ² are the batch mean and biased variance, and the running stats (when given) are updated
@@ -69,6 +77,7 @@ export interface BatchNormOptions {
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}, op = "batchNorm"): Tensor {
   checkFloat(op, "input", x);
+  checkOptions(op, options, BATCH_NORM_SPEC);
   const { training = false, momentum = 0.1, eps = 1e-5 } = options;
   checkNonNegative(op, "eps", eps);
   checkNonNegative(op, "momentum", momentum);

@@ -1,6 +1,7 @@
 /** `rmsNorm` in functional form (PyTorch 2.4's F.rms_norm). */
 
 import { ShapeError, Tensor, type DType } from "@tensorgrad/autograd";
+import { checkOptions, type SpecFor } from "../options.js";
 import { checkFloat, checkNonNegative, fmtShape } from "./checks.js";
 
 /** Options of `rmsNorm`. */
@@ -10,6 +11,9 @@ export interface RMSNormOptions {
   /** Added to the mean square; null or omitted: the input dtype's machine epsilon (as PyTorch). */
   readonly eps?: number | null;
 }
+
+/** What RMSNormOptions may hold. */
+export const RMS_NORM_SPEC = { weight: ["tensor", "null"], eps: ["number", "null"] } as const satisfies SpecFor<RMSNormOptions>;
 
 /** The gap between 1 and the next number of `dtype` (torch.finfo(dtype).eps): 2⁻²³ or 2⁻⁵². */
 export function machineEpsilon(dtype: DType): number {
@@ -22,6 +26,7 @@ export function machineEpsilon(dtype: DType): number {
  */
 export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], options: RMSNormOptions = {}, op = "rmsNorm"): Tensor {
   checkFloat(op, "input", x);
+  checkOptions(op, options, RMS_NORM_SPEC);
   const shape = typeof normalizedShape === "number" ? [normalizedShape] : normalizedShape;
   const eps = options.eps ?? machineEpsilon(x.dtype);
   checkNonNegative(op, "eps", eps);

@@ -12,6 +12,7 @@
 
 import { Tensor, ValueError, tensor, type DType } from "@tensorgrad/autograd";
 import { StrictJsonError, parseStrictJson } from "./strict-json.js";
+import { checkOptions, type SpecFor } from "../options.js";
 
 /**
  * The safetensors dtype names tensorgrad reads (it writes all but I64). I64 — PyTorch's int64,
@@ -49,6 +50,9 @@ export interface SaveSafetensorsOptions {
   /** Free-form string metadata stored under `__metadata__` (e.g. {"format": "pt"}). */
   metadata?: Readonly<Record<string, string>>;
 }
+
+/** What SaveSafetensorsOptions may hold (the values of metadata are checked where it is written). */
+const SAVE_SPEC = { metadata: "object" } as const satisfies SpecFor<SaveSafetensorsOptions>;
 
 function fail(op: string, problem: string): never {
   throw new ValueError(`${op}: ${problem}`);
@@ -107,6 +111,7 @@ export function saveSafetensors(stateDict: Readonly<Record<string, Tensor>>, opt
     const got = Array.isArray(stateDict) ? "an array" : stateDict instanceof Map ? "a Map (use Object.fromEntries)" : stateDict instanceof Tensor ? "a Tensor" : String(stateDict);
     fail(op, `expected a state dict (an object of tensors), got ${got}`);
   }
+  checkOptions(op, options, SAVE_SPEC);
   const names = Object.keys(stateDict).sort();
   for (const name of names) {
     if (name === "") fail(op, "tensor names must not be empty");

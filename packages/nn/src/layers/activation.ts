@@ -1,9 +1,11 @@
 /** Activation functions and Dropout as Modules, for Sequential. */
 
 import { Generator, Tensor } from "@tensorgrad/autograd";
+import { GELU_SPEC, type GELUOptions } from "../functional/activations.js";
 import { checkProbability } from "../functional/checks.js";
-import { dropout } from "../functional/linear.js";
+import { DROPOUT_SPEC, dropout, type DropoutOptions } from "../functional/linear.js";
 import { Module } from "../module.js";
+import { checkOptions } from "../options.js";
 import { pyFloat } from "./repr.js";
 
 /** max(x, 0) */
@@ -50,8 +52,9 @@ export class Tanh extends Module {
 export class GELU extends Module {
   readonly approximate: "none" | "tanh";
 
-  constructor(options: { readonly approximate?: "none" | "tanh" } = {}) {
+  constructor(options: GELUOptions = {}) {
     super();
+    checkOptions("GELU", options, GELU_SPEC);
     this.approximate = options.approximate ?? "none";
   }
 
@@ -148,9 +151,10 @@ export class Dropout extends Module {
   readonly p: number;
   readonly generator: Generator | undefined;
 
-  constructor(p = 0.5, options: { readonly generator?: Generator } = {}) {
+  constructor(p = 0.5, options: DropoutOptions = {}) {
     super();
     checkProbability("Dropout", "dropout probability", p);
+    checkOptions("Dropout", options, DROPOUT_SPEC);
     this.p = p;
     this.generator = options.generator;
   }

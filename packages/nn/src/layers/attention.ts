@@ -11,8 +11,9 @@ import { checkFloat, checkInt, checkProbability, checkTensor, fmtShape } from ".
 import { dropout, linear } from "../functional/linear.js";
 import { constant_, xavierNormal_, xavierUniform_ } from "../init.js";
 import { Module } from "../module.js";
+import { checkOptions, type SpecFor } from "../options.js";
 import { Parameter } from "../parameter.js";
-import { Linear, type DTypeOptions } from "./linear.js";
+import { DTYPE_SPEC, Linear, type DTypeOptions } from "./linear.js";
 
 /** Options of MultiheadAttention (PyTorch's keyword arguments). */
 export interface MultiheadAttentionOptions extends DTypeOptions {
@@ -34,6 +35,12 @@ export interface MultiheadAttentionOptions extends DTypeOptions {
   readonly generator?: Generator;
 }
 
+/** What MultiheadAttentionOptions may hold. */
+const MHA_SPEC = {
+  dropout: "number", bias: "boolean", addBiasKv: "boolean", addZeroAttn: "boolean", kdim: ["number", "null"], vdim: ["number", "null"],
+  batchFirst: "boolean", generator: "generator", ...DTYPE_SPEC,
+} as const satisfies SpecFor<MultiheadAttentionOptions>;
+
 /** Options of MultiheadAttention.forward (PyTorch's keyword arguments). */
 export interface MultiheadAttentionForwardOptions {
   /** [N, S] (or [S] unbatched): bool true = that key is padding and ignored; float: added to the scores. */
@@ -50,6 +57,11 @@ export interface MultiheadAttentionForwardOptions {
    */
   readonly isCausal?: boolean;
 }
+
+/** What MultiheadAttentionForwardOptions may hold. */
+const MHA_FORWARD_SPEC = {
+  keyPaddingMask: ["tensor", "null"], needWeights: "boolean", attnMask: ["tensor", "null"], averageAttnWeights: "boolean", isCausal: "boolean",
+} as const satisfies SpecFor<MultiheadAttentionForwardOptions>;
 
 const OP = "MultiheadAttention";
 
@@ -93,6 +105,7 @@ export class MultiheadAttention extends Module<[query: Tensor, key: Tensor, valu
 
   constructor(embedDim: number, numHeads: number, options: MultiheadAttentionOptions = {}) {
     super();
+    checkOptions(OP, options, MHA_SPEC);
     checkInt(OP, "embedDim", embedDim, 1);
     checkInt(OP, "numHeads", numHeads, 1);
     if (embedDim % numHeads !== 0) throw new ValueError(`${OP}: embedDim must be divisible by numHeads (embedDim ${embedDim}, numHeads ${numHeads})`);
@@ -146,6 +159,7 @@ export class MultiheadAttention extends Module<[query: Tensor, key: Tensor, valu
    * [S, N, vdim] → [output like query, weights [N, L, S] (averaged) or [N, numHeads, L, S] or null].
    */
   forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
+    checkOptions(`${OP}.forward`, options, MHA_FORWARD_SPEC);
     const { keyPaddingMask = null, needWeights = true, attnMask = null, averageAttnWeights = true, isCausal = false } = options;
     checkFloat(OP, "query", query);
     checkFloat(OP, "key", key);
@@ -235,7 +249,6 @@ export class MultiheadAttention extends Module<[query: Tensor, key: Tensor, valu
 
   /** attnMask checked against PyTorch's shapes, or the causal mask for isCausal; bool true = not allowed. */
   private checkAttnMask(attnMask: Tensor | null, isCausal: boolean, L: number, S: number, N: number, batched: boolean): Tensor | null {
-    if (typeof isCausal !== "boolean") throw new ValueError(`${OP}: isCausal must be a boolean, got ${String(isCausal)}`);
     if (attnMask === null) return isCausal ? this.out_proj.weight.newOnes([L, S], { dtype: "bool" }).triu(1) : null;
     checkTensor(OP, "attnMask", attnMask);
     if (attnMask.dtype !== "bool" && !attnMask.isFloatingPoint()) throw new DTypeError(`${OP}: attnMask must be bool or floating point, got ${attnMask.dtype}`);

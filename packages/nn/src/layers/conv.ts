@@ -9,8 +9,9 @@ import {
 } from "@tensorgrad/autograd";
 import { checkInt } from "../functional/checks.js";
 import { Module } from "../module.js";
+import { checkOptions, oneOf, type OptionSpec, type SpecFor } from "../options.js";
 import { Parameter } from "../parameter.js";
-import { resetWeightAndBias, type DTypeOptions } from "./linear.js";
+import { DTYPE_SPEC, resetWeightAndBias, type DTypeOptions } from "./linear.js";
 import { pyTuple } from "./repr.js";
 
 /** How a conv layer pads: zeros (inside the op) or one of pad's modes (before it). */
@@ -34,6 +35,12 @@ export interface ConvLayerOptions extends DTypeOptions {
   readonly generator?: Generator;
 }
 
+/** What ConvLayerOptions may hold. */
+const CONV_SPEC = {
+  stride: ["number", "numbers"], padding: ["number", "numbers", oneOf("same", "valid")], dilation: ["number", "numbers"], groups: "number",
+  bias: "boolean", paddingMode: oneOf("zeros", "reflect", "replicate", "circular"), generator: "generator", ...DTYPE_SPEC,
+} as const satisfies SpecFor<ConvLayerOptions>;
+
 /** Options of ConvTranspose2d. */
 export interface ConvTransposeLayerOptions extends DTypeOptions {
   readonly stride?: SizeArg;
@@ -49,7 +56,11 @@ export interface ConvTransposeLayerOptions extends DTypeOptions {
   readonly generator?: Generator;
 }
 
-const PADDING_MODES: readonly PaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
+/** What ConvTransposeLayerOptions may hold. */
+const CONV_TRANSPOSE_SPEC = {
+  stride: ["number", "numbers"], padding: ["number", "numbers"], outputPadding: ["number", "numbers"], groups: "number", bias: "boolean",
+  dilation: ["number", "numbers"], paddingMode: oneOf("zeros"), generator: "generator", ...DTYPE_SPEC,
+} as const satisfies SpecFor<ConvTransposeLayerOptions>;
 
 /** `value` as n integers ≥ min (a number repeats), for a layer's constructor. */
 function tupleOf(layer: string, name: string, value: SizeArg, n: number, min: number): number[] {
@@ -76,9 +87,10 @@ abstract class ConvNd extends Module {
 
   protected constructor(
     layer: string, transposed: boolean, nd: number, inChannels: number, outChannels: number, kernelSize: SizeArg,
-    options: ConvLayerOptions & { readonly outputPadding?: SizeArg },
+    options: ConvLayerOptions & { readonly outputPadding?: SizeArg }, spec: OptionSpec,
   ) {
     super();
+    checkOptions(layer, options, spec);
     checkInt(layer, "inChannels", inChannels, 1);
     checkInt(layer, "outChannels", outChannels, 1);
     const groups = options.groups ?? 1;
@@ -98,13 +110,8 @@ abstract class ConvNd extends Module {
         throw new ValueError(`${layer}: padding "same" is not supported for strided convolutions (stride ${pyTuple(this.stride)})`);
       }
       this.padding = padding;
-    } else if (typeof padding === "string") {
-      throw new ValueError(`${layer}: invalid padding string "${String(padding)}", should be one of "valid", "same"`);
     } else this.padding = tupleOf(layer, "padding", padding, nd, 0);
     this.paddingMode = options.paddingMode ?? "zeros";
-    if (!PADDING_MODES.includes(this.paddingMode)) {
-      throw new ValueError(`${layer}: paddingMode must be one of "zeros", "reflect", "replicate", "circular", got "${String(this.paddingMode)}"`);
-    }
     const dtype = options.dtype ?? "float32";
     const shape = transposed ? [inChannels, outChannels / groups, ...this.kernelSize] : [outChannels, inChannels / groups, ...this.kernelSize];
     this.weight = new Parameter(zeros(shape, { dtype }));
@@ -159,7 +166,7 @@ abstract class ConvNd extends Module {
  */
 export class Conv1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: SizeArg, options: ConvLayerOptions = {}) {
-    super("Conv1d", false, 1, inChannels, outChannels, kernelSize, options);
+    super("Conv1d", false, 1, inChannels, outChannels, kernelSize, options, CONV_SPEC);
   }
 
   /** x [N, inChannels, L] → [N, outChannels, L']. */
@@ -174,7 +181,7 @@ export class Conv1d extends ConvNd {
  */
 export class Conv2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: SizeArg, options: ConvLayerOptions = {}) {
-    super("Conv2d", false, 2, inChannels, outChannels, kernelSize, options);
+    super("Conv2d", false, 2, inChannels, outChannels, kernelSize, options, CONV_SPEC);
   }
 
   /** x [N, inChannels, H, W] → [N, outChannels, H', W']. */
@@ -190,10 +197,7 @@ export class Conv2d extends ConvNd {
  */
 export class ConvTranspose2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: SizeArg, options: ConvTransposeLayerOptions = {}) {
-    if (options.paddingMode !== undefined && options.paddingMode !== "zeros") {
-      throw new ValueError(`ConvTranspose2d: only "zeros" paddingMode is supported, got "${String(options.paddingMode)}"`);
-    }
-    super("ConvTranspose2d", true, 2, inChannels, outChannels, kernelSize, options);
+    super("ConvTranspose2d", true, 2, inChannels, outChannels, kernelSize, options, CONV_TRANSPOSE_SPEC);
   }
 
   /** x [N, inChannels, H, W] → [N, outChannels, H', W'], H' = (H − 1)·s − 2p + d(k − 1) + outputPadding + 1. */

@@ -3,7 +3,9 @@
 import type { Generator, Tensor } from "@tensorgrad/autograd";
 import { checkProbability } from "../functional/checks.js";
 import { dropout2d } from "../functional/dropout-2d.js";
+import { DROPOUT_SPEC, type DropoutOptions } from "../functional/linear.js";
 import { Module } from "../module.js";
+import { checkOptions } from "../options.js";
 import { pyFloat } from "./repr.js";
 
 /** Zeroes whole channels of [N, C, H, W] inputs with probability p in training (scaling the rest by 1/(1 − p)). */
@@ -11,9 +13,10 @@ export class Dropout2d extends Module {
   readonly p: number;
   readonly generator: Generator | undefined;
 
-  constructor(p = 0.5, options: { readonly generator?: Generator } = {}) {
+  constructor(p = 0.5, options: DropoutOptions = {}) {
     super();
     checkProbability("Dropout2d", "dropout probability", p);
+    checkOptions("Dropout2d", options, DROPOUT_SPEC);
     this.p = p;
     this.generator = options.generator;
   }

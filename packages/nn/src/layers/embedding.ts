@@ -5,8 +5,9 @@ import { checkFloat, checkInt, fmtShape } from "../functional/checks.js";
 import { embedding } from "../functional/linear.js";
 import { normal_ } from "../init.js";
 import { Module } from "../module.js";
+import { checkOptions, type SpecFor } from "../options.js";
 import { Parameter } from "../parameter.js";
-import type { DTypeOptions } from "./linear.js";
+import { DTYPE_SPEC, type DTypeOptions } from "./linear.js";
 
 /** Options of Embedding. */
 export interface EmbeddingOptions extends DTypeOptions {
@@ -18,6 +19,20 @@ export interface EmbeddingOptions extends DTypeOptions {
   readonly weight?: Tensor;
 }
 
+/** What EmbeddingOptions may hold. */
+const EMBEDDING_SPEC = { paddingIdx: ["number", "null"], generator: "generator", weight: "tensor", ...DTYPE_SPEC } as const satisfies SpecFor<EmbeddingOptions>;
+
+/** Options of Embedding.fromPretrained. */
+export interface EmbeddingFromPretrainedOptions {
+  /** Keep the weight out of training: requiresGrad false (default true). */
+  readonly freeze?: boolean;
+  /** A row that gets no gradient (negative counts from the end). */
+  readonly paddingIdx?: number | null;
+}
+
+/** What EmbeddingFromPretrainedOptions may hold. */
+const FROM_PRETRAINED_SPEC = { freeze: "boolean", paddingIdx: ["number", "null"] } as const satisfies SpecFor<EmbeddingFromPretrainedOptions>;
+
 /** out[...] = weight[indices[...]]: int32 indices of shape S give [...S, embeddingDim]. */
 export class Embedding extends Module {
   readonly numEmbeddings: number;
@@ -27,6 +42,7 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
+    checkOptions("Embedding", options, EMBEDDING_SPEC);
     checkInt("Embedding", "numEmbeddings", numEmbeddings);
     checkInt("Embedding", "embeddingDim", embeddingDim);
     this.numEmbeddings = numEmbeddings;
@@ -50,7 +66,8 @@ export class Embedding extends Module {
   }
 
   /** A frozen (by default) Embedding holding `embeddings` [num, dim] as its weight (shared memory). */
-  static fromPretrained(embeddings: Tensor, options: { readonly freeze?: boolean; readonly paddingIdx?: number | null } = {}): Embedding {
+  static fromPretrained(embeddings: Tensor, options: EmbeddingFromPretrainedOptions = {}): Embedding {
+    checkOptions("Embedding.fromPretrained", options, FROM_PRETRAINED_SPEC);
     checkFloat("Embedding.fromPretrained", "embeddings", embeddings);
     if (embeddings.ndim !== 2) throw new ShapeError(`Embedding.fromPretrained: embeddings must be 2-d, got ${fmtShape(embeddings.shape)}`);
     const e = new Embedding(embeddings.shape[0], embeddings.shape[1], { paddingIdx: options.paddingIdx, weight: embeddings });

@@ -4,8 +4,9 @@ import { ShapeError, ValueError, ones, zeros, type Tensor } from "@tensorgrad/au
 import { checkInt, checkNonNegative } from "../functional/checks.js";
 import { groupNorm } from "../functional/group-norm.js";
 import { Module } from "../module.js";
+import { checkOptions, type SpecFor } from "../options.js";
 import { Parameter } from "../parameter.js";
-import type { DTypeOptions } from "./linear.js";
+import { DTYPE_SPEC, type DTypeOptions } from "./linear.js";
 import { pyBool, pyFloat } from "./repr.js";
 
 /** Options of GroupNorm. */
@@ -15,6 +16,9 @@ export interface GroupNormLayerOptions extends DTypeOptions {
   /** Learn γ (ones) and β (zeros) per channel (default true). */
   readonly affine?: boolean;
 }
+
+/** What GroupNormLayerOptions may hold. */
+const GROUP_NORM_LAYER_SPEC = { eps: "number", affine: "boolean", ...DTYPE_SPEC } as const satisfies SpecFor<GroupNormLayerOptions>;
 
 /** Normalizes each of numGroups channel groups of every sample of [N, C, ...] inputs, then γ·x̂ + β per channel. */
 export class GroupNorm extends Module {
@@ -27,6 +31,7 @@ export class GroupNorm extends Module {
 
   constructor(numGroups: number, numChannels: number, options: GroupNormLayerOptions = {}) {
     super();
+    checkOptions("GroupNorm", options, GROUP_NORM_LAYER_SPEC);
     checkInt("GroupNorm", "numGroups", numGroups, 1);
     checkInt("GroupNorm", "numChannels", numChannels, 1);
     if (numChannels % numGroups !== 0) throw new ValueError(`GroupNorm: numChannels must be divisible by numGroups (${numChannels} % ${numGroups} != 0)`);

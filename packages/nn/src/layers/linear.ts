@@ -5,6 +5,7 @@ import { checkInt } from "../functional/checks.js";
 import { linear } from "../functional/linear.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init.js";
 import { Module } from "../module.js";
+import { checkOptions, oneOf, type SpecFor } from "../options.js";
 import { Parameter } from "../parameter.js";
 import { pyBool } from "./repr.js";
 
@@ -13,6 +14,9 @@ export interface DTypeOptions {
   readonly dtype?: DType;
 }
 
+/** What DTypeOptions may hold: a layer's parameters are float32 or float64 (the init functions need floats). */
+export const DTYPE_SPEC = { dtype: oneOf("float32", "float64") } as const satisfies SpecFor<DTypeOptions>;
+
 /** Options of Linear. */
 export interface LinearOptions extends DTypeOptions {
   /** Learn an additive bias (default true). */
@@ -20,6 +24,9 @@ export interface LinearOptions extends DTypeOptions {
   /** Random source of the initial weights (the default generator when omitted). */
   readonly generator?: Generator;
 }
+
+/** What LinearOptions may hold. */
+const LINEAR_SPEC = { bias: "boolean", generator: "generator", ...DTYPE_SPEC } as const satisfies SpecFor<LinearOptions>;
 
 /**
  * y = x·Wᵀ + b, with weight W [outFeatures, inFeatures] (PyTorch's layout) and bias b
@@ -33,6 +40,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions("Linear", options, LINEAR_SPEC);
     checkInt("Linear", "inFeatures", inFeatures);
     checkInt("Linear", "outFeatures", outFeatures);
     this.inFeatures = inFeatures;

@@ -4,8 +4,9 @@ import { ShapeError, Tensor, ones, tensor, zeros } from "@tensorgrad/autograd";
 import { checkFloat, checkInt, checkNonNegative, fmtShape } from "../functional/checks.js";
 import { batchNorm, layerNorm } from "../functional/normalization.js";
 import { Module } from "../module.js";
+import { checkOptions, type SpecFor } from "../options.js";
 import { Parameter } from "../parameter.js";
-import type { DTypeOptions } from "./linear.js";
+import { DTYPE_SPEC, type DTypeOptions } from "./linear.js";
 import { pyBool, pyFloat, pyTuple } from "./repr.js";
 
 /** Options of LayerNorm. */
@@ -18,6 +19,9 @@ export interface LayerNormOptions extends DTypeOptions {
   readonly bias?: boolean;
 }
 
+/** What LayerNormOptions may hold. */
+const LAYER_NORM_SPEC = { eps: "number", elementwiseAffine: "boolean", bias: "boolean", ...DTYPE_SPEC } as const satisfies SpecFor<LayerNormOptions>;
+
 /** Normalizes over the trailing dims normalizedShape: (x − E[x]) / √(Var[x] + eps) · γ + β. */
 export class LayerNorm extends Module {
   readonly normalizedShape: readonly number[];
@@ -28,6 +32,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
+    checkOptions("LayerNorm", options, LAYER_NORM_SPEC);
     const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     shape.forEach((s) => checkInt("LayerNorm", "normalizedShape", s, 1));
     this.normalizedShape = shape;
@@ -61,6 +66,9 @@ export interface BatchNormOptions extends DTypeOptions {
   readonly trackRunningStats?: boolean;
 }
 
+/** What BatchNormOptions may hold. */
+const BATCH_NORM_SPEC = { eps: "number", momentum: ["number", "null"], affine: "boolean", trackRunningStats: "boolean", ...DTYPE_SPEC } as const satisfies SpecFor<BatchNormOptions>;
+
 /**
  * Batch normalization over [N, C] or [N, C, L] inputs, per channel C. Training uses the batch's
  * mean and biased variance and updates runningMean/runningVar (with the unbiased variance, as
@@ -82,6 +90,7 @@ export class BatchNorm1d extends Module {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super();
     const name = this.layerName;
+    checkOptions(name, options, BATCH_NORM_SPEC);
     checkInt(name, "numFeatures", numFeatures, 1);
     this.numFeatures = numFeatures;
     this.eps = options.eps ?? 1e-5;

@@ -8,6 +8,7 @@ import {
   ValueError, adaptiveAvgPool2d, avgPool2d, maxPool1d, maxPool2d, type SizeArg, type Tensor,
 } from "@tensorgrad/autograd";
 import { Module } from "../module.js";
+import { checkOptions, type SpecFor } from "../options.js";
 import { pyBool, pyTuple } from "./repr.js";
 
 /** Options of MaxPool1d/MaxPool2d (PyTorch's keyword arguments). */
@@ -24,6 +25,11 @@ export interface MaxPoolLayerOptions<R extends boolean = boolean> {
   readonly ceilMode?: boolean;
 }
 
+/** What MaxPoolLayerOptions may hold. */
+const MAX_POOL_SPEC = {
+  stride: ["number", "numbers", "null"], padding: ["number", "numbers"], dilation: ["number", "numbers"], returnIndices: "boolean", ceilMode: "boolean",
+} as const satisfies SpecFor<MaxPoolLayerOptions>;
+
 /** Options of AvgPool2d. */
 export interface AvgPoolLayerOptions {
   readonly stride?: SizeArg | null;
@@ -34,6 +40,11 @@ export interface AvgPoolLayerOptions {
   /** Divide every window's sum by this instead. */
   readonly divisorOverride?: number | null;
 }
+
+/** What AvgPoolLayerOptions may hold. */
+const AVG_POOL_SPEC = {
+  stride: ["number", "numbers", "null"], padding: ["number", "numbers"], ceilMode: "boolean", countIncludePad: "boolean", divisorOverride: ["number", "null"],
+} as const satisfies SpecFor<AvgPoolLayerOptions>;
 
 /** A size as Python prints the value given to the layer: `2` or `(2, 3)`. */
 const pySize = (v: SizeArg): string => (typeof v === "number" ? String(v) : pyTuple(v));
@@ -57,6 +68,7 @@ abstract class MaxPoolNd<R extends boolean> extends Module<[Tensor], R extends t
 
   protected constructor(layer: string, kernelSize: SizeArg, options: MaxPoolLayerOptions<R>) {
     super();
+    checkOptions(layer, options, MAX_POOL_SPEC);
     this.kernelSize = kernelSize;
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;
@@ -115,6 +127,7 @@ export class AvgPool2d extends Module {
 
   constructor(kernelSize: SizeArg, options: AvgPoolLayerOptions = {}) {
     super();
+    checkOptions("AvgPool2d", options, AVG_POOL_SPEC);
     this.kernelSize = kernelSize;
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;

@@ -5,8 +5,9 @@ import { checkInt, checkNonNegative } from "../functional/checks.js";
 import { rmsNorm } from "../functional/rms-norm.js";
 import { ones_ } from "../init.js";
 import { Module } from "../module.js";
+import { checkOptions, type SpecFor } from "../options.js";
 import { Parameter } from "../parameter.js";
-import type { DTypeOptions } from "./linear.js";
+import { DTYPE_SPEC, type DTypeOptions } from "./linear.js";
 import { pyBool, pyFloat, pyTuple } from "./repr.js";
 
 /** Options of RMSNorm. */
@@ -17,6 +18,9 @@ export interface RMSNormOptions extends DTypeOptions {
   readonly elementwiseAffine?: boolean;
 }
 
+/** What RMSNormOptions may hold. */
+const RMS_NORM_LAYER_SPEC = { eps: ["number", "null"], elementwiseAffine: "boolean", ...DTYPE_SPEC } as const satisfies SpecFor<RMSNormOptions>;
+
 /** Root-mean-square normalization over the trailing dims normalizedShape: x / √(mean(x²) + eps) · γ. */
 export class RMSNorm extends Module {
   readonly normalizedShape: readonly number[];
@@ -26,6 +30,7 @@ export class RMSNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: RMSNormOptions = {}) {
     super();
+    checkOptions("RMSNorm", options, RMS_NORM_LAYER_SPEC);
     const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     shape.forEach((s) => checkInt("RMSNorm", "normalizedShape", s, 1));
     this.normalizedShape = shape;

@@ -7,10 +7,11 @@
 import { Generator, ShapeError, Tensor, ValueError, linear, zeros } from "@tensorgrad/autograd";
 import { checkFloat, checkInt, fmtShape } from "../functional/checks.js";
 import { Module } from "../module.js";
+import { checkOptions, type OptionSpec, type SpecFor } from "../options.js";
 import { Parameter } from "../parameter.js";
-import type { DTypeOptions } from "./linear.js";
+import { DTYPE_SPEC, type DTypeOptions } from "./linear.js";
 import { pyBool } from "./repr.js";
-import { checkState, gruStep, lstmStep, resetRecurrent, rnnStep, type RNNNonlinearity } from "./rnn.js";
+import { NONLINEARITY_SPEC, checkState, gruStep, lstmStep, resetRecurrent, rnnStep, type RNNNonlinearity } from "./rnn.js";
 
 /** Options of the cells. */
 export interface RNNCellBaseOptions extends DTypeOptions {
@@ -31,6 +32,12 @@ export type LSTMCellOptions = RNNCellBaseOptions;
 /** Options of GRUCell. */
 export type GRUCellOptions = RNNCellBaseOptions;
 
+/** What LSTMCellOptions and GRUCellOptions (RNNCellBaseOptions) may hold. */
+const CELL_SPEC = { bias: "boolean", generator: "generator", ...DTYPE_SPEC } as const satisfies SpecFor<RNNCellBaseOptions>;
+
+/** What RNNCellOptions may hold. */
+const RNN_CELL_SPEC = { ...CELL_SPEC, ...NONLINEARITY_SPEC } as const satisfies SpecFor<RNNCellOptions>;
+
 /** Parameters, init, argument checks and repr shared by the cells. */
 abstract class RNNCellBase<In extends unknown[], Out> extends Module<In, Out> {
   readonly inputSize: number;
@@ -42,9 +49,10 @@ abstract class RNNCellBase<In extends unknown[], Out> extends Module<In, Out> {
   bias_ih: Parameter | null;
   bias_hh: Parameter | null;
 
-  constructor(inputSize: number, hiddenSize: number, numChunks: number, options: RNNCellBaseOptions) {
+  constructor(inputSize: number, hiddenSize: number, numChunks: number, options: RNNCellBaseOptions, spec: OptionSpec) {
     super();
     const op = this.constructor.name;
+    checkOptions(op, options, spec);
     checkInt(op, "inputSize", inputSize);
     checkInt(op, "hiddenSize", hiddenSize, 1);
     this.inputSize = inputSize;
@@ -96,9 +104,8 @@ export class RNNCell extends RNNCellBase<[input: Tensor, hx?: Tensor | null], Te
   readonly nonlinearity: RNNNonlinearity;
 
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
+    super(inputSize, hiddenSize, 1, options, RNN_CELL_SPEC);
     const nonlinearity = options.nonlinearity ?? "tanh";
-    if (nonlinearity !== "tanh" && nonlinearity !== "relu") throw new ValueError(`RNNCell: unknown nonlinearity "${String(nonlinearity)}" (expected "tanh" or "relu")`);
-    super(inputSize, hiddenSize, 1, options);
     this.nonlinearity = nonlinearity;
   }
 
@@ -120,7 +127,7 @@ export class RNNCell extends RNNCellBase<[input: Tensor, hx?: Tensor | null], Te
  */
 export class LSTMCell extends RNNCellBase<[input: Tensor, hx?: readonly [Tensor, Tensor] | null], [Tensor, Tensor]> {
   constructor(inputSize: number, hiddenSize: number, options: LSTMCellOptions = {}) {
-    super(inputSize, hiddenSize, 4, options);
+    super(inputSize, hiddenSize, 4, options, CELL_SPEC);
   }
 
   /** [h', c'] from input [B, in] and [hx, cx] each [B, hidden] (zeros when omitted); no B when unbatched. */
@@ -143,7 +150,7 @@ export class LSTMCell extends RNNCellBase<[input: Tensor, hx?: readonly [Tensor,
  */
 export class GRUCell extends RNNCellBase<[input: Tensor, hx?: Tensor | null], Tensor> {
   constructor(inputSize: number, hiddenSize: number, options: GRUCellOptions = {}) {
-    super(inputSize, hiddenSize, 3, options);
+    super(inputSize, hiddenSize, 3, options, CELL_SPEC);
   }
 
   /** The next hidden state from input [B, in] and hx [B, hidden] (zeros when omitted); no B when unbatched. */

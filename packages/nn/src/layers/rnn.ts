@@ -20,8 +20,9 @@ import { checkFloat, checkInt, checkProbability, fmtShape } from "../functional/
 import { dropout as dropoutFn } from "../functional/linear.js";
 import { uniform_ } from "../init.js";
 import { Module } from "../module.js";
+import { checkOptions, oneOf, type OptionSpec, type SpecFor } from "../options.js";
 import { Parameter } from "../parameter.js";
-import type { DTypeOptions } from "./linear.js";
+import { DTYPE_SPEC, type DTypeOptions } from "./linear.js";
 import { pyBool, pyFloat } from "./repr.js";
 
 // ---------------------------------------------------------------- views with cheap gradients
@@ -131,6 +132,20 @@ export interface LSTMOptions extends RNNBaseOptions {
 /** Options of GRU. */
 export type GRUOptions = RNNBaseOptions;
 
+/** What GRUOptions (RNNBaseOptions) may hold. */
+const RNN_BASE_SPEC = {
+  numLayers: "number", bias: "boolean", batchFirst: "boolean", dropout: "number", bidirectional: "boolean", generator: "generator", ...DTYPE_SPEC,
+} as const satisfies SpecFor<RNNBaseOptions>;
+
+/** @internal What RNNOptions may hold (RNNCellOptions' nonlinearity too). */
+export const NONLINEARITY_SPEC = { nonlinearity: oneOf("tanh", "relu") } as const satisfies SpecFor<Pick<RNNOptions, "nonlinearity">>;
+
+/** What RNNOptions may hold. */
+const RNN_SPEC = { ...RNN_BASE_SPEC, ...NONLINEARITY_SPEC } as const satisfies SpecFor<RNNOptions>;
+
+/** What LSTMOptions may hold. */
+const LSTM_SPEC = { ...RNN_BASE_SPEC, projSize: "number" } as const satisfies SpecFor<LSTMOptions>;
+
 type Mode = "RNN_TANH" | "RNN_RELU" | "LSTM" | "GRU";
 
 /** The parameter names of one layer and direction. */
@@ -163,9 +178,10 @@ abstract class RNNBase<In extends unknown[], Out> extends Module<In, Out> {
   readonly #mode: Mode;
   readonly #names: LayerNames[] = [];
 
-  constructor(mode: Mode, inputSize: number, hiddenSize: number, options: LSTMOptions) {
+  constructor(mode: Mode, inputSize: number, hiddenSize: number, options: LSTMOptions, spec: OptionSpec) {
     super();
     const op = this.constructor.name;
+    checkOptions(op, options, spec);
     checkInt(op, "inputSize", inputSize);
     checkInt(op, "hiddenSize", hiddenSize, 1);
     const numLayers = options.numLayers ?? 1;
@@ -330,10 +346,9 @@ export class RNN extends RNNBase<[input: Tensor, h0?: Tensor | null], [Tensor, T
   readonly nonlinearity: RNNNonlinearity;
 
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
-    const nonlinearity = options.nonlinearity ?? "tanh";
-    if (nonlinearity !== "tanh" && nonlinearity !== "relu") throw new ValueError(`RNN: unknown nonlinearity "${String(nonlinearity)}" (expected "tanh" or "relu")`);
-    if ("projSize" in options) throw new ValueError("RNN: projSize is only supported by LSTM");
-    super(nonlinearity === "tanh" ? "RNN_TANH" : "RNN_RELU", inputSize, hiddenSize, options);
+    // Read before super() checks the options (RNN_SPEC), which refuses anything but "tanh" and "relu".
+    const nonlinearity = options?.nonlinearity ?? "tanh";
+    super(nonlinearity === "tanh" ? "RNN_TANH" : "RNN_RELU", inputSize, hiddenSize, options, RNN_SPEC);
     this.nonlinearity = nonlinearity;
   }
 
@@ -354,7 +369,7 @@ export class RNN extends RNNBase<[input: Tensor, h0?: Tensor | null], [Tensor, T
  */
 export class LSTM extends RNNBase<[input: Tensor, hx?: readonly [Tensor, Tensor] | null], [Tensor, [Tensor, Tensor]]> {
   constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
-    super("LSTM", inputSize, hiddenSize, options);
+    super("LSTM", inputSize, hiddenSize, options, LSTM_SPEC);
   }
 
   /** [output, [hN, cN]] for input and optional initial states [h0, c0]. */
@@ -383,8 +398,7 @@ export class LSTM extends RNNBase<[input: Tensor, hx?: readonly [Tensor, Tensor]
  */
 export class GRU extends RNNBase<[input: Tensor, h0?: Tensor | null], [Tensor, Tensor]> {
   constructor(inputSize: number, hiddenSize: number, options: GRUOptions = {}) {
-    if ("projSize" in options) throw new ValueError("GRU: projSize is only supported by LSTM");
-    super("GRU", inputSize, hiddenSize, options);
+    super("GRU", inputSize, hiddenSize, options, RNN_BASE_SPEC);
   }
 
   /** [output, hN] for input and optional initial state h0. */

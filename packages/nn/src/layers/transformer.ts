@@ -4,13 +4,14 @@
  * `norm.weight`), so their state dicts move to and from PyTorch unchanged.
  */
 
-import { Generator, ShapeError, Tensor, ValueError, full, type DType } from "@tensorgrad/autograd";
+import { Generator, ShapeError, Tensor, ValueError, full } from "@tensorgrad/autograd";
 import { checkFloat, checkInt, checkNonNegative, checkProbability, fmtShape } from "../functional/checks.js";
 import { Module } from "../module.js";
+import { checkOptions, oneOf, type SpecFor } from "../options.js";
 import { Dropout } from "./activation.js";
 import { MultiheadAttention } from "./attention.js";
 import { ModuleList } from "./container.js";
-import { Linear, type DTypeOptions } from "./linear.js";
+import { DTYPE_SPEC, Linear, type DTypeOptions } from "./linear.js";
 import { LayerNorm } from "./normalization.js";
 
 /** The feed-forward activation: by name, a function, or a module (registered as `activation`, as in PyTorch). */
@@ -36,6 +37,12 @@ export interface TransformerEncoderLayerOptions extends DTypeOptions {
   readonly generator?: Generator;
 }
 
+/** What TransformerEncoderLayerOptions may hold. */
+const LAYER_SPEC = {
+  dimFeedforward: "number", dropout: "number", activation: [oneOf("relu", "gelu"), "function", "module"], layerNormEps: "number",
+  batchFirst: "boolean", normFirst: "boolean", bias: "boolean", generator: "generator", ...DTYPE_SPEC,
+} as const satisfies SpecFor<TransformerEncoderLayerOptions>;
+
 /** Options of TransformerEncoderLayer.forward. */
 export interface TransformerEncoderLayerForwardOptions {
   /** The self-attention's attnMask: [L, L] or [N·nhead, L, L]; bool true = NOT allowed, float added. */
@@ -46,11 +53,19 @@ export interface TransformerEncoderLayerForwardOptions {
   readonly isCausal?: boolean;
 }
 
+/** What TransformerEncoderLayerForwardOptions may hold. */
+const LAYER_FORWARD_SPEC = {
+  srcMask: ["tensor", "null"], srcKeyPaddingMask: ["tensor", "null"], isCausal: "boolean",
+} as const satisfies SpecFor<TransformerEncoderLayerForwardOptions>;
+
 /** Options of TransformerEncoder. */
 export interface TransformerEncoderOptions {
   /** Applied to the output of the last layer (e.g. a LayerNorm for pre-norm stacks); default none. */
   readonly norm?: Module<[Tensor], Tensor> | null;
 }
+
+/** What TransformerEncoderOptions may hold. */
+const ENCODER_SPEC = { norm: ["module", "null"] } as const satisfies SpecFor<TransformerEncoderOptions>;
 
 /** Options of TransformerEncoder.forward. */
 export interface TransformerEncoderForwardOptions {
@@ -62,8 +77,14 @@ export interface TransformerEncoderForwardOptions {
   readonly isCausal?: boolean;
 }
 
+/** What TransformerEncoderForwardOptions may hold. */
+const ENCODER_FORWARD_SPEC = {
+  mask: ["tensor", "null"], srcKeyPaddingMask: ["tensor", "null"], isCausal: "boolean",
+} as const satisfies SpecFor<TransformerEncoderForwardOptions>;
+
 /** [size, size] float mask with −∞ above the diagonal and 0 elsewhere (PyTorch's Transformer.generate_square_subsequent_mask). */
-export function generateSquareSubsequentMask(size: number, options: { readonly dtype?: DType } = {}): Tensor {
+export function generateSquareSubsequentMask(size: number, options: DTypeOptions = {}): Tensor {
+  checkOptions("generateSquareSubsequentMask", options, DTYPE_SPEC);
   checkInt("generateSquareSubsequentMask", "size", size, 0);
   return full([size, size], -Infinity, { dtype: options.dtype ?? "float32" }).triu(1);
 }
@@ -92,6 +113,7 @@ export class TransformerEncoderLayer extends Module<[src: Tensor, options?: Tran
   constructor(dModel: number, nhead: number, options: TransformerEncoderLayerOptions = {}) {
     super();
     const op = "TransformerEncoderLayer";
+    checkOptions(op, options, LAYER_SPEC);
     checkInt(op, "dModel", dModel, 1);
     checkInt(op, "nhead", nhead, 1);
     const dimFeedforward = options.dimFeedforward ?? 2048;
@@ -101,9 +123,6 @@ export class TransformerEncoderLayer extends Module<[src: Tensor, options?: Tran
     const eps = options.layerNormEps ?? 1e-5;
     checkNonNegative(op, "layerNormEps", eps);
     const activation = options.activation ?? "relu";
-    if (activation !== "relu" && activation !== "gelu" && typeof activation !== "function" && !(activation instanceof Module)) {
-      throw new ValueError(`${op}: activation should be "relu", "gelu", a function or a Module, not ${JSON.stringify(activation)}`);
-    }
     this.dModel = dModel;
     this.nhead = nhead;
     this.normFirst = options.normFirst ?? false;
@@ -128,6 +147,7 @@ export class TransformerEncoderLayer extends Module<[src: Tensor, options?: Tran
       const layout = this.self_attn.batchFirst ? "[N, L, dModel]" : "[L, N, dModel]";
       throw new ShapeError(`TransformerEncoderLayer: expected src of shape ${layout} or [L, dModel] with dModel = ${this.dModel}, got ${fmtShape(src.shape)}`);
     }
+    checkOptions("TransformerEncoderLayer.forward", options, LAYER_FORWARD_SPEC);
     const { srcMask = null, srcKeyPaddingMask = null, isCausal = false } = options;
     const attend = (x: Tensor) =>
       this.dropout1.call(this.self_attn.call(x, x, x, { attnMask: srcMask, keyPaddingMask: srcKeyPaddingMask, needWeights: false, isCausal })[0]);
@@ -178,8 +198,8 @@ export class TransformerEncoder extends Module<[src: Tensor, options?: Transform
     super();
     if (!(encoderLayer instanceof TransformerEncoderLayer)) throw new ValueError("TransformerEncoder: encoderLayer must be a TransformerEncoderLayer");
     checkInt("TransformerEncoder", "numLayers", numLayers, 1);
+    checkOptions("TransformerEncoder", options, ENCODER_SPEC);
     const norm = options.norm ?? null;
-    if (norm !== null && !(norm instanceof Module)) throw new ValueError("TransformerEncoder: norm must be a Module or null");
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.clone()));
     this.numLayers = numLayers;
     this.norm = norm;
@@ -187,6 +207,7 @@ export class TransformerEncoder extends Module<[src: Tensor, options?: Transform
 
   /** Runs src through every layer (with the same masks), then norm. */
   forward(src: Tensor, options: TransformerEncoderForwardOptions = {}): Tensor {
+    checkOptions("TransformerEncoder.forward", options, ENCODER_FORWARD_SPEC);
     const { mask = null, srcKeyPaddingMask = null, isCausal = false } = options;
     let out = src;
     for (const layer of this.layers) out = layer.call(out, { srcMask: mask, srcKeyPaddingMask, isCausal });

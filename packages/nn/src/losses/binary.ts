@@ -2,7 +2,8 @@
 
 import { ShapeError, Tensor, ValueError, broadcastShapes, defineFunction } from "@tensorgrad/autograd";
 import { checkFloat, checkSameShape, fmtShape } from "../functional/checks.js";
-import { checkReduction, reduce, type Reduction, type ReductionOptions } from "./reduction.js";
+import { checkOptions, type OptionSpec, type SpecFor } from "../options.js";
+import { REDUCTION_SPEC, reduce, type Reduction, type ReductionOptions } from "./reduction.js";
 
 /** Options of binaryCrossEntropy. */
 export interface BCEOptions extends ReductionOptions {
@@ -10,11 +11,17 @@ export interface BCEOptions extends ReductionOptions {
   readonly weight?: Tensor | null;
 }
 
+/** What BCEOptions may hold. */
+export const BCE_SPEC = { ...REDUCTION_SPEC, weight: ["tensor", "null"] } as const satisfies SpecFor<BCEOptions>;
+
 /** Options of binaryCrossEntropyWithLogits. */
 export interface BCEWithLogitsOptions extends BCEOptions {
   /** Weight of the positive term, broadcast along the last (class) dim, e.g. #neg/#pos per class. */
   readonly posWeight?: Tensor | null;
 }
+
+/** What BCEWithLogitsOptions may hold. */
+export const BCE_WITH_LOGITS_SPEC = { ...BCE_SPEC, posWeight: ["tensor", "null"] } as const satisfies SpecFor<BCEWithLogitsOptions>;
 
 function checkBroadcastsTo(op: string, name: string, t: Tensor | null | undefined, shape: readonly number[]): void {
   if (t === null || t === undefined) return;
@@ -45,8 +52,9 @@ const bceElementwise = defineFunction({
 });
 
 /** The checks both binary cross entropies make; returns the validated reduction. */
-function checkBinaryArgs(op: string, input: Tensor, target: Tensor, options: BCEOptions): Reduction {
-  const reduction = checkReduction(op, options.reduction ?? "mean");
+function checkBinaryArgs(op: string, input: Tensor, target: Tensor, options: BCEOptions, spec: OptionSpec): Reduction {
+  checkOptions(op, options, spec);
+  const reduction = options.reduction ?? "mean";
   checkFloat(op, "input", input);
   checkFloat(op, "target", target);
   checkSameShape(op, input, target);
@@ -75,7 +83,7 @@ function checkUnitInterval(op: string, name: string, t: Tensor): void {
  * ValueError. Prefer binaryCrossEntropyWithLogits on raw scores.
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOptions = {}): Tensor {
-  const reduction = checkBinaryArgs("binaryCrossEntropy", input, target, options);
+  const reduction = checkBinaryArgs("binaryCrossEntropy", input, target, options, BCE_SPEC);
   checkUnitInterval("binaryCrossEntropy", "input", input);
   checkUnitInterval("binaryCrossEntropy", "target", target);
   return reduce(bceElementwise(input, target.to(input.dtype), options.weight ?? null), reduction);
@@ -88,7 +96,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOp
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BCEWithLogitsOptions = {}): Tensor {
   const op = "binaryCrossEntropyWithLogits";
-  const reduction = checkBinaryArgs(op, input, target, options);
+  const reduction = checkBinaryArgs(op, input, target, options, BCE_WITH_LOGITS_SPEC);
   checkBroadcastsTo(op, "posWeight", options.posWeight, input.shape);
   // log(1 + e^{−x}) = log(1 + e^{−|x|}) + max(−x, 0). `maximum` splits the gradient at x = 0, so
   // the total there is σ(0) − y exactly.

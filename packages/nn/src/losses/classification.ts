@@ -2,7 +2,8 @@
 
 import { DTypeError, IndexError, ShapeError, Tensor, ValueError, where } from "@tensorgrad/autograd";
 import { checkFloat, checkProbability, checkTensor, fmtShape } from "../functional/checks.js";
-import { checkReduction, type Reduction, type ReductionOptions } from "./reduction.js";
+import { checkOptions, type SpecFor } from "../options.js";
+import { REDUCTION_SPEC, type Reduction, type ReductionOptions } from "./reduction.js";
 
 /** Options of nllLoss. */
 export interface NLLLossOptions extends ReductionOptions {
@@ -12,11 +13,17 @@ export interface NLLLossOptions extends ReductionOptions {
   readonly ignoreIndex?: number;
 }
 
+/** What NLLLossOptions may hold. */
+export const NLL_LOSS_SPEC = { ...REDUCTION_SPEC, weight: ["tensor", "null"], ignoreIndex: "number" } as const satisfies SpecFor<NLLLossOptions>;
+
 /** Options of crossEntropy. */
 export interface CrossEntropyOptions extends NLLLossOptions {
   /** ε ∈ [0, 1]: the target becomes (1 − ε)·target + ε/C (default 0). */
   readonly labelSmoothing?: number;
 }
+
+/** What CrossEntropyOptions may hold. */
+export const CROSS_ENTROPY_SPEC = { ...NLL_LOSS_SPEC, labelSmoothing: "number" } as const satisfies SpecFor<CrossEntropyOptions>;
 
 interface Batched {
   /** Log-probabilities (or logits) [N, C, d…]. */
@@ -108,7 +115,8 @@ function finish(result: Tensor, batched: Batched, reduction: Reduction): Tensor 
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NLLLossOptions = {}): Tensor {
   const op = "nllLoss";
-  const reduction = checkReduction(op, options.reduction ?? "mean");
+  checkOptions(op, options, NLL_LOSS_SPEC);
+  const reduction = options.reduction ?? "mean";
   const batched = prepare(op, input, target, options.weight);
   if (batched.target.isFloatingPoint()) throw new DTypeError(`${op}: target must be int32 class indices, got ${target.dtype}`);
   const picked = pick(op, batched.input, batched.target, options.weight ?? null, options.ignoreIndex ?? -100);
@@ -124,7 +132,8 @@ export function nllLoss(input: Tensor, target: Tensor, options: NLLLossOptions =
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const op = "crossEntropy";
-  const reduction = checkReduction(op, options.reduction ?? "mean");
+  checkOptions(op, options, CROSS_ENTROPY_SPEC);
+  const reduction = options.reduction ?? "mean";
   const epsilon = options.labelSmoothing ?? 0;
   checkProbability(op, "labelSmoothing", epsilon);
   const ignoreIndex = options.ignoreIndex ?? -100;

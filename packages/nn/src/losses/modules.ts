@@ -2,18 +2,21 @@
 
 import type { Tensor } from "@tensorgrad/autograd";
 import { Module } from "../module.js";
-import { binaryCrossEntropy, binaryCrossEntropyWithLogits } from "./binary.js";
-import { crossEntropy, nllLoss, type CrossEntropyOptions, type NLLLossOptions } from "./classification.js";
-import { checkReduction, type Reduction, type ReductionOptions } from "./reduction.js";
-import { huberLoss, l1Loss, mseLoss, smoothL1Loss } from "./regression.js";
+import { checkOptions, type OptionSpec } from "../options.js";
+import { BCE_SPEC, BCE_WITH_LOGITS_SPEC, binaryCrossEntropy, binaryCrossEntropyWithLogits, type BCEOptions, type BCEWithLogitsOptions } from "./binary.js";
+import { CROSS_ENTROPY_SPEC, NLL_LOSS_SPEC, crossEntropy, nllLoss, type CrossEntropyOptions, type NLLLossOptions } from "./classification.js";
+import { REDUCTION_SPEC, type Reduction, type ReductionOptions } from "./reduction.js";
+import { HUBER_SPEC, SMOOTH_L1_SPEC, huberLoss, l1Loss, mseLoss, smoothL1Loss, type HuberOptions, type SmoothL1Options } from "./regression.js";
 
 /** Base class of the loss modules: forward(input, target) → loss, with a `reduction`. */
 export abstract class Loss extends Module<[Tensor, Tensor], Tensor> {
   readonly reduction: Reduction;
 
-  constructor(op: string, options: ReductionOptions = {}) {
+  /** Checks `options` against `spec` (the loss function's, naming `op`) and keeps the reduction. */
+  constructor(op: string, options: ReductionOptions = {}, spec: OptionSpec = REDUCTION_SPEC) {
     super();
-    this.reduction = checkReduction(op, options.reduction ?? "mean");
+    checkOptions(op, options, spec);
+    this.reduction = options.reduction ?? "mean";
   }
 }
 
@@ -45,8 +48,8 @@ export class L1Loss extends Loss {
 export class SmoothL1Loss extends Loss {
   readonly beta: number;
 
-  constructor(options: ReductionOptions & { readonly beta?: number } = {}) {
-    super("SmoothL1Loss", options);
+  constructor(options: SmoothL1Options = {}) {
+    super("SmoothL1Loss", options, SMOOTH_L1_SPEC);
     this.beta = options.beta ?? 1;
   }
 
@@ -60,8 +63,8 @@ export class SmoothL1Loss extends Loss {
 export class HuberLoss extends Loss {
   readonly delta: number;
 
-  constructor(options: ReductionOptions & { readonly delta?: number } = {}) {
-    super("HuberLoss", options);
+  constructor(options: HuberOptions = {}) {
+    super("HuberLoss", options, HUBER_SPEC);
     this.delta = options.delta ?? 1;
   }
 
@@ -75,8 +78,8 @@ export class HuberLoss extends Loss {
 export class BCELoss extends Loss {
   weight: Tensor | null = null;
 
-  constructor(options: ReductionOptions & { readonly weight?: Tensor | null } = {}) {
-    super("BCELoss", options);
+  constructor(options: BCEOptions = {}) {
+    super("BCELoss", options, BCE_SPEC);
     this.registerBuffer("weight", options.weight ?? null);
   }
 
@@ -91,8 +94,8 @@ export class BCEWithLogitsLoss extends Loss {
   weight: Tensor | null = null;
   posWeight: Tensor | null = null;
 
-  constructor(options: ReductionOptions & { readonly weight?: Tensor | null; readonly posWeight?: Tensor | null } = {}) {
-    super("BCEWithLogitsLoss", options);
+  constructor(options: BCEWithLogitsOptions = {}) {
+    super("BCEWithLogitsLoss", options, BCE_WITH_LOGITS_SPEC);
     this.registerBuffer("weight", options.weight ?? null);
     this.registerBuffer("posWeight", options.posWeight ?? null, { key: "pos_weight" }); // PyTorch's key
   }
@@ -110,7 +113,7 @@ export class CrossEntropyLoss extends Loss {
   readonly labelSmoothing: number;
 
   constructor(options: CrossEntropyOptions = {}) {
-    super("CrossEntropyLoss", options);
+    super("CrossEntropyLoss", options, CROSS_ENTROPY_SPEC);
     this.registerBuffer("weight", options.weight ?? null);
     this.ignoreIndex = options.ignoreIndex ?? -100;
     this.labelSmoothing = options.labelSmoothing ?? 0;
@@ -133,7 +136,7 @@ export class NLLLoss extends Loss {
   readonly ignoreIndex: number;
 
   constructor(options: NLLLossOptions = {}) {
-    super("NLLLoss", options);
+    super("NLLLoss", options, NLL_LOSS_SPEC);
     this.registerBuffer("weight", options.weight ?? null);
     this.ignoreIndex = options.ignoreIndex ?? -100;
   }

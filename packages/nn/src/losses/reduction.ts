@@ -1,6 +1,7 @@
 /** The `reduction` option every loss takes. */
 
-import { Tensor, ValueError } from "@tensorgrad/autograd";
+import type { Tensor } from "@tensorgrad/autograd";
+import { oneOf, type SpecFor } from "../options.js";
 
 /** How a loss combines its per-element values: their mean (default), their sum, or none. */
 export type Reduction = "mean" | "sum" | "none";
@@ -11,11 +12,8 @@ export interface ReductionOptions {
   readonly reduction?: Reduction;
 }
 
-/** Throws unless `reduction` is "mean", "sum" or "none"; returns it. */
-export function checkReduction(op: string, reduction: unknown): Reduction {
-  if (reduction === "mean" || reduction === "sum" || reduction === "none") return reduction;
-  throw new ValueError(`${op}: reduction must be "mean", "sum" or "none", got "${String(reduction)}"`);
-}
+/** What ReductionOptions may hold (checkOptions; every loss's spec starts with it). */
+export const REDUCTION_SPEC = { reduction: oneOf("mean", "sum", "none") } as const satisfies SpecFor<ReductionOptions>;
 
 /** mean(ℓ), Σℓ or ℓ itself. */
 export function reduce(loss: Tensor, reduction: Reduction): Tensor {

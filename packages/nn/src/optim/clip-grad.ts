@@ -1,6 +1,16 @@
 /** Gradient clipping by total norm and by value (PyTorch's torch.nn.utils.clip_grad_norm_ / clip_grad_value_). */
 
 import { Tensor, ValueError, noGrad } from "@tensorgrad/autograd";
+import { checkOptions, type SpecFor } from "../options.js";
+
+/** Options of clipGradNorm_. */
+export interface ClipGradNormOptions {
+  /** Throw when the total norm is NaN or infinite (default false: scale by it anyway, as PyTorch). */
+  readonly errorIfNonfinite?: boolean;
+}
+
+/** What ClipGradNormOptions may hold. */
+const CLIP_GRAD_NORM_SPEC = { errorIfNonfinite: "boolean" } as const satisfies SpecFor<ClipGradNormOptions>;
 
 function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
   const list = params instanceof Tensor ? [params] : Array.from(params);
@@ -28,8 +38,9 @@ export function clipGradNorm_(
   params: Iterable<Tensor> | Tensor,
   maxNorm: number,
   normType = 2,
-  options: { errorIfNonfinite?: boolean } = {},
+  options: ClipGradNormOptions = {},
 ): number {
+  checkOptions("clipGradNorm_", options, CLIP_GRAD_NORM_SPEC);
   if (typeof maxNorm !== "number" || Number.isNaN(maxNorm) || maxNorm < 0) throw new ValueError(`clipGradNorm_: invalid maxNorm ${maxNorm}`);
   if (typeof normType !== "number" || Number.isNaN(normType) || normType <= 0) throw new ValueError(`clipGradNorm_: invalid normType ${normType} (expected p > 0 or Infinity)`);
   const grads = gradsOf("clipGradNorm_", params);

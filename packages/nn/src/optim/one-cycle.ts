@@ -1,7 +1,7 @@
 /** The 1cycle policy (Smith & Topin), after PyTorch's OneCycleLR. */
 
 import { ValueError } from "@tensorgrad/autograd";
-import { checkOptions, type OptionSpec } from "../options.js";
+import { checkOptions, oneOf, type SpecFor } from "../options.js";
 import { LRScheduler, checkOptimizer, type AnyOptimizer } from "./lr-scheduler.js";
 
 /** OneCycleLR's options (PyTorch's defaults). */
@@ -20,10 +20,10 @@ export interface OneCycleOptions {
   annealStrategy?: "cos" | "linear";
   /** Cycle the momentum (SGD's momentum, Adam's β1) inversely to the lr (default true). */
   cycleMomentum?: boolean;
-  /** Lowest momentum, reached at the peak lr (default 0.85). */
-  baseMomentum?: number;
-  /** Highest momentum, at the start and end (default 0.95). */
-  maxMomentum?: number;
+  /** Lowest momentum, reached at the peak lr, for all groups or one per group (default 0.85). */
+  baseMomentum?: number | readonly number[];
+  /** Highest momentum, at the start and end, for all groups or one per group (default 0.95). */
+  maxMomentum?: number | readonly number[];
   /** Starting lr = maxLr/divFactor (default 25). */
   divFactor?: number;
   /** Final lr = starting lr/finalDivFactor (default 1e4). */
@@ -32,10 +32,11 @@ export interface OneCycleOptions {
   threePhase?: boolean;
 }
 
-const SPEC: OptionSpec = {
-  maxLr: ["number", "numbers"], totalSteps: "number", epochs: "number", stepsPerEpoch: "number", pctStart: "number", annealStrategy: "string",
+/** What OneCycleOptions may hold. */
+const SPEC = {
+  maxLr: ["number", "numbers"], totalSteps: "number", epochs: "number", stepsPerEpoch: "number", pctStart: "number", annealStrategy: oneOf("cos", "linear"),
   cycleMomentum: "boolean", baseMomentum: ["number", "numbers"], maxMomentum: ["number", "numbers"], divFactor: "number", finalDivFactor: "number", threePhase: "boolean",
-};
+} as const satisfies SpecFor<OneCycleOptions>;
 
 /** cos annealing from start to end as pct goes 0 → 1: end + (start − end)/2·(1 + cos(π·pct)). */
 function annealCos(start: number, end: number, pct: number): number {
@@ -85,7 +86,6 @@ export class OneCycleLR extends LRScheduler {
       totalSteps = o.epochs * o.stepsPerEpoch;
     } else throw new ValueError("OneCycleLR: you must define either totalSteps or both epochs and stepsPerEpoch");
     if (!(pctStart >= 0 && pctStart <= 1)) throw new ValueError(`OneCycleLR: invalid pctStart ${pctStart} (expected a number in [0, 1])`);
-    if (annealStrategy !== "cos" && annealStrategy !== "linear") throw new ValueError(`OneCycleLR: invalid annealStrategy ${String(annealStrategy)} (expected "cos" or "linear")`);
     if (!(divFactor > 0) || !(finalDivFactor > 0)) throw new ValueError(`OneCycleLR: invalid divFactor ${divFactor} or finalDivFactor ${finalDivFactor} (expected positive numbers)`);
     const maxLrs = perGroup("maxLr", o.maxLr, groups.length);
     const initialLrs = maxLrs.map((m) => m / divFactor);

@@ -6,6 +6,7 @@
  */
 
 import { Tensor, ValueError, enableGrad, noGrad } from "@tensorgrad/autograd";
+import { ZERO_GRAD_SPEC, type ZeroGradOptions } from "../module.js";
 import { checkOptions, definedOptions, specOf, type OptionSpec } from "../options.js";
 
 /** Options every optimizer has: the learning rate (which LR schedulers change). */
@@ -177,7 +178,8 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
 
 
   /** Resets the gradients: to null (the default, as PyTorch), or to zeros with `setToNone: false`. */
-  zeroGrad(options: { setToNone?: boolean } = {}): void {
+  zeroGrad(options: ZeroGradOptions = {}): void {
+    checkOptions(`${this.name}.zeroGrad`, options, ZERO_GRAD_SPEC);
     const setToNone = options.setToNone ?? true;
     for (const group of this.paramGroups) {
       for (const p of group.params) {

@@ -1,7 +1,7 @@
 /** Reduce the learning rate when a metric stops improving, after PyTorch's ReduceLROnPlateau. */
 
 import { Tensor, ValueError } from "@tensorgrad/autograd";
-import { checkOptions } from "../options.js";
+import { checkOptions, oneOf, type SpecFor } from "../options.js";
 import { checkOptimizer, restoreFields, snapshotFields, type AnyOptimizer, type SchedulerStateDict } from "./lr-scheduler.js";
 
 /** ReduceLROnPlateau's options (PyTorch's defaults). */
@@ -23,6 +23,12 @@ export interface ReduceLROnPlateauOptions {
   /** Reductions smaller than eps are skipped (default 1e-8). */
   eps?: number;
 }
+
+/** What ReduceLROnPlateauOptions may hold. */
+const SPEC = {
+  mode: oneOf("min", "max"), factor: "number", patience: "number", threshold: "number", thresholdMode: oneOf("rel", "abs"), cooldown: "number",
+  minLr: ["number", "numbers"], eps: "number",
+} as const satisfies SpecFor<ReduceLROnPlateauOptions>;
 
 /**
  * Multiplies each group's lr by `factor` once the metric passed to `step(metric)` has not improved
@@ -53,13 +59,9 @@ export class ReduceLROnPlateau {
     options: ReduceLROnPlateauOptions = {},
   ) {
     checkOptimizer("ReduceLROnPlateau", optimizer);
-    checkOptions("ReduceLROnPlateau", options, {
-      mode: "string", factor: "number", patience: "number", threshold: "number", thresholdMode: "string", cooldown: "number", minLr: ["number", "numbers"], eps: "number",
-    });
+    checkOptions("ReduceLROnPlateau", options, SPEC);
     const { mode = "min", factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = "rel", cooldown = 0, minLr = 0, eps = 1e-8 } = options;
     const n = optimizer.paramGroups.length;
-    if (mode !== "min" && mode !== "max") throw new ValueError(`ReduceLROnPlateau: invalid mode ${String(mode)} (expected "min" or "max")`);
-    if (thresholdMode !== "rel" && thresholdMode !== "abs") throw new ValueError(`ReduceLROnPlateau: invalid thresholdMode ${String(thresholdMode)} (expected "rel" or "abs")`);
     if (!(typeof factor === "number" && factor >= 0 && factor < 1)) throw new ValueError(`ReduceLROnPlateau: invalid factor ${factor} (expected 0 ≤ factor < 1)`);
     if (!Number.isInteger(patience) || patience < 0) throw new ValueError(`ReduceLROnPlateau: invalid patience ${patience}`);
     if (!Number.isInteger(cooldown) || cooldown < 0) throw new ValueError(`ReduceLROnPlateau: invalid cooldown ${cooldown}`);
