@@ -19,8 +19,8 @@ import { imageGridSpec } from "../common/image-grid.js";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";
 import { lineChart, thin, writeSvg, type Row } from "../common/plot.js";
 import { Reporter } from "../common/reporter.js";
-import { generateDigits } from "../data/digit-glyphs.js";
-import { loadMnist, type DigitSet } from "../data/idx.js";
+import { loadDigitData } from "../data/digit-data.js";
+import type { DigitSet } from "../data/idx.js";
 
 /** MNIST's pixel mean and standard deviation (pytorch/examples' `transforms.Normalize((0.1307,), (0.3081,))`). */
 export const MNIST_MEAN = 0.1307;
@@ -166,18 +166,7 @@ export async function runCnn(options: CnnOptions = {}): Promise<CnnResult> {
   const out = new Reporter(options);
   manualSeed(seed); // initial weights and dropout masks
 
-  let train: DigitSet;
-  let test: DigitSet;
-  let dataset: string;
-  if (options.data !== undefined) {
-    ({ train, test } = await loadMnist(options.data, { trainLimit: options.trainLimit, testLimit: options.testLimit }));
-    dataset = "mnist";
-  } else {
-    const gen = new Generator(seed + 1);
-    train = generateDigits({ count: positiveInt(op, "trainSize", options.trainSize ?? 2000), size: 28, generator: gen });
-    test = generateDigits({ count: positiveInt(op, "testSize", options.testSize ?? 500), size: 28, generator: gen });
-    dataset = "generated";
-  }
+  const { train, test, dataset } = await loadDigitData(op, options, { trainSize: 2000, testSize: 500 }, seed);
 
   const model = new CnnNet({ imageSize: [train.rows, train.cols], channels, hidden });
   const parameters = model.parameters().reduce((n, p) => n + p.numel(), 0);

@@ -15,8 +15,8 @@ import { OptionError } from "../common/errors.js";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";
 import { lineChart, writeSvg, type PlotSpec, type Row } from "../common/plot.js";
 import { Reporter } from "../common/reporter.js";
-import { generateDigits } from "../data/digit-glyphs.js";
-import { loadMnist, type DigitSet } from "../data/idx.js";
+import { loadDigitData } from "../data/digit-data.js";
+import type { DigitSet } from "../data/idx.js";
 
 /** The two costs: Nielsen's quadratic cost on sigmoid outputs, or softmax + cross-entropy. */
 export type DigitsCost = "quadratic" | "cross-entropy";
@@ -102,19 +102,7 @@ export async function runDigits(options: DigitsOptions = {}): Promise<DigitsResu
   const out = new Reporter(options);
   manualSeed(seed);
 
-  let train: DigitSet;
-  let test: DigitSet;
-  let dataset: string;
-  if (options.data !== undefined) {
-    ({ train, test } = await loadMnist(options.data, { trainLimit: options.trainLimit, testLimit: options.testLimit }));
-    dataset = "mnist";
-  } else {
-    const size = positiveInt(op, "imageSize", options.imageSize ?? 28);
-    const gen = new Generator(seed + 1);
-    train = generateDigits({ count: positiveInt(op, "trainSize", options.trainSize ?? 10000), size, generator: gen });
-    test = generateDigits({ count: positiveInt(op, "testSize", options.testSize ?? 2000), size, generator: gen });
-    dataset = "generated";
-  }
+  const { train, test, dataset } = await loadDigitData(op, options, { trainSize: 10000, testSize: 2000 }, seed);
   const pixels = train.rows * train.cols;
   const sizes = [...(options.sizes ?? [pixels, 30, 10])];
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s <= 0)) throw new OptionError(`${op}: sizes must be at least two positive integers, got [${sizes.join(",")}]`);

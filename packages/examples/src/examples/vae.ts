@@ -17,8 +17,7 @@ import { imageGridSpec } from "../common/image-grid.js";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";
 import { lineChart, thin, writeSvg, type Row } from "../common/plot.js";
 import { Reporter } from "../common/reporter.js";
-import { generateDigits } from "../data/digit-glyphs.js";
-import { loadMnist, type DigitSet } from "../data/idx.js";
+import { loadDigitData } from "../data/digit-data.js";
 
 /** Options of the vae example (defaults: pytorch/examples' recipe, on 5000 generated digits). */
 export interface VaeOptions extends CommonOptions {
@@ -160,18 +159,7 @@ export async function runVae(options: VaeOptions = {}): Promise<VaeResult> {
   const out = new Reporter(options);
   manualSeed(seed); // initial weights
 
-  let train: DigitSet;
-  let test: DigitSet;
-  let dataset: string;
-  if (options.data !== undefined) {
-    ({ train, test } = await loadMnist(options.data, { trainLimit: options.trainLimit, testLimit: options.testLimit }));
-    dataset = "mnist";
-  } else {
-    const gen = new Generator(seed + 1);
-    train = generateDigits({ count: positiveInt(op, "trainSize", options.trainSize ?? 5000), size: 28, generator: gen });
-    test = generateDigits({ count: positiveInt(op, "testSize", options.testSize ?? 1000), size: 28, generator: gen });
-    dataset = "generated";
-  }
+  const { train, test, dataset } = await loadDigitData(op, options, { trainSize: 5000, testSize: 1000 }, seed);
   const pixels = train.rows * train.cols;
 
   const model = new VaeNet({ pixels, hidden, latent, generator: new Generator(seed + 3) });
