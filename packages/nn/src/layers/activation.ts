@@ -153,10 +153,15 @@ export class Dropout extends Module {
 
   constructor(p = 0.5, options: DropoutOptions = {}) {
     super();
-    checkProbability("Dropout", "dropout probability", p);
-    checkOptions("Dropout", options, DROPOUT_SPEC);
+    checkProbability(this.layerName, "dropout probability", p);
+    checkOptions(this.layerName, options, DROPOUT_SPEC);
     this.p = p;
     this.generator = options.generator;
+  }
+
+  /** The name errors give (Dropout2d, in dropout-2d.ts, shares everything but forward). */
+  protected get layerName(): string {
+    return "Dropout";
   }
 
   /** x·mask/(1 − p) in training, x in eval. */
