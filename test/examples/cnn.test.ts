@@ -10,10 +10,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { Generator, tensor, type Tensor } from "@tensorgrad/autograd";
 import { functional as F } from "@tensorgrad/nn";
 import { CnnNet, OptionError, createProgram, encodeIdx, generateDigits, main, runCnn } from "@tensorgrad/examples";
+import { readGoldens } from "../helpers/goldens.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 type Flat = { shape: number[]; data: number[] };
-const golden = JSON.parse(readFileSync(new URL("../goldens/examples12.json", import.meta.url), "utf8")).cnn as {
+const golden = readGoldens<Record<string, unknown>>("examples12.json").cnn as {
   sizes: { channels: number[]; hidden: number; imageSize: [number, number] };
   state: Record<string, Flat>;
   input: Flat;

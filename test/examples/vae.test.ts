@@ -9,10 +9,11 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Generator, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 import { VaeNet, createProgram, main, runVae, vaeLoss } from "@tensorgrad/examples";
+import { readGoldens } from "../helpers/goldens.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 type Flat = { shape: number[]; data: number[] };
-const golden = JSON.parse(readFileSync(new URL("../goldens/examples12.json", import.meta.url), "utf8")).vae as {
+const golden = readGoldens<Record<string, unknown>>("examples12.json").vae as {
   sizes: { pixels: number; hidden: number; latent: number };
   state: Record<string, Flat>;
   input: Flat;
