@@ -1,5 +1,5 @@
 """PyTorch twins of bench/probe/models.ts (same shapes, random data): ms per training step.
-   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/probe/models.py [names] [--steps N]"""
+   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/probe/models.py [names] [--steps N] [--device cuda]"""
 import sys, time, math
 import torch, torch.nn as nn, torch.nn.functional as F
 torch.set_num_threads(2); torch.manual_seed(1)
@@ -39,7 +39,7 @@ class Gpt(nn.Module):
         super().__init__(); s.wte=nn.Embedding(V,C); s.wpe=nn.Embedding(T,C)
         s.h=nn.ModuleList([Block(C,H) for _ in range(L)]); s.ln_f=nn.LayerNorm(C); s.lm_head=nn.Linear(C,V,bias=False)
     def forward(s,idx):
-        B,T=idx.shape; x=s.wte(idx)+s.wpe(torch.arange(T))
+        B,T=idx.shape; x=s.wte(idx)+s.wpe(torch.arange(T, device=idx.device))
         for b in s.h: x=b(x)
         return s.lm_head(s.ln_f(x))
 
@@ -80,13 +80,16 @@ def works():
     W["vae"]=vae
     return W
 
-args=sys.argv[1:]; steps=30
+args=sys.argv[1:]; steps=30; dev="cpu"
 if "--steps" in args: i=args.index("--steps"); steps=int(args[i+1]); del args[i:i+2]
+if "--device" in args: i=args.index("--device"); dev=args[i+1]; del args[i:i+2]
+torch.set_default_device(dev) if hasattr(torch, "set_default_device") else None
+sync=(lambda: torch.cuda.synchronize()) if dev.startswith("cuda") else (lambda: None)
 W=works()
 for name in (args or list(W)):
     f=W[name]
     for _ in range(5): f()
-    ts=[]
+    sync(); ts=[]
     for _ in range(steps):
-        t0=time.perf_counter(); f(); ts.append((time.perf_counter()-t0)*1000)
+        t0=time.perf_counter(); f(); sync(); ts.append((time.perf_counter()-t0)*1000)
     ts.sort(); print(f"{name:9} median {ts[len(ts)//2]:.2f} ms/step  (min {ts[0]:.2f}, {steps} steps)")
