@@ -1,7 +1,8 @@
 /**
  * Turns the children's outcomes into one table: a column per library (or backend), rows for speed
- * and for the numbers that must agree (W1 probes, W2/W3 losses, W4 gradient). A failed child or a
- * disagreeing number gets a marked cell and a numbered note below the table — never a silent cell.
+ * and for the numbers that must agree (W1 probes, W2/W3/W5–W9 losses, W4 gradient). A failed child
+ * or a disagreeing number gets a marked cell and a numbered note below the table — never a silent
+ * cell; a library that does not run a workload on purpose gets `n/a` and a note saying why.
  */
 
 import { w4ExpectedGrad, type Manifest } from "./data.js";
@@ -18,7 +19,7 @@ export interface Column {
 export interface ReportOptions {
   /** Column whose times the ratios divide by (library time / baseline time); none: no ratios. */
   readonly baseline?: string;
-  /** Largest relative difference of a loss from the median of all columns (float32: 1e-3). */
+  /** Largest relative difference of a W2/W3 loss from the median of all columns (float32: 1e-3); W5–W9 carry theirs in the manifest. */
   readonly lossTolerance: number;
 }
 
@@ -67,8 +68,8 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
   const failedColumns = new Set<string>();
   const wrongColumns = new Set<string>();
   const noteIndex = new Map<string, number>();
-  const note = (column: string, kind: "failed" | "wrong", text: string): string => {
-    (kind === "failed" ? failedColumns : wrongColumns).add(column);
+  const note = (column: string, kind: "failed" | "wrong" | "skipped", text: string): string => {
+    if (kind !== "skipped") (kind === "failed" ? failedColumns : wrongColumns).add(column);
     const line = `${column}, ${text}`;
     let k = noteIndex.get(line);
     if (k === undefined) {
@@ -89,6 +90,7 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
     const cells = columns.map((c) => {
       const o = c.outcomes[w];
       if (!o) return "—";
+      if (!o.ok && o.skipped) return `n/a ${note(c.name, "skipped", `${w.toUpperCase()}: ${o.error}`)}`;
       if (!o.ok) return `failed ${note(c.name, "failed", `${w.toUpperCase()}: ${o.error}`)}`;
       const problem = checkResult(m, o.result);
       const flag = problem ? ` ✗${note(c.name, "wrong", `${w.toUpperCase()}: ${problem}`)}` : "";
@@ -99,7 +101,7 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
   };
 
   /** A loss row: every column against the median of all columns that ran. */
-  const lossRow = (w: WorkloadId, label: string, pick: (r: WorkloadResult) => number | undefined): string[] => {
+  const lossRow = (w: WorkloadId, label: string, pick: (r: WorkloadResult) => number | undefined, tolerance = options.lossTolerance): string[] => {
     const values = columns.map((c) => {
       const r = ok(c, w);
       return r ? pick(r) : undefined;
@@ -109,8 +111,8 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
     const cells = values.map((v, k) => {
       if (v === undefined) return "—";
       const d = relDiff(v, ref);
-      if (!(d < options.lossTolerance)) {
-        const text = `${label.trim()}: ${v} differs from the median ${ref} by ${fmt(d, 2)} (relative; tolerance ${options.lossTolerance})`;
+      if (!(d < tolerance)) {
+        const text = `${label.trim()}: ${v} differs from the median ${ref} by ${fmt(d, 2)} (relative; tolerance ${tolerance})`;
         return `${fmt(v, 6)} ✗${note(columns[k].name, "wrong", text)}`;
       }
       return fmt(v, 6);
@@ -139,6 +141,18 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
         rows.push(speedRow(w, title, "s ↓", time, time));
         rows.push(speedRow(w, "  W4 peak RSS", "MB ↓", (r) => r.peakRssMB, (r) => r.peakRssMB));
         break;
+      case "w5":
+      case "w6":
+      case "w7":
+      case "w8":
+      case "w9": {
+        const spec = m[w];
+        const W = w.toUpperCase();
+        rows.push(speedRow(w, title, "ms/step ↓", (r) => r.seconds * 1e3, time));
+        rows.push(lossRow(w, `  ${W} loss, step 1`, (r) => r.firstLoss, spec.tolerance.first));
+        rows.push(lossRow(w, `  ${W} loss, step ${spec.warmup + spec.timed}`, (r) => r.loss, spec.tolerance.last));
+        break;
+      }
       default:
         w satisfies never;
     }
