@@ -311,20 +311,21 @@ export function writeData(dir: string, options: DataOptions): Manifest {
 const MODEL_SEEDS = { w5: 5005, w6: 6006, w7: 7007, w8: 8008, w9: 9009 } as const;
 
 /**
- * Relative tolerances of the model workloads' losses (step 1, last step), float32. Measured: the
- * PyTorch twin (bench/torch_ref.py) run in float64 from the same float32 weights and data ends
- * within 1.1e-7 (relative) of its float32 run on every workload, at step 1 and at the last step —
- * these short runs do not amplify rounding (unlike W3); across libraries (PyTorch, tensorgrad,
- * TF.js cpu/wasm) the spread was at most 4e-6 (W8's 35-step LSTM at lr 20; W9's loss is a sum of
- * 100k terms). 1e-4 leaves 25× that margin and is still far below what training moves: the losses
- * fall by 1.7 % (W5) to 28 % (W6) over the measured steps, so a wrong gradient shows.
+ * Relative tolerances of the model workloads' losses (step 1, last step), float32, against
+ * PyTorch's (the median when PyTorch did not run). Measured on these data: PyTorch's float32 run
+ * ends within 1.1e-7 of its float64 run (same float32 weights and data) on every workload — these
+ * short runs do not amplify rounding, unlike W3; tensorgrad's cpu backend and TF.js (cpu, wasm)
+ * end within 4e-6 of PyTorch (the largest: tfjs-wasm on W8, 35 LSTM steps at lr 20). The losses
+ * are not very sensitive to gradient errors: conv weight gradients 1.3e-3 off (relative L2 norm;
+ * PyTorch float32's are 3e-6 off float64) moved W5's step-13 loss by only 2.5e-5. Hence 1e-5: 2.5×
+ * the largest spread of the agreeing libraries, and below what such an error does.
  */
 const LOSS_TOLERANCES: Readonly<Record<keyof typeof MODEL_SEEDS, { first: number; last: number }>> = {
-  w5: { first: 1e-4, last: 1e-4 },
-  w6: { first: 1e-4, last: 1e-4 },
-  w7: { first: 1e-4, last: 1e-4 },
-  w8: { first: 1e-4, last: 1e-4 },
-  w9: { first: 1e-4, last: 1e-4 },
+  w5: { first: 1e-5, last: 1e-5 },
+  w6: { first: 1e-5, last: 1e-5 },
+  w7: { first: 1e-5, last: 1e-5 },
+  w8: { first: 1e-5, last: 1e-5 },
+  w9: { first: 1e-5, last: 1e-5 },
 };
 
 type Put = (file: string, values: Float32Array | Int32Array, shape: readonly number[]) => ArrayRef;

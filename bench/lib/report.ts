@@ -21,6 +21,8 @@ export interface ReportOptions {
   readonly baseline?: string;
   /** Largest relative difference of a W2/W3 loss from the median of all columns (float32: 1e-3); W5–W9 carry theirs in the manifest. */
   readonly lossTolerance: number;
+  /** Column whose W5–W9 losses the others are checked against when it ran (else the median). */
+  readonly modelReference?: string;
 }
 
 /** The table, the notes it refers to, and what went wrong. */
@@ -100,22 +102,29 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
     return [label, unit, ...cells];
   };
 
-  /** A loss row: every column against the median of all columns that ran. */
-  const lossRow = (w: WorkloadId, label: string, pick: (r: WorkloadResult) => number | undefined, tolerance = options.lossTolerance): string[] => {
+  /**
+   * A loss row: every column against the median of all columns that ran — or, when the
+   * `reference` column ran (PyTorch for the model programs, whose recipes are PyTorch's), against it.
+   */
+  const lossRow = (w: WorkloadId, label: string, pick: (r: WorkloadResult) => number | undefined, tolerance = options.lossTolerance, reference?: string): string[] => {
     const values = columns.map((c) => {
       const r = ok(c, w);
       return r ? pick(r) : undefined;
     });
     const finite = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
-    const ref = finite.length ? median(finite) : NaN;
+    const refIndex = reference === undefined ? -1 : columns.findIndex((c) => c.name === reference);
+    const refValue = refIndex >= 0 ? values[refIndex] : undefined;
+    const ref = refValue !== undefined && Number.isFinite(refValue) ? refValue : finite.length ? median(finite) : NaN;
+    const refName = refValue !== undefined && Number.isFinite(refValue) ? `${reference}'s` : "the median";
+    const digits = reference === undefined ? 6 : 8; // W5–W9: enough digits to see a 1e-5 difference
     const cells = values.map((v, k) => {
       if (v === undefined) return "—";
       const d = relDiff(v, ref);
       if (!(d < tolerance)) {
-        const text = `${label.trim()}: ${v} differs from the median ${ref} by ${fmt(d, 2)} (relative; tolerance ${tolerance})`;
-        return `${fmt(v, 6)} ✗${note(columns[k].name, "wrong", text)}`;
+        const text = `${label.trim()}: ${v} differs from ${refName} ${ref} by ${fmt(d, 2)} (relative; tolerance ${tolerance})`;
+        return `${fmt(v, digits)} ✗${note(columns[k].name, "wrong", text)}`;
       }
-      return fmt(v, 6);
+      return fmt(v, digits);
     });
     return [label, "", ...cells];
   };
@@ -149,8 +158,8 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
         const spec = m[w];
         const W = w.toUpperCase();
         rows.push(speedRow(w, title, "ms/step ↓", (r) => r.seconds * 1e3, time));
-        rows.push(lossRow(w, `  ${W} loss, step 1`, (r) => r.firstLoss, spec.tolerance.first));
-        rows.push(lossRow(w, `  ${W} loss, step ${spec.warmup + spec.timed}`, (r) => r.loss, spec.tolerance.last));
+        rows.push(lossRow(w, `  ${W} loss, step 1`, (r) => r.firstLoss, spec.tolerance.first, options.modelReference));
+        rows.push(lossRow(w, `  ${W} loss, step ${spec.warmup + spec.timed}`, (r) => r.loss, spec.tolerance.last, options.modelReference));
         break;
       }
       default:
