@@ -136,7 +136,7 @@ function modelTolerances(scratch: Scratch, only: readonly WorkloadId[]): string 
   const m = scratch.manifest;
   const groups = new Map<string, string[]>(); // "first|last" → workloads
   for (const w of only.filter(isModelWorkload)) {
-    const key = `${m[w].tolerance.first} at step 1 and ${m[w].tolerance.last} at the last step`;
+    const key = `${m[w].tolerance.first.toExponential()} at step 1 and ${m[w].tolerance.last.toExponential()} at the last step`;
     groups.set(key, [...(groups.get(key) ?? []), w.toUpperCase()]);
   }
   return [...groups].map(([key, ws]) => `${ws.join(", ")}: ${key}`).join("; ");
