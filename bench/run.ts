@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: W1–W4 on tensorgrad, once per registered backend (listBackends()), each
+ * `pnpm bench`: W1–W9 on tensorgrad, once per registered backend (listBackends()), each
  * workload × backend in its own child process running the built package under bare `node`.
  * Prints a markdown table headed by the machine, date and load average.
  */
@@ -7,11 +7,11 @@
 import { loadavg } from "node:os";
 import { progress, runTensorgrad, tensorgradBackends, tensorgradColumns } from "./lib/children.js";
 import { machineInfo, machineLines, parseOptions, prepareScratch, requireDist, type Outcome } from "./lib/harness.js";
-import type { WorkloadId } from "./lib/protocol.js";
+import { isModelWorkload, type WorkloadId } from "./lib/protocol.js";
 import { buildReport, type Column } from "./lib/report.js";
 
 const USAGE = `usage: pnpm bench [-- options]
-  --only w1,w2,w3,w4   workloads to run (default all)
+  --only w1,w2,...     workloads to run (default all: w1..w9; the model programs: w5,w6,w7,w8,w9)
   --reps N             timed W1 matmuls, median reported (default 5)
   --backends a,b       tensorgrad backends (default: every one listBackends() returns)
   --timeout S          seconds before a child is killed (default 600)
@@ -20,8 +20,8 @@ const USAGE = `usage: pnpm bench [-- options]
   --keep               keep the scratch folder (data and compiled workers)`;
 
 async function main(): Promise<void> {
-  requireDist();
   const options = parseOptions(process.argv.slice(2), USAGE);
+  requireDist(options.only.some(isModelWorkload));
   const machine = machineInfo();
   const scratch = await prepareScratch(["tensorgrad"], options);
   try {
@@ -42,7 +42,9 @@ async function main(): Promise<void> {
     if (report.notes.length) console.log(report.notes.join("\n"));
     const notes = new Set(columns.flatMap((c) => Object.values(c.outcomes).flatMap((o) => (o?.ok && o.result.note ? [o.result.note] : []))));
     if (notes.size) console.log(`backends: ${[...notes].join("; ")}`);
-    console.log(`W1 reps ${scratch.manifest.w1.reps} (median); W2 median of ${scratch.manifest.w2.timed} steps after ${scratch.manifest.w2.warmup} warm-up; losses checked against the median of all columns (relative 1e-3).`);
+    const m = scratch.manifest;
+    const models = options.only.filter(isModelWorkload).map((w) => `${w.toUpperCase()} median of ${m[w].timed} steps after ${m[w].warmup}, loss tolerance ${m[w].tolerance.first.toExponential()} / ${m[w].tolerance.last.toExponential()}`);
+    console.log(`W1 reps ${m.w1.reps} (median); W2 median of ${m.w2.timed} steps after ${m.w2.warmup} warm-up; losses checked against the median of all columns (relative 1e-3${models.length ? `; ${models.join("; ")}` : ""}).`);
     // Every column is tensorgrad's: any failure or wrong number fails the run.
     if (report.failedColumns.size || report.wrongColumns.size) process.exitCode = 1;
   } finally {

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT_DIR, runChild, TENSORGRAD_DIST, type Outcome, type Scratch } from "./harness.js";
+import { EXAMPLES_DIST, NN_DIST, ROOT_DIR, runChild, TENSORGRAD_DIST, type Outcome, type Scratch } from "./harness.js";
 import type { WorkloadId } from "./protocol.js";
 
 /** V8's switch for WebAssembly relaxed SIMD, which Node 20 ships off (on from Node 22). */
@@ -50,7 +50,7 @@ function tensorgradVersion(): string {
 export function runTensorgrad(scratch: Scratch, workload: WorkloadId, column: TensorgradColumn, timeoutS: number): Promise<Outcome> {
   const args = [
     ...column.nodeFlags, scratch.worker("tensorgrad"), workload, scratch.dataDir,
-    `lib=${TENSORGRAD_DIST}`, `backend=${column.backend}`, `version=${tensorgradVersion()}`,
+    `lib=${TENSORGRAD_DIST}`, `nn=${NN_DIST}`, `examples=${EXAMPLES_DIST}`, `backend=${column.backend}`, `version=${tensorgradVersion()}`,
   ];
   return runChild(process.execPath, args, timeoutS);
 }
@@ -63,6 +63,6 @@ export function tensorgradColumns(scratch: Scratch, backends: readonly string[],
 
 /** Prints one finished child as a progress line on stderr. */
 export function progress(label: string, w: WorkloadId, o: Outcome): void {
-  const what = o.ok ? `${o.result.seconds.toPrecision(3)} s${o.result.note ? ` (${o.result.note})` : ""}` : `FAILED ${o.error}`;
+  const what = o.ok ? `${o.result.seconds.toPrecision(3)} s${o.result.note ? ` (${o.result.note})` : ""}` : `${o.skipped ? "skipped" : "FAILED"} ${o.error}`;
   console.error(`  ${label.padEnd(20)} ${w.toUpperCase()}  ${what}`);
 }

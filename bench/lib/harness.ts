@@ -10,7 +10,7 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeData, type Manifest } from "./data.js";
-import { RESULT_PREFIX, WORKLOADS, type WorkloadId, type WorkloadResult } from "./protocol.js";
+import { RESULT_PREFIX, UNSUPPORTED_PREFIX, WORKLOADS, type WorkloadId, type WorkloadResult } from "./protocol.js";
 
 /** The bench/ folder. */
 export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -18,6 +18,9 @@ export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const ROOT_DIR = resolve(BENCH_DIR, "..");
 /** The built tensorgrad package the benchmarks import. */
 export const TENSORGRAD_DIST = join(ROOT_DIR, "packages/autograd/dist/index.js");
+/** The built @tensorgrad/nn and @tensorgrad/examples, which the model workloads W5–W9 also import. */
+export const NN_DIST = join(ROOT_DIR, "packages/nn/dist/index.js");
+export const EXAMPLES_DIST = join(ROOT_DIR, "packages/examples/dist/index.js");
 
 /** Command-line options common to both scripts. */
 export interface CommonOptions {
@@ -33,10 +36,16 @@ export interface CommonOptions {
   readonly wasmFma: boolean;
   /** Other `--name value` options, for the script's own use. */
   readonly extra: Readonly<Record<string, string>>;
+  /** The script's own `--name` switches (without a value) that were given. */
+  readonly flags: ReadonlySet<string>;
 }
 
-/** Parses `--only w1,w3 --reps 5 --timeout 300 --keep --wasm-fma` and any other `--name value`. */
-export function parseOptions(argv: readonly string[], usage: string): CommonOptions {
+/**
+ * Parses `--only w1,w3 --reps 5 --timeout 300 --keep --wasm-fma`, the script's own switches
+ * `flagNames` (`--name`, no value) and any other `--name value`.
+ */
+export function parseOptions(argv: readonly string[], usage: string, flagNames: readonly string[] = []): CommonOptions {
+  const flags = new Set<string>();
   const extra: Record<string, string> = {};
   let only: WorkloadId[] = [...WORKLOADS];
   let reps = 5;
@@ -58,6 +67,10 @@ export function parseOptions(argv: readonly string[], usage: string): CommonOpti
       wasmFma = true;
       continue;
     }
+    if (arg.startsWith("--") && flagNames.includes(arg.slice(2))) {
+      flags.add(arg.slice(2));
+      continue;
+    }
     if (!arg.startsWith("--") || i + 1 >= argv.length) throw new Error(`bench: unexpected argument "${arg}"\n${usage}`);
     const value = argv[++i];
     switch (arg) {
@@ -75,7 +88,7 @@ export function parseOptions(argv: readonly string[], usage: string): CommonOpti
         extra[arg.slice(2)] = value;
     }
   }
-  return { only, reps, timeoutS, keep, wasmFma, extra };
+  return { only, reps, timeoutS, keep, wasmFma, extra, flags };
 }
 
 function positiveInt(name: string, value: string): number {
@@ -161,8 +174,18 @@ export async function prepareScratch(workers: readonly string[], options: Common
   };
 }
 
-/** A child's outcome: its measurements, or why there are none. */
-export type Outcome = { readonly ok: true; readonly result: WorkloadResult } | { readonly ok: false; readonly error: string };
+/**
+ * A child's outcome: its measurements, or why there are none. `skipped`: the library was not run on
+ * this workload on purpose (not implemented there, or too slow), a result rather than a failure.
+ */
+export type Outcome =
+  | { readonly ok: true; readonly result: WorkloadResult }
+  | { readonly ok: false; readonly error: string; readonly skipped?: boolean };
+
+/** The outcome of a library × workload that is not run, and why. */
+export function skipped(reason: string): Outcome {
+  return { ok: false, error: reason, skipped: true };
+}
 
 /** Runs one child process to completion (or kills it at the timeout) and reads its result line. */
 export function runChild(command: string, args: readonly string[], timeoutS: number, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
@@ -184,7 +207,9 @@ export function runChild(command: string, args: readonly string[], timeoutS: num
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const line = stdout.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
+      const unsupported = stdout.split("\n").find((l) => l.startsWith(UNSUPPORTED_PREFIX));
       if (timedOut) resolvePromise({ ok: false, error: `timeout after ${timeoutS} s` });
+      else if (code === 0 && unsupported) resolvePromise(skipped(unsupported.slice(UNSUPPORTED_PREFIX.length)));
       else if (code === 0 && line) resolvePromise({ ok: true, result: JSON.parse(line.slice(RESULT_PREFIX.length)) as WorkloadResult });
       else resolvePromise({ ok: false, error: summarizeError(stderr, code, signal) });
     });
@@ -259,11 +284,16 @@ export function fmt(x: number, digits = 3): string {
   return x.toPrecision(digits);
 }
 
-/** Whether the built tensorgrad package is present; exits with a hint when it is not. */
-export function requireDist(): void {
-  if (!existsSync(TENSORGRAD_DIST)) {
-    console.error(`bench: ${TENSORGRAD_DIST} not found; build it first: pnpm --filter @tensorgrad/autograd build`);
-    process.exit(1);
+/**
+ * Whether the built tensorgrad packages are present (autograd; nn and examples too when `models`,
+ * for W5–W9); exits with a hint when one is not.
+ */
+export function requireDist(models = false): void {
+  for (const file of models ? [TENSORGRAD_DIST, NN_DIST, EXAMPLES_DIST] : [TENSORGRAD_DIST]) {
+    if (!existsSync(file)) {
+      console.error(`bench: ${file} not found; build the packages first: pnpm build`);
+      process.exit(1);
+    }
   }
 }
 
@@ -273,4 +303,9 @@ export const WORKLOAD_TITLES: Readonly<Record<WorkloadId, string>> = {
   w2: "W2 MLP 784-128-10 b64 SGD step",
   w3: "W3 sine fit 1-25-1, 4000 steps",
   w4: "W4 100k chained ops + backward",
+  w5: "W5 MNIST CNN b64 Adadelta step",
+  w6: "W6 makemore MLP b32 SGD step",
+  w7: "W7 char GPT 2L/2H/32 b32 AdamW step",
+  w8: "W8 word LSTM 2x32 bptt35 b20 SGD step",
+  w9: "W9 VAE 784-400-20 b128 Adam step",
 };

@@ -6,23 +6,32 @@
 
 import { readManifest, type Manifest } from "./data.js";
 
-/** The four workloads. */
-export const WORKLOADS = ["w1", "w2", "w3", "w4"] as const;
+/** The workloads: W1–W4 (kernels and tiny training loops), W5–W9 (the model programs). */
+export const WORKLOADS = ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9"] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
+
+/** The model workloads: a training loop from a safetensors file of initial weights, ms per step. */
+export const MODEL_WORKLOADS = ["w5", "w6", "w7", "w8", "w9"] as const;
+export type ModelWorkloadId = (typeof MODEL_WORKLOADS)[number];
+
+/** Whether `w` is one of W5–W9. */
+export function isModelWorkload(w: WorkloadId): w is ModelWorkloadId {
+  return (MODEL_WORKLOADS as readonly string[]).includes(w);
+}
 
 /** One workload's measurements, from its own process. */
 export interface WorkloadResult {
   readonly workload: WorkloadId;
   /**
-   * The timed quantity in seconds: W1 one matmul (median of reps), W2 one SGD step (median of
-   * the timed steps), W3 all steps, W4 the forward chain plus backward.
+   * The timed quantity in seconds: W1 one matmul (median of reps), W2 and W5–W9 one training step
+   * (median of the timed steps), W3 all steps, W4 the forward chain plus backward.
    */
   readonly seconds: number;
   /** W1: 2n³ / seconds / 1e9. */
   readonly gflops?: number;
   /** W1: C[i][j] at the manifest's probe positions. */
   readonly probes?: number[];
-  /** W2: loss of the first step; W2/W3: loss of the last step. */
+  /** W2, W5–W9: loss of the first step; W2, W3, W5–W9: loss of the last step. */
   readonly firstLoss?: number;
   readonly loss?: number;
   /** W4: dy/dy0 and y. */
@@ -37,6 +46,13 @@ export interface WorkloadResult {
 
 /** The line prefix that marks a worker's answer on stdout. */
 export const RESULT_PREFIX = "BENCH_RESULT ";
+/** The line prefix of a worker that cannot run its workload, with the reason (a result, not a failure). */
+export const UNSUPPORTED_PREFIX = "BENCH_UNSUPPORTED ";
+
+/** Thrown by a worker whose library cannot run the workload (a missing kernel, say): its cell says why. */
+export class Unsupported extends Error {
+  override name = "Unsupported";
+}
 
 /** Parsed command line of a worker. */
 export interface WorkerArgs {
@@ -94,6 +110,10 @@ export async function runWorker(
     process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(full)}\n`);
     process.exit(0);
   } catch (error) {
+    if (error instanceof Unsupported) {
+      process.stdout.write(`${UNSUPPORTED_PREFIX}${error.message}\n`);
+      process.exit(0);
+    }
     const e = error as Error;
     process.stderr.write(`${e?.name ?? "Error"}: ${e?.message ?? String(error)}\n${e?.stack ?? ""}\n`);
     process.exit(1);

@@ -1,7 +1,8 @@
 /**
  * Turns the children's outcomes into one table: a column per library (or backend), rows for speed
- * and for the numbers that must agree (W1 probes, W2/W3 losses, W4 gradient). A failed child or a
- * disagreeing number gets a marked cell and a numbered note below the table — never a silent cell.
+ * and for the numbers that must agree (W1 probes, W2/W3/W5–W9 losses, W4 gradient). A failed child
+ * or a disagreeing number gets a marked cell and a numbered note below the table — never a silent
+ * cell; a library that does not run a workload on purpose gets `n/a` and a note saying why.
  */
 
 import { w4ExpectedGrad, type Manifest } from "./data.js";
@@ -18,8 +19,10 @@ export interface Column {
 export interface ReportOptions {
   /** Column whose times the ratios divide by (library time / baseline time); none: no ratios. */
   readonly baseline?: string;
-  /** Largest relative difference of a loss from the median of all columns (float32: 1e-3). */
+  /** Largest relative difference of a W2/W3 loss from the median of all columns (float32: 1e-3); W5–W9 carry theirs in the manifest. */
   readonly lossTolerance: number;
+  /** Column whose W5–W9 losses the others are checked against when it ran (else the median). */
+  readonly modelReference?: string;
 }
 
 /** The table, the notes it refers to, and what went wrong. */
@@ -67,8 +70,8 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
   const failedColumns = new Set<string>();
   const wrongColumns = new Set<string>();
   const noteIndex = new Map<string, number>();
-  const note = (column: string, kind: "failed" | "wrong", text: string): string => {
-    (kind === "failed" ? failedColumns : wrongColumns).add(column);
+  const note = (column: string, kind: "failed" | "wrong" | "skipped", text: string): string => {
+    if (kind !== "skipped") (kind === "failed" ? failedColumns : wrongColumns).add(column);
     const line = `${column}, ${text}`;
     let k = noteIndex.get(line);
     if (k === undefined) {
@@ -89,6 +92,7 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
     const cells = columns.map((c) => {
       const o = c.outcomes[w];
       if (!o) return "—";
+      if (!o.ok && o.skipped) return `n/a ${note(c.name, "skipped", `${w.toUpperCase()}: ${o.error}`)}`;
       if (!o.ok) return `failed ${note(c.name, "failed", `${w.toUpperCase()}: ${o.error}`)}`;
       const problem = checkResult(m, o.result);
       const flag = problem ? ` ✗${note(c.name, "wrong", `${w.toUpperCase()}: ${problem}`)}` : "";
@@ -98,22 +102,29 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
     return [label, unit, ...cells];
   };
 
-  /** A loss row: every column against the median of all columns that ran. */
-  const lossRow = (w: WorkloadId, label: string, pick: (r: WorkloadResult) => number | undefined): string[] => {
+  /**
+   * A loss row: every column against the median of all columns that ran — or, when the
+   * `reference` column ran (PyTorch for the model programs, whose recipes are PyTorch's), against it.
+   */
+  const lossRow = (w: WorkloadId, label: string, pick: (r: WorkloadResult) => number | undefined, tolerance = options.lossTolerance, reference?: string): string[] => {
     const values = columns.map((c) => {
       const r = ok(c, w);
       return r ? pick(r) : undefined;
     });
     const finite = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
-    const ref = finite.length ? median(finite) : NaN;
+    const refIndex = reference === undefined ? -1 : columns.findIndex((c) => c.name === reference);
+    const refValue = refIndex >= 0 ? values[refIndex] : undefined;
+    const ref = refValue !== undefined && Number.isFinite(refValue) ? refValue : finite.length ? median(finite) : NaN;
+    const refName = refValue !== undefined && Number.isFinite(refValue) ? `${reference}'s` : "the median";
+    const digits = reference === undefined ? 6 : 8; // W5–W9: enough digits to see a 1e-5 difference
     const cells = values.map((v, k) => {
       if (v === undefined) return "—";
       const d = relDiff(v, ref);
-      if (!(d < options.lossTolerance)) {
-        const text = `${label.trim()}: ${v} differs from the median ${ref} by ${fmt(d, 2)} (relative; tolerance ${options.lossTolerance})`;
-        return `${fmt(v, 6)} ✗${note(columns[k].name, "wrong", text)}`;
+      if (!(d < tolerance)) {
+        const text = `${label.trim()}: ${v} differs from ${refName} ${ref} by ${fmt(d, 2)} (relative; tolerance ${tolerance})`;
+        return `${fmt(v, digits)} ✗${note(columns[k].name, "wrong", text)}`;
       }
-      return fmt(v, 6);
+      return fmt(v, digits);
     });
     return [label, "", ...cells];
   };
@@ -139,6 +150,18 @@ export function buildReport(m: Manifest, columns: readonly Column[], workloads: 
         rows.push(speedRow(w, title, "s ↓", time, time));
         rows.push(speedRow(w, "  W4 peak RSS", "MB ↓", (r) => r.peakRssMB, (r) => r.peakRssMB));
         break;
+      case "w5":
+      case "w6":
+      case "w7":
+      case "w8":
+      case "w9": {
+        const spec = m[w];
+        const W = w.toUpperCase();
+        rows.push(speedRow(w, title, "ms/step ↓", (r) => r.seconds * 1e3, time));
+        rows.push(lossRow(w, `  ${W} loss, step 1`, (r) => r.firstLoss, spec.tolerance.first, options.modelReference));
+        rows.push(lossRow(w, `  ${W} loss, step ${spec.warmup + spec.timed}`, (r) => r.loss, spec.tolerance.last, options.modelReference));
+        break;
+      }
       default:
         w satisfies never;
     }

@@ -5,13 +5,13 @@
  * comparison with the same weights and data is `pnpm bench:peers`.
  */
 import { Generator, manualSeed, randint, randn, rand, type Tensor } from "@tensorgrad/autograd";
-import { optim, functional as F, type Module } from "@tensorgrad/nn";
+import { optim, functional as F, type AnyModule } from "@tensorgrad/nn";
 import { CnnNet, GPT, MakemoreMLP, RNNModel, VaeNet, vaeLoss, repackageHidden, type RecurrentState } from "@tensorgrad/examples";
 
 manualSeed(1);
 const g = new Generator().manualSeed(2);
 
-interface Work { model: Module; step(): void }
+interface Work { model: AnyModule; step(): void }
 
 const works: Record<string, () => Work> = {
   cnn() {

@@ -136,8 +136,9 @@ await runWorker(async (args) => {
   const available: string[] = await jax.init(device);
   if (!available.includes(device)) throw new Error(`jax worker: device "${device}" unavailable (got ${available.join(", ") || "none"})`);
   jax.defaultDevice(device);
-  const run = { w1, w2, w3, w4 }[args.workload];
-  const result = await run(jax, args);
+  const w = args.workload;
+  if (w !== "w1" && w !== "w2" && w !== "w3" && w !== "w4") throw new Error(`jax worker: ${w} is not implemented for jax-js`);
+  const result = await { w1, w2, w3, w4 }[w](jax, args);
   const how = args.workload === "w1" ? "eager" : args.workload === "w4" ? "eager valueAndGrad" : "jit";
   // jax-js uses a Wasm worker pool only where a global Worker exists (browsers); Node has none.
   const threads = typeof (globalThis as { Worker?: unknown }).Worker === "undefined" ? "1 thread" : "worker pool";

@@ -1,6 +1,8 @@
 /**
  * tensorgrad on one workload and one backend, in its own process. Imports the BUILT package
- * (`lib=<path to packages/autograd/dist/index.js>`), never the sources, and selects
+ * (`lib=<path to packages/autograd/dist/index.js>`), never the sources — for W5–W9 also the built
+ * @tensorgrad/nn and @tensorgrad/examples (`nn=<path>`, `examples=<path>`; they import
+ * @tensorgrad/autograd through the workspace links, which resolve to the same file) — and selects
  * `backend=<name>` with setBackend. `node tensorgrad.mjs backends lib=<path>` prints the
  * registered backends as JSON instead, and `node tensorgrad.mjs features lib=<path>` the wasm
  * backend's wasmFeatures() (null for a build without it).
@@ -8,7 +10,8 @@
 
 import { pathToFileURL } from "node:url";
 import { readF32, readI32 } from "../lib/data.js";
-import { median, rssMB, runWorker, since, type WorkerArgs, type WorkloadResult } from "../lib/protocol.js";
+import { isModelWorkload, median, rssMB, runWorker, since, type WorkerArgs, type WorkloadResult } from "../lib/protocol.js";
+import { MODEL_RUNS, type Libs } from "./tensorgrad-models.js";
 
 type Tg = typeof import("@tensorgrad/autograd");
 type Tensor = import("@tensorgrad/autograd").Tensor;
@@ -18,6 +21,16 @@ type Measured = Omit<WorkloadResult, "workload" | "peakRssMB">;
 async function loadTensorgrad(lib: string | undefined): Promise<Tg> {
   if (!lib) throw new Error("tensorgrad worker: missing lib=<path to dist/index.js>");
   return (await import(pathToFileURL(lib).href)) as Tg;
+}
+
+/** The built nn and examples packages for W5–W9; checks that they share `tg`'s module instance. */
+async function loadModelLibs(tg: Tg, { options }: WorkerArgs): Promise<Libs> {
+  if (!options.nn || !options.examples) throw new Error("tensorgrad worker: W5–W9 need nn=<path to nn dist/index.js> and examples=<path to examples dist/index.js>");
+  const nn = (await import(pathToFileURL(options.nn).href)) as Libs["nn"];
+  const ex = (await import(pathToFileURL(options.examples).href)) as Libs["ex"];
+  // One autograd instance: a Parameter made by nn must be a Tensor of the autograd we set the backend on.
+  if (!(new nn.Linear(1, 1).weight instanceof tg.Tensor)) throw new Error("tensorgrad worker: @tensorgrad/nn resolved a second copy of @tensorgrad/autograd");
+  return { tg, nn, ex };
 }
 
 /** W1: one matmul, median of `reps` after `warmup`. */
@@ -143,8 +156,9 @@ if (query === "backends" || query === "features") {
     const tg = await loadTensorgrad(args.options.lib);
     const backend = args.options.backend ?? "cpu";
     tg.setBackend(backend);
-    const run = { w1, w2, w3, w4 }[args.workload];
+    const w = args.workload;
+    const measured = isModelWorkload(w) ? MODEL_RUNS[w](await loadModelLibs(tg, args), args) : { w1, w2, w3, w4 }[w](tg, args);
     const name = tg.getBackend().name;
-    return { ...run(tg, args), note: `tensorgrad ${args.options.version ?? "?"} ${name}${name === "wasm" ? wasmNote(tg) : ""}` };
+    return { ...measured, note: `tensorgrad ${args.options.version ?? "?"} ${name}${name === "wasm" ? wasmNote(tg) : ""}` };
   });
 }

@@ -7,7 +7,8 @@
 import { readF32, readI32 } from "../lib/data.js";
 import { createRequire } from "node:module";
 import { peerFileDir, peerVersion, type Untyped } from "../lib/peers.js";
-import { median, rssMB, runWorker, since, type WorkerArgs, type WorkloadResult } from "../lib/protocol.js";
+import { isModelWorkload, median, rssMB, runWorker, since, type WorkerArgs, type WorkloadResult } from "../lib/protocol.js";
+import { runModel } from "./tfjs-models.js";
 
 type Measured = Omit<WorkloadResult, "workload" | "peakRssMB">;
 
@@ -139,6 +140,7 @@ await runWorker(async (args) => {
   const { peers, tfjs } = args.options;
   if (!peers || !tfjs) throw new Error("tfjs worker: needs peers=<bench/peers> and tfjs=<bundle>");
   const { tf, note } = await loadTf(peers, tfjs, args.options.backend ?? "cpu");
-  const run = { w1, w2, w3, w4 }[args.workload];
-  return { ...run(tf, args), note };
+  const w = args.workload;
+  if (isModelWorkload(w)) return { ...runModel(tf, w, args), note };
+  return { ...{ w1, w2, w3, w4 }[w](tf, args), note };
 });
