@@ -83,3 +83,4 @@ export {
 
 // One copy of the library: a Tensor from a second copy (ESM and CJS both loaded) is named in errors.
 export { isForeignTensor, foreignTensorHint, TWO_COPIES_HINT } from "./copies.js";
+export { registeredOps } from "./ops/registry.js";
