@@ -97,6 +97,17 @@ describe("built packages", () => {
     }
   });
 
+  it("nn's CJS entries share one copy of nn (index.cjs and node.cjs load a common chunk)", () => {
+    for (const file of ["nn/dist/index.cjs", "nn/dist/node.cjs"]) {
+      const code = readFileSync(pkg(file), "utf8");
+      expect(code, file).toMatch(/require\(['"]\.\/chunk-[\w-]+\.cjs['"]\)/);
+    }
+    expect(readFileSync(pkg("nn/dist/node.cjs"), "utf8")).not.toMatch(/\bclass _?Module\b/);
+    const out = node(["-e", `const nn = require("@tensorgrad/nn"); const { load } = require("@tensorgrad/nn/node");
+      try { load("/nonexistent.safetensors"); } catch (e) { console.log(e instanceof require("@tensorgrad/autograd").TensorgradError || e.code); }`], pkg("examples"));
+    expect(out.trim()).not.toBe("");
+  });
+
   it("autograd CJS", () => {
     const out = node(["-e", `const { tensor } = require("@tensorgrad/autograd"); console.log(String(tensor([[1, 2]]).matmul(tensor([[3], [4]]))));`], pkg("nn"));
     expect(out.trim()).toBe("tensor([[11.]])");

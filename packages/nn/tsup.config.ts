@@ -8,6 +8,9 @@ export default defineConfig({
   sourcemap: true,
   target: "es2022",
   external: [/^@tensorgrad\//],
+  // Code splitting for CJS too (tsup does it for ESM only by default): index.cjs and node.cjs share
+  // one chunk instead of each bundling its own copy of the library (Module, errors, safetensors).
+  splitting: true,
   // csv-parse's browser ESM build is bundled in, so the CJS output never require()s an ES module
   // (which Node supports only from 20.19) and browsers don't need Node's Buffer.
   noExternal: ["csv-parse"],
