@@ -23,7 +23,8 @@ export default defineConfig({
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
-  sourcemap: true,
+  // No source maps: they would double the tarball and point into src/, which is not shipped.
+  sourcemap: false,
   target: "es2022",
   external: ["fast-check"],
   esbuildPlugins: [mainEntryExternal],
