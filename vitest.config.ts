@@ -6,6 +6,7 @@ const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.
 const resolve: ViteUserConfig["resolve"] = {
   // Tests run against the TypeScript sources, so no build is needed before `vitest`.
   alias: [
+    { find: /^@tensorgrad\/autograd\/testing\/arbitraries$/, replacement: src("autograd/src/testing/arbitraries.ts") },
     { find: /^@tensorgrad\/autograd\/testing$/, replacement: src("autograd/src/testing/index.ts") },
     { find: /^@tensorgrad\/autograd$/, replacement: src("autograd/src/index.ts") },
     { find: /^@tensorgrad\/nn\/node$/, replacement: src("nn/src/node.ts") },

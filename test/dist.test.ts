@@ -4,8 +4,9 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -19,7 +20,7 @@ function node(args: string[], cwd: string): string {
 
 describe("built packages", () => {
   it("were built (pnpm test runs the build first)", () => {
-    for (const file of ["autograd/dist/index.js", "autograd/dist/index.cjs", "autograd/dist/testing/index.js", "nn/dist/index.js", "nn/dist/index.cjs", "nn/dist/node.js", "nn/dist/node.cjs"]) {
+    for (const file of ["autograd/dist/index.js", "autograd/dist/index.cjs", "autograd/dist/testing/index.js", "autograd/dist/testing/arbitraries.js", "nn/dist/index.js", "nn/dist/index.cjs", "nn/dist/node.js", "nn/dist/node.cjs"]) {
       expect(existsSync(pkg(file)), `${file} is missing: run pnpm build`).toBe(true);
     }
   });
@@ -54,6 +55,57 @@ describe("built packages", () => {
       pkg("nn"), // resolves @tensorgrad/autograd the way a dependent package does
     );
     expect(out.trim()).toBe("[2,4] true");
+  });
+
+  it("CJS /testing uses the app's copy of the library: gradcheck on require()d tensors (issue 14)", () => {
+    const out = node(
+      [
+        "-e",
+        `const ag = require("@tensorgrad/autograd");
+         const { gradcheck } = require("@tensorgrad/autograd/testing");
+         const x = ag.tensor([0.5, -1], { requiresGrad: true, dtype: "float64" });
+         console.log(gradcheck((t) => t.tanh(), [x]).ok);`,
+      ],
+      pkg("nn"),
+    );
+    expect(out.trim()).toBe("true");
+    // /testing (ESM and CJS) loads the main entry rather than bundling a second copy of it.
+    for (const file of ["testing/index.js", "testing/index.cjs", "testing/arbitraries.js", "testing/arbitraries.cjs"]) {
+      const code = readFileSync(pkg(`autograd/dist/${file}`), "utf8");
+      expect(code, file).toMatch(/(from |require\()"@tensorgrad\/autograd"/);
+      expect(code, file).not.toContain("class Tensor");
+    }
+  });
+
+  it("/testing's gradcheck needs no fast-check; /testing/arbitraries names it when missing", () => {
+    // The built package alone in a temporary node_modules, where fast-check cannot be resolved.
+    const dir = mkdtempSync(join(tmpdir(), "tg-nofc-"));
+    try {
+      const target = join(dir, "node_modules", "@tensorgrad", "autograd");
+      cpSync(pkg("autograd/dist"), join(target, "dist"), { recursive: true });
+      cpSync(pkg("autograd/package.json"), join(target, "package.json"));
+      const esm = `import { tensor } from "@tensorgrad/autograd";
+        import { gradcheck } from "@tensorgrad/autograd/testing";
+        console.log(gradcheck((t) => t.exp(), [tensor([1, 2], { dtype: "float64", requiresGrad: true })]).ok);`;
+      expect(node(["--input-type=module", "-e", esm], dir).trim()).toBe("true");
+      const cjs = `const { gradcheck } = require("@tensorgrad/autograd/testing"); const { tensor } = require("@tensorgrad/autograd");
+        console.log(gradcheck((t) => t.exp(), [tensor([1, 2], { dtype: "float64", requiresGrad: true })]).ok);`;
+      expect(node(["-e", cjs], dir).trim()).toBe("true");
+      expect(() => execFileSync(process.execPath, ["--input-type=module", "-e", `import "@tensorgrad/autograd/testing/arbitraries";`], { cwd: dir, stdio: "pipe" })).toThrow(/fast-check/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("nn's CJS entries share one copy of nn (index.cjs and node.cjs load a common chunk)", () => {
+    for (const file of ["nn/dist/index.cjs", "nn/dist/node.cjs"]) {
+      const code = readFileSync(pkg(file), "utf8");
+      expect(code, file).toMatch(/require\(['"]\.\/chunk-[\w-]+\.cjs['"]\)/);
+    }
+    expect(readFileSync(pkg("nn/dist/node.cjs"), "utf8")).not.toMatch(/\bclass _?Module\b/);
+    const out = node(["-e", `const nn = require("@tensorgrad/nn"); const { load } = require("@tensorgrad/nn/node");
+      try { load("/nonexistent.safetensors"); } catch (e) { console.log(e instanceof require("@tensorgrad/autograd").TensorgradError || e.code); }`], pkg("examples"));
+    expect(out.trim()).not.toBe("");
   });
 
   it("autograd CJS", () => {

@@ -31,6 +31,12 @@ describe("README", () => {
     expect(result[1]).toBeCloseTo(2, 1);
   });
 
+  it("the browser section's sine recipe fits with ½·MSE", async () => {
+    const code = blockAfter("## In the browser").replace(/console\.log\((.*)\);.*$/m, "export const result = $1;");
+    const { result } = (await runAsModule("browser-sine", code)) as { result: number };
+    expect(result).toBeLessThan(0.01);
+  });
+
   it("nn example learns XOR", async () => {
     const code = blockAfter("## Neural networks with `@tensorgrad/nn`").replace(
       /console\.log\((.*)\);.*$/m,

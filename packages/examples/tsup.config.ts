@@ -7,7 +7,8 @@ export default defineConfig({
   format: ["esm"],
   dts: { entry: { index: "src/index.ts" } },
   clean: true,
-  sourcemap: true,
+  // No source maps: they would double the tarball and point into src/, which is not shipped.
+  sourcemap: false,
   target: "es2022",
   external: [/^@tensorgrad\//, "commander", "cli-progress", "vega", "vega-lite"],
 });

@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import {
   DTypeError, Generator, ShapeError, Tensor, ValueError, eye, grad, ones, randn, scaledDotProductAttention, tensor, zeros, type DType,
 } from "@tensorgrad/autograd";
-import { gradcheck, gradgradcheck, tensorArb, valuesArb } from "@tensorgrad/autograd/testing";
+import { gradcheck, gradgradcheck } from "@tensorgrad/autograd/testing";
+import { tensorArb, valuesArb } from "@tensorgrad/autograd/testing/arbitraries";
 import { decode, goldenValues, readGoldens, type Encoded } from "../helpers/goldens.js";
 
 interface SdpaCase {

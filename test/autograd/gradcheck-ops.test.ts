@@ -10,17 +10,15 @@ import {
   cat, linear, reluBackward, sigmoidBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
 } from "@tensorgrad/autograd";
 import { addcdiv, addcmul, einsum, maskedFill } from "@tensorgrad/autograd";
+import { gradcheck, gradgradcheck, registeredOps } from "@tensorgrad/autograd/testing";
 import {
   anyTensorArb,
   broadcastShapesArb,
-  gradcheck,
-  gradgradcheck,
-  registeredOps,
   shapeArb,
   tensorArb,
   valuesArb,
   type TensorConstraints,
-} from "@tensorgrad/autograd/testing";
+} from "@tensorgrad/autograd/testing/arbitraries";
 import { CONV_POOL_CASES } from "./gradcheck-cases/conv-pool.js";
 
 type Fn = (...xs: Tensor[]) => Tensor;

@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createProgram, main } from "@tensorgrad/examples";
@@ -83,6 +83,21 @@ describe("tensorgrad-examples CLI", () => {
     const result = JSON.parse(lines[0]);
     expect(result.example).toBe("worked");
     expect(result.maxAbsDifference).toBeLessThanOrEqual(1e-12);
+  });
+
+  it("--json writes plots only where --out asks for them (issue 14)", async () => {
+    const { calls, parse } = cli();
+    await parse("sine", "--json");
+    await parse("sine", "--json", "--out", "plots");
+    await parse("sine");
+    expect(calls.map((c) => [c.options.noPlots, c.options.outDir])).toEqual([[true, "out"], [false, "plots"], [false, "out"]]);
+  });
+
+  it("--version prints the package's version", async () => {
+    const { output, parse } = cli();
+    const { version } = JSON.parse(readFileSync(new URL("../../packages/examples/package.json", import.meta.url), "utf8")) as { version: string };
+    await expect(parse("--version")).rejects.toMatchObject({ code: "commander.version" });
+    expect(output.out.trim()).toBe(version);
   });
 
   it("writes SVG plots to --out, and reports typed errors as one line with exit code 1", async () => {

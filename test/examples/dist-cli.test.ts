@@ -1,7 +1,9 @@
 /** The built `tensorgrad-examples` binary (pnpm test builds first, so a missing dist/ is a failure). */
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -18,6 +20,19 @@ describe("built CLI", () => {
     const out = execFileSync(process.execPath, [cli, "worked", "--part1-only", "--json", "--no-plots"], { encoding: "utf8", timeout: 60_000 });
     const result = JSON.parse(out);
     expect(result.maxAbsDifference).toBeLessThanOrEqual(1e-12);
+  });
+
+  it("prints --version, and --json without --out writes no files (issue 14)", () => {
+    const { version } = JSON.parse(readFileSync(new URL("../../packages/examples/package.json", import.meta.url), "utf8")) as { version: string };
+    expect(execFileSync(process.execPath, [cli, "--version"], { encoding: "utf8", timeout: 60_000 }).trim()).toBe(version);
+    const cwd = mkdtempSync(join(tmpdir(), "tg-cli-"));
+    try {
+      const out = execFileSync(process.execPath, [cli, "sine", "--iterations", "5", "--json"], { cwd, encoding: "utf8", timeout: 60_000 });
+      expect(JSON.parse(out).example).toBe("sine");
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it("prints --help", () => {

@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import {
   DTypeError, Generator, ShapeError, Tensor, ValueError, cat, grad, manualSeed, noGrad, ones, randn, tensor, zeros,
 } from "@tensorgrad/autograd";
-import { gradcheck, tensorArb, valuesArb } from "@tensorgrad/autograd/testing";
+import { gradcheck } from "@tensorgrad/autograd/testing";
+import { tensorArb, valuesArb } from "@tensorgrad/autograd/testing/arbitraries";
 import {
   LayerNorm, Linear, MultiheadAttention, RMSNorm, TransformerEncoder, TransformerEncoderLayer, functional as F, generateSquareSubsequentMask,
   loadSafetensors, type AnyModule,

@@ -80,3 +80,7 @@ export { createCpuBackend } from "./backend/cpu/cpu-backend.js";
 export {
   createWasmBackend, wasmSimdSupported, wasmFeatures, setNumThreads, getNumThreads, type WasmBackendOptions, type WasmFeatures,
 } from "./backend/wasm/index.js";
+
+// One copy of the library: a Tensor from a second copy (ESM and CJS both loaded) is named in errors.
+export { isForeignTensor, foreignTensorHint, TWO_COPIES_HINT } from "./copies.js";
+export { registeredOps } from "./ops/registry.js";

@@ -4,12 +4,13 @@
  * per element, and throws a typed error that names the op and the value it was given.
  */
 
+import { foreignTensorHint } from "./copies.js";
 import { ValueError, fmtValue } from "./errors.js";
 import { Tensor } from "./tensor.js";
 
 /** Throws unless `value` is a Tensor; `what` names the argument (`other`, `index`, `tensor 1`). */
 export function checkTensor(op: string, what: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw new ValueError(`${op}: ${what} must be a Tensor, got ${fmtValue(value)}`);
+  if (!(value instanceof Tensor)) throw new ValueError(`${op}: ${what} must be a Tensor, got ${fmtValue(value)}${foreignTensorHint(value)}`);
   return value;
 }
 
@@ -18,7 +19,7 @@ export function checkTensor(op: string, what: string, value: unknown): Tensor {
  * array is not taken for a tensor: wrap it with tensor().
  */
 export function operandError(op: string, value: unknown): ValueError {
-  const hint = Array.isArray(value) ? " (wrap an array with tensor())" : "";
+  const hint = Array.isArray(value) ? " (wrap an array with tensor())" : foreignTensorHint(value);
   return new ValueError(`${op}: expected a Tensor or a number, got ${fmtValue(value)}${hint}`);
 }
 

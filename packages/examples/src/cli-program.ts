@@ -5,6 +5,8 @@
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { TensorgradError } from "@tensorgrad/autograd";
+import manifest from "../package.json" with { type: "json" };
+import { plotsAvailable } from "./common/plot.js";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, type CommonOptions } from "./common/options.js";
 import { runDemo } from "./examples/demo.js";
 import { runCnn, type CnnOptions } from "./examples/cnn.js";
@@ -119,7 +121,7 @@ function addCommon(cmd: Command): Command {
     .option("--seed <n>", "seed of every random draw", integer, DEFAULT_SEED)
     .option("-q, --quiet", "print nothing but errors (and the JSON object with --json)", false)
     .option("--json", "print the final metrics as one JSON object on stdout (progress lines go to stderr)", false)
-    .option("-o, --out <dir>", "folder for the SVG plots", DEFAULT_OUT_DIR)
+    .option("-o, --out <dir>", "folder for the SVG plots (with --json: none unless given)", DEFAULT_OUT_DIR)
     .option("--no-plots", "write no plots")
     .option("--no-progress", "no progress bar (it is also off when stderr is not a terminal)");
 }
@@ -127,14 +129,21 @@ function addCommon(cmd: Command): Command {
 /** Builds the CLI; `run` replaces the example runner (tests pass a recorder). */
 export function createProgram(run: ExampleRunner = defaultRunner): Command {
   const program = new Command("tensorgrad-examples")
+    .version(manifest.version, "-V, --version", "print the version of @tensorgrad/examples")
     .description("Classic numpy backprop programs, rewritten the tensorgrad way (model + optimizer + backward()).")
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", "\nExamples:\n  tensorgrad-examples demo\n  tensorgrad-examples sine --out plots\n  tensorgrad-examples digits --epochs 5 --cost cross-entropy\n  tensorgrad-examples digits --data ./mnist\n  tensorgrad-examples marks --csv marks.csv --json\n  tensorgrad-examples cnn --channels 8,16 --hidden 64\n  tensorgrad-examples vae --epochs 5");
 
   const action = (name: ExampleName, map: (o: Record<string, unknown>) => Record<string, unknown> = (o) => o) =>
-    async (opts: Record<string, unknown>) => {
+    async (opts: Record<string, unknown>, cmd: Command) => {
       const { out, plots, progress, ...rest } = opts;
-      const options = { ...map(rest), outDir: out as string, noPlots: plots === false, progress: progress !== false } as CommonOptions & Record<string, unknown>;
+      // --json is for scripts: it writes plots only where --out asks for them.
+      let noPlots = plots === false || (rest.json === true && cmd.getOptionValueSource("out") === "default");
+      if (!noPlots && !(await plotsAvailable())) {
+        process.stderr.write("tensorgrad-examples: plots skipped: they need the optional packages vega and vega-lite (npm install vega vega-lite)\n");
+        noPlots = true;
+      }
+      const options = { ...map(rest), outDir: out as string, noPlots, progress: progress !== false } as CommonOptions & Record<string, unknown>;
       const result = await run(name, options);
       if (options.json) process.stdout.write(`${JSON.stringify(summary(result))}\n`);
     };

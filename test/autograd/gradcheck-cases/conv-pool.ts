@@ -9,7 +9,7 @@ import fc from "fast-check";
 import {
   adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d, fold, maxPool1d, maxPool2d, pad, tensor, unfold, type PadMode, type Tensor,
 } from "@tensorgrad/autograd";
-import { tensorArb } from "@tensorgrad/autograd/testing";
+import { tensorArb } from "@tensorgrad/autograd/testing/arbitraries";
 
 /** The shape of a case in gradcheck-ops.test.ts. */
 export interface WindowOpCase {

@@ -1,13 +1,12 @@
 /**
- * fast-check arbitraries for property tests of tensor code: shapes, broadcast-compatible shape
- * pairs, and well-conditioned float64 tensors. fast-check is a peer dependency.
+ * @tensorgrad/autograd/testing/arbitraries — fast-check arbitraries for property tests of tensor
+ * code: shapes, broadcast-compatible shape pairs, and well-conditioned float64 tensors. An entry of
+ * its own, so that gradcheck (/testing) works without fast-check, an optional peer dependency.
  */
 
 import fc from "fast-check";
-import { fromValues } from "../creation.js";
-import type { DType } from "../dtype.js";
-import { numelOf } from "../shape.js";
-import type { Tensor } from "../tensor.js";
+// The public entry only, kept external by the build (see gradcheck.ts).
+import { tensor, type DType, type Tensor } from "../index.js";
 
 /** Bounds of generated shapes. */
 export interface ShapeConstraints {
@@ -63,7 +62,8 @@ export function valuesArb(length: number, constraints: TensorConstraints = {}): 
 /** A tensor of the given shape with well-conditioned values. */
 export function tensorArb(shape: readonly number[], constraints: TensorConstraints = {}): fc.Arbitrary<Tensor> {
   const { dtype = "float64", requiresGrad = false } = constraints;
-  return valuesArb(numelOf(shape), constraints).map((values) => fromValues(values, shape, { dtype, requiresGrad }));
+  const numel = shape.reduce((n, s) => n * s, 1);
+  return valuesArb(numel, constraints).map((values) => tensor(Float64Array.from(values), { shape, dtype, requiresGrad }));
 }
 
 /** A tensor of random shape (see shapeArb) with well-conditioned values. */

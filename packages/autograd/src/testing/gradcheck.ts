@@ -4,11 +4,9 @@
  * the gradient itself (second derivatives through createGraph).
  */
 
-import { fromValues } from "../creation.js";
-import { grad } from "../engine/functional.js";
-import { DTypeError, ValueError } from "../errors.js";
-import { Generator } from "../random.js";
-import type { Tensor } from "../tensor.js";
+// Only the public entry: the build keeps it external (tsup.config.ts), so /testing uses the same
+// copy of the library as the app — its Tensors are the app's Tensors.
+import { DTypeError, Generator, Tensor, ValueError, foreignTensorHint, grad, tensor } from "../index.js";
 
 /** Options of gradcheck. */
 export interface GradcheckOptions {
@@ -55,7 +53,7 @@ function outputsOf(fn: Fn, inputs: Tensor[]): Tensor[] {
 }
 
 function withValues(x: Tensor, values: Float64Array): Tensor {
-  return fromValues(values, x.shape, { dtype: "float64" });
+  return tensor(values, { shape: x.shape, dtype: "float64" });
 }
 
 /**
@@ -64,7 +62,8 @@ function withValues(x: Tensor, values: Float64Array): Tensor {
  */
 export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, raiseException = false, maxFailures = 10 } = options;
-  inputs.forEach((x, i) => {
+  inputs.forEach((x: unknown, i) => {
+    if (!(x instanceof Tensor)) throw new ValueError(`gradcheck: input ${i} must be a Tensor, got ${typeof x}${foreignTensorHint(x)}`);
     if (x.requiresGrad && x.dtype !== "float64") {
       throw new DTypeError(`gradcheck: input ${i} is ${x.dtype}; use float64 inputs for reliable finite differences`);
     }
@@ -88,7 +87,7 @@ export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckO
       const seed = new Float64Array(n);
       seed[k] = 1;
       const gs = grad(out, diffLeaves, {
-        gradOutputs: fromValues(seed, out.shape, { dtype: out.dtype }),
+        gradOutputs: tensor(seed, { shape: out.shape, dtype: out.dtype }),
         retainGraph: true,
         allowUnused: true,
       });
@@ -158,7 +157,7 @@ export function gradgradcheck(fn: Fn, inputs: readonly Tensor[], options: Gradgr
   const nIn = inputs.length;
   const sample = outputsOf(fn, inputs.map((x) => (x.requiresGrad ? x.detach() : x)));
   const vs = sample.map((o) =>
-    fromValues(Float64Array.from({ length: o.numel() }, () => generator.normal()), o.shape, { dtype: "float64", requiresGrad: true }),
+    tensor(Float64Array.from({ length: o.numel() }, () => generator.normal()), { shape: o.shape, dtype: "float64", requiresGrad: true }),
   );
   const firstOrder = (...args: Tensor[]): Tensor[] => {
     const xs = args.slice(0, nIn);

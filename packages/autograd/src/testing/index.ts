@@ -1,10 +1,9 @@
 /**
  * @tensorgrad/autograd/testing — check your own gradients: gradcheck/gradgradcheck against finite
- * differences, and fast-check arbitraries for property tests (fast-check is a peer dependency).
+ * differences. It needs nothing but the library; the fast-check arbitraries for property tests are
+ * in @tensorgrad/autograd/testing/arbitraries (fast-check is an optional peer dependency).
  */
 
 export { gradcheck, gradgradcheck } from "./gradcheck.js";
 export type { GradcheckOptions, GradcheckReport, GradcheckFailure, GradgradcheckOptions } from "./gradcheck.js";
-export { shapeArb, broadcastShapesArb, valuesArb, tensorArb, anyTensorArb } from "./arbitraries.js";
-export type { ShapeConstraints, TensorConstraints } from "./arbitraries.js";
-export { registeredOps } from "../ops/registry.js";
+export { registeredOps } from "../index.js";

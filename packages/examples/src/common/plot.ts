@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
+import { OptionError } from "./errors.js";
 
 /** A Vega-Lite specification (see https://vega.github.io/vega-lite/docs/). */
 export type PlotSpec = TopLevelSpec;
@@ -13,9 +14,25 @@ export type PlotSpec = TopLevelSpec;
 /** One row of a plot's inline data. */
 export type Row = Record<string, number | string | null>;
 
+/** The optional peer dependencies vega and vega-lite, or null when they are not installed. */
+async function loadVega(): Promise<[typeof import("vega"), typeof import("vega-lite")] | null> {
+  try {
+    return await Promise.all([import("vega"), import("vega-lite")]);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether plots can be drawn: vega and vega-lite (optional peer dependencies) are installed. */
+export async function plotsAvailable(): Promise<boolean> {
+  return (await loadVega()) !== null;
+}
+
 /** Renders a Vega-Lite spec to an SVG string. */
 export async function renderSvg(spec: PlotSpec): Promise<string> {
-  const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
+  const loaded = await loadVega();
+  if (loaded === null) throw new OptionError("plot: SVG plots need the optional packages vega and vega-lite (npm install vega vega-lite), or pass noPlots");
+  const [vega, vegaLite] = loaded;
   const compiled = vegaLite.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {

@@ -1,13 +1,13 @@
 /** @internal Argument checks shared by the functional ops, losses and layers. */
 
-import { DTypeError, ShapeError, Tensor, ValueError } from "@tensorgrad/autograd";
+import { DTypeError, ShapeError, Tensor, ValueError, foreignTensorHint } from "@tensorgrad/autograd";
 
 /** A shape as messages show it: `[2,3]`. */
 export const fmtShape = (shape: readonly number[]): string => `[${shape.join(",")}]`;
 
 /** Throws unless `x` is a Tensor. */
 export function checkTensor(op: string, name: string, x: unknown): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new ValueError(`${op}: ${name} must be a Tensor, got ${x === null ? "null" : typeof x}`);
+  if (!(x instanceof Tensor)) throw new ValueError(`${op}: ${name} must be a Tensor, got ${x === null ? "null" : typeof x}${foreignTensorHint(x)}`);
 }
 
 /** Throws unless `x` is a float32/float64 tensor. */

@@ -19,7 +19,11 @@ export { dropout2d } from "./dropout-2d.js";
 export { rmsNorm } from "./rms-norm.js";
 export type { RMSNormOptions } from "./rms-norm.js";
 export { scaledDotProductAttention } from "@tensorgrad/autograd";
-export type { AttentionOptions } from "@tensorgrad/autograd";
+// A local alias, not `export type { … } from`: the declaration bundler turns a re-exported external
+// type inside the `functional` namespace into `typeof AttentionOptions`, which does not type-check.
+import type { AttentionOptions as AutogradAttentionOptions } from "@tensorgrad/autograd";
+/** Options of scaledDotProductAttention (autograd's AttentionOptions). */
+export type AttentionOptions = AutogradAttentionOptions;
 export { mseLoss, l1Loss, smoothL1Loss, huberLoss } from "../losses/regression.js";
 export type { SmoothL1Options, HuberOptions } from "../losses/regression.js";
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits, bceWithLogits } from "../losses/binary.js";

@@ -210,7 +210,22 @@ function createRuntime(shared: boolean, fma: boolean): Runtime {
   const bytes = decodeBase64(fma ? WASM_KERNELS_FMA_BASE64 : WASM_KERNELS_BASE64);
   // The shared-memory build differs in one byte, the memory import's limits flags (build-wasm.mjs checks).
   if (shared) bytes[fma ? WASM_KERNELS_FMA_FLAGS_OFFSET : WASM_KERNELS_FLAGS_OFFSET] = 0x03;
-  const module = new wasmApi.Module(bytes);
+  let module: WasmModule;
+  try {
+    module = new wasmApi.Module(bytes);
+  } catch (e) {
+    // A Content-Security-Policy without 'wasm-unsafe-eval' lets WebAssembly.validate pass but
+    // refuses to compile (a CompileError in Chromium, an EvalError elsewhere). Say once what to
+    // add, then fail like an allocation failure, so the callers run the cpu kernels; the memory
+    // warnings that would follow are suppressed, since memory is not the problem.
+    if (!(e instanceof Error) || !/CompileError|EvalError/.test(e.name)) throw e;
+    warnOnce(
+      "TENSORGRAD_WASM_CSP",
+      `WebAssembly compilation was refused (${e.message}); using the cpu kernels. A Content-Security-Policy needs script-src 'wasm-unsafe-eval' for the wasm backend (and worker-src blob: for its threads)`,
+    );
+    warned.add("TENSORGRAD_WASM_MEMORY").add("TENSORGRAD_WASM_SHARED_MEMORY");
+    throw new RangeError(`WebAssembly compilation refused: ${e.message}`);
+  }
   const memory = (!shared ? takeProbedMemory() : undefined) ?? new wasmApi.Memory({ initial: 2, maximum: MAX_PAGES, shared });
   const instance = new wasmApi.Instance(module, { env: { memory } });
   const kernels = instance.exports as unknown as ModuleExports;
