@@ -126,11 +126,11 @@ function col2im<T>(cols: usize, ldc: i32, geo: usize, dx: usize): void {
 
 /**
  * Forward of one image, every group: y_g = W_g [og, K] @ im2col(x_g) [K, L], plus bias when
- * `bias` is nonzero. a: the packed weight (per group roundUp(og, MR)·K values, strips of MR
- * rows); raw: scratch for K·L values; pb: scratch for roundUp(L, NR)·K; c: the image's result,
- * per group roundUp(og, MR) rows of ldc = roundUp(L, NR).
+ * `bias` is nonzero, written to y [groups·og, L]. a: the packed weight (per group
+ * roundUp(og, MR)·K values, strips of MR rows); raw: scratch for K·L values; pb: scratch for
+ * roundUp(L, NR)·K; c: scratch for roundUp(og, MR) rows of roundUp(L, NR).
  */
-function convForward<T>(x: usize, geo: usize, a: usize, raw: usize, pb: usize, c: usize, bias: usize): void {
+function convForward<T>(x: usize, geo: usize, a: usize, raw: usize, pb: usize, c: usize, bias: usize, y: usize): void {
   const size = <usize>sizeof<T>();
   const cg = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2);
   const L = geoAt(geo, 11) * geoAt(geo, 12);
@@ -138,30 +138,34 @@ function convForward<T>(x: usize, geo: usize, a: usize, raw: usize, pb: usize, c
   const groups = geoAt(geo, 13), og = geoAt(geo, 14);
   const mP = roundUp(og, mrOf<T>());
   const nP = roundUp(L, nrOf<T>());
+  const rowBytes = <usize>L * size;
   for (let g = 0; g < groups; g++) {
     im2col<T>(x + <usize>(g * cg * H * W) * size, geo, raw);
     // Bᵀ [L, K]: element (l, p) = cols[p, l] at p·L + l.
     pack<T>(raw, pb, L, K, 1, L, nrOf<T>());
-    const cg0 = c + <usize>(g * mP * nP) * size;
-    gemm<T>(a + <usize>(g * mP * K) * size, pb, cg0, K, nP, 0, mP / mrOf<T>(), 0, nP / nrOf<T>(), false);
-    if (bias != 0) {
-      for (let o = 0; o < og; o++) {
-        const b = load<T>(bias + <usize>(g * og + o) * size);
-        let p = cg0 + <usize>(o * nP) * size;
-        for (let l = 0; l < L; l++, p += size) store<T>(p, load<T>(p) + b);
+    gemm<T>(a + <usize>(g * mP * K) * size, pb, c, K, nP, 0, mP / mrOf<T>(), 0, nP / nrOf<T>(), false);
+    // The valid og×L corner, rows packed together (+ bias).
+    for (let o = 0; o < og; o++) {
+      const from = c + <usize>(o * nP) * size;
+      const to = y + <usize>((g * og + o) * L) * size;
+      if (bias == 0) {
+        memory.copy(to, from, rowBytes);
+        continue;
       }
+      const b = load<T>(bias + <usize>(g * og + o) * size);
+      for (let l: usize = 0; l < rowBytes; l += size) store<T>(to + l, load<T>(from + l) + b);
     }
   }
 }
 
 /** Forward of one float32 image (see convForward). */
-export function convForwardF32(x: usize, geo: usize, a: usize, raw: usize, pb: usize, c: usize, bias: usize): void {
-  convForward<f32>(x, geo, a, raw, pb, c, bias);
+export function convForwardF32(x: usize, geo: usize, a: usize, raw: usize, pb: usize, c: usize, bias: usize, y: usize): void {
+  convForward<f32>(x, geo, a, raw, pb, c, bias, y);
 }
 
 /** Forward of one float64 image (see convForward). */
-export function convForwardF64(x: usize, geo: usize, a: usize, raw: usize, pb: usize, c: usize, bias: usize): void {
-  convForward<f64>(x, geo, a, raw, pb, c, bias);
+export function convForwardF64(x: usize, geo: usize, a: usize, raw: usize, pb: usize, c: usize, bias: usize, y: usize): void {
+  convForward<f64>(x, geo, a, raw, pb, c, bias, y);
 }
 
 /**

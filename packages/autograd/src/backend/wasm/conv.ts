@@ -115,12 +115,14 @@ export function wasmConv2d(x: View, weight: View, bias: View | null, win: Window
   const a = at.take(groups * mP * k);
   const b = bias === null ? 0 : at.take(O);
   const xs = at.take(N * C * H * W);
-  const cs = at.take(N * groups * mP * nP);
+  const ys = at.take(N * O * l);
   const raws: number[] = [];
   const pbs: number[] = [];
+  const ccs: number[] = [];
   for (let t = 0; t < threads; t++) {
     raws.push(at.take(k * l));
     pbs.push(at.take(nP * k));
+    ccs.push(at.take(mP * nP));
   }
   if (!rt.reserve(at.next)) return false;
   writeGeometry(rt, geo);
@@ -131,17 +133,10 @@ export function wasmConv2d(x: View, weight: View, bias: View | null, win: Window
   copyIn(x, heap, xs / bpe, N * C * H * W);
   const kernel = f32 ? "convForwardF32" : "convForwardF64";
   const imageIn = C * H * W * bpe;
-  const imageOut = groups * mP * nP;
-  runShares(rt, sharesOf(kernel, N, threads, (i, t) => [xs + i * imageIn, SCRATCH_BASE, a, raws[t], pbs[t], cs + i * imageOut * bpe, b]));
+  const imageOut = O * l * bpe;
+  runShares(rt, sharesOf(kernel, N, threads, (i, t) => [xs + i * imageIn, SCRATCH_BASE, a, raws[t], pbs[t], ccs[t], b, ys + i * imageOut]));
   const result: Floats = f32 ? rt.f32() : rt.f64();
-  const od = out.data as Floats;
-  // Rows o < og of each group's padded mP×nP block are the output channels g·og + o.
-  for (let i = 0, to = 0; i < N; i++) {
-    for (let g = 0; g < groups; g++) {
-      let from = cs / bpe + (i * groups + g) * mP * nP;
-      for (let o = 0; o < og; o++, from += nP, to += l) od.set(result.subarray(from, from + l), to);
-    }
-  }
+  (out.data as Floats).set(result.subarray(ys / bpe, ys / bpe + N * O * l));
   return true;
 }
 
