@@ -299,7 +299,7 @@ const CASES: OpCase[] = [
       .chain(({ lead, inF, outF }) => fc.tuple(tensorArb([...lead, inF], grad), tensorArb([outF, inF], grad), tensorArb([outF], grad))),
     fn: (x, w, b) => linear(x, w, b).add(linear(x, w)),
   },
-  // convolution and pooling (unfold, fold, maxPool2d and the composites on them)
+  // convolution and pooling (conv2d and its gradients, unfold, fold, maxPool2d and its gradient, and the composites on them)
   ...CONV_POOL_CASES,
   // movement
   unaryCase("reshape / view", (x) => x.reshape([-1]).mul(x.reshape([-1])), {}, true, ["view"]),

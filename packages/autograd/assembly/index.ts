@@ -9,3 +9,6 @@ export {
   addF64, subF64, mulF64, divF64, sigmoidBackwardF64, tanhBackwardF64, reluBackwardF64,
 } from "./elementwise";
 export { adamF32, adamF64 } from "./optim";
+export {
+  convForwardF32, convForwardF64, convInputGradF32, convInputGradF64, convWeightGradF32, convWeightGradF64,
+} from "./conv";

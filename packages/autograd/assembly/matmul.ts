@@ -128,9 +128,13 @@ function tile<T>(a: usize, b: usize, c: usize, kc: i32, ldcBytes: usize, accumul
   if (mr<T>() == 5) storeRow<T>(c + 4 * ldcBytes, c40, c41, accumulate);
 }
 
-/** C = A·B over row strips [i0, i1) and column strips [j0, j1); see the file comment for layouts. */
+/**
+ * C = A·B (C += A·B when `accumulate`) over row strips [i0, i1) and column strips [j0, j1); see
+ * the file comment for layouts. Inlined into each caller, the convolution kernels included
+ * (assembly/conv.ts), which run it on operands they packed themselves.
+ */
 // @ts-ignore: decorator
-@inline function matmul<T>(a: usize, b: usize, c: usize, k: i32, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+@inline export function gemm<T>(a: usize, b: usize, c: usize, k: i32, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32, accumulate: bool): void {
   const size = <usize>sizeof<T>();
   const ldcBytes = <usize>ldc * size;
   const aStrip = <usize>(k * mr<T>()) * size;
@@ -147,7 +151,7 @@ function tile<T>(a: usize, b: usize, c: usize, kc: i32, ldcBytes: usize, accumul
           const bp = b + <usize>jr * bStrip + pOffB;
           const cCol = c + <usize>(jr * nr<T>()) * size;
           for (let ir = ic; ir < iEnd; ir++) {
-            tile<T>(a + <usize>ir * aStrip + pOffA, bp, cCol + <usize>(ir * mr<T>()) * ldcBytes, kc, ldcBytes, pc > 0);
+            tile<T>(a + <usize>ir * aStrip + pOffA, bp, cCol + <usize>(ir * mr<T>()) * ldcBytes, kc, ldcBytes, accumulate || pc > 0);
           }
         }
       }
@@ -155,12 +159,12 @@ function tile<T>(a: usize, b: usize, c: usize, kc: i32, ldcBytes: usize, accumul
   }
 }
 
-/** C = A·B in f32 (see matmul). */
+/** C = A·B in f32 (see gemm). */
 export function matmulF32(a: usize, b: usize, c: usize, k: i32, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
-  matmul<f32>(a, b, c, k, ldc, i0, i1, j0, j1);
+  gemm<f32>(a, b, c, k, ldc, i0, i1, j0, j1, false);
 }
 
-/** C = A·B in f64 (see matmul). */
+/** C = A·B in f64 (see gemm). */
 export function matmulF64(a: usize, b: usize, c: usize, k: i32, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
-  matmul<f64>(a, b, c, k, ldc, i0, i1, j0, j1);
+  gemm<f64>(a, b, c, k, ldc, i0, i1, j0, j1, false);
 }

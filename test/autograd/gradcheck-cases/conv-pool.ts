@@ -1,6 +1,7 @@
 /**
- * gradcheck cases of the convolution and pooling family (primitives unfold, fold, maxPool2d and
- * the composites built on them), spread into CASES by test/autograd/gradcheck-ops.test.ts.
+ * gradcheck cases of the convolution and pooling family (primitives conv2d, conv2dInputGrad,
+ * conv2dWeightGrad, unfold, fold, maxPool2d, maxPool2dBackward and the composites built on them;
+ * the smooth cases are also gradgradchecked, which runs the gradient primitives' own vjps), spread into CASES by test/autograd/gradcheck-ops.test.ts.
  * Configurations are drawn at random and encoded in an int32 tensor, so each case stays a
  * function of tensors only.
  */
@@ -61,7 +62,7 @@ const PAD_MODES: readonly PadMode[] = ["constant", "reflect", "replicate", "circ
 export const CONV_POOL_CASES: WindowOpCase[] = [
   {
     name: "conv2d (stride, padding incl. same, dilation, groups, bias)",
-    covers: ["unfold", "matmul"],
+    covers: ["conv2d", "conv2dInputGrad", "conv2dWeightGrad"],
     smooth: true,
     inputs: convConfig.chain((c) =>
       fc
@@ -76,7 +77,7 @@ export const CONV_POOL_CASES: WindowOpCase[] = [
   },
   {
     name: "conv1d and an unbatched conv2d",
-    covers: ["unfold", "matmul"],
+    covers: ["conv2d"],
     smooth: true,
     inputs: convConfig.chain((c) =>
       fc
@@ -91,7 +92,7 @@ export const CONV_POOL_CASES: WindowOpCase[] = [
   },
   {
     name: "convTranspose2d (stride, padding, outputPadding, groups, dilation)",
-    covers: ["fold", "matmul"],
+    covers: ["conv2dInputGrad"],
     smooth: true,
     inputs: fc
       .record({
@@ -138,7 +139,7 @@ export const CONV_POOL_CASES: WindowOpCase[] = [
   },
   {
     name: "maxPool2d (stride, padding, dilation, ceilMode) and maxPool1d",
-    covers: ["maxPool2d", "scatterAdd"],
+    covers: ["maxPool2d", "maxPool2dBackward"],
     smooth: true,
     inputs: fc
       .record({

@@ -169,4 +169,17 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    * in its plane); padding is −∞. A NaN wins (the last one in the window), as in PyTorch.
    */
   maxPool2d(x: StridedView<B>, window: Window2d, values: B, indices: B): void;
+
+  // Convolution (ops/conv2d.ts; kernels in backend/cpu/conv-kernels.ts and backend/wasm/conv.ts).
+  // Shapes: x [N, C, H, W], weight [O, C/groups, kh, kw], output gradient g [N, O, oh, ow], the
+  // window grid over x; channel group k maps input channels [k·C/groups, (k+1)·C/groups) to
+  // output channels [k·O/groups, (k+1)·O/groups).
+  /** out [N, O, oh, ow] = Σ_{c, r, q} weight[o, c, r, q]·x[n, c, tap (r, q) of window (i, j)] (+ bias[o]). */
+  conv2d(x: StridedView<B>, weight: StridedView<B>, bias: StridedView<B> | null, window: Window2d, groups: number, out: B): void;
+  /** conv2d's gradient with respect to x: out [N, C, height, width] = the adjoint of conv2d applied to g. */
+  conv2dInputGrad(g: StridedView<B>, weight: StridedView<B>, window: Window2d, groups: number, height: number, width: number, out: B): void;
+  /** conv2d's gradient with respect to weight: out [O, C/groups, kh, kw] = Σ_{n, i, j} g[n, o, i, j]·x[n, c, tap (r, q) of (i, j)]. */
+  conv2dWeightGrad(x: StridedView<B>, g: StridedView<B>, window: Window2d, groups: number, out: B): void;
+  /** Max pooling's gradient: out [N, C, height, width] = zeros with each g[n, c, i, j] added at its plane's indices[n, c, i, j]. */
+  maxPool2dBackward(g: StridedView<B>, indices: StridedView<B>, height: number, width: number, out: B): void;
 }

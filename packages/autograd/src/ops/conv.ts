@@ -1,16 +1,14 @@
 /**
- * Convolutions as composites: conv = weight @ unfold(x) and convTranspose = fold(weightᵀ @ x),
- * one batched matmul per call. Their gradients come from matmul's and unfold/fold's vjps (the
- * input's gradient is a fold of weightᵀ @ g, the weight's a matmul of g with the columns), and
- * since every piece is linear in each argument, gradients of any order come for free. The
- * family's other pieces: ops/unfold.ts (the primitives), ops/window-args.ts (argument rules),
- * backend/cpu/window-kernels.ts (im2col/col2im).
+ * Convolutions: argument rules of conv1d, conv2d and convTranspose2d over the primitives of
+ * ops/conv2d.ts (conv2d, and its input gradient, which is the transposed convolution). A 1-d
+ * convolution is a 2-d one over a height of 1. The family's other pieces: ops/conv2d.ts (the
+ * primitives and where their kernels live), ops/unfold.ts (unfold/fold, used by pooling),
+ * ops/window-args.ts (argument rules).
  */
 
-import type { Window2d } from "../backend/backend.js";
 import { DTypeError, ShapeError, ValueError, fmtShape } from "../errors.js";
 import type { Tensor } from "../tensor.js";
-import { col2im, im2col } from "./unfold.js";
+import { conv2dCore, conv2dTransposeCore } from "./conv2d.js";
 import { checkOptionKeys, optionKeys } from "../shape.js";
 import { batched, checkFloatInput, checkTensorArg, fmtList, sizes, windowOf, type SizeArg } from "./window-args.js";
 
@@ -112,25 +110,9 @@ function convNd(op: string, nd: number, input: Tensor, weight: Tensor, bias: Ten
     );
   }
   const window = windowOf(kernel, s, pad, d, out[0], out[1]);
-  let y = convCore(x, w, window, groups);
-  if (bias !== null) y = y.add(bias.reshape([outChannels, 1, 1]));
+  let y = conv2dCore(x, w, bias, window, groups);
   if (nd === 1) y = y.squeeze(2);
   return unbatched ? y.squeeze(0) : y;
-}
-
-/** weight [O, C/g, kh, kw] applied to x [N, C, H, W] over the window grid: [N, O, oh, ow]. */
-function convCore(x: Tensor, weight: Tensor, w: Window2d, groups: number): Tensor {
-  const [n, c] = x.shape;
-  const o = weight.shape[0];
-  const k = (c / groups) * w.kh * w.kw;
-  const blocks = w.oh * w.ow;
-  // A 1×1 kernel with unit stride and no padding reads every pixel once: no im2col copy needed.
-  const pointwise = w.kh === 1 && w.kw === 1 && w.sh === 1 && w.sw === 1 && w.ph === 0 && w.pw === 0;
-  const cols = pointwise ? x.reshape([n, c, blocks]) : im2col(x, w); // [N, C·kh·kw, oh·ow]
-  const y = groups === 1
-    ? weight.reshape([o, k]).matmul(cols) // [O, K] @ [N, K, L]
-    : weight.reshape([groups, o / groups, k]).matmul(cols.reshape([n, groups, k, blocks])); // [g, O/g, K] @ [N, g, K, L]
-  return y.reshape([n, o, w.oh, w.ow]);
 }
 
 /**
@@ -162,7 +144,7 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias: Tensor | nu
   checkGroups(op, groups);
   checkOperands(op, input, weight, bias, 2, () => weight.shape[1] * groups, "[inChannels, outChannels/groups, kH, kW]");
   const { x, unbatched } = batched(op, input, 4, LAYOUT[2]);
-  const [n, c, h, wd] = x.shape;
+  const [, c, h, wd] = x.shape;
   const [inChannels, perGroup, kh, kw] = weight.shape;
   if (c !== inChannels) throw new ShapeError(`${op}: expected input [N, C, H, W] with C = ${inChannels}, got ${fmtShape(input.shape)}`);
   if (inChannels % groups !== 0) {
@@ -178,13 +160,9 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias: Tensor | nu
   const k = [kh, kw];
   const out = [h, wd].map((size, i) => (size - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op2[i] + 1);
   if (out.some((v) => v < 1)) throw new ShapeError(`${op}: output size ${fmtList(out)} is too small (input ${fmtShape(input.shape)})`);
-  // Each input pixel scatters weightᵀ·x over its window: columns weightᵀ @ x, then fold. The
-  // window grid is the input's own size; taps that land outside the output are dropped.
-  const kk = perGroup * kh * kw;
-  const cols = groups === 1
-    ? weight.reshape([inChannels, kk]).mT.matmul(x.reshape([n, c, h * wd])) // [K, C] @ [N, C, HW]
-    : weight.reshape([groups, inChannels / groups, kk]).mT.matmul(x.reshape([n, groups, inChannels / groups, h * wd]));
-  let y = col2im(cols.reshape([n, perGroup * groups * kh * kw, h * wd]), windowOf(k, s, p, d, h, wd), out[0], out[1]);
+  // The transposed convolution is conv2d's input gradient, over a window grid of x's own size
+  // (taps that land outside the output are dropped).
+  let y = conv2dTransposeCore(x, weight, windowOf(k, s, p, d, h, wd), groups, out[0], out[1]);
   if (bias !== null) y = y.add(bias.reshape([perGroup * groups, 1, 1]));
   return unbatched ? y.squeeze(0) : y;
 }

@@ -1,9 +1,10 @@
 /**
  * Primitive `maxPool2d` (values and argmax indices in one kernel pass) and maxPool1d on top of
- * it. Its gradient sends each output's gradient back to the input element it came from: a
- * scatter-add over each flattened plane, itself differentiable (its vjp is a gather), so second
- * order works too. The family's other pieces: kernel in backend/cpu/window-kernels.ts,
- * argument rules in ops/window-args.ts, average pooling in ops/avg-pool.ts.
+ * it. Its gradient is the primitive `maxPool2dBackward`, which sends each output's gradient back
+ * to the input element it came from (a scatter-add over each flattened plane, one kernel pass);
+ * that one's vjp is a gather at the same indices, so second order works too. The family's other
+ * pieces: kernels in backend/cpu/window-kernels.ts (forward) and backend/cpu/conv-kernels.ts
+ * (backward), argument rules in ops/window-args.ts, average pooling in ops/avg-pool.ts.
  */
 
 import type { Window2d } from "../backend/backend.js";
@@ -37,9 +38,31 @@ const maxPoolOp = defineOp<MaxPoolAttrs>({
   // y = x[idx]: ∂y/∂x is 1 at each output's argmax, so gx = scatter-add of g at idx in each plane
   // (overlapping windows that share a maximum add up).
   vjp: (g, ctx) => {
-    const [n, c, h, w] = ctx.inputShape(0);
-    const idx = (ctx.attrs.indices as Tensor).reshape([n, c, -1]);
-    return [g.newZeros([n, c, h * w]).scatterAdd(2, idx, g.reshape([n, c, -1])).reshape([n, c, h, w])];
+    const [, , height, width] = ctx.inputShape(0);
+    return [maxPoolBackwardOp([g], { indices: ctx.attrs.indices as Tensor, height, width })];
+  },
+});
+
+/** The argmax indices of a max pooling and its input's spatial size. */
+interface MaxPoolBackwardAttrs {
+  readonly indices: Tensor;
+  readonly height: number;
+  readonly width: number;
+}
+
+const maxPoolBackwardOp = defineOp<MaxPoolBackwardAttrs>({
+  name: "maxPool2dBackward",
+  saves: { inputs: false, output: false },
+  forward: ([g], a) => {
+    const out = allocTensor(g.backend, [g.shape[0], g.shape[1], a.height, a.width], g.dtype);
+    g.backend.maxPool2dBackward(g, a.indices, a.height, a.width, out.buffer);
+    return out;
+  },
+  // A scatter-add of g at idx is linear in g; its adjoint reads each output's entry back: ḡ gathered at idx.
+  vjp: (gbar, ctx) => {
+    const [n, c] = gbar.shape;
+    const idx = ctx.attrs.indices;
+    return [gbar.reshape([n, c, -1]).gather(2, idx.reshape([n, c, -1])).reshape(idx.shape)];
   },
 });
 

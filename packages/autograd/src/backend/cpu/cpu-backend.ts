@@ -15,6 +15,7 @@ import { newArray, ownArray } from "./slabs.js";
 import { flatStep, forEachRow } from "./strided.js";
 import { cpuArgsort, cpuScan } from "./scan-sort.js";
 import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
+import { cpuConv2d, cpuConv2dInputGrad, cpuConv2dWeightGrad, cpuMaxPool2dBackward } from "./conv-kernels.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -363,6 +364,10 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     im2col: cpuIm2col,
     col2im: cpuCol2im,
     maxPool2d: cpuMaxPool2d,
+    conv2d: cpuConv2d,
+    conv2dInputGrad: cpuConv2dInputGrad,
+    conv2dWeightGrad: cpuConv2dWeightGrad,
+    maxPool2dBackward: cpuMaxPool2dBackward,
   };
 }
 

@@ -49,6 +49,13 @@ export interface KernelExports {
   /** One fused Adam(W) step (assembly/optim.ts): p, m, v in place; scalars at s; flags say which terms. */
   adamF32(p: number, g: number, m: number, v: number, s: number, n: number, flags: number): void;
   adamF64(p: number, g: number, m: number, v: number, s: number, n: number, flags: number): void;
+  // 2-d convolution, one image per call (assembly/conv.ts; host in backend/wasm/conv.ts).
+  convForwardF32(x: number, geo: number, a: number, raw: number, pb: number, c: number, bias: number, y: number): void;
+  convForwardF64(x: number, geo: number, a: number, raw: number, pb: number, c: number, bias: number, y: number): void;
+  convInputGradF32(gy: number, geo: number, a: number, pb: number, c: number, dx: number): void;
+  convInputGradF64(gy: number, geo: number, a: number, pb: number, c: number, dx: number): void;
+  convWeightGradF32(x: number, gy: number, geo: number, raw: number, pa: number, pb: number, c: number, acc: number): void;
+  convWeightGradF64(x: number, gy: number, geo: number, raw: number, pa: number, pb: number, c: number, acc: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

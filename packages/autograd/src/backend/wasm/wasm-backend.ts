@@ -16,6 +16,7 @@ import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
 import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
+import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -103,6 +104,25 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     reduce(op, x, axes, out) {
       if (!wasmReduce(op, x, axes, out, minElems)) cpu.reduce(op, x, axes, out);
+    },
+
+    // Convolution (backend/wasm/conv.ts): products under minMacs multiply-adds stay on the cpu
+    // kernels, like matmul's; so do integer dtypes and operands that do not fit in wasm memory.
+    conv2d(x, weight, bias, window, groups, out) {
+      const macs = out.length * (numelOf(weight.shape) / weight.shape[0]);
+      if (macs < minMacs || !wasmConv2d(x, weight, bias, window, groups, out, threadMacs)) cpu.conv2d(x, weight, bias, window, groups, out);
+    },
+
+    conv2dInputGrad(g, weight, window, groups, height, width, out) {
+      const macs = numelOf(g.shape) * (weight.shape[1] * window.kh * window.kw);
+      if (macs < minMacs || !wasmConv2dInputGrad(g, weight, window, groups, height, width, out, threadMacs)) {
+        cpu.conv2dInputGrad(g, weight, window, groups, height, width, out);
+      }
+    },
+
+    conv2dWeightGrad(x, g, window, groups, out) {
+      const macs = numelOf(g.shape) * (out.length / g.shape[1]);
+      if (macs < minMacs || !wasmConv2dWeightGrad(x, g, window, groups, out, threadMacs)) cpu.conv2dWeightGrad(x, g, window, groups, out);
     },
   };
 }
