@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import {
   cat, linear, reluBackward, sigmoidBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
 } from "@tensorgrad/autograd";
-import { addcdiv, addcmul, einsum, embedding, maskedFill } from "@tensorgrad/autograd";
+import { addcdiv, addcmul, binaryCrossEntropy, einsum, embedding, maskedFill } from "@tensorgrad/autograd";
 import {
   anyTensorArb,
   broadcastShapesArb,
@@ -382,6 +382,13 @@ const CASES: OpCase[] = [
       .tuple(tensorArb([4, 3], grad), tensorArb([4, 5], grad), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 5, maxLength: 5 }))
       .map(([base, src, idx]) => [base, src, tensor(idx, { dtype: "int32" })]),
     fn: (base, src, idx) => base.indexAdd(1, idx, src, { alpha: -1.5 }).square(),
+  },
+  {
+    name: "binaryCrossEntropy (p and y in (0, 1))",
+    covers: ["binaryCrossEntropy"],
+    smooth: true,
+    inputs: fc.tuple(tensorArb([2, 3], { min: 0.05, max: 0.95, ...grad }), tensorArb([2, 3], { min: 0, max: 1, ...grad })),
+    fn: (p, y) => binaryCrossEntropy(p, y).mul(p.add(1)),
   },
   {
     // No paddingIdx here: its row's zero gradient is by design, not the derivative (PyTorch goldens

@@ -170,6 +170,12 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    */
   indexAdd(base: StridedView<B>, axis: number, index: StridedView<B>, src: StridedView<B>, alpha: number, out: B): void;
   /**
+   * Binary cross entropy on probabilities, elementwise over p and y of one shape: out =
+   * −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)), float64 inside, rounded once.
+   * Kernel in backend/cpu/loss-kernels.ts; op in ops/binary-cross-entropy.ts.
+   */
+  binaryCrossEntropy(p: StridedView<B>, y: StridedView<B>, out: B): void;
+  /**
    * im2col: x [N, C, H, W] → out [N, C·kh·kw, oh·ow], out[n, (c·kh + r)·kw + q, i·ow + j] = the
    * image element under kernel tap (r, q) of window (i, j), 0 in the padding.
    */

@@ -15,6 +15,7 @@ import { flatStep, forEachRow } from "./strided.js";
 import { cpuArgsort, cpuScan } from "./scan-sort.js";
 import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
 import { cpuIndexAdd, cpuIndexSelect, isBroadcastZero } from "./index-kernels.js";
+import { cpuBinaryCrossEntropy } from "./loss-kernels.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -363,6 +364,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       cpuIndexAdd(base, axis, index, src, alpha, out, (a, b) => this.copy(a, b));
     },
 
+    binaryCrossEntropy: cpuBinaryCrossEntropy,
     im2col: cpuIm2col,
     col2im: cpuCol2im,
     maxPool2d: cpuMaxPool2d,
