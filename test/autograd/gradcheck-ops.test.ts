@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import {
   cat, linear, reluBackward, sigmoidBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
 } from "@tensorgrad/autograd";
-import { addcdiv, addcmul, einsum, maskedFill } from "@tensorgrad/autograd";
+import { addcdiv, addcmul, binaryCrossEntropy, einsum, embedding, maskedFill } from "@tensorgrad/autograd";
 import { gradcheck, gradgradcheck, registeredOps } from "@tensorgrad/autograd/testing";
 import {
   anyTensorArb,
@@ -361,6 +361,43 @@ const CASES: OpCase[] = [
       .tuple(tensorArb([3, 4], grad), tensorArb([3, 2], grad), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 6, maxLength: 6 }))
       .map(([base, src, idx]) => [base, src, tensor(idx, { dtype: "int32", shape: [3, 2] })]),
     fn: (base, src, idx) => base.scatterAdd(1, idx, src).square(),
+  },
+  {
+    name: "indexSelect (repeated indices, dims 1 and -3)",
+    covers: ["indexSelect"],
+    smooth: true,
+    inputs: fc.tuple(tensorArb([3, 4, 2], grad), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 5, maxLength: 5 })).map(([x, idx]) => [
+      x,
+      tensor(idx, { dtype: "int32" }),
+    ]),
+    fn: (x, idx) => x.indexSelect(1, idx).square().sum(1).mul(x.indexSelect(-3, tensor([2, 2, 0], { dtype: "int32" })).sum(1)),
+  },
+  {
+    name: "indexAdd (alpha, repeated indices)",
+    covers: ["indexAdd"],
+    smooth: true,
+    inputs: fc
+      .tuple(tensorArb([4, 3], grad), tensorArb([4, 5], grad), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 5, maxLength: 5 }))
+      .map(([base, src, idx]) => [base, src, tensor(idx, { dtype: "int32" })]),
+    fn: (base, src, idx) => base.indexAdd(1, idx, src, { alpha: -1.5 }).square(),
+  },
+  {
+    name: "binaryCrossEntropy (p and y in (0, 1))",
+    covers: ["binaryCrossEntropy"],
+    smooth: true,
+    inputs: fc.tuple(tensorArb([2, 3], { min: 0.05, max: 0.95, ...grad }), tensorArb([2, 3], { min: 0, max: 1, ...grad })),
+    fn: (p, y) => binaryCrossEntropy(p, y).mul(p.add(1)),
+  },
+  {
+    // No paddingIdx here: its row's zero gradient is by design, not the derivative (PyTorch goldens
+    // check it in test/autograd/index-select.test.ts).
+    name: "embedding (repeated indices)",
+    covers: ["embedding"],
+    smooth: true,
+    inputs: fc
+      .tuple(tensorArb([5, 3], grad), fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 6, maxLength: 6 }))
+      .map(([w, idx]) => [w, tensor(idx, { dtype: "int32", shape: [2, 3] })]),
+    fn: (w, idx) => embedding(idx, w).square().mul(w.sum()),
   },
 ];
 

@@ -19,6 +19,7 @@ import { scalarTensor, type Operand } from "./ops/elementwise.js";
 import { expand } from "./ops/expand.js";
 import { amax, amin, argExtremum, extremumOfAll } from "./ops/extremum.js";
 import { gather, scatterAdd } from "./ops/gather.js";
+import { indexAdd, indexSelect, type IndexAddOptions } from "./ops/index-select.js";
 import { matmul } from "./ops/matmul.js";
 import { permute } from "./ops/permute.js";
 import * as red from "./ops/reductions.js";
@@ -774,7 +775,12 @@ export class Tensor implements StridedView {
 
   /** Rows (or other slices along `dim`) picked by a 1-d int32 index. */
   indexSelect(dim: number, index: Tensor): Tensor {
-    return shp.indexSelect(this, dim, index);
+    return indexSelect(this, dim, index);
+  }
+
+  /** A copy with alpha·src[…, i, …] added at […, index[i], …] along `dim` (PyTorch's index_add). */
+  indexAdd(dim: number, index: Tensor, src: Tensor, options?: IndexAddOptions): Tensor {
+    return indexAdd(this, dim, index, src, options);
   }
 
   /** out[i][j] = this[i][index[i][j]] for dim 1. */

@@ -149,10 +149,32 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   matmul(a: StridedView<B>, b: StridedView<B>, out: B): void;
   /** Softmax (or log-softmax when `log`) along `axis`, computed stably with the max subtracted. */
   softmax(x: StridedView<B>, axis: number, log: boolean, out: B): void;
-  /** out[p] = x[p with p[axis] ← index[p]]; `out` has index's shape. */
+  /** out[p] = x[p with p[axis] ← index[p]]; `out` has index's shape; indices checked by the op layer. */
   gather(x: StridedView<B>, axis: number, index: StridedView<B>, out: B): void;
-  /** out = base; out[p with p[axis] ← index[p]] += src[p]. `out` has base's shape. */
+  /**
+   * out = base; out[p with p[axis] ← index[p]] += src[p]. `out` has base's shape; indices checked
+   * by the op layer. A base that is one broadcast +0 (a gradient's zeros) is not copied: `out`
+   * arrives zero-filled from alloc.
+   */
   scatterAdd(base: StridedView<B>, axis: number, index: StridedView<B>, src: StridedView<B>, out: B): void;
+  /**
+   * Row gather along `axis` (indexSelect): out[…, i, …] = x[…, index[i], …], index a 1-d (or 0-d)
+   * int32 view whose values the op layer checked to lie in [0, x.shape[axis]); out is contiguous
+   * with x's shape and index's length at `axis`. Kernels in backend/cpu/index-kernels.ts.
+   */
+  indexSelect(x: StridedView<B>, axis: number, index: StridedView<B>, out: B): void;
+  /**
+   * Row scatter-add along `axis`, indexSelect's adjoint (indexAdd): out = base, then
+   * out[…, index[i], …] += alpha·src[…, i, …]; out has base's shape, indices were checked by the
+   * op layer. A base that is one broadcast +0 is not copied (out arrives zero-filled from alloc).
+   */
+  indexAdd(base: StridedView<B>, axis: number, index: StridedView<B>, src: StridedView<B>, alpha: number, out: B): void;
+  /**
+   * Binary cross entropy on probabilities, elementwise over p and y of one shape: out =
+   * −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)), float64 inside, rounded once.
+   * Kernel in backend/cpu/loss-kernels.ts; op in ops/binary-cross-entropy.ts.
+   */
+  binaryCrossEntropy(p: StridedView<B>, y: StridedView<B>, out: B): void;
   /**
    * im2col: x [N, C, H, W] → out [N, C·kh·kw, oh·ow], out[n, (c·kh + r)·kw + q, i·ow + j] = the
    * image element under kernel tap (r, q) of window (i, j), 0 in the padding.

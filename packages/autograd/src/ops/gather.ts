@@ -5,9 +5,10 @@ import { normalizeDim } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { checkTensor } from "../validate.js";
 import { castTo } from "./cast.js";
-import { allocTensor, commonBackend, defineOp } from "./define.js";
+import { allocTensor, commonBackend, defineOp, type Op } from "./define.js";
+import { checkIndexRange } from "./index-select.js";
 
-const gatherOp = defineOp<number>({
+const gatherOp: Op<number> = defineOp<number>({
   name: "gather",
   saves: { inputs: true, output: false },
   forward: ([x, index], dim) => {
@@ -15,11 +16,12 @@ const gatherOp = defineOp<number>({
     x.backend.gather(x, dim, index, out.buffer);
     return out;
   },
-  // Each output came from one input element: add the gradients back where they came from.
-  vjp: (g, ctx) => [g.newZeros(ctx.inputShape(0)).scatterAdd(ctx.attrs, ctx.inputs[1], g), null],
+  // Each output came from one input element: add the gradients back where they came from, onto
+  // one broadcast zero, which the kernel does not copy (its output is zero-filled already).
+  vjp: (g, ctx) => [scatterAddOp([g.newZeros([]).expand(ctx.inputShape(0)), ctx.inputs[1], g], ctx.attrs), null],
 });
 
-const scatterAddOp = defineOp<number>({
+const scatterAddOp: Op<number> = defineOp<number>({
   name: "scatterAdd",
   saves: { inputs: true, output: false },
   forward: ([base, index, src], dim) => {
@@ -54,6 +56,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
       throw new ShapeError(`gather: index ${fmtShape(index.shape)} is larger than input ${fmtShape(x.shape)} at dim ${i}`);
     }
   });
+  checkIndexRange("gather", index, x.shape[d], `out of bounds for dimension of size ${x.shape[d]}`);
   return gatherOp([x, index], d);
 }
 
@@ -74,6 +77,7 @@ export function scatterAdd(base: Tensor, dim: number, index: Tensor, src: Tensor
       );
     }
   });
+  checkIndexRange("scatterAdd", index, base.shape[d], `out of bounds for dimension of size ${base.shape[d]}`);
   // Only src's leading index-shaped block is read; cut it out so src's gradient has src's shape.
   let used = castTo(src, base.dtype);
   index.shape.forEach((s, i) => (used = used.narrow(i, 0, s)));

@@ -1,12 +1,12 @@
 /** Shape and indexing helpers built from the view primitives. */
 
-import { DTypeError, IndexError, ShapeError, ValueError, fmtShape, fmtValue } from "../errors.js";
+import { IndexError, ShapeError, ValueError, fmtShape, fmtValue } from "../errors.js";
 import { checkInt, checkSize, normalizeDim, normalizeDims } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { cat } from "./cat.js";
 import { permuteChecked } from "./permute.js";
 import { requireDims } from "./slice.js";
-import { checkTensor, checkTensorList } from "../validate.js";
+import { checkTensorList } from "../validate.js";
 
 /**
  * Merges dims startDim..endDim into one. As in PyTorch, flattening a single dim (startDim ===
@@ -107,27 +107,4 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   });
   const d = normalizeDim("stack", dim, shape.length + 1);
   return cat(tensors.map((t) => t.unsqueeze(d)), d);
-}
-
-/** The entries of `index` (1-d int32) along `dim`: out.shape[dim] = index.length. */
-export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  const d = normalizeDim("indexSelect", dim, x.ndim);
-  if (checkTensor("indexSelect", "index", index).dtype !== "int32") throw new DTypeError(`indexSelect: index must be int32, got ${index.dtype}`);
-  if (index.ndim > 1) throw new ShapeError(`indexSelect: index must be 1-d, got ${fmtShape(index.shape)}`);
-  // The index is small (1-d): check it here so the error names indexSelect, not the gather inside.
-  const size = x.ndim === 0 ? 1 : x.shape[d];
-  for (const i of index.toTypedArray()) {
-    if (i < 0 || i >= size) throw new IndexError(`indexSelect: index ${i} is out of range for dim ${d} of size ${size}`);
-  }
-  if (x.ndim === 0) {
-    // As PyTorch: a 0-d input takes exactly one index and gives a 0-d result.
-    if (index.numel() !== 1) throw new IndexError(`indexSelect: a 0-d input takes exactly one index, got ${index.numel()}`);
-    return x.reshape([1]).gather(0, index.reshape([1])).reshape([]);
-  }
-  const outShape = x.shape.slice();
-  outShape[d] = index.numel();
-  // Broadcast the index along every other dim, then gather (whose gradient is scatterAdd).
-  const idxShape: number[] = []; // push, not .map: see packedZeros in shape.ts
-  for (let i = 0; i < x.ndim; i++) idxShape.push(i === d ? -1 : 1);
-  return x.gather(d, index.reshape(idxShape).expand(outShape));
 }

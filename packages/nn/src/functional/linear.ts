@@ -1,6 +1,6 @@
 /** `linear`, `dropout`, `oneHot` and `embedding` in functional form. */
 
-import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, linear as fusedLinear, rand, where } from "@tensorgrad/autograd";
+import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, embedding as embeddingRows, linear as fusedLinear, rand } from "@tensorgrad/autograd";
 import { checkOptions, type SpecFor } from "../options.js";
 import { checkFloat, checkIndices, checkInt, checkProbability, checkTensor, fmtShape } from "./checks.js";
 
@@ -83,15 +83,13 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingFun
   checkTensor(op, "weight", weight);
   if (weight.ndim !== 2) throw new ShapeError(`${op}: weight must be 2-d [numEmbeddings, embeddingDim], got ${fmtShape(weight.shape)}`);
   if (!weight.isFloatingPoint()) throw new DTypeError(`${op}: weight must be a floating point tensor, got ${weight.dtype}`);
-  const [num, dim] = weight.shape;
-  for (const v of indices.toTypedArray()) {
-    if (v < 0 || v >= num) throw new IndexError(`${op}: index ${v} is out of range for ${num} embeddings`);
-  }
-  const rows = weight.indexSelect(0, indices.reshape([-1])).reshape([...indices.shape, dim]);
+  const num = weight.shape[0];
   const pad = options.paddingIdx;
-  if (pad === undefined || pad === null) return rows;
-  const padIdx = pad < 0 ? pad + num : pad;
-  if (!Number.isInteger(padIdx) || padIdx < 0 || padIdx >= num) throw new IndexError(`${op}: paddingIdx ${pad} is out of range for ${num} embeddings`);
-  // Same values, but positions holding paddingIdx take a detached copy: no gradient reaches that row.
-  return where(indices.eq(padIdx).unsqueeze(-1), rows.detach(), rows);
+  let padIdx = -1;
+  if (pad !== undefined && pad !== null) {
+    padIdx = pad < 0 ? pad + num : pad;
+    if (!Number.isInteger(padIdx) || padIdx < 0 || padIdx >= num) throw new IndexError(`${op}: paddingIdx ${pad} is out of range for ${num} embeddings`);
+  }
+  // One primitive: a row gather whose gradient skips the padding row (indices checked there, once).
+  return embeddingRows(indices, weight, padIdx, op);
 }

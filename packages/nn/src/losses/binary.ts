@@ -1,6 +1,6 @@
 /** Binary classification losses: binaryCrossEntropy (on probabilities) and its stable logits form. */
 
-import { ShapeError, Tensor, ValueError, broadcastShapes, defineFunction } from "@tensorgrad/autograd";
+import { ShapeError, Tensor, ValueError, binaryCrossEntropy as bceFused, broadcastShapes } from "@tensorgrad/autograd";
 import { checkFloat, checkSameShape, fmtShape } from "../functional/checks.js";
 import { checkOptions, type OptionSpec, type SpecFor } from "../options.js";
 import { REDUCTION_SPEC, reduce, type Reduction, type ReductionOptions } from "./reduction.js";
@@ -31,25 +31,6 @@ function checkBroadcastsTo(op: string, name: string, t: Tensor | null | undefine
     throw new ShapeError(`${op}: ${name} of shape ${fmtShape(t.shape)} does not broadcast to the input shape ${fmtShape(shape)}`);
   }
 }
-
-// ℓ = −w·(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)), as PyTorch clamps its logs.
-// A hand-written backward keeps the gradient finite where p is 0 or 1 (PyTorch's formula):
-//   ∂ℓ/∂p = w·(p − y) / max(p(1 − p), 1e-12),   ∂ℓ/∂y = w·(max(log(1 − p), −100) − max(log p, −100)).
-const bceElementwise = defineFunction({
-  name: "binaryCrossEntropy",
-  forward(ctx, p: Tensor, y: Tensor, w: Tensor | null) {
-    ctx.saveForBackward(p, y, ...(w ? [w] : []));
-    const loss = y.mul(p.log().clamp(-100)).add(y.rsub(1).mul(p.neg().log1p().clamp(-100))).neg();
-    return w ? loss.mul(w) : loss;
-  },
-  backward(ctx, g) {
-    const [p, y, w] = ctx.savedTensors;
-    const gw = w ? g.mul(w) : g;
-    const gp = ctx.needsInputGrad[0] ? gw.mul(p.sub(y)).div(p.mul(p.rsub(1)).clamp(1e-12)) : null;
-    const gy = ctx.needsInputGrad[1] ? gw.mul(p.neg().log1p().clamp(-100).sub(p.log().clamp(-100))) : null;
-    return [gp, gy, null];
-  },
-});
 
 /** The checks both binary cross entropies make; returns the validated reduction. */
 function checkBinaryArgs(op: string, input: Tensor, target: Tensor, options: BCEOptions, spec: OptionSpec): Reduction {
@@ -86,7 +67,9 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOp
   const reduction = checkBinaryArgs("binaryCrossEntropy", input, target, options, BCE_SPEC);
   checkUnitInterval("binaryCrossEntropy", "input", input);
   checkUnitInterval("binaryCrossEntropy", "target", target);
-  return reduce(bceElementwise(input, target.to(input.dtype), options.weight ?? null), reduction);
+  // One fused primitive (autograd's binaryCrossEntropy: one kernel pass, PyTorch's backward).
+  const loss = bceFused(input, target.to(input.dtype));
+  return reduce(options.weight ? loss.mul(options.weight) : loss, reduction);
 }
 
 /**

@@ -5,7 +5,6 @@
  */
 
 import type { DType } from "../../dtype.js";
-import { IndexError } from "../../errors.js";
 import type {
   Backend, BackendBuffer, BinaryOp, HostArray, ReduceOp, StridedView, UnaryOp,
 } from "../backend.js";
@@ -16,6 +15,8 @@ import { flatStep, forEachRow } from "./strided.js";
 import { cpuArgsort, cpuScan } from "./scan-sort.js";
 import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
 import { cpuConv2d, cpuConv2dInputGrad, cpuConv2dWeightGrad, cpuMaxPool2dBackward } from "./conv-kernels.js";
+import { cpuIndexAdd, cpuIndexSelect, isBroadcastZero } from "./index-kernels.js";
+import { cpuBinaryCrossEntropy } from "./loss-kernels.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -329,38 +330,42 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const xd = x.buffer.data;
       const id = index.buffer.data;
       const od = out.data;
-      const size = x.shape[axis];
       const step = x.strides[axis];
-      // Walk index's shape; x is addressed with stride 0 on `axis` plus index·step.
+      // Walk index's shape; x is addressed with stride 0 on `axis` plus index·step. Indices were
+      // checked by the op layer, once per call.
       const xStrides = withZeroAt(x.strides, axis);
       forEachRow(index.shape, [index.strides, xStrides, contiguousStrides(index.shape)], [index.offset, x.offset, 0], (offs, n, s) => {
-        let [ii, ix, io] = offs;
-        for (let r = 0; r < n; r++, ii += s[0], ix += s[1], io += s[2]) {
-          const j = checkIndex("gather", id[ii], size);
-          od[io] = xd[ix + j * step];
-        }
+        const [i0, x0, o0] = offs;
+        const [si, sx, so] = s;
+        for (let r = 0; r < n; r++) od[o0 + r * so] = xd[x0 + r * sx + id[i0 + r * si] * step];
       });
     },
 
     scatterAdd(base, axis, index, src, out) {
       const od = out.data;
-      const baseOut: View = { buffer: out, shape: base.shape, strides: contiguousStrides(base.shape), offset: 0 };
-      this.copy(base, baseOut);
+      const outStrides = contiguousStrides(base.shape);
+      // A broadcast +0 base (a gradient's zeros) needs no copy: out is zero-filled already.
+      if (!isBroadcastZero(base)) this.copy(base, { buffer: out, shape: base.shape, strides: outStrides, offset: 0 });
       const id = index.buffer.data;
       const sd = src.buffer.data;
-      const size = base.shape[axis];
-      const outStrides = contiguousStrides(base.shape);
       const step = outStrides[axis];
       const oStrides = withZeroAt(outStrides, axis);
       forEachRow(index.shape, [index.strides, src.strides, oStrides], [index.offset, src.offset, 0], (offs, n, s) => {
-        let [ii, is, io] = offs;
-        for (let r = 0; r < n; r++, ii += s[0], is += s[1], io += s[2]) {
-          const j = checkIndex("scatterAdd", id[ii], size);
-          od[io + j * step] += sd[is];
-        }
+        const [i0, s0, o0] = offs;
+        const [si, ss, so] = s;
+        for (let r = 0; r < n; r++) od[o0 + r * so + id[i0 + r * si] * step] += sd[s0 + r * ss];
       });
     },
 
+    indexSelect(x, axis, index, out) {
+      cpuIndexSelect(x, axis, index, out, (a, b) => this.copy(a, b));
+    },
+
+    indexAdd(base, axis, index, src, alpha, out) {
+      cpuIndexAdd(base, axis, index, src, alpha, out, (a, b) => this.copy(a, b));
+    },
+
+    binaryCrossEntropy: cpuBinaryCrossEntropy,
     im2col: cpuIm2col,
     col2im: cpuCol2im,
     maxPool2d: cpuMaxPool2d,
@@ -369,11 +374,6 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     conv2dWeightGrad: cpuConv2dWeightGrad,
     maxPool2dBackward: cpuMaxPool2dBackward,
   };
-}
-
-function checkIndex(op: string, j: number, size: number): number {
-  if (j < 0 || j >= size) throw new IndexError(`${op}: index ${j} is out of bounds for dimension of size ${size}`);
-  return j;
 }
 
 /** Sizes and strides of one matrix product a [m, k] @ b [k, n]. */

@@ -171,8 +171,12 @@ function threadHost(): ThreadHost | undefined {
   return host ?? undefined;
 }
 
+let cachedDefault: number | undefined;
+
+/** The cores (capped), asked once: getNumThreads runs on every matmul, and os.availableParallelism() is a syscall. */
 function defaultThreads(): number {
-  return Math.max(1, Math.min(threadHost()?.cores() ?? 1, MAX_DEFAULT_THREADS));
+  cachedDefault ??= Math.max(1, Math.min(threadHost()?.cores() ?? 1, MAX_DEFAULT_THREADS));
+  return cachedDefault;
 }
 
 /** The default thread count is the number of cores, capped here. */

@@ -1,0 +1,35 @@
+/**
+ * Fused loss kernels: the cpu kernel (and, until a wasm one pays, the wasm backend's too) of the
+ * primitive `binaryCrossEntropy` in ops/binary-cross-entropy.ts.
+ */
+
+import type { StridedView } from "../backend.js";
+import type { CpuBuffer } from "./cpu-backend.js";
+import { forEachRow } from "./strided.js";
+import { contiguousStrides } from "../../shape.js";
+
+type View = StridedView<CpuBuffer>;
+
+/**
+ * out = −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)) elementwise over views of one
+ * shape, in float64 and rounded once to out's dtype (PyTorch clamps both logs at −100).
+ */
+export function cpuBinaryCrossEntropy(p: View, y: View, out: CpuBuffer): void {
+  const pd = p.buffer.data;
+  const yd = y.buffer.data;
+  const od = out.data;
+  forEachRow(p.shape, [p.strides, y.strides, contiguousStrides(p.shape)], [p.offset, y.offset, 0], (offs, n, s) => {
+    bceRow(pd, yd, od, offs[0], offs[1], offs[2], n, s[0], s[1], s[2]);
+  });
+}
+
+// A top-level row loop: V8 optimizes a hot loop inside a per-call closure much worse.
+function bceRow(pd: CpuBuffer["data"], yd: CpuBuffer["data"], od: CpuBuffer["data"], ip: number, iy: number, io: number, n: number, sp: number, sy: number, so: number): void {
+  for (let r = 0; r < n; r++, ip += sp, iy += sy, io += so) {
+    const pv = pd[ip];
+    const yv = yd[iy];
+    const logP = Math.max(Math.log(pv), -100);
+    const log1mP = Math.max(Math.log1p(-pv), -100);
+    od[io] = -(yv * logP + (1 - yv) * log1mP);
+  }
+}

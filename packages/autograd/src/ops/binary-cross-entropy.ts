@@ -1,0 +1,43 @@
+/**
+ * The primitive `binaryCrossEntropy`: BCE on probabilities in one kernel pass (Backend
+ * binaryCrossEntropy, cpu kernel in backend/cpu/loss-kernels.ts) instead of ten elementwise ops.
+ * nn's F.binaryCrossEntropy validates, weights and reduces around it.
+ */
+
+import { DTypeError, ShapeError, fmtShape } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+import { checkTensor } from "../validate.js";
+import { allocTensor, commonBackend, defineOp } from "./define.js";
+
+const bceOp = defineOp({
+  name: "binaryCrossEntropy",
+  saves: { inputs: true, output: false },
+  forward: ([p, y]) => {
+    const out = allocTensor(commonBackend("binaryCrossEntropy", [p, y]), p.shape, p.dtype);
+    p.backend.binaryCrossEntropy(p, y, out.buffer);
+    return out;
+  },
+  // PyTorch's backward, finite where p is 0 or 1:
+  //   ∂ℓ/∂p = (p − y) / max(p(1 − p), 1e-12),   ∂ℓ/∂y = max(log(1 − p), −100) − max(log p, −100).
+  vjp: (g, ctx) => {
+    const [p, y] = ctx.inputs;
+    const gp = ctx.needsInputGrad(0) ? g.mul(p.sub(y)).div(p.mul(p.rsub(1)).clamp(1e-12)) : null;
+    const gy = ctx.needsInputGrad(1) ? g.mul(p.neg().log1p().clamp(-100).sub(p.log().clamp(-100))) : null;
+    return [gp, gy];
+  },
+});
+
+/**
+ * ℓᵢ = −(yᵢ·max(log pᵢ, −100) + (1 − yᵢ)·max(log(1 − pᵢ), −100)) elementwise, as PyTorch's
+ * binary_cross_entropy with reduction "none" (p and y: float tensors of one shape and dtype).
+ */
+export function binaryCrossEntropy(p: Tensor, y: Tensor): Tensor {
+  const op = "binaryCrossEntropy";
+  checkTensor(op, "input", p);
+  checkTensor(op, "target", y);
+  if (!p.isFloatingPoint() || p.dtype !== y.dtype) throw new DTypeError(`${op}: input and target must be float tensors of one dtype, got ${p.dtype} and ${y.dtype}`);
+  if (p.ndim !== y.ndim || p.shape.some((s, i) => s !== y.shape[i])) {
+    throw new ShapeError(`${op}: target shape ${fmtShape(y.shape)} differs from input shape ${fmtShape(p.shape)}`);
+  }
+  return bceOp([p, y], undefined);
+}
