@@ -13,8 +13,12 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+/** The slice of esbuild's API used here (esbuild is tsup's dependency, not ours, so no types). */
+interface Esbuild {
+  build(options: Record<string, unknown>): Promise<{ outputFiles: { contents: Uint8Array }[] }>;
+}
 // esbuild is a dependency of tsup, which the root package.json lists.
-const esbuild = createRequire(createRequire(`${root}package.json`).resolve("tsup"))("esbuild") as typeof import("esbuild");
+const esbuild = createRequire(createRequire(`${root}package.json`).resolve("tsup"))("esbuild") as Esbuild;
 const budget = JSON.parse(readFileSync(`${root}test/packaging/bundle-budget.json`, "utf8")) as Record<string, number>;
 
 const PROGRAMS: Record<string, string> = {
