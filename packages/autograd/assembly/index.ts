@@ -9,3 +9,4 @@ export {
   addF64, subF64, mulF64, divF64, sigmoidBackwardF64, tanhBackwardF64, reluBackwardF64,
 } from "./elementwise";
 export { adamF32, adamF64 } from "./optim";
+export { geluF32, geluBackwardF32, erfF32 } from "./gelu";

@@ -15,6 +15,9 @@ import { newArray, ownArray } from "./slabs.js";
 import { flatStep, forEachRow } from "./strided.js";
 import { cpuArgsort, cpuScan } from "./scan-sort.js";
 import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
+import { cpuGelu, cpuGeluBackward } from "./gelu-kernels.js";
+import { cpuLayerNorm, cpuLayerNormBackward } from "./norm-kernels.js";
+import { cpuAttentionSoftmax, cpuAttentionSoftmaxBackward } from "./attention-kernels.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -363,6 +366,13 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     im2col: cpuIm2col,
     col2im: cpuCol2im,
     maxPool2d: cpuMaxPool2d,
+
+    gelu: cpuGelu,
+    geluBackward: cpuGeluBackward,
+    layerNorm: cpuLayerNorm,
+    layerNormBackward: cpuLayerNormBackward,
+    attentionSoftmax: cpuAttentionSoftmax,
+    attentionSoftmaxBackward: cpuAttentionSoftmaxBackward,
   };
 }
 

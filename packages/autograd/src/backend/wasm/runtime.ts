@@ -49,6 +49,13 @@ export interface KernelExports {
   /** One fused Adam(W) step (assembly/optim.ts): p, m, v in place; scalars at s; flags say which terms. */
   adamF32(p: number, g: number, m: number, v: number, s: number, n: number, flags: number): void;
   adamF64(p: number, g: number, m: number, v: number, s: number, n: number, flags: number): void;
+  // Transformer kernels (assembly/gelu.ts, layernorm.ts, attention.ts; hosts in gelu.ts, layernorm.ts, attention.ts here).
+  /** out = gelu(x) over n float32 values; tanhForm ≠ 0 for the tanh approximation. */
+  geluF32(x: number, out: number, n: number, tanhForm: number): void;
+  /** out = g·gelu′(x) over n float32 values. */
+  geluBackwardF32(g: number, x: number, out: number, n: number, tanhForm: number): void;
+  /** In place: erf of n float32 values. */
+  erfF32(p: number, n: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

@@ -16,6 +16,7 @@ import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
 import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
+import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -82,7 +83,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
     },
 
     unary(op, x, out) {
-      if (!wasmUnary(op, x, out, minElems)) cpu.unary(op, x, out);
+      if (op === "erf" ? !wasmErf(x, out, minElems) : !wasmUnary(op, x, out, minElems)) cpu.unary(op, x, out);
     },
 
     binary(op, a, b, out) {
@@ -103,6 +104,15 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     reduce(op, x, axes, out) {
       if (!wasmReduce(op, x, axes, out, minElems)) cpu.reduce(op, x, axes, out);
+    },
+
+    // Transformer kernels: float32 in wasm, float64 on the cpu kernels (see each host file).
+    gelu(x, approximate, out) {
+      if (!wasmGelu(x, approximate, out, minElems)) cpu.gelu(x, approximate, out);
+    },
+
+    geluBackward(g, x, approximate, out) {
+      if (!wasmGeluBackward(g, x, approximate, out, minElems)) cpu.geluBackward(g, x, approximate, out);
     },
   };
 }
