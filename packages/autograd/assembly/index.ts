@@ -12,3 +12,4 @@ export { adamF32, adamF64 } from "./optim";
 export {
   convForwardF32, convForwardF64, convInputGradF32, convInputGradF64, convWeightGradF32, convWeightGradF64,
 } from "./conv";
+export { geluF32, geluBackwardF32, erfF32 } from "./gelu";

@@ -55,6 +55,8 @@ export { addcmul, addcdiv } from "./ops/addc.js";
 export type { AddcOptions } from "./ops/addc.js";
 export { einsum } from "./ops/einsum.js";
 export { scaledDotProductAttention } from "./ops/attention.js";
+export { attentionSoftmax } from "./ops/attention-softmax.js";
+export { layerNorm } from "./ops/layer-norm.js";
 export type { AttentionOptions } from "./ops/attention.js";
 export { multinomial, randLike, randnLike, randintLike } from "./sampling.js";
 export type { SampleOptions, RandomLikeOptions } from "./sampling.js";
@@ -77,6 +79,7 @@ export type { SizeArg } from "./ops/window-args.js";
 // Backends
 export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, AdamStepScalars } from "./backend/backend.js";
 export type { ScanOp, Window2d } from "./backend/backend.js";
+export type { GeluApproximate } from "./backend/backend.js";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.js";
 export { createCpuBackend } from "./backend/cpu/cpu-backend.js";
 export {

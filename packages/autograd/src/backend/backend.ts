@@ -41,6 +41,9 @@ export interface AdamStepScalars {
   readonly stepSize: number;
 }
 
+/** GELU's two forms: x·Φ(x) exactly ("none"), or PyTorch's tanh approximation ("tanh"). */
+export type GeluApproximate = "none" | "tanh";
+
 /** Reductions over a set of axes. */
 export type ReduceOp = "sum" | "prod" | "max" | "min";
 
@@ -204,4 +207,30 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   conv2dWeightGrad(x: StridedView<B>, g: StridedView<B>, window: Window2d, groups: number, out: B): void;
   /** Max pooling's gradient: out [N, C, height, width] = zeros with each g[n, c, i, j] added at its plane's indices[n, c, i, j]. */
   maxPool2dBackward(g: StridedView<B>, indices: StridedView<B>, height: number, width: number, out: B): void;
+  // Transformer kernels (ops/gelu.ts, ops/layer-norm.ts, ops/attention-softmax.ts; cpu kernels in
+  // cpu/norm-kernels.ts and cpu/attention-kernels.ts). Every operand is a whole contiguous float
+  // buffer of one dtype; the op layer checks shapes and makes the copies.
+  /** out = gelu(x): x·Φ(x) with Φ the normal CDF, or 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
+  gelu(x: B, approximate: GeluApproximate, out: B): void;
+  /** out = g·gelu′(x), the input gradient of gelu in one pass. */
+  geluBackward(g: B, x: B, approximate: GeluApproximate, out: B): void;
+  /**
+   * Layer normalization of `rows` rows of `cols` values: out = (x − mean)·rstd·weight + bias, with
+   * rstd = 1/√(var + eps) (biased variance); weight and bias [cols] or null (1 and 0). Writes each
+   * row's mean and rstd ([rows], float64 statistics rounded to the dtype) for the backward pass.
+   */
+  layerNorm(x: B, weight: B | null, bias: B | null, rows: number, cols: number, eps: number, out: B, mean: B, rstd: B): void;
+  /**
+   * layerNorm's gradients from the saved mean and rstd: with x̂ = (x − mean)·rstd and
+   * ĝ = g·weight, dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) per row, dweight = Σ_rows g·x̂ and
+   * dbias = Σ_rows g (each written only when its buffer is given).
+   */
+  layerNormBackward(g: B, x: B, mean: B, rstd: B, weight: B | null, rows: number, cols: number, dx: B | null, dweight: B | null, dbias: B | null): void;
+  /**
+   * Attention weights: softmax along rows of length S of x·scale, with key j of query row i
+   * (i = row mod L) masked out (−∞) where j > i when `causal`. out has x's [rows, S] layout.
+   */
+  attentionSoftmax(x: B, rows: number, L: number, S: number, scale: number, causal: boolean, out: B): void;
+  /** attentionSoftmax's input gradient from its output y: dx = scale·y·(g − Σ_row g·y). */
+  attentionSoftmaxBackward(g: B, y: B, rows: number, S: number, scale: number, out: B): void;
 }

@@ -7,7 +7,7 @@ import type { Tensor } from "../tensor.js";
 import { binary } from "./binary.js";
 import { where } from "./where.js";
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+export { gelu } from "./gelu.js";
 
 /** 1/x. */
 export const reciprocal = (x: Tensor): Tensor => binary("div", 1, x);
@@ -21,16 +21,6 @@ export const rsqrt = (x: Tensor): Tensor => x.sqrt().reciprocal();
 /** x for x > 0, slope·x otherwise. */
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor =>
   where(x.gt(0), x, x.mul(checkNumber("leakyRelu", "negativeSlope", negativeSlope)));
-
-/** x·Φ(x) with Φ the normal CDF; "tanh" uses 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
-export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
-  if (approximate === "tanh") {
-    const inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI);
-    return x.mul(0.5).mul(inner.tanh().add(1));
-  }
-  if (approximate !== "none") throw new ValueError(`gelu: approximate must be "none" or "tanh", got "${String(approximate)}"`);
-  return x.mul(0.5).mul(x.div(Math.SQRT2).erf().add(1));
-}
 
 /**
  * (1/β)·log(1 + e^{βx}), and x itself where βx > threshold (as PyTorch). The exp branch is fed

@@ -10,8 +10,8 @@ import type { Generator } from "../random.js";
 import { randLike } from "../sampling.js";
 import { broadcastAll, broadcastShapes, checkOptionKeys, flagOption, optionKeys, shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
+import { attentionSoftmax } from "./attention-softmax.js";
 import { castTo } from "./cast.js";
-import { rangeLike } from "./constants.js";
 import { scalarTensor } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import { softmax } from "./softmax.js";
@@ -72,21 +72,23 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
 
   // As PyTorch, masks become an additive bias (0 or −∞), so a fully masked row is NaN in the
   // output and, through the sum, in every gradient it reaches.
-  let scores = matmul(query, key.mT).mul(scale ?? 1 / Math.sqrt(E)); // [..., L, S]
+  const factor = scale ?? 1 / Math.sqrt(E);
+  if (attnMask === null) {
+    // scale, the causal mask and the softmax as one fused primitive (ops/attention-softmax.ts)
+    const weights = attentionSoftmax(matmul(query, key.mT), factor, isCausal); // [..., L, S]
+    return matmul(dropoutP > 0 ? dropout(weights, dropoutP, generator, query.dtype) : weights, value);
+  }
+  // An explicit mask (isCausal has none): bool becomes 0 / −∞, float is added as it is.
   const zero = scalarTensor(0, query.dtype, query);
   const minusInf = scalarTensor(-Infinity, query.dtype, query);
-  if (isCausal) {
-    // key j takes part for query i when j − i ≤ 0
-    const keep = rangeLike(query, S).sub(rangeLike(query, L).reshape([L, 1])).le(0);
-    scores = scores.add(where(keep, zero, minusInf));
-  } else if (attnMask !== null) {
-    scores = scores.add(attnMask.dtype === "bool" ? where(attnMask, zero, minusInf) : castTo(attnMask, query.dtype));
-  }
-  let weights = softmax(scores, -1);
-  if (dropoutP > 0) {
-    // inverted dropout: keep with probability 1 − p and scale by 1/(1 − p)
-    const keep = randLike(weights, { generator }).lt(1 - dropoutP);
-    weights = dropoutP === 1 ? weights.mul(0) : weights.mul(castTo(keep, query.dtype).mul(1 / (1 - dropoutP)));
-  }
-  return matmul(weights, value);
+  const bias = attnMask.dtype === "bool" ? where(attnMask, zero, minusInf) : castTo(attnMask, query.dtype);
+  const scores = matmul(query, key.mT).mul(factor).add(bias); // [..., L, S]
+  const weights = softmax(scores, -1);
+  return matmul(dropoutP > 0 ? dropout(weights, dropoutP, generator, query.dtype) : weights, value);
+}
+
+/** Inverted dropout on the attention weights: keep with probability 1 − p and scale by 1/(1 − p). */
+function dropout(weights: Tensor, p: number, generator: Generator | undefined, dtype: Tensor["dtype"]): Tensor {
+  const keep = randLike(weights, { generator }).lt(1 - p);
+  return p === 1 ? weights.mul(0) : weights.mul(castTo(keep, dtype).mul(1 / (1 - p)));
 }

@@ -1,6 +1,6 @@
 /** `layerNorm` and `batchNorm` in functional form. */
 
-import { DTypeError, ShapeError, Tensor, ValueError, noGrad, type DType } from "@tensorgrad/autograd";
+import { DTypeError, ShapeError, Tensor, ValueError, layerNorm as primitiveLayerNorm, noGrad, type DType } from "@tensorgrad/autograd";
 import { checkOptions, type SpecFor } from "../options.js";
 import { checkFloat, checkNonNegative, fmtShape } from "./checks.js";
 
@@ -43,13 +43,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   }
   checkAffine(op, "weight", options.weight, shape, x.dtype);
   checkAffine(op, "bias", options.bias, shape, x.dtype);
-  const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
-  const centered = x.sub(x.mean(dims, true));
-  const variance = centered.square().mean(dims, true);
-  let y = centered.mul(variance.add(eps).rsqrt());
-  if (options.weight) y = y.mul(options.weight);
-  if (options.bias) y = y.add(options.bias);
-  return y;
+  return primitiveLayerNorm(x, k, options.weight ?? null, options.bias ?? null, eps); // one fused primitive
 }
 
 /** Options of `batchNorm`. */

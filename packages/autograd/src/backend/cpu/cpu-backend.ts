@@ -17,6 +17,9 @@ import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
 import { cpuConv2d, cpuConv2dInputGrad, cpuConv2dWeightGrad, cpuMaxPool2dBackward } from "./conv-kernels.js";
 import { cpuIndexAdd, cpuIndexSelect, isBroadcastZero } from "./index-kernels.js";
 import { cpuBinaryCrossEntropy } from "./loss-kernels.js";
+import { cpuGelu, cpuGeluBackward } from "./gelu-kernels.js";
+import { cpuLayerNorm, cpuLayerNormBackward } from "./norm-kernels.js";
+import { cpuAttentionSoftmax, cpuAttentionSoftmaxBackward } from "./attention-kernels.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -373,6 +376,12 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     conv2dInputGrad: cpuConv2dInputGrad,
     conv2dWeightGrad: cpuConv2dWeightGrad,
     maxPool2dBackward: cpuMaxPool2dBackward,
+    gelu: cpuGelu,
+    geluBackward: cpuGeluBackward,
+    layerNorm: cpuLayerNorm,
+    layerNormBackward: cpuLayerNormBackward,
+    attentionSoftmax: cpuAttentionSoftmax,
+    attentionSoftmaxBackward: cpuAttentionSoftmaxBackward,
   };
 }
 

@@ -26,6 +26,16 @@ export function erf(x: number): number {
   return x < 0 ? -result : result;
 }
 
+/**
+ * The complementary error function 1 − erf(x) without the cancellation of that difference for
+ * large x: the continued fraction from x ≥ 3 on, 2 − erfc(−x) below zero.
+ */
+export function erfc(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x < 0) return 2 - erfc(-x);
+  return x < 3 ? 1 - erf(x) : x >= 27 ? 0 : erfcLarge(x);
+}
+
 /** erfc(x) for x ≥ 3 by the continued fraction e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), Lentz's method. */
 function erfcLarge(x: number): number {
   const tiny = 1e-300;

@@ -56,6 +56,13 @@ export interface KernelExports {
   convInputGradF64(gy: number, geo: number, a: number, pb: number, c: number, dx: number): void;
   convWeightGradF32(x: number, gy: number, geo: number, raw: number, pa: number, pb: number, c: number, acc: number): void;
   convWeightGradF64(x: number, gy: number, geo: number, raw: number, pa: number, pb: number, c: number, acc: number): void;
+  // Transformer kernels (assembly/gelu.ts, layernorm.ts, attention.ts; hosts in gelu.ts, layernorm.ts, attention.ts here).
+  /** out = gelu(x) over n float32 values; tanhForm ≠ 0 for the tanh approximation. */
+  geluF32(x: number, out: number, n: number, tanhForm: number): void;
+  /** out = g·gelu′(x) over n float32 values. */
+  geluBackwardF32(g: number, x: number, out: number, n: number, tanhForm: number): void;
+  /** In place: erf of n float32 values. */
+  erfF32(p: number, n: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

@@ -6,7 +6,7 @@
  * when large), and copies the result out. In wasm: matmul (float32/float64, batched, any
  * strides), exp/tanh/sigmoid/relu, add/sub/mul/div and the activation derivatives (operands read
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
- * over trailing or leading dims; every other kernel, and every small or integer one, is the cpu
+ * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts); every other kernel, and every small or integer one, is the cpu
  * backend's.
  */
 
@@ -17,6 +17,7 @@ import { forEachRow } from "../cpu/strided.js";
 import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
+import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -83,7 +84,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
     },
 
     unary(op, x, out) {
-      if (!wasmUnary(op, x, out, minElems)) cpu.unary(op, x, out);
+      if (op === "erf" ? !wasmErf(x, out, minElems) : !wasmUnary(op, x, out, minElems)) cpu.unary(op, x, out);
     },
 
     binary(op, a, b, out) {
@@ -123,6 +124,15 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
     conv2dWeightGrad(x, g, window, groups, out) {
       const macs = numelOf(g.shape) * (out.length / g.shape[1]);
       if (macs < minMacs || !wasmConv2dWeightGrad(x, g, window, groups, out, threadMacs)) cpu.conv2dWeightGrad(x, g, window, groups, out);
+    },
+
+    // Transformer kernels: float32 in wasm, float64 on the cpu kernels (see each host file).
+    gelu(x, approximate, out) {
+      if (!wasmGelu(x, approximate, out, minElems)) cpu.gelu(x, approximate, out);
+    },
+
+    geluBackward(g, x, approximate, out) {
+      if (!wasmGeluBackward(g, x, approximate, out, minElems)) cpu.geluBackward(g, x, approximate, out);
     },
   };
 }
