@@ -37,7 +37,7 @@ export { cat } from "./ops/cat.js";
 export { stack, flatten, squeeze, unsqueeze, transpose, select, split, chunk, indexSelect } from "./ops/shape-ops.js";
 export { gather, scatterAdd } from "./ops/gather.js";
 export { slice, narrow, sliceScatter } from "./ops/slice.js";
-export { softmax, logSoftmax } from "./ops/softmax.js";
+export { softmax, logSoftmax, softmaxBackward } from "./ops/softmax.js";
 export { leakyRelu, gelu, softplus, silu, elu, clamp } from "./ops/activations.js";
 export { sigmoidBackward, tanhBackward, reluBackward } from "./ops/activation-grads.js";
 export type { ValuesIndices, VarOptions } from "./ops/reductions.js";

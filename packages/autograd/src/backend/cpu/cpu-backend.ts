@@ -15,6 +15,7 @@ import { newArray, ownArray } from "./slabs.js";
 import { flatStep, forEachRow } from "./strided.js";
 import { cpuArgsort, cpuScan } from "./scan-sort.js";
 import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
+import { cpuSoftmaxBackward } from "./softmax.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -323,6 +324,8 @@ export function createCpuBackend(): Backend<CpuBuffer> {
         }
       });
     },
+
+    softmaxBackward: cpuSoftmaxBackward,
 
     gather(x, axis, index, out) {
       const xd = x.buffer.data;
