@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  cat, linear, reluBackward, sigmoidBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
+  cat, linear, reluBackward, sigmoidBackward, softmaxBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
 } from "@tensorgrad/autograd";
 import { addcdiv, addcmul, binaryCrossEntropy, einsum, embedding, maskedFill } from "@tensorgrad/autograd";
 import { gradcheck, gradgradcheck, registeredOps } from "@tensorgrad/autograd/testing";
@@ -92,6 +92,15 @@ const dimCase = (name: string, covers: string[], fn: (x: Tensor, dim: number) =>
   valid,
   inputs: withDim().map(([x, dim]) => [x, tensor([dim], { dtype: "int32" })]),
   fn: (x, d) => fn(x, d.toFlatArray()[0]),
+});
+
+/** softmaxBackward(g, y, dim, log) on independent g and y of one shape (any y: the formulas are smooth in it). */
+const softmaxBackwardCase = (log: boolean): OpCase => ({
+  name: `softmaxBackward (${log ? "log-softmax" : "softmax"})`,
+  covers: ["softmaxBackward"],
+  smooth: true,
+  inputs: withDim().chain(([g, dim]) => tensorArb(g.shape, { min: -2, max: 1, ...grad }).map((y) => [g, y, tensor([dim], { dtype: "int32" })])),
+  fn: (g, y, d) => softmaxBackward(g, y, d.toFlatArray()[0], log),
 });
 
 const positive: TensorConstraints = { min: 0.2, max: 3 };
@@ -181,6 +190,8 @@ const CASES: OpCase[] = [
   dimCase("min(dim)", ["gather"], (x, d) => x.min(d, true).values, false, distinct()),
   dimCase("softmax", ["softmax"], (x, d) => x.softmax(d), true),
   dimCase("logSoftmax", ["logSoftmax"], (x, d) => x.logSoftmax(d), true),
+  softmaxBackwardCase(false),
+  softmaxBackwardCase(true),
   // model ops (issue 12): scans, masks, rearranging, sorting, einsum
   dimCase("cumsum", ["cumsum"], (x, d) => x.cumsum(d), true),
   {

@@ -1,5 +1,5 @@
 /**
- * Elementwise ops, row softmax / log-softmax, sums and thin products over contiguous buffers the
+ * Elementwise ops, sums and thin products over contiguous buffers the
  * host has copied in. The cpu backend computes in JS numbers (float64) and rounds once on store;
  * so do these kernels, except where float32 lanes give the same result (add/sub/mul/div, sqrt,
  * abs, neg, relu: one rounding either way) or a bounded one (float32 exp/tanh/sigmoid, within
@@ -7,7 +7,6 @@
  */
 
 import { expOf, sigmoidOf, tanhOf } from "./activations";
-import { expV } from "./math";
 
 /** Unary ops (compile-time selectors for the inlined loops; each op has its own export). */
 const OP_EXP: i32 = 0;
@@ -151,92 +150,6 @@ export function absF64(p: usize, n: i32): void {
 /** In place: neg, as expF64. */
 export function negF64(p: usize, n: i32): void {
   unaryLoopF64(OP_NEG, p, n);
-}
-
-/** exp of one value through the vector code, so tails round exactly like full vectors. */
-// @ts-ignore: decorator
-@inline function exp1(x: f64): f64 {
-  return f64x2.extract_lane(expV(f64x2.splat(x)), 0);
-}
-
-/** Max of a row, NaN if any element is NaN; an all −Inf (or empty) row gives 0, like the cpu kernel. */
-function rowMax(x: usize, len: i32, f32: bool): f64 {
-  let m = f64x2.splat(-Infinity);
-  let i = 0;
-  if (f32) {
-    for (; i + 4 <= len; i += 4) {
-      const v = v128.load(x + (<usize>i << 2));
-      m = f64x2.max(m, f64x2.max(f64x2.promote_low_f32x4(v), promoteHigh(v)));
-    }
-    for (; i < len; i++) m = f64x2.max(m, f64x2.splat(<f64>load<f32>(x + (<usize>i << 2))));
-  } else {
-    for (; i + 2 <= len; i += 2) m = f64x2.max(m, v128.load(x + (<usize>i << 3)));
-    for (; i < len; i++) m = f64x2.max(m, f64x2.splat(load<f64>(x + (<usize>i << 3))));
-  }
-  m = f64x2.max(m, v128.shuffle<i64>(m, m, 1, 0));
-  const r = f64x2.extract_lane(m, 0);
-  return r == -Infinity ? 0 : r;
-}
-
-/**
- * Softmax (or log-softmax when `log`) of each of `rows` contiguous rows of `len` values from x
- * into out, with the row max subtracted; `tmp` holds len f64 values (the exponentials).
- * f32 rows are read and written as f32 and computed in f64.
- */
-export function softmaxRows(x: usize, out: usize, tmp: usize, rows: i32, len: i32, log: bool, f32: bool): void {
-  const shift = f32 ? 2 : 3;
-  const rowBytes = <usize>len << shift;
-  for (let r = 0; r < rows; r++, x += rowBytes, out += rowBytes) {
-    const mx = rowMax(x, len, f32);
-    const mv = f64x2.splat(mx);
-    // exponentials into tmp (f64), summed in two lanes
-    let acc = f64x2.splat(0);
-    let i = 0;
-    if (f32) {
-      for (; i + 4 <= len; i += 4) {
-        const v = v128.load(x + (<usize>i << 2));
-        const e0 = expV(f64x2.sub(f64x2.promote_low_f32x4(v), mv));
-        const e1 = expV(f64x2.sub(promoteHigh(v), mv));
-        v128.store(tmp + (<usize>i << 3), e0);
-        v128.store(tmp + (<usize>i << 3), e1, 16);
-        acc = f64x2.add(acc, f64x2.add(e0, e1));
-      }
-    } else {
-      for (; i + 2 <= len; i += 2) {
-        const e = expV(f64x2.sub(v128.load(x + (<usize>i << 3)), mv));
-        v128.store(tmp + (<usize>i << 3), e);
-        acc = f64x2.add(acc, e);
-      }
-    }
-    let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-    for (; i < len; i++) {
-      const xi = f32 ? <f64>load<f32>(x + (<usize>i << 2)) : load<f64>(x + (<usize>i << 3));
-      const e = exp1(xi - mx);
-      store<f64>(tmp + (<usize>i << 3), e);
-      sum += e;
-    }
-    if (log) {
-      const lse = Math.log(sum);
-      for (let j = 0; j < len; j++) {
-        if (f32) store<f32>(out + (<usize>j << 2), <f32>(<f64>load<f32>(x + (<usize>j << 2)) - mx - lse));
-        else store<f64>(out + (<usize>j << 3), load<f64>(x + (<usize>j << 3)) - mx - lse);
-      }
-    } else {
-      const sv = f64x2.splat(sum);
-      let j = 0;
-      if (f32) {
-        for (; j + 4 <= len; j += 4) {
-          const q0 = f64x2.div(v128.load(tmp + (<usize>j << 3)), sv);
-          const q1 = f64x2.div(v128.load(tmp + (<usize>j << 3), 16), sv);
-          v128.store(out + (<usize>j << 2), demoteJoin(q0, q1));
-        }
-        for (; j < len; j++) store<f32>(out + (<usize>j << 2), <f32>(load<f64>(tmp + (<usize>j << 3)) / sum));
-      } else {
-        for (; j + 2 <= len; j += 2) v128.store(out + (<usize>j << 3), f64x2.div(v128.load(tmp + (<usize>j << 3)), sv));
-        for (; j < len; j++) store<f64>(out + (<usize>j << 3), load<f64>(tmp + (<usize>j << 3)) / sum);
-      }
-    }
-  }
 }
 
 /** out[r] = Σ of row r (f64, four lanes) for `rows` contiguous rows of `len` f32 or f64 values. */

@@ -39,7 +39,7 @@ export { indexSelect, indexAdd, embedding, type IndexAddOptions } from "./ops/in
 export { binaryCrossEntropy } from "./ops/binary-cross-entropy.js";
 export { gather, scatterAdd } from "./ops/gather.js";
 export { slice, narrow, sliceScatter } from "./ops/slice.js";
-export { softmax, logSoftmax } from "./ops/softmax.js";
+export { softmax, logSoftmax, softmaxBackward } from "./ops/softmax.js";
 export { leakyRelu, gelu, softplus, silu, elu, clamp } from "./ops/activations.js";
 export { sigmoidBackward, tanhBackward, reluBackward } from "./ops/activation-grads.js";
 export type { ValuesIndices, VarOptions } from "./ops/reductions.js";

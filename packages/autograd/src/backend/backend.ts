@@ -152,6 +152,11 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   matmul(a: StridedView<B>, b: StridedView<B>, out: B): void;
   /** Softmax (or log-softmax when `log`) along `axis`, computed stably with the max subtracted. */
   softmax(x: StridedView<B>, axis: number, log: boolean, out: B): void;
+  /**
+   * The gradient of softmax (log-softmax when `log`) along `axis` from the upstream gradient g and
+   * the forward output y (one shape): y ⊙ (g − Σ g⊙y), or g − eʸ ⊙ Σ g; `out` is contiguous.
+   */
+  softmaxBackward(g: StridedView<B>, y: StridedView<B>, axis: number, log: boolean, out: B): void;
   /** out[p] = x[p with p[axis] ← index[p]]; `out` has index's shape; indices checked by the op layer. */
   gather(x: StridedView<B>, axis: number, index: StridedView<B>, out: B): void;
   /**

@@ -20,6 +20,7 @@ import { cpuBinaryCrossEntropy } from "./loss-kernels.js";
 import { cpuGelu, cpuGeluBackward } from "./gelu-kernels.js";
 import { cpuLayerNorm, cpuLayerNormBackward } from "./norm-kernels.js";
 import { cpuAttentionSoftmax, cpuAttentionSoftmaxBackward } from "./attention-kernels.js";
+import { cpuSoftmaxBackward } from "./softmax.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -328,6 +329,8 @@ export function createCpuBackend(): Backend<CpuBuffer> {
         }
       });
     },
+
+    softmaxBackward: cpuSoftmaxBackward,
 
     gather(x, axis, index, out) {
       const xd = x.buffer.data;

@@ -1,7 +1,7 @@
 /**
  * Host side of the wasm elementwise kernels: exp/tanh/sigmoid/relu, the arithmetic and activation-
- * derivative binary ops (whole operands, a broadcast scalar or a broadcast row), softmax/log-
- * softmax over the last dim and sums over trailing dims. Each copies its operands into scratch
+ * derivative binary ops (whole operands, a broadcast scalar or a broadcast row) and sums over
+ * trailing dims (softmax: softmax.ts). Each copies its operands into scratch
  * memory, runs there and copies the result out; anything else returns false so the caller uses
  * the cpu kernel.
  */
@@ -211,26 +211,6 @@ export function wasmAdamStep(p: CpuBuffer, g: CpuBuffer, m: CpuBuffer, v: CpuBuf
   (p.data as Floats).set(rt.view(f32, P, n));
   (m.data as Floats).set(rt.view(f32, M, n));
   (v.data as Floats).set(rt.view(f32, V, n));
-  return true;
-}
-
-/** Softmax / log-softmax along the last axis in wasm, for float tensors of at least `minSize` elements. */
-export function wasmSoftmax(x: View, axis: number, log: boolean, out: CpuBuffer, minSize: number): boolean {
-  const r = x.shape.length;
-  const n = out.length;
-  if (axis !== r - 1 || !isFloat(out) || x.buffer.dtype !== out.dtype || n < minSize || n === 0) return false;
-  const len = x.shape[r - 1];
-  const f32 = out.dtype === "float32";
-  const bpe = f32 ? 4 : 8;
-  const tmp = SCRATCH_BASE + paddedBytes(n, bpe);
-  const rt = availableRuntime();
-  if (rt === undefined) return false;
-  if (n * bpe > MAX_BYTES || !rt.reserve(tmp + len * 8)) return false;
-  const heap = f32 ? rt.f32() : rt.f64();
-  const base = SCRATCH_BASE / bpe;
-  copyIn(x, heap, base, n);
-  rt.kernels.softmaxRows(SCRATCH_BASE, SCRATCH_BASE, tmp, n / len, len, log ? 1 : 0, f32 ? 1 : 0);
-  (out.data as Floats).set(rt.view(f32, SCRATCH_BASE, n));
   return true;
 }
 

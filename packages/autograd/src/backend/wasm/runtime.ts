@@ -40,7 +40,6 @@ export interface KernelExports {
   matmulF64(a: number, b: number, c: number, k: number, ldc: number, i0: number, i1: number, j0: number, j1: number): void;
   packF32(src: number, dst: number, rows: number, cols: number, rs: number, cs: number, r: number): void;
   packF64(src: number, dst: number, rows: number, cols: number, rs: number, cs: number, r: number): void;
-  softmaxRows(x: number, out: number, tmp: number, rows: number, len: number, log: number, f32: number): void;
   sumRows(x: number, out: number, rows: number, len: number, f32: number): void;
   sumColumns(x: number, out: number, rows: number, len: number, f32: number): void;
   vecMat(v: number, b: number, out: number, k: number, n: number, f32: number): void;
@@ -63,6 +62,12 @@ export interface KernelExports {
   geluBackwardF32(g: number, x: number, out: number, n: number, tanhForm: number): void;
   /** In place: erf of n float32 values. */
   erfF32(p: number, n: number): void;
+  /** Softmax / log-softmax of rows r0..r1−1 of `len` values (assembly/softmax.ts); x may equal out. */
+  softmaxF32(x: number, out: number, r0: number, r1: number, len: number, log: number): void;
+  softmaxF64(x: number, out: number, r0: number, r1: number, len: number, log: number): void;
+  /** Their fused backward from upstream g and forward output y; out may equal g. */
+  softmaxBackwardF32(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
+  softmaxBackwardF64(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

@@ -14,10 +14,11 @@ import type { Backend, StridedView } from "../backend.js";
 import { cpuAddScaled, createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
-import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmSoftmax, wasmUnary } from "./elementwise.js";
+import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
+import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -101,6 +102,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     softmax(x, axis, log, out) {
       if (!wasmSoftmax(x, axis, log, out, minElems)) cpu.softmax(x, axis, log, out);
+    },
+
+    softmaxBackward(g, y, axis, log, out) {
+      if (!wasmSoftmaxBackward(g, y, axis, log, out, minElems)) cpu.softmaxBackward(g, y, axis, log, out);
     },
 
     reduce(op, x, axes, out) {
