@@ -55,7 +55,7 @@ async function gzippedSize(program: string): Promise<{ minified: number; gzipped
 }
 
 describe("bundle-size budget (minified + gzip)", () => {
-  it.each(Object.keys(PROGRAMS))("%s program stays within 10 %% of its budget", async (name) => {
+  it.each(Object.keys(PROGRAMS))("%s program stays within 10 percent of its budget", async (name) => {
     const { minified, gzipped } = await gzippedSize(PROGRAMS[name]);
     console.log(`${name}: ${(minified / 1024).toFixed(1)} KB minified, ${(gzipped / 1024).toFixed(1)} KB gzipped (budget ${(budget[name] / 1024).toFixed(1)} KB)`);
     expect(gzipped, `${name} bundle grew past its budget: raise test/packaging/bundle-budget.json on purpose`).toBeLessThanOrEqual(budget[name] * 1.1);
