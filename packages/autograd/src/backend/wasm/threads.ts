@@ -146,7 +146,8 @@ function webHost(): ThreadHost | undefined {
     spawn(rt, control) {
       url ??= URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: "text/javascript" }));
       const w = new Worker(url);
-      w.onerror = (e) => switchOff(`a worker thread failed to start (${errorText(e)})`);
+      // A CSP without worker-src blob: fails the worker here, with an event that carries no message.
+      w.onerror = (e) => switchOff(`a worker thread failed to start (${errorText(e)}); a Content-Security-Policy needs worker-src blob: for them`);
       w.postMessage({ module: rt.module, memory: rt.memory, control });
       return w;
     },
@@ -208,7 +209,8 @@ function switchOff(why: string): void {
 /** The message of an error, error event or anything thrown. */
 function errorText(e: unknown): string {
   const m = (e as { message?: unknown } | null)?.message;
-  return typeof m === "string" && m !== "" ? m : String(e);
+  if (typeof m === "string" && m !== "") return m;
+  return (e as { type?: unknown } | null)?.type === "error" ? "an error event without a message" : String(e);
 }
 
 /** Whether every worker ever spawned has counted itself ready. */
