@@ -13,6 +13,10 @@
  * on the canvas with mouse events and checks the predictions, saves the weights and loads them
  * back, runs the sine fit, checks the layout at a phone's width, and saves screenshots to
  * test/.generated/browser/. No page may log a console error.
+ *
+ * One more page, sync-loop.html, runs the built @tensorgrad/autograd (packages/autograd/dist, which
+ * `pnpm test` builds first) in an isolated worker that asks for threads and then runs past the
+ * 10 s start-up window before it first yields: the threads must stay on.
  */
 
 import { spawnSync } from "node:child_process";
@@ -39,6 +43,31 @@ const MODES: Record<string, Record<string, string>> = {
   "csp-blob": { ...ISOLATION, "Content-Security-Policy": "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'" },
 };
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" };
+const autogradDist = join(root, "packages/autograd/dist");
+
+/** A page whose worker runs a synchronous loop longer than the threads' start-up window before its first yield. */
+const SYNC_LOOP: Record<string, string> = {
+  "sync-loop.html": `<!doctype html><title>sync loop</title><link rel="icon" href="data:,">
+<script type="module">
+const worker = new Worker("./sync-loop.worker.js", { type: "module" });
+worker.onmessage = (e) => { window.result = e.data; };
+worker.onerror = (e) => { window.result = { error: e.message }; };
+</script>`,
+  "sync-loop.worker.js": `import * as tg from "./lib/index.js";
+tg.setNumThreads(2);
+const a = tg.randn([256, 256]), b = tg.randn([256, 256]);
+a.matmul(b); // large enough to ask for a worker thread, which cannot start before this thread yields
+const now = Date.now;
+Date.now = () => now() + 11_000; // as if a synchronous loop had run for 11 s (without the wait)
+a.matmul(b);
+const beforeYield = tg.getNumThreads();
+for (let i = 0; i < 20; i++) {
+  await new Promise((r) => setTimeout(r, 25)); // yield: the worker starts
+  a.matmul(b);
+}
+postMessage({ beforeYield, after: tg.getNumThreads(), isolated: self.crossOriginIsolated });
+`,
+};
 
 /** Builds the page with the examples package's Vite into `out`. */
 function buildPage(out: string): void {
@@ -54,13 +83,16 @@ function serve(dir: string): Promise<Server> {
   const server = createServer((req, res) => {
     const [, mode, ...rest] = (req.url ?? "/").split("?")[0].split("/");
     const headers = MODES[mode];
-    const file = normalize(join(dir, rest.join("/") || "index.html"));
-    if (!headers || !file.startsWith(dir) || !existsSync(file)) {
+    const path = rest.join("/") || "index.html";
+    const from = rest[0] === "lib" ? autogradDist : dir;
+    const file = normalize(join(from, rest[0] === "lib" ? rest.slice(1).join("/") : path));
+    const body = SYNC_LOOP[path] ?? (file.startsWith(from) && existsSync(file) ? readFileSync(file) : undefined);
+    if (!headers || body === undefined) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream", ...headers });
-    res.end(readFileSync(file));
+    res.writeHead(200, { "Content-Type": TYPES[extname(path)] ?? "application/octet-stream", ...headers });
+    res.end(body);
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
@@ -171,6 +203,19 @@ describe("the live training page in Chromium", () => {
     expect(warningsOf(messages, "TENSORGRAD")).toEqual([]); // the threads started
     await page.close();
   }, 110_000);
+
+  it("isolated: a synchronous loop past the 10 s start-up window before the first yield leaves the threads on", async () => {
+    if (!existsSync(join(autogradDist, "index.js"))) throw new Error(`${autogradDist} is missing: run \`pnpm build\` (pnpm test builds before vitest)`);
+    const page = await browser.newPage();
+    const messages: ConsoleMessage[] = [];
+    page.on("console", (m) => messages.push(m));
+    await page.goto(`${base}/isolated/sync-loop.html`);
+    await page.waitForFunction("window.result !== undefined");
+    expect(await page.evaluate("window.result")).toEqual({ beforeYield: 2, after: 2, isolated: true });
+    expect(warningsOf(messages, "TENSORGRAD")).toEqual([]);
+    expect(consoleErrors(messages)).toEqual([]);
+    await page.close();
+  }, 30_000);
 
   it("not isolated: one thread, and it still trains", async () => {
     const { page, messages, errors } = await open(browser, `${base}/plain/`);
