@@ -22,7 +22,8 @@ const dist = fileURLToPath(new URL("../../packages/autograd/dist/index.js", impo
 // The browser worker scope, as the library sees it. `Worker` runs the blob's source in a
 // worker_thread behind a `self`, and only once this thread yields (a timer), as a browser worker's
 // children do. HOLD=1 keeps every worker's start-up message until globalThis.releaseWorkers().
-// THROW=1 makes the constructor throw what Chromium throws under a CSP without worker-src blob:.
+// THROW=1 makes the constructor throw a SecurityError, as a browser may under a CSP without
+// worker-src blob: (Chromium 156 fires an error event instead, which test/browser checks).
 const SCOPE = `
 import { Worker as NodeWorker } from "node:worker_threads";
 delete process.getBuiltinModule;

@@ -1,6 +1,7 @@
 /**
  * The live training page (packages/examples/web) in a real browser: Debian's Chromium
- * (/usr/bin/chromium, or CHROMIUM_PATH), driven by playwright-core, which never downloads a browser.
+ * (/usr/bin/chromium, or CHROMIUM_PATH), driven by playwright-core through its executablePath
+ * (playwright-core has no install script and never downloads a browser; .ci/run installs chromium).
  * The page is built with Vite into a temporary folder and served on 127.0.0.1 by a small static
  * server that sends different headers under each path prefix:
  *

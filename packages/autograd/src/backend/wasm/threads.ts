@@ -288,7 +288,8 @@ function ensureWorkers(rt: Runtime, count: number): boolean {
     try {
       workers.push(h.spawn(rt, flags.buffer as SharedArrayBuffer));
     } catch (e) {
-      // A Content-Security-Policy without worker-src blob: makes the Worker constructor throw a SecurityError.
+      // A Content-Security-Policy without worker-src blob: may make the constructor throw a
+      // SecurityError (Chromium fires an error event instead: see webHost's onerror).
       const csp = (e as { name?: unknown } | null)?.name === "SecurityError";
       switchOff(`worker threads could not be created (${errorText(e)})${csp ? ". A Content-Security-Policy needs worker-src blob: for them" : ""}`);
       return false;
