@@ -59,13 +59,15 @@ function startWorker(onMessage: (m: FromWorker) => void): (m: ToWorker, transfer
   return (m, transfer = []) => worker.postMessage(m, transfer);
 }
 
+/** Shows an error under the training controls (and in the console). */
 function showError(message: string): void {
   ui.status.textContent = `error: ${message}`;
   ui.status.classList.add("error");
   console.error(message);
 }
 
-function describe(info: BackendInfo): string {
+/** The info line: backend, kernel build, threads and whether the page is cross-origin isolated. */
+function describeBackend(info: BackendInfo): string {
   const build = info.backend === "wasm" ? `wasm ${info.simd ? "SIMD" : "without SIMD"}${info.fma ? " + FMA (relaxed SIMD)" : ""}` : info.backend;
   const isolation = info.isolated ? "cross-origin isolated" : "not cross-origin isolated, so one thread";
   return `backend ${build} · ${info.threads} thread${info.threads === 1 ? "" : "s"} · ${isolation}`;
@@ -77,7 +79,7 @@ let trained = false;
 const digits = startWorker((m) => {
   switch (m.type) {
     case "info":
-      ui.info.textContent = describe(m.info);
+      ui.info.textContent = describeBackend(m.info);
       ui.info.dataset.threads = String(m.info.threads);
       ui.info.dataset.backend = m.info.backend;
       return;

@@ -5,7 +5,9 @@
  *
  * The network is the digits example's (packages/examples/src/examples/digits-model.ts): 784-30-10
  * with a sigmoid hidden layer, in its cross-entropy form, so that the softmax of its outputs gives
- * the class probabilities the page shows. The data are the example's generated digits.
+ * the class probabilities the page shows. The data are the example's generated digits. Both come
+ * from the package's source modules rather than its index, which also holds the Node-only CLI,
+ * file readers and plots.
  */
 
 import { Generator, getBackend, getNumThreads, manualSeed, noGrad, tensor, wasmFeatures, type Tensor } from "@tensorgrad/autograd";
