@@ -5,7 +5,9 @@
  * cross-origin-isolated worker scope, and provides `Worker`, `Blob` and `URL.createObjectURL`
  * that run the blob's source in a worker_thread behind a `self` with onmessage/postMessage.
  * The library's browser code path is what runs. (It was also checked in headless Chromium 156:
- * 1024³ float32 in a worker took ~80 ms on 1 thread and ~43 ms on 2.)
+ * 1024³ float32 in a worker took ~80 ms on 1 thread and ~43 ms on 2; test/browser runs the live
+ * page there.) The start-up rules are checked the same way: a long synchronous loop before the
+ * first yield, workers that never start while the thread yields, a Worker constructor that throws.
  */
 
 import { spawnSync } from "node:child_process";
@@ -17,11 +19,13 @@ import { tempDir } from "../helpers/temp-dir.js";
 
 const dist = fileURLToPath(new URL("../../packages/autograd/dist/index.js", import.meta.url));
 
-const CHILD = `
+// The browser worker scope, as the library sees it. `Worker` runs the blob's source in a
+// worker_thread behind a `self`, and only once this thread yields (a timer), as a browser worker's
+// children do. HOLD=1 keeps every worker's start-up message until globalThis.releaseWorkers().
+// THROW=1 makes the constructor throw a SecurityError, as a browser may under a CSP without
+// worker-src blob: (Chromium 156 fires an error event instead, which test/browser checks).
+const SCOPE = `
 import { Worker as NodeWorker } from "node:worker_threads";
-const [dist] = process.argv.slice(2);
-
-// A browser worker scope, as the library sees it.
 delete process.getBuiltinModule;
 globalThis.WorkerGlobalScope = class WorkerGlobalScope { static [Symbol.hasInstance](x) { return x === globalThis; } };
 globalThis.crossOriginIsolated = true;
@@ -30,20 +34,42 @@ const sources = new Map();
 globalThis.Blob = class Blob { constructor(parts) { this.text = parts.join(""); } };
 URL.createObjectURL = (blob) => { const url = "blob:test/" + sources.size; sources.set(url, blob.text); return url; };
 const stats = { started: 0, messages: 0 };
+const held = [];
+globalThis.releaseWorkers = () => { for (const f of held.splice(0)) f(); };
 globalThis.Worker = class Worker {
   constructor(url) {
+    if (process.env.THROW === "1") {
+      const e = new Error("Failed to construct 'Worker': Access to the script at '" + url + "' is denied by the document's Content Security Policy.");
+      e.name = "SecurityError";
+      throw e;
+    }
     stats.started++;
-    const prelude = 'const { parentPort } = require("node:worker_threads"); const self = globalThis;' +
-      'self.postMessage = (m) => parentPort.postMessage(m); parentPort.on("message", (data) => self.onmessage({ data }));';
-    this.w = new NodeWorker(prelude + sources.get(url), { eval: true });
-    this.w.unref();
     this.onerror = null;
-    this.w.on("error", (e) => this.onerror?.(e));
+    this.queue = [];
+    setTimeout(() => {
+      const prelude = 'const { parentPort } = require("node:worker_threads"); const self = globalThis;' +
+        'self.postMessage = (m) => parentPort.postMessage(m); parentPort.on("message", (data) => self.onmessage({ data }));';
+      this.w = new NodeWorker(prelude + sources.get(url), { eval: true });
+      this.w.unref();
+      this.w.on("error", (e) => this.onerror?.(e));
+      for (const m of this.queue.splice(0)) this.send(m);
+    }, 0);
   }
-  postMessage(m) { stats.messages++; this.w.postMessage(m); }
-  terminate() { void this.w.terminate(); }
+  send(m) {
+    const first = this.first === undefined;
+    this.first = false;
+    if (first && process.env.HOLD === "1") held.push(() => this.w.postMessage(m));
+    else this.w.postMessage(m);
+  }
+  postMessage(m) { stats.messages++; if (this.w) this.send(m); else this.queue.push(m); }
+  terminate() { void this.w?.terminate(); }
 };
+`;
 
+const CHILD = `
+const [dist, scenario] = process.argv.slice(2);
+const warnings = [];
+process.on("warning", (w) => warnings.push(w.code));
 const tg = await import(new URL("file://" + dist).href);
 const split = tg.createWasmBackend({ threadMinMacsPerThread: 1 });
 tg.registerBackend({ ...split, name: "split" });
@@ -54,32 +80,97 @@ tg.setNumThreads(1);
 const single = Array.from(a.matmul(b).toTypedArray());
 tg.setNumThreads(2);
 const products = [];
-// A browser worker's children start once it yields; on a loaded machine that takes a while, so
-// keep multiplying (at least 5 times) until the child has taken a job, for at most 20 s.
+const product = () => products.push(Array.from(a.matmul(b).toTypedArray()));
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+const report = {};
+if (scenario === "late-yield") {
+  // A synchronous loop that runs past the 10 s start-up window before it first yields (the clock
+  // is moved on rather than waited for): the workers had no chance yet, so threads stay on.
+  product();
+  const now = Date.now;
+  Date.now = () => now() + 11_000;
+  product();
+  report.threadsBeforeYield = tg.getNumThreads();
+} else if (scenario === "stall") {
+  // The workers never start although this thread yields (their start-up message is held): after
+  // 10 s of yielding (timers and clock sped up) threads are off, until the workers do come up.
+  const [now, timeout] = [Date.now, setTimeout];
+  let skew = 0;
+  Date.now = () => now() + skew;
+  globalThis.setTimeout = (f, ms) => timeout(() => { skew += ms; f(); }, 0);
+  product();
+  for (let i = 0; i < 2000 && tg.getNumThreads() > 1; i++) await tick();
+  report.threadsWhenStalled = tg.getNumThreads();
+  product();
+  globalThis.releaseWorkers();
+  globalThis.setTimeout = timeout;
+}
+// Keep multiplying (at least 5 times) until the worker has taken a job, for at most 20 s: a
+// loaded machine takes a while to start a worker_thread.
 const deadline = Date.now() + 20_000;
-for (let i = 0; i < 5 || (stats.messages <= 1 && Date.now() < deadline); i++) {
-  products.push(Array.from(a.matmul(b).toTypedArray()));
-  await new Promise((r) => setTimeout(r, 20));
+for (let i = 0; i < 5 || (stats.messages <= 1 && Date.now() < deadline && stats.started > 0); i++) {
+  product();
+  await tick();
 }
 const same = products.every((p) => p.every((v, i) => Object.is(v, single[i])));
-console.log(JSON.stringify({ threads: tg.getNumThreads(), features: tg.wasmFeatures(), ...stats, same }));
+console.log(JSON.stringify({ ...report, threads: tg.getNumThreads(), features: tg.wasmFeatures(), ...stats, same, warnings }));
 `;
+
+interface Report {
+  threads: number;
+  features: { sharedMemory: boolean };
+  started: number;
+  messages: number;
+  same: boolean;
+  warnings: string[];
+  threadsBeforeYield?: number;
+  threadsWhenStalled?: number;
+}
+
+function runChild(scenario: string, env: Record<string, string> = {}): Report {
+  if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` (pnpm test builds before vitest)`);
+  const file = join(tempDir("web-threads"), "child.mjs");
+  writeFileSync(file, SCOPE + CHILD);
+  const res = spawnSync(process.execPath, [file, dist, scenario], { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...env } });
+  if (res.status !== 0) throw new Error(`child failed (status ${res.status}): ${res.error?.message ?? ""}\n${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split("\n").at(-1)!) as Report;
+}
 
 describe("threads in a browser worker (simulated)", () => {
   it("starts nested Web Workers from a blob: URL, runs shares of a product on them, same results as one thread", () => {
-    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` (pnpm test builds before vitest)`);
-    const file = join(tempDir("web-threads"), "child.mjs");
-    writeFileSync(file, CHILD);
-    const res = spawnSync(process.execPath, [file, dist], { encoding: "utf8", timeout: 60_000 });
-    if (res.status !== 0) throw new Error(`child failed (status ${res.status}): ${res.error?.message ?? ""}\n${res.stderr}`);
-    const report = JSON.parse(res.stdout.trim().split("\n").at(-1)!) as {
-      threads: number; features: { sharedMemory: boolean }; started: number; messages: number; same: boolean;
-    };
+    const report = runChild("plain");
     expect(report.threads).toBe(2);
     expect(report.features.sharedMemory).toBe(true);
     expect(report.started).toBe(1); // one worker besides this thread
     // its start-up message, then at least one job: the first product ran here while it started
     expect(report.messages).toBeGreaterThan(1);
     expect(report.same).toBe(true);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it("a synchronous loop past the start-up window before the first yield does not switch threads off", () => {
+    const report = runChild("late-yield");
+    expect(report.threadsBeforeYield).toBe(2);
+    expect(report.threads).toBe(2);
+    expect(report.messages).toBeGreaterThan(1);
+    expect(report.same).toBe(true);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it("workers that do not start while the thread yields switch threads off with one warning, and back on when they come up", () => {
+    const report = runChild("stall", { HOLD: "1" });
+    expect(report.threadsWhenStalled).toBe(1);
+    expect(report.warnings).toEqual(["TENSORGRAD_WASM_THREADS_STALLED"]);
+    expect(report.threads).toBe(2);
+    expect(report.messages).toBeGreaterThan(1);
+    expect(report.same).toBe(true);
+  });
+
+  it("a Worker constructor refused by the CSP (SecurityError) warns once with the worker-src hint; one thread, same results", () => {
+    const report = runChild("plain", { THROW: "1" });
+    expect(report.threads).toBe(1);
+    expect(report.started).toBe(0);
+    expect(report.same).toBe(true);
+    expect(report.warnings).toEqual(["TENSORGRAD_WASM_THREADS"]);
   });
 });

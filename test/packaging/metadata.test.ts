@@ -46,6 +46,9 @@ describe("package metadata", () => {
   });
 
   it("a real `npm pack` of nn fails in the guard", () => {
-    expect(() => execFileSync("npm", ["pack", "--dry-run", "--ignore-scripts=false"], { cwd: `${root}/packages/nn`, stdio: "pipe", timeout: 60_000 })).toThrow(/prepack-guard/);
+    // Under `pnpm test` the environment says npm_config_user_agent=pnpm/…, which npm reads as its own
+    // user-agent setting and hands to the prepack script: drop it, so npm reports itself.
+    const { npm_config_user_agent: _agent, ...env } = process.env;
+    expect(() => execFileSync("npm", ["pack", "--dry-run", "--ignore-scripts=false"], { cwd: `${root}/packages/nn`, env, stdio: "pipe", timeout: 60_000 })).toThrow(/prepack-guard/);
   });
 });

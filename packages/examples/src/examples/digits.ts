@@ -10,16 +10,16 @@
  */
 
 import { Generator, eye, manualSeed, noGrad, tensor, type Tensor } from "@tensorgrad/autograd";
-import { DataLoader, Linear, Sequential, Sigmoid, TensorDataset, optim, type Module, functional as F } from "@tensorgrad/nn";
+import { DataLoader, TensorDataset, optim, functional as F } from "@tensorgrad/nn";
 import { OptionError } from "../common/errors.js";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";
 import { lineChart, writeSvg, type PlotSpec, type Row } from "../common/plot.js";
 import { Reporter } from "../common/reporter.js";
 import { loadDigitData } from "../data/digit-data.js";
 import type { DigitSet } from "../data/idx.js";
+import { digitsNetwork, quadraticCost, type DigitsCost } from "./digits-model.js";
 
-/** The two costs: Nielsen's quadratic cost on sigmoid outputs, or softmax + cross-entropy. */
-export type DigitsCost = "quadratic" | "cross-entropy";
+export { digitsNetwork, quadraticCost, type DigitsCost } from "./digits-model.js";
 
 /** Options of the digits example (defaults: Nielsen's recipe, on generated digits). */
 export interface DigitsOptions extends CommonOptions {
@@ -65,22 +65,6 @@ export interface DigitsResult {
   readonly testSize: number;
   readonly seconds: number;
   readonly plots: string[];
-}
-
-/** Nielsen's quadratic cost C = (1/2m)·Σₓ‖y(x) − a‖² over a batch of m rows, y one-hot. */
-export function quadraticCost(output: Tensor, oneHot: Tensor): Tensor {
-  return F.mseLoss(output, oneHot, { reduction: "sum" }).div(2 * output.shape[0]);
-}
-
-/** Sigmoid layers of the given sizes; with cross-entropy the last layer gives logits (the softmax is in the cost). */
-export function digitsNetwork(sizes: readonly number[], cost: DigitsCost): Module {
-  const layers: Module[] = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    layers.push(new Linear(sizes[i], sizes[i + 1]));
-    const last = i + 2 === sizes.length;
-    if (!last || cost === "quadratic") layers.push(new Sigmoid());
-  }
-  return new Sequential(...layers);
 }
 
 function toTensors(set: DigitSet): { x: Tensor; y: Tensor } {

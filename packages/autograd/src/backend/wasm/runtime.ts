@@ -315,7 +315,7 @@ function takeProbedMemory(): WasmMemory | undefined {
 const warned = new Set<string>();
 
 /** One warning per kind for the whole process: Node's process.emitWarning where there is one, else console.warn. */
-function warnOnce(code: string, message: string): void {
+export function warnOnce(code: string, message: string): void {
   if (warned.has(code)) return;
   warned.add(code);
   const proc = (globalThis as { process?: { emitWarning?: (m: string, o: { code: string }) => void } }).process;

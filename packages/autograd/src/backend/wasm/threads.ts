@@ -8,13 +8,14 @@
  * Web Worker of a cross-origin-isolated page (nested Web Workers; a page's main thread may not
  * Atomics.wait, so there every kernel runs single-threaded — run the model in a worker to get
  * threads). A browser worker's children start only after it yields to its event loop, so there
- * the first large products run single-threaded and later ones use the workers once they are up.
+ * the first large products run single-threaded and later ones use the workers once they are up
+ * (see ensureWorkers for how long they may take).
  *
  * Workers are created lazily on the first job that asks for them; Node's are unref'd, so an idle
  * pool never keeps a finished script alive.
  */
 
-import type { KernelExports, Runtime } from "./runtime.js";
+import { warnOnce, type KernelExports, type Runtime } from "./runtime.js";
 
 /** What the pool needs of a started worker (Node's Worker or a Web Worker, adapted). */
 interface WorkerLike {
@@ -126,9 +127,7 @@ function nodeHost(): ThreadHost | undefined {
         execArgv: [], // not the parent's loaders or --input-type: the source above is plain JS
       });
       w.unref();
-      w.on("error", () => {
-        broken = true;
-      });
+      w.on("error", (e) => switchOff(`a worker thread failed (${errorText(e)})`));
       return { postMessage: (v) => w.postMessage(v), terminate: () => void w.terminate() };
     },
     waitForStart: true,
@@ -147,9 +146,8 @@ function webHost(): ThreadHost | undefined {
     spawn(rt, control) {
       url ??= URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: "text/javascript" }));
       const w = new Worker(url);
-      w.onerror = () => {
-        broken = true;
-      };
+      // A CSP without worker-src blob: fails the worker here, with an event that carries no message.
+      w.onerror = (e) => switchOff(`a worker thread failed to start (${errorText(e)}); a Content-Security-Policy needs worker-src blob: for them`);
       w.postMessage({ module: rt.module, memory: rt.memory, control });
       return w;
     },
@@ -181,8 +179,13 @@ function defaultThreads(): number {
 
 /** The default thread count is the number of cores, capped here. */
 const MAX_DEFAULT_THREADS = 8;
-/** How long new workers may take to start before threads are turned off (the caller waits in Node). */
+/**
+ * How long new workers may take to start before threads are turned off: in Node, time the caller
+ * waits; in a browser, time this thread has spent yielding (see ensureWorkers).
+ */
 const STARTUP_MS = 10_000;
+/** A browser thread's yields are sampled by a timer of this period; a late tick counts as one period of yielding. */
+const PROBE_MS = 20;
 /** How long the caller waits for workers without any progress before giving up. */
 const STALL_MS = 120_000;
 
@@ -191,7 +194,57 @@ let workers: WorkerLike[] = [];
 let spawned = 0; // workers ever started: the ready count (control slot 2) counts up to this
 let spawnedAt = 0; // when the latest worker was started (Date.now())
 let control: Int32Array | undefined;
-let broken = false;
+let broken = false; // threads off for good: a worker failed, or could not be created or started
+let stalled = false; // browser: the workers had STARTUP_MS of chances and are not up yet; threads off until they are
+let chanceMs = 0; // browser: how long this thread has yielded since the pending workers were spawned
+let probing = false; // browser: the timer that measures chanceMs is running
+
+/** Why threads are off, said once; large kernels then run on the calling thread. */
+function switchOff(why: string): void {
+  broken = true;
+  for (const w of workers.splice(0)) w.terminate();
+  warnOnce("TENSORGRAD_WASM_THREADS", `${why}; wasm kernels run on one thread`);
+}
+
+/** The message of an error, error event or anything thrown. */
+function errorText(e: unknown): string {
+  const m = (e as { message?: unknown } | null)?.message;
+  if (typeof m === "string" && m !== "") return m;
+  return (e as { type?: unknown } | null)?.type === "error" ? "an error event without a message" : String(e);
+}
+
+/** Whether every worker ever spawned has counted itself ready. */
+function allReady(): boolean {
+  return control !== undefined && Atomics.load(control, 2) >= spawned;
+}
+
+/**
+ * Browser: adds up how long this thread yields while workers are pending, by a timer that ticks
+ * every PROBE_MS when the thread is free. A tick that comes late (the thread was busy in a long
+ * synchronous loop) counts one period only, so workers that never had a chance to start are not
+ * taken for broken ones. After STARTUP_MS of chances it marks the pool stalled, with a warning.
+ */
+function probeYields(): void {
+  const timer = (globalThis as { setTimeout?: (f: () => void, ms: number) => unknown }).setTimeout;
+  if (probing || !timer) return;
+  probing = true;
+  let last = Date.now();
+  const tick = (): void => {
+    const now = Date.now();
+    chanceMs += Math.min(now - last, PROBE_MS);
+    last = now;
+    if (!broken && !allReady() && chanceMs >= STARTUP_MS) {
+      stalled = true;
+      warnOnce(
+        "TENSORGRAD_WASM_THREADS_STALLED",
+        `worker threads have not started although this thread yielded for ${STARTUP_MS / 1000} s; wasm kernels run on one thread until they do`,
+      );
+    }
+    if (broken || stalled || allReady()) probing = false;
+    else timer(tick, PROBE_MS);
+  };
+  timer(tick, PROBE_MS);
+}
 
 /** Sets how many threads (the calling one included) large wasm kernels may use; 1 turns threads off. */
 export function setNumThreads(n: number): void {
@@ -205,6 +258,10 @@ export function setNumThreads(n: number): void {
 /** The number of threads large wasm kernels use (1 where worker threads are unavailable). */
 export function getNumThreads(): number {
   if (broken || !threadHost()) return 1;
+  if (stalled) {
+    if (!allReady()) return 1;
+    stalled = false; // the late workers came up: threads are back
+  }
   return requested ?? defaultThreads();
 }
 
@@ -215,9 +272,11 @@ export function liveWorkers(): number {
 
 /**
  * Starts workers up to `count` over the runtime's shared memory; true once they are all ready.
- * In Node it waits for them; in a browser it does not (they start once this thread yields), so a
- * false there just means "not yet". A worker that does not start within STARTUP_MS turns threads
- * off for good.
+ * In Node it waits for them, and a worker that does not start within STARTUP_MS turns threads off
+ * for good. In a browser it does not wait (they start once this thread yields), so a false there
+ * just means "not yet"; workers still not up after this thread has yielded for STARTUP_MS in all
+ * switch threads off (with a warning) until they do come up. Time spent in a synchronous loop
+ * before the first yield does not count: the workers had no chance to start.
  */
 function ensureWorkers(rt: Runtime, count: number): boolean {
   if (!rt.shared || broken) return false;
@@ -226,9 +285,23 @@ function ensureWorkers(rt: Runtime, count: number): boolean {
   control ??= new Int32Array(new SharedArrayBuffer(12));
   const flags = control;
   while (workers.length < count) {
-    workers.push(h.spawn(rt, flags.buffer as SharedArrayBuffer));
+    try {
+      workers.push(h.spawn(rt, flags.buffer as SharedArrayBuffer));
+    } catch (e) {
+      // A Content-Security-Policy without worker-src blob: may make the constructor throw a
+      // SecurityError (Chromium fires an error event instead: see webHost's onerror).
+      const csp = (e as { name?: unknown } | null)?.name === "SecurityError";
+      switchOff(`worker threads could not be created (${errorText(e)})${csp ? ". A Content-Security-Policy needs worker-src blob: for them" : ""}`);
+      return false;
+    }
     spawned++;
     spawnedAt = Date.now();
+    chanceMs = 0;
+  }
+  if (allReady()) return true;
+  if (!h.waitForStart) {
+    probeYields();
+    return false;
   }
   // A worker whose startup throws can only report through an event, which cannot fire while
   // this thread blocks, so wait for the ready count with a deadline instead.
@@ -237,10 +310,8 @@ function ensureWorkers(rt: Runtime, count: number): boolean {
     const ready = Atomics.load(flags, 2);
     if (ready >= spawned) return true;
     const left = deadline - Date.now();
-    if (left > 0 && !h.waitForStart) return false;
     if (left <= 0 || Atomics.wait(flags, 2, ready, left) === "timed-out") {
-      broken = true;
-      for (const w of workers.splice(0)) w.terminate();
+      switchOff(`worker threads did not start within ${STARTUP_MS / 1000} s`);
       return false;
     }
   }
