@@ -14,3 +14,5 @@ export {
 } from "./conv";
 export { geluF32, geluBackwardF32, erfF32 } from "./gelu";
 export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64 } from "./softmax";
+export { layerNormF32, layerNormF64, layerNormBackwardF32, layerNormBackwardF64 } from "./layernorm";
+export { attentionSoftmaxF32, attentionSoftmaxF64, attentionSoftmaxBackwardF32, attentionSoftmaxBackwardF64 } from "./attention";
