@@ -1,7 +1,8 @@
 /**
  * The attention softmax (scale, causal mask and softmax in one pass) and its backward over
  * contiguous rows the host has copied in (src/backend/wasm/attention.ts), in T lanes: float32 in
- * f32x4 lanes (exp: math32.ts, within 1 float32 ulp) with f64 row sums, float64 in f64x2 lanes.
+ * f32x4 lanes (exp: math32.ts, within 1 float32 ulp) with f64 row sums. Only float32 is exported
+ * (float64 runs the cpu kernel, as for layernorm.ts), though the code is written for f64x2 too.
  * Row r is query i = r mod L; under `causal` it sees keys j ≤ i only, the rest get exactly 0.
  * Row ranges [r0, r1) let threads split one call.
  */
@@ -111,17 +112,9 @@ export function attentionSoftmaxF32(x: usize, out: usize, r0: i32, r1: i32, L: i
   attentionSoftmaxRows<f32>(x, out, r0, r1, L, S, scale, causal);
 }
 
-/** Attention softmax of float64 rows, as attentionSoftmaxF32. */
-export function attentionSoftmaxF64(x: usize, out: usize, r0: i32, r1: i32, L: i32, S: i32, scale: f64, causal: bool): void {
-  attentionSoftmaxRows<f64>(x, out, r0, r1, L, S, scale, causal);
-}
 
 /** Attention softmax backward of float32 rows r0..r1−1. */
 export function attentionSoftmaxBackwardF32(g: usize, y: usize, out: usize, r0: i32, r1: i32, S: i32, scale: f64): void {
   attentionSoftmaxBackwardRows<f32>(g, y, out, r0, r1, S, scale);
 }
 
-/** Attention softmax backward of float64 rows. */
-export function attentionSoftmaxBackwardF64(g: usize, y: usize, out: usize, r0: i32, r1: i32, S: i32, scale: f64): void {
-  attentionSoftmaxBackwardRows<f64>(g, y, out, r0, r1, S, scale);
-}

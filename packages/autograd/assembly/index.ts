@@ -14,5 +14,6 @@ export {
 } from "./conv";
 export { geluF32, geluBackwardF32, erfF32 } from "./gelu";
 export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64 } from "./softmax";
-export { layerNormF32, layerNormF64, layerNormBackwardF32, layerNormBackwardF64 } from "./layernorm";
-export { attentionSoftmaxF32, attentionSoftmaxF64, attentionSoftmaxBackwardF32, attentionSoftmaxBackwardF64 } from "./attention";
+export { layerNormF32, layerNormBackwardF32 } from "./layernorm";
+export { attentionSoftmaxF32, attentionSoftmaxBackwardF32 } from "./attention";
+export { bceF32, bceF64, bceBackwardF32, bceBackwardF64 } from "./loss";

@@ -1,6 +1,8 @@
 /**
  * LayerNorm forward and backward over contiguous rows the host has copied in
- * (src/backend/wasm/layernorm.ts), float32 or float64 storage (T). Every value is widened to
+ * (src/backend/wasm/layernorm.ts). Written for either storage type T; only float32 is exported
+ * (float64 runs the cpu kernel: no model here trains in float64, and each export costs the
+ * inlined bundle about a kilobyte). Every value is widened to
  * f64x2 lanes and every operation is the cpu kernel's (backend/cpu/norm-kernels.ts) in the same
  * order, so each stored value is the cpu's except where a row sum, added here in two lanes, rounds
  * differently. Row ranges [r0, r1) let threads split a forward call; a backward call accumulates
@@ -155,10 +157,6 @@ export function layerNormF32(x: usize, w: usize, b: usize, out: usize, mean: usi
   layerNormRows<f32>(x, w, b, out, mean, rstd, r0, r1, cols, eps, flags);
 }
 
-/** LayerNorm forward of float64 rows r0..r1−1. */
-export function layerNormF64(x: usize, w: usize, b: usize, out: usize, mean: usize, rstd: usize, r0: i32, r1: i32, cols: i32, eps: f64, flags: i32): void {
-  layerNormRows<f64>(x, w, b, out, mean, rstd, r0, r1, cols, eps, flags);
-}
 
 /** LayerNorm backward of float32 rows r0..r1−1 (see layerNormBackwardRows). */
 export function layerNormBackwardF32(
@@ -167,9 +165,3 @@ export function layerNormBackwardF32(
   layerNormBackwardRows<f32>(g, x, mean, rstd, w, dx, dw, db, r0, r1, cols, flags);
 }
 
-/** LayerNorm backward of float64 rows r0..r1−1. */
-export function layerNormBackwardF64(
-  g: usize, x: usize, mean: usize, rstd: usize, w: usize, dx: usize, dw: usize, db: usize, r0: i32, r1: i32, cols: i32, flags: i32,
-): void {
-  layerNormBackwardRows<f64>(g, x, mean, rstd, w, dx, dw, db, r0, r1, cols, flags);
-}

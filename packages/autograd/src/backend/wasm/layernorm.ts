@@ -1,18 +1,17 @@
 /**
- * Host side of the wasm LayerNorm kernels (assembly/layernorm.ts), float32 and float64: the rows
- * are copied into scratch memory, normalized there in place and copied out. The kernels widen
- * every value to f64 and repeat the cpu kernel's operations (backend/cpu/norm-kernels.ts), so
- * they differ from it only where a row sum rounds differently. Large calls are split by rows
+ * Host side of the wasm LayerNorm kernels (assembly/layernorm.ts), float32 only: float64 stays on
+ * the cpu kernels (backend/cpu/norm-kernels.ts; no model here trains in float64, and the wasm
+ * module is inlined in the bundle). The rows are copied into scratch memory, normalized there in
+ * place and copied out. The kernels widen every value to f64 and repeat the cpu kernel's
+ * operations, so they differ from it only where a row sum rounds differently. Large calls are split by rows
  * across worker threads; each thread's share of dweight and dbias is its own f64 array, added
  * up here in thread order. Each function returns false when the caller must use the cpu kernel.
  */
 
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
-import { copyRange, isFloat, paddedBytes } from "./elementwise.js";
+import { copyRange, paddedBytes } from "./elementwise.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
-
-type Floats = Float32Array | Float64Array;
 
 /** Operands larger than this many bytes stay on the cpu kernels rather than grow the scratch. */
 const MAX_BYTES = 256 * 2 ** 20;
@@ -48,22 +47,21 @@ export function runRowShares(rt: Runtime, threads: number, kernel: keyof KernelE
   return parts;
 }
 
-/** True when every buffer is float of out's dtype. */
-function sameFloat(out: CpuBuffer, buffers: readonly (CpuBuffer | null)[]): boolean {
-  if (!isFloat(out)) return false;
-  for (const b of buffers) if (b !== null && b.dtype !== out.dtype) return false;
+/** True when every buffer is float32, as out. */
+function allFloat32(out: CpuBuffer, buffers: readonly (CpuBuffer | null)[]): boolean {
+  if (out.dtype !== "float32") return false;
+  for (const b of buffers) if (b !== null && b.dtype !== "float32") return false;
   return true;
 }
 
-/** Backend.layerNorm in wasm for float buffers of at least minSize elements. */
+/** Backend.layerNorm in wasm for float32 buffers of at least minSize elements. */
 export function wasmLayerNorm(
   x: CpuBuffer, weight: CpuBuffer | null, bias: CpuBuffer | null, rows: number, cols: number, eps: number,
   out: CpuBuffer, mean: CpuBuffer, rstd: CpuBuffer, minSize: number, perThread = NORM_MIN_ELEMS_PER_THREAD,
 ): boolean {
   const n = rows * cols;
-  if (n < minSize || n === 0 || !sameFloat(out, [x, weight, bias, mean, rstd])) return false;
-  const f32 = out.dtype === "float32";
-  const bpe = f32 ? 4 : 8;
+  if (n < minSize || n === 0 || !allFloat32(out, [x, weight, bias, mean, rstd])) return false;
+  const bpe = 4;
   const X = SCRATCH_BASE;
   const W = X + paddedBytes(n, bpe);
   const B = W + paddedBytes(cols, bpe);
@@ -73,27 +71,26 @@ export function wasmLayerNorm(
   const picked = rowsRuntime(n, perThread);
   if (picked === undefined || end - SCRATCH_BASE > MAX_BYTES || !picked.rt.reserve(end)) return false;
   const { rt, threads } = picked;
-  const heap = f32 ? rt.f32() : rt.f64();
+  const heap = rt.f32();
   copyRange(heap, X / bpe, x.data, 0, n);
   if (weight !== null) copyRange(heap, W / bpe, weight.data, 0, cols);
   if (bias !== null) copyRange(heap, B / bpe, bias.data, 0, cols);
   const flags = (weight !== null ? HAS_WEIGHT : 0) | (bias !== null ? HAS_BIAS : 0);
-  runRowShares(rt, threads, f32 ? "layerNormF32" : "layerNormF64", rows, (r0, r1) => [X, W, B, X, M, R, r0, r1, cols, eps, flags]);
-  (out.data as Floats).set(rt.view(f32, X, n));
-  (mean.data as Floats).set(rt.view(f32, M, rows));
-  (rstd.data as Floats).set(rt.view(f32, R, rows));
+  runRowShares(rt, threads, "layerNormF32", rows, (r0, r1) => [X, W, B, X, M, R, r0, r1, cols, eps, flags]);
+  out.data.set(rt.view(true, X, n));
+  mean.data.set(rt.view(true, M, rows));
+  rstd.data.set(rt.view(true, R, rows));
   return true;
 }
 
-/** Backend.layerNormBackward in wasm for float buffers of at least minSize elements. */
+/** Backend.layerNormBackward in wasm for float32 buffers of at least minSize elements. */
 export function wasmLayerNormBackward(
   g: CpuBuffer, x: CpuBuffer, mean: CpuBuffer, rstd: CpuBuffer, weight: CpuBuffer | null, rows: number, cols: number,
   dx: CpuBuffer | null, dweight: CpuBuffer | null, dbias: CpuBuffer | null, minSize: number, perThread = NORM_MIN_ELEMS_PER_THREAD,
 ): boolean {
   const n = rows * cols;
-  if (n < minSize || n === 0 || !sameFloat(g, [x, mean, rstd, weight, dx, dweight, dbias])) return false;
-  const f32 = g.dtype === "float32";
-  const bpe = f32 ? 4 : 8;
+  if (n < minSize || n === 0 || !allFloat32(g, [x, mean, rstd, weight, dx, dweight, dbias])) return false;
+  const bpe = 4;
   const picked = rowsRuntime(n, perThread);
   if (picked === undefined) return false;
   const { rt } = picked;
@@ -107,7 +104,7 @@ export function wasmLayerNormBackward(
   const accBytes = paddedBytes(cols, 8);
   const end = ACC + threads * 2 * accBytes;
   if (end - SCRATCH_BASE > MAX_BYTES || !rt.reserve(end)) return false;
-  const heap = f32 ? rt.f32() : rt.f64();
+  const heap = rt.f32();
   copyRange(heap, G / bpe, g.data, 0, n);
   copyRange(heap, X / bpe, x.data, 0, n);
   copyRange(heap, M / bpe, mean.data, 0, rows);
@@ -117,14 +114,14 @@ export function wasmLayerNormBackward(
   const flags = (weight !== null ? HAS_WEIGHT : 0) | (dx !== null ? NEED_DX : 0) | (dweight !== null ? NEED_DW : 0) | (dbias !== null ? NEED_DB : 0);
   const acc = (t: number, which: number): number => ACC + (2 * t + which) * accBytes;
   // dx overwrites g in place (each row reads its g before writing dx)
-  const parts = runRowShares(rt, threads, f32 ? "layerNormBackwardF32" : "layerNormBackwardF64", rows, (r0, r1, t) =>
+  const parts = runRowShares(rt, threads, "layerNormBackwardF32", rows, (r0, r1, t) =>
     [G, X, M, R, W, G, acc(t, 0), acc(t, 1), r0, r1, cols, flags]);
-  if (dx !== null) (dx.data as Floats).set(rt.view(f32, G, n));
+  if (dx !== null) dx.data.set(rt.view(true, G, n));
   for (const [buf, which] of [[dweight, 0], [dbias, 1]] as const) {
     if (buf === null) continue;
     const sums = rt.view(false, acc(0, which), cols);
     if (parts === 1) {
-      (buf.data as Floats).set(sums);
+      buf.data.set(sums);
       continue;
     }
     const total = Float64Array.from(sums);
@@ -132,7 +129,7 @@ export function wasmLayerNormBackward(
       const part = rt.view(false, acc(t, which), cols);
       for (let c = 0; c < cols; c++) total[c] += part[c];
     }
-    (buf.data as Floats).set(total);
+    buf.data.set(total);
   }
   return true;
 }

@@ -6,8 +6,8 @@
  * when large), and copies the result out. In wasm: matmul (float32/float64, batched, any
  * strides), exp/tanh/sigmoid/relu, add/sub/mul/div and the activation derivatives (operands read
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
- * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts), layerNorm and the attention softmax with their
- * backward passes (layernorm.ts, attention.ts); every other kernel, and every small or integer one, is the cpu
+ * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts), float32 layerNorm and attention softmax with their
+ * backward passes (layernorm.ts, attention.ts), the binary cross entropy and its gradient (loss.ts); every other kernel, and every small or integer one, is the cpu
  * backend's.
  */
 
@@ -22,6 +22,7 @@ import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
 import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
 import { wasmLayerNorm, wasmLayerNormBackward } from "./layernorm.js";
 import { wasmAttentionSoftmax, wasmAttentionSoftmaxBackward } from "./attention.js";
+import { wasmBinaryCrossEntropy, wasmBinaryCrossEntropyBackward } from "./loss.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -143,7 +144,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
       if (!wasmGeluBackward(g, x, approximate, out, minElems)) cpu.geluBackward(g, x, approximate, out);
     },
 
-    // LayerNorm and the attention softmax, float32 and float64 (layernorm.ts, attention.ts).
+    // LayerNorm and the attention softmax: float32 in wasm, float64 on the cpu kernels (layernorm.ts, attention.ts).
     layerNorm(x, weight, bias, rows, cols, eps, out, mean, rstd) {
       if (!wasmLayerNorm(x, weight, bias, rows, cols, eps, out, mean, rstd, minElems)) cpu.layerNorm(x, weight, bias, rows, cols, eps, out, mean, rstd);
     },
@@ -160,6 +161,15 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     attentionSoftmaxBackward(g, y, rows, S, scale, out) {
       if (!wasmAttentionSoftmaxBackward(g, y, rows, S, scale, out, minElems)) cpu.attentionSoftmaxBackward(g, y, rows, S, scale, out);
+    },
+
+    // The binary cross entropy and its input gradient (loss.ts).
+    binaryCrossEntropy(p, y, out) {
+      if (!wasmBinaryCrossEntropy(p, y, out, minElems)) cpu.binaryCrossEntropy(p, y, out);
+    },
+
+    binaryCrossEntropyBackward(g, p, y, out) {
+      if (!wasmBinaryCrossEntropyBackward(g, p, y, out, minElems)) cpu.binaryCrossEntropyBackward(g, p, y, out);
     },
   };
 }
