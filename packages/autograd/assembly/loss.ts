@@ -1,7 +1,8 @@
 /**
  * The binary cross entropy and its input gradient over buffers the host has copied in
  * (src/backend/wasm/loss.ts), every value widened to f64 lanes and rounded once to T on store, as
- * the cpu kernels (backend/cpu/loss-kernels.ts) compute:
+ * the cpu kernels (backend/cpu/loss-kernels.ts) compute. Written for T = f32 or f64; only float32
+ * is exported (float64 runs the cpu kernels, to keep the inlined module small):
  * - forward: −(y·max(log p, −100) + (1 − y)·max(log1p(−p), −100)), with an f64x2 log (musl's,
  *   after fdlibm: < 1 ulp) and log1p(x) = log(u)·x/(u − 1), u = 1 + x (Goldberg's: a few ulps,
  *   and the relative precision of log1p for tiny x). Within 2 float32 ulps of the cpu's.
@@ -94,10 +95,6 @@ export function bceF32(p: usize, y: usize, out: usize, n: i32): void {
   bce<f32>(p, y, out, n);
 }
 
-/** Binary cross entropy of n float64 values. */
-export function bceF64(p: usize, y: usize, out: usize, n: i32): void {
-  bce<f64>(p, y, out, n);
-}
 
 /**
  * n values (rounded up to an even count: the host pads to whole vectors); g is one value for
@@ -121,9 +118,4 @@ export function bceF64(p: usize, y: usize, out: usize, n: i32): void {
 /** binaryCrossEntropy's input gradient over n float32 values. */
 export function bceBackwardF32(g: usize, p: usize, y: usize, out: usize, n: i32, gScalar: bool): void {
   bceBackward<f32>(g, p, y, out, n, gScalar);
-}
-
-/** binaryCrossEntropy's input gradient over n float64 values. */
-export function bceBackwardF64(g: usize, p: usize, y: usize, out: usize, n: i32, gScalar: bool): void {
-  bceBackward<f64>(g, p, y, out, n, gScalar);
 }

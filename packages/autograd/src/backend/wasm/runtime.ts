@@ -77,12 +77,13 @@ export interface KernelExports {
   attentionSoftmaxF32(x: number, out: number, r0: number, r1: number, L: number, S: number, scale: number, causal: number): void;
   /** Its backward, out = scale·y·(g − Σ g·y); out may equal g. */
   attentionSoftmaxBackwardF32(g: number, y: number, out: number, r0: number, r1: number, S: number, scale: number): void;
-  /** Binary cross entropy of n values (assembly/loss.ts); out may equal p or y. */
+  /** Row gather / scatter-add along one dim, operands read as [outer, size, inner] (assembly/index-rows.ts). */
+  indexSelectRows(x: number, idx: number, out: number, outer: number, size: number, n: number, rowBytes: number): void;
+  indexAddRowsF32(out: number, idx: number, src: number, outer: number, size: number, n: number, inner: number, alpha: number): void;
+  /** Binary cross entropy of n float32 values (assembly/loss.ts); out may equal p or y. */
   bceF32(p: number, y: number, out: number, n: number): void;
-  bceF64(p: number, y: number, out: number, n: number): void;
-  /** binaryCrossEntropy's input gradient over n values (assembly/loss.ts); gScalar: g is one value. */
+  /** binaryCrossEntropy's input gradient over n float32 values (assembly/loss.ts); gScalar: g is one value. */
   bceBackwardF32(g: number, p: number, y: number, out: number, n: number, gScalar: number): void;
-  bceBackwardF64(g: number, p: number, y: number, out: number, n: number, gScalar: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

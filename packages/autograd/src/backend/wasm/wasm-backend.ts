@@ -7,7 +7,8 @@
  * strides), exp/tanh/sigmoid/relu, add/sub/mul/div and the activation derivatives (operands read
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
  * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts), float32 layerNorm and attention softmax with their
- * backward passes (layernorm.ts, attention.ts), the binary cross entropy and its gradient (loss.ts); every other kernel, and every small or integer one, is the cpu
+ * backward passes (layernorm.ts, attention.ts), the binary cross entropy and its gradient (loss.ts), row gather and scatter-add
+ * (index-rows.ts); every other kernel, and every small or integer one, is the cpu
  * backend's.
  */
 
@@ -23,6 +24,7 @@ import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
 import { wasmLayerNorm, wasmLayerNormBackward } from "./layernorm.js";
 import { wasmAttentionSoftmax, wasmAttentionSoftmaxBackward } from "./attention.js";
 import { wasmBinaryCrossEntropy, wasmBinaryCrossEntropyBackward } from "./loss.js";
+import { wasmIndexAdd, wasmIndexSelect } from "./index-rows.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -161,6 +163,15 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     attentionSoftmaxBackward(g, y, rows, S, scale, out) {
       if (!wasmAttentionSoftmaxBackward(g, y, rows, S, scale, out, minElems)) cpu.attentionSoftmaxBackward(g, y, rows, S, scale, out);
+    },
+
+    // Row gather and scatter-add (indexSelect, indexAdd, embedding), dense operands (index-rows.ts).
+    indexSelect(x, axis, index, out) {
+      if (!wasmIndexSelect(x, axis, index, out, minElems)) cpu.indexSelect(x, axis, index, out);
+    },
+
+    indexAdd(base, axis, index, src, alpha, out) {
+      if (!wasmIndexAdd(base, axis, index, src, alpha, out, minElems)) cpu.indexAdd(base, axis, index, src, alpha, out);
     },
 
     // The binary cross entropy and its input gradient (loss.ts).
