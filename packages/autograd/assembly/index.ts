@@ -14,3 +14,7 @@ export {
 } from "./conv";
 export { geluF32, geluBackwardF32, erfF32 } from "./gelu";
 export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64 } from "./softmax";
+export { layerNormF32, layerNormBackwardF32 } from "./layernorm";
+export { attentionSoftmaxF32, attentionSoftmaxBackwardF32 } from "./attention";
+export { bceF32, bceBackwardF32 } from "./loss";
+export { indexSelectRows, indexAddRowsF32 } from "./index-rows";

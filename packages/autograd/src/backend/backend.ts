@@ -184,6 +184,12 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    */
   binaryCrossEntropy(p: StridedView<B>, y: StridedView<B>, out: B): void;
   /**
+   * binaryCrossEntropy's input gradient, elementwise over views of one shape: out =
+   * g·(p − y) / max(p·(1 − p), 1e-12) (PyTorch's, finite where p is 0 or 1), float64 inside,
+   * rounded once.
+   */
+  binaryCrossEntropyBackward(g: StridedView<B>, p: StridedView<B>, y: StridedView<B>, out: B): void;
+  /**
    * im2col: x [N, C, H, W] → out [N, C·kh·kw, oh·ow], out[n, (c·kh + r)·kw + q, i·ow + j] = the
    * image element under kernel tap (r, q) of window (i, j), 0 in the padding.
    */

@@ -1,9 +1,12 @@
 /**
  * The primitive `binaryCrossEntropy`: BCE on probabilities in one kernel pass (Backend
  * binaryCrossEntropy, cpu kernel in backend/cpu/loss-kernels.ts) instead of ten elementwise ops.
- * nn's F.binaryCrossEntropy validates, weights and reduces around it.
+ * Its plain backward pass is one kernel too (Backend.binaryCrossEntropyBackward); a recorded one
+ * (createGraph) the same formula in Tensor ops. nn's F.binaryCrossEntropy validates, weights and
+ * reduces around it.
  */
 
+import { isGradEnabled } from "../engine/grad-mode.js";
 import { DTypeError, ShapeError, fmtShape } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { checkTensor } from "../validate.js";
@@ -21,7 +24,14 @@ const bceOp = defineOp({
   //   ∂ℓ/∂p = (p − y) / max(p(1 − p), 1e-12),   ∂ℓ/∂y = max(log(1 − p), −100) − max(log p, −100).
   vjp: (g, ctx) => {
     const [p, y] = ctx.inputs;
-    const gp = ctx.needsInputGrad(0) ? g.mul(p.sub(y)).div(p.mul(p.rsub(1)).clamp(1e-12)) : null;
+    let gp: Tensor | null = null;
+    if (ctx.needsInputGrad(0) && !isGradEnabled()) {
+      // the plain backward pass: one kernel (Backend.binaryCrossEntropyBackward) for six ops
+      gp = allocTensor(p.backend, p.shape, p.dtype);
+      p.backend.binaryCrossEntropyBackward(g, p, y, gp.buffer);
+    } else if (ctx.needsInputGrad(0)) {
+      gp = g.mul(p.sub(y)).div(p.mul(p.rsub(1)).clamp(1e-12));
+    }
     const gy = ctx.needsInputGrad(1) ? g.mul(p.neg().log1p().clamp(-100).sub(p.log().clamp(-100))) : null;
     return [gp, gy];
   },

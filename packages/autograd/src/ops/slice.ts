@@ -3,6 +3,7 @@
  * base tensor with a slice replaced), each the other's gradient.
  */
 
+import { isGradEnabled } from "../engine/grad-mode.js";
 import { IndexError, ShapeError, ValueError, fmtShape, fmtValue } from "../errors.js";
 import { checkInt, checkSize, normalizeDim, shapesEqual } from "../shape.js";
 import type { Tensor } from "../tensor.js";
@@ -32,7 +33,16 @@ const sliceOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
   forward: ([x], attrs) => sliceView(x, attrs),
   // The gradient is zero outside the slice: scatter g into zeros of the input's shape (g itself
   // when the slice is the whole dim).
-  vjp: (g, ctx) => [isWhole(ctx.attrs, ctx.inputShape(0)) ? g : sliceScatterOp([g.newZeros(ctx.inputShape(0)), g], ctx.attrs)],
+  vjp: (g, ctx) => {
+    const shape = ctx.inputShape(0);
+    if (isWhole(ctx.attrs, shape)) return [g];
+    if (isGradEnabled()) return [sliceScatterOp([g.newZeros(shape), g], ctx.attrs)];
+    // Not recorded: g copied into fresh zeros, without sliceScatter's copy of its (zero) base. A
+    // head split (q, k, v = split(qkv)) runs this three times per attention layer.
+    const out = g.newZeros(shape);
+    g.backend.copy(g, sliceView(out, ctx.attrs));
+    return [out];
+  },
 });
 
 /** Whether the slice keeps every element of its dim (x[:] along it). */

@@ -16,7 +16,7 @@ import { cpuArgsort, cpuScan } from "./scan-sort.js";
 import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
 import { cpuConv2d, cpuConv2dInputGrad, cpuConv2dWeightGrad, cpuMaxPool2dBackward } from "./conv-kernels.js";
 import { cpuIndexAdd, cpuIndexSelect, isBroadcastZero } from "./index-kernels.js";
-import { cpuBinaryCrossEntropy } from "./loss-kernels.js";
+import { cpuBinaryCrossEntropy, cpuBinaryCrossEntropyBackward } from "./loss-kernels.js";
 import { cpuGelu, cpuGeluBackward } from "./gelu-kernels.js";
 import { cpuLayerNorm, cpuLayerNormBackward } from "./norm-kernels.js";
 import { cpuAttentionSoftmax, cpuAttentionSoftmaxBackward } from "./attention-kernels.js";
@@ -372,6 +372,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     },
 
     binaryCrossEntropy: cpuBinaryCrossEntropy,
+    binaryCrossEntropyBackward: cpuBinaryCrossEntropyBackward,
     im2col: cpuIm2col,
     col2im: cpuCol2im,
     maxPool2d: cpuMaxPool2d,

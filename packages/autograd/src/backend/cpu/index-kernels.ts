@@ -1,7 +1,7 @@
 /**
  * Row gather and row scatter-add along one dim: the cpu kernels (the oracle) of `indexSelect`
  * and `indexAdd` (its adjoint). The ops live in ops/index-select.ts, the wasm kernels in
- * assembly/index-rows.ts with their host side in backend/wasm/index-rows.ts.
+ * assembly/index-rows.ts with their host side in backend/wasm/index-rows.ts (dense operands).
  *
  * Both view x as [outer, size, inner] around `axis`: one selected index moves a whole
  * [outer, 1, inner] slab, which is `outer` contiguous runs of `inner` elements when the operands

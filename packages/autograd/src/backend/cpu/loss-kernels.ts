@@ -1,6 +1,7 @@
 /**
- * Fused loss kernels: the cpu kernel (and, until a wasm one pays, the wasm backend's too) of the
- * primitive `binaryCrossEntropy` in ops/binary-cross-entropy.ts.
+ * Fused loss kernels: the cpu kernels of the primitive `binaryCrossEntropy` in
+ * ops/binary-cross-entropy.ts (forward, and the input gradient of its plain backward pass), and
+ * the oracle of the wasm ones (backend/wasm/loss.ts).
  */
 
 import type { StridedView } from "../backend.js";
@@ -31,5 +32,25 @@ function bceRow(pd: CpuBuffer["data"], yd: CpuBuffer["data"], od: CpuBuffer["dat
     const logP = Math.max(Math.log(pv), -100);
     const log1mP = Math.max(Math.log1p(-pv), -100);
     od[io] = -(yv * logP + (1 - yv) * log1mP);
+  }
+}
+
+/** out = g·(p − y) / max(p·(1 − p), 1e-12) elementwise over views of one shape, in float64, rounded once. */
+export function cpuBinaryCrossEntropyBackward(g: View, p: View, y: View, out: CpuBuffer): void {
+  const gd = g.buffer.data;
+  const pd = p.buffer.data;
+  const yd = y.buffer.data;
+  const od = out.data;
+  forEachRow(p.shape, [g.strides, p.strides, y.strides, contiguousStrides(p.shape)], [g.offset, p.offset, y.offset, 0], (offs, n, s) => {
+    bceBackwardRow(gd, pd, yd, od, offs, n, s);
+  });
+}
+
+function bceBackwardRow(gd: CpuBuffer["data"], pd: CpuBuffer["data"], yd: CpuBuffer["data"], od: CpuBuffer["data"], offs: readonly number[], n: number, s: readonly number[]): void {
+  let [ig, ip, iy, io] = offs;
+  const [sg, sp, sy, so] = s;
+  for (let r = 0; r < n; r++, ig += sg, ip += sp, iy += sy, io += so) {
+    const pv = pd[ip];
+    od[io] = (gd[ig] * (pv - yd[iy])) / Math.max(pv * (1 - pv), 1e-12);
   }
 }

@@ -68,6 +68,22 @@ export interface KernelExports {
   /** Their fused backward from upstream g and forward output y; out may equal g. */
   softmaxBackwardF32(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
   softmaxBackwardF64(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
+  // LayerNorm and the attention softmax (assembly/layernorm.ts, attention.ts; hosts in layernorm.ts, attention.ts here).
+  /** LayerNorm of float32 rows r0..r1−1 of `cols` values: out, and each row's mean and rstd; flags: 1 weight, 2 bias. */
+  layerNormF32(x: number, w: number, b: number, out: number, mean: number, rstd: number, r0: number, r1: number, cols: number, eps: number, flags: number): void;
+  /** Its backward: dx, and dweight/dbias added into f64 arrays; flags: 1 weight, 4 dx, 8 dweight, 16 dbias. */
+  layerNormBackwardF32(g: number, x: number, mean: number, rstd: number, w: number, dx: number, dw: number, db: number, r0: number, r1: number, cols: number, flags: number): void;
+  /** softmax(x·scale) of float32 rows r0..r1−1 of S keys, causal: query r mod L sees keys ≤ itself; x may equal out. */
+  attentionSoftmaxF32(x: number, out: number, r0: number, r1: number, L: number, S: number, scale: number, causal: number): void;
+  /** Its backward, out = scale·y·(g − Σ g·y); out may equal g. */
+  attentionSoftmaxBackwardF32(g: number, y: number, out: number, r0: number, r1: number, S: number, scale: number): void;
+  /** Row gather / scatter-add along one dim, operands read as [outer, size, inner] (assembly/index-rows.ts). */
+  indexSelectRows(x: number, idx: number, out: number, outer: number, size: number, n: number, rowBytes: number): void;
+  indexAddRowsF32(out: number, idx: number, src: number, outer: number, size: number, n: number, inner: number, alpha: number): void;
+  /** Binary cross entropy of n float32 values (assembly/loss.ts); out may equal p or y. */
+  bceF32(p: number, y: number, out: number, n: number): void;
+  /** binaryCrossEntropy's input gradient over n float32 values (assembly/loss.ts); gScalar: g is one value. */
+  bceBackwardF32(g: number, p: number, y: number, out: number, n: number, gScalar: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

@@ -65,9 +65,16 @@ export interface KernelCalls {
 }
 
 // What each worker runs once it has its kernels and the control flags: run the calls of each
-// job message and count done (slot 0); a failure sets slot 1 so the caller can throw.
+// job message and count done (slot 0); a failure sets slot 1 so the caller can throw. A job runs
+// only if the worker claims it first (claims: see runShares), else the caller already ran it.
 const RUN_JOBS = `
-const runJob = ({ kernel, calls }) => {
+let claims;
+const runJob = ({ kernel, calls, slot, job, claimSlots }) => {
+  if (claimSlots !== undefined) {
+    claims = new Int32Array(claimSlots);
+    return;
+  }
+  if (Atomics.compareExchange(claims, slot, job - 1, job) !== ((job - 1) | 0)) return;
   try {
     const f = kernels[kernel];
     for (const args of calls) f(...args);
@@ -318,8 +325,22 @@ function ensureWorkers(rt: Runtime, count: number): boolean {
 }
 
 /**
+ * One claim counter per worker: the number of the last job posted to that worker that someone
+ * (the worker, or the caller stealing it) has claimed. Sent to each worker once, before its first job.
+ */
+let claims: Int32Array | undefined;
+const claimsSent = new WeakSet<WorkerLike>();
+
+/**
  * Runs shares[0] on this thread and shares[1..] on workers, returning when all are done.
  * Falls back to running every share here when workers cannot be had.
+ *
+ * Each worker's share is job number j of that worker, and runs only for whoever moves its claim
+ * counter from j − 1 to j first: the worker when the message arrives, or this thread, which
+ * after its own share steals every share not yet started. So a worker the OS has not scheduled
+ * (more busy threads than cores) costs a postMessage, not a wait; on a loaded 2-core machine the
+ * VAE's split products waited ~10 ms per step for such workers. A stolen job's message is
+ * skipped when it arrives (its claim moved on).
  */
 export function runShares(rt: Runtime, shares: readonly KernelCalls[]): void {
   const run = (share: KernelCalls): void => {
@@ -333,12 +354,38 @@ export function runShares(rt: Runtime, shares: readonly KernelCalls[]): void {
   const flags = control;
   Atomics.store(flags, 0, 0);
   Atomics.store(flags, 1, 0);
-  for (let t = 1; t < shares.length; t++) workers[t - 1].postMessage(shares[t]);
+  if (claims === undefined || claims.length < workers.length) {
+    // a bigger pool: fresh counters for every worker (no job is in flight between calls)
+    claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(16, 2 * workers.length)));
+    for (const w of workers) claimsSent.delete(w);
+  }
+  const claimed = claims;
+  const jobs: number[] = [];
+  for (let t = 1; t < shares.length; t++) {
+    const w = workers[t - 1];
+    if (!claimsSent.has(w)) {
+      w.postMessage({ claimSlots: claimed.buffer });
+      claimsSent.add(w);
+    }
+    const job = Atomics.load(claimed, t - 1) + 1; // the previous job of this worker is claimed: runShares waited for it
+    jobs.push(job);
+    w.postMessage({ kernel: shares[t].kernel, calls: shares[t].calls, slot: t - 1, job });
+  }
   let failure: unknown;
   try {
     run(shares[0]);
   } catch (e) {
     failure = e; // still wait: the workers are writing into the same scratch memory
+  }
+  for (let t = 1; t < shares.length && failure === undefined; t++) {
+    // (Atomics convert with ToInt32, so the counters wrap consistently past 2^31 jobs)
+    if (Atomics.compareExchange(claimed, t - 1, jobs[t - 1] - 1, jobs[t - 1]) !== ((jobs[t - 1] - 1) | 0)) continue;
+    try {
+      run(shares[t]); // not started by its worker: run it here
+    } catch (e) {
+      failure = e;
+    }
+    Atomics.add(flags, 0, 1);
   }
   const expected = shares.length - 1;
   for (;;) {

@@ -6,7 +6,9 @@
  * when large), and copies the result out. In wasm: matmul (float32/float64, batched, any
  * strides), exp/tanh/sigmoid/relu, add/sub/mul/div and the activation derivatives (operands read
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
- * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts); every other kernel, and every small or integer one, is the cpu
+ * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts), float32 layerNorm and attention softmax with their
+ * backward passes (layernorm.ts, attention.ts), the binary cross entropy and its gradient (loss.ts), row gather and scatter-add
+ * (index-rows.ts); every other kernel, and every small or integer one, is the cpu
  * backend's.
  */
 
@@ -19,6 +21,10 @@ import { packRows, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
 import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
+import { wasmLayerNorm, wasmLayerNormBackward } from "./layernorm.js";
+import { wasmAttentionSoftmax, wasmAttentionSoftmaxBackward } from "./attention.js";
+import { wasmBinaryCrossEntropy, wasmBinaryCrossEntropyBackward } from "./loss.js";
+import { wasmIndexAdd, wasmIndexSelect } from "./index-rows.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -138,6 +144,43 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     geluBackward(g, x, approximate, out) {
       if (!wasmGeluBackward(g, x, approximate, out, minElems)) cpu.geluBackward(g, x, approximate, out);
+    },
+
+    // LayerNorm and the attention softmax: float32 in wasm, float64 on the cpu kernels (layernorm.ts, attention.ts).
+    layerNorm(x, weight, bias, rows, cols, eps, out, mean, rstd) {
+      if (!wasmLayerNorm(x, weight, bias, rows, cols, eps, out, mean, rstd, minElems)) cpu.layerNorm(x, weight, bias, rows, cols, eps, out, mean, rstd);
+    },
+
+    layerNormBackward(g, x, mean, rstd, weight, rows, cols, dx, dweight, dbias) {
+      if (!wasmLayerNormBackward(g, x, mean, rstd, weight, rows, cols, dx, dweight, dbias, minElems)) {
+        cpu.layerNormBackward(g, x, mean, rstd, weight, rows, cols, dx, dweight, dbias);
+      }
+    },
+
+    attentionSoftmax(x, rows, L, S, scale, causal, out) {
+      if (!wasmAttentionSoftmax(x, rows, L, S, scale, causal, out, minElems)) cpu.attentionSoftmax(x, rows, L, S, scale, causal, out);
+    },
+
+    attentionSoftmaxBackward(g, y, rows, S, scale, out) {
+      if (!wasmAttentionSoftmaxBackward(g, y, rows, S, scale, out, minElems)) cpu.attentionSoftmaxBackward(g, y, rows, S, scale, out);
+    },
+
+    // Row gather and scatter-add (indexSelect, indexAdd, embedding), dense operands (index-rows.ts).
+    indexSelect(x, axis, index, out) {
+      if (!wasmIndexSelect(x, axis, index, out, minElems)) cpu.indexSelect(x, axis, index, out);
+    },
+
+    indexAdd(base, axis, index, src, alpha, out) {
+      if (!wasmIndexAdd(base, axis, index, src, alpha, out, minElems)) cpu.indexAdd(base, axis, index, src, alpha, out);
+    },
+
+    // The binary cross entropy and its input gradient (loss.ts).
+    binaryCrossEntropy(p, y, out) {
+      if (!wasmBinaryCrossEntropy(p, y, out, minElems)) cpu.binaryCrossEntropy(p, y, out);
+    },
+
+    binaryCrossEntropyBackward(g, p, y, out) {
+      if (!wasmBinaryCrossEntropyBackward(g, p, y, out, minElems)) cpu.binaryCrossEntropyBackward(g, p, y, out);
     },
   };
 }

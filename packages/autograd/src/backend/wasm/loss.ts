@@ -1,0 +1,78 @@
+/**
+ * Host side of the wasm binary cross entropy and its gradient (assembly/loss.ts), float32 only
+ * (float64 runs the cpu kernels: no model here trains in float64): p and y read
+ * whole (and g whole or as one broadcast value, the gradient of a summed loss) are copied into
+ * scratch memory, the kernel computes the cpu kernel's float64 formula there, and the result is
+ * copied out. Anything else returns false so the caller uses the cpu kernel
+ * (backend/cpu/loss-kernels.ts).
+ */
+
+import type { StridedView } from "../backend.js";
+import type { CpuBuffer } from "../cpu/cpu-backend.js";
+import { copyRange, paddedBytes } from "./elementwise.js";
+import { SCRATCH_BASE, availableRuntime } from "./runtime.js";
+
+type View = StridedView<CpuBuffer>;
+
+/** Operands larger than this many bytes stay on the cpu kernels rather than grow the scratch. */
+const MAX_BYTES = 256 * 2 ** 20;
+
+/** Whether a view covers its buffer's elements from its offset in row-major order (size-1 dims aside). */
+function isWhole(v: View): boolean {
+  let expected = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] === 1) continue;
+    if (v.strides[d] !== expected) return false;
+    expected *= v.shape[d];
+  }
+  return true;
+}
+
+/** Whether every element of the view is one value (all strides 0 or size-1 dims). */
+function isScalar(v: View): boolean {
+  return v.shape.every((s, d) => s === 1 || v.strides[d] === 0);
+}
+
+/** Backend.binaryCrossEntropy in wasm for float32 tensors of at least minSize elements, p and y read whole. */
+export function wasmBinaryCrossEntropy(p: View, y: View, out: CpuBuffer, minSize: number): boolean {
+  const n = out.length;
+  if (n < minSize || n === 0 || out.dtype !== "float32" || p.buffer.dtype !== "float32" || y.buffer.dtype !== "float32") return false;
+  if (!isWhole(p) || !isWhole(y)) return false;
+  const bpe = 4;
+  const big = paddedBytes(n, bpe);
+  const P = SCRATCH_BASE;
+  const Y = P + big;
+  const rt = availableRuntime();
+  if (rt === undefined || 2 * big > MAX_BYTES || !rt.reserve(Y + big)) return false;
+  const heap = rt.f32();
+  copyRange(heap, P / bpe, p.buffer.data, p.offset, n);
+  copyRange(heap, Y / bpe, y.buffer.data, y.offset, n);
+  rt.kernels.bceF32(P, Y, P, n);
+  out.data.set(rt.view(true, P, n));
+  return true;
+}
+
+/** Backend.binaryCrossEntropyBackward in wasm for float32 tensors of at least minSize elements. */
+export function wasmBinaryCrossEntropyBackward(g: View, p: View, y: View, out: CpuBuffer, minSize: number): boolean {
+  const n = out.length;
+  if (n < minSize || n === 0 || out.dtype !== "float32") return false;
+  if (g.buffer.dtype !== "float32" || p.buffer.dtype !== "float32" || y.buffer.dtype !== "float32") return false;
+  const gScalar = isScalar(g);
+  if (!isWhole(p) || !isWhole(y) || (!gScalar && !isWhole(g))) return false;
+  const bpe = 4;
+  const big = paddedBytes(n, bpe);
+  const P = SCRATCH_BASE;
+  const Y = P + big;
+  const G = Y + big;
+  const end = G + (gScalar ? 16 : big);
+  const rt = availableRuntime();
+  if (rt === undefined || end - SCRATCH_BASE > MAX_BYTES || !rt.reserve(end)) return false;
+  const heap = rt.f32();
+  copyRange(heap, P / bpe, p.buffer.data, p.offset, n);
+  copyRange(heap, Y / bpe, y.buffer.data, y.offset, n);
+  if (gScalar) heap[G / bpe] = g.buffer.data[g.offset];
+  else copyRange(heap, G / bpe, g.buffer.data, g.offset, n);
+  rt.kernels.bceBackwardF32(G, P, Y, P, n, gScalar ? 1 : 0);
+  out.data.set(rt.view(true, P, n));
+  return true;
+}

@@ -1,0 +1,75 @@
+/**
+ * The wasm backend's binary-cross-entropy kernels (assembly/loss.ts) against the cpu kernels, the
+ * oracle, through the Backend interface: float32 (float64 stays on the cpu kernels), odd sizes, p
+ * at and next to 0 and 1 and tiny (where log1p's relative precision matters), the gradient with g
+ * read whole or broadcast from one value (a summed loss).
+ */
+
+import { describe, expect, it } from "vitest";
+import { createCpuBackend, createWasmBackend, wasmSimdSupported } from "@tensorgrad/autograd";
+import type { StridedView } from "../../packages/autograd/src/backend/backend.js";
+import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
+import { wasmBinaryCrossEntropy, wasmBinaryCrossEntropyBackward } from "../../packages/autograd/src/backend/wasm/loss.js";
+
+const cpu = createCpuBackend();
+
+describe.runIf(wasmSimdSupported())("wasm binaryCrossEntropy and its backward against the cpu's", () => {
+  const wasm = createWasmBackend({ elementwiseMinSize: 0 });
+  const whole = (b: CpuBuffer, shape: number[]): StridedView<CpuBuffer> => ({ buffer: b, shape, strides: shape.length === 2 ? [shape[1], 1] : [1], offset: 0 });
+
+  const CASES: readonly ["float32", number[]][] = [["float32", [1]], ["float32", [3, 7]], ["float32", [5]], ["float32", [128, 784]]];
+  it.each(CASES)("%s %j: the loss within 2 ulps, the gradient (g whole and broadcast) exactly the cpu's", (dtype, shape) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    // p over [0, 1] with both ends and values next to them; y in [0, 1]
+    const special = [0, 1, 1e-9, 1e-30, 1 - 2 ** -24, 2 ** -24, 0.5];
+    const pv = Array.from({ length: n }, (_, i) => (i % 11 < special.length ? special[i % 11] : (i * 0.618034) % 1));
+    const yv = Array.from({ length: n }, (_, i) => ((i * 0.377) % 1 < 0.5 ? (i * 0.377) % 1 : 1));
+    const gv = Array.from({ length: n }, (_, i) => Math.cos(i));
+    const p = whole(cpu.fromValues(dtype, pv) as CpuBuffer, [...shape]);
+    const y = whole(cpu.fromValues(dtype, yv) as CpuBuffer, [...shape]);
+    const gWhole = whole(cpu.fromValues(dtype, gv) as CpuBuffer, [...shape]);
+    const gScalar: StridedView<CpuBuffer> = { buffer: cpu.fromValues(dtype, [0.75]) as CpuBuffer, shape: [...shape], strides: shape.map(() => 0), offset: 0 };
+    const want = cpu.alloc(dtype, n) as CpuBuffer;
+    const got = wasm.alloc(dtype, n) as CpuBuffer;
+    cpu.binaryCrossEntropy(p, y, want);
+    wasm.binaryCrossEntropy(p, y, got);
+    // 2 ulps of the result (log and Goldberg's log1p against fdlibm's; float32 rounds the same f64 value)
+    const ulp = 2 ** -23;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = [got.data[i], want.data[i]];
+      if (!(Math.abs(a - b) <= 2 * ulp * Math.abs(b))) expect.fail(`bce(p = ${pv[i]}, y = ${yv[i]}) = ${a}, cpu says ${b}`);
+    }
+    for (const g of [gWhole, gScalar]) {
+      const want = cpu.alloc(dtype, n) as CpuBuffer;
+      const got = wasm.alloc(dtype, n) as CpuBuffer;
+      cpu.binaryCrossEntropyBackward(g, p, y, want);
+      wasm.binaryCrossEntropyBackward(g, p, y, got);
+      expect(Array.from(got.data)).toEqual(Array.from(want.data));
+    }
+  });
+
+  it("float32: ln p (y = 1) and ln(1 − p) (y = 0) within 1 ulp of the cpu's over 2^16 values of p", () => {
+    const n = 2 ** 16;
+    // p = 2^e over e in [−140, 0) (ln p ≥ −97, above the −100 clamp, subnormals included), and 1 − 2^−e
+    const pv = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 2 ** (-140 + (140 * i) / n) : 1 - 2 ** (-1 - (23 * i) / n)));
+    const p = whole(cpu.fromValues("float32", pv) as CpuBuffer, [n]);
+    for (const yValue of [1, 0]) {
+      const y = whole(cpu.fromValues("float32", pv.map(() => yValue)) as CpuBuffer, [n]);
+      const got = wasm.alloc("float32", n) as CpuBuffer;
+      const want = cpu.alloc("float32", n) as CpuBuffer;
+      wasm.binaryCrossEntropy(p, y, got);
+      cpu.binaryCrossEntropy(p, y, want);
+      for (let i = 0; i < n; i++) {
+        const d = Math.abs(got.data[i] - want.data[i]) / (2 ** -23 * Math.abs(want.data[i]));
+        if (!(d <= 1)) expect.fail(`y = ${yValue}, p = ${p.buffer.data[i]}: ${got.data[i]}, cpu says ${want.data[i]} (${d} ulps)`);
+      }
+    }
+  });
+
+  it("float64 is left to the cpu kernels", () => {
+    const v = whole(cpu.fromValues("float64", [0.25, 0.5, 0.75]) as CpuBuffer, [3]);
+    const out = cpu.alloc("float64", 3) as CpuBuffer;
+    expect(wasmBinaryCrossEntropy(v, v, out, 0)).toBe(false);
+    expect(wasmBinaryCrossEntropyBackward(v, v, v, out, 0)).toBe(false);
+  });
+});
