@@ -14,3 +14,4 @@ export {
 } from "./conv";
 export { geluF32, geluBackwardF32, erfF32 } from "./gelu";
 export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64 } from "./softmax";
+export { smallGemmF32, smallGemmF64, transposeF32, transposeF64 } from "./small-gemm";

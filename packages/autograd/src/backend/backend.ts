@@ -148,8 +148,12 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    * contiguous with x's shape.
    */
   argsort(x: StridedView<B>, axis: number, descending: boolean, out: B): void;
-  /** Batched matrix product: a [...batch, m, k] @ b [...batch, k, n] → out [...batch, m, n]. */
-  matmul(a: StridedView<B>, b: StridedView<B>, out: B): void;
+  /**
+   * Batched matrix product: a [...batch, m, k] @ b [...batch, k, n] → out [...batch, m, n]; with
+   * `bias` (a [n] view, Linear's b — PyTorch's addmm) added to every row of the product, in the
+   * product's output pass where the kernel can (one dtype throughout).
+   */
+  matmul(a: StridedView<B>, b: StridedView<B>, out: B, bias?: StridedView<B>): void;
   /** Softmax (or log-softmax when `log`) along `axis`, computed stably with the max subtracted. */
   softmax(x: StridedView<B>, axis: number, log: boolean, out: B): void;
   /**

@@ -68,6 +68,13 @@ export interface KernelExports {
   /** Their fused backward from upstream g and forward output y; out may equal g. */
   softmaxBackwardF32(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
   softmaxBackwardF64(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
+  // Small-k products (assembly/small-gemm.ts; host in small-gemm.ts here).
+  /** Rows i0..i1−1 of C [m, n] = A [m, k]·B [k, n] (+ bias row [n] when bias ≠ 0), row-major, float32. */
+  smallGemmF32(a: number, b: number, bias: number, c: number, k: number, n: number, i0: number, i1: number): void;
+  smallGemmF64(a: number, b: number, bias: number, c: number, k: number, n: number, i0: number, i1: number): void;
+  /** dst [cols, rows] = transpose of src [rows, cols], row-major. */
+  transposeF32(src: number, dst: number, rows: number, cols: number): void;
+  transposeF64(src: number, dst: number, rows: number, cols: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

@@ -19,6 +19,7 @@ import { packRows, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
 import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
+import { SMALL_GEMM_MAX_K, SMALL_GEMM_MIN_N, wasmSmallMatmul } from "./small-gemm.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -61,16 +62,23 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
   const threadMacs = options.threadMinMacsPerThread ?? THREAD_MIN_MACS_PER_THREAD;
   const minElems = options.elementwiseMinSize ?? WASM_ELEMENTWISE_MIN_SIZE;
   const cpu = createCpuBackend();
+  /** out[i, :] += bias for every row of n (a product's bias where the kernel did not add it). */
+  const addBias = (out: CpuBuffer, n: number, bias: View): void => {
+    const rows: View = { buffer: out, shape: [out.length / n, n], strides: [n, 1], offset: 0 };
+    const b: View = { buffer: bias.buffer, shape: [out.length / n, n], strides: [0, bias.strides[0]], offset: bias.offset };
+    if (!wasmBinary("add", rows, b, out, minElems)) cpu.binary("add", rows, b, out);
+  };
   return {
     ...cpu,
     name: "wasm",
 
-    matmul(a, b, out) {
+    matmul(a, b, out, bias) {
       const r = a.shape.length;
       const [m, k, n] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
       const macs = m * n * k;
-      if (!isFloat(out) || a.buffer.dtype !== out.dtype || b.buffer.dtype !== out.dtype || macs === 0) {
-        cpu.matmul(a, b, out);
+      const sameType = isFloat(out) && a.buffer.dtype === out.dtype && b.buffer.dtype === out.dtype && (bias === undefined || bias.buffer.dtype === out.dtype);
+      if (!sameType || macs === 0) {
+        cpu.matmul(a, b, out, bias);
         return;
       }
       const thin = k === 1 || n === 1 || (m === 1 && r === 2);
@@ -79,9 +87,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
         // vector·matrix get their own SIMD loops, the rest the cpu's.
         const simd = r === 2 && (thin || m === 1) && macs >= minThinMacs;
         if (!simd || !wasmThinMatmul(a, b, out, m, k, n)) cpu.matmul(a, b, out);
+        if (bias !== undefined) addBias(out, n, bias);
         return;
       }
+      // Small k: the bias is added in the kernel's output pass (small-gemm.ts).
+      if (k <= SMALL_GEMM_MAX_K && n >= SMALL_GEMM_MIN_N && wasmSmallMatmul(a, b, out, m, k, n, bias, threadMacs)) return;
       if (!wasmMatmul(a, b, out, m, k, n, threadMacs)) cpu.matmul(a, b, out);
+      if (bias !== undefined) addBias(out, n, bias);
     },
 
     unary(op, x, out) {

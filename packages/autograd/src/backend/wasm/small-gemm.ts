@@ -1,0 +1,108 @@
+/**
+ * Host side of the small-k product (assembly/small-gemm.ts): a [...batch, m, k] @ b [...batch,
+ * k, n] (+ a bias row [n]) for k ≤ SMALL_GEMM_MAX_K. Each batch entry's A and B are copied into
+ * scratch memory row-major (a column-major operand, such as Linear's transposed weight, is copied
+ * in whole and transposed in wasm), the product is written there unpadded with the bias added in
+ * the same pass, and the result leaves in one block copy. Large products split their rows across
+ * worker threads. Returns false (the caller runs another kernel) when it does not fit in memory.
+ */
+
+import type { StridedView } from "../backend.js";
+import type { CpuBuffer } from "../cpu/cpu-backend.js";
+import { forEachRow } from "../cpu/strided.js";
+import { numelOf } from "../../shape.js";
+import { copyIn, copyRange, paddedBytes } from "./elementwise.js";
+import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type Runtime } from "./runtime.js";
+import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
+
+type View = StridedView<CpuBuffer>;
+type Floats = Float32Array | Float64Array;
+
+/**
+ * Products with an inner dim up to this run here rather than in the packed GEMM. Measured on the
+ * lstm probe's decoder (700×32 @ 32×3985) and the MLP (W2) products with k = 10 and 64: at k = 64
+ * the packed GEMM's packing is still more than its time saved by register blocking over k.
+ */
+export const SMALL_GEMM_MAX_K = 64;
+
+/** Narrower products (fewer than two vectors of columns) stay on the packed GEMM, whose tiles pad them. */
+export const SMALL_GEMM_MIN_N = 8;
+
+/** Operands beyond this many bytes of scratch are left to the packed GEMM, which works in chunks. */
+const MAX_BYTES = 256 * 2 ** 20;
+
+/** A rows×cols matrix from its strides into heap[base…] row-major; `tmp` is free scratch (element index). */
+function copyRowMajor(rt: Runtime, f32: boolean, buffer: CpuBuffer, off: number, rows: number, cols: number, rs: number, cs: number, base: number, tmp: number): void {
+  const heap: Floats = f32 ? rt.f32() : rt.f64();
+  const data = buffer.data;
+  if ((cs === 1 || cols === 1) && (rs === cols || rows === 1)) {
+    copyRange(heap, base, data, off, rows * cols);
+  } else if ((rs === 1 || rows === 1) && (cs === rows || cols === 1)) {
+    // column-major (a transposed view): one block copy, then the transpose in wasm
+    copyRange(heap, tmp, data, off, rows * cols);
+    const bpe = heap.BYTES_PER_ELEMENT;
+    (f32 ? rt.kernels.transposeF32 : rt.kernels.transposeF64)(tmp * bpe, base * bpe, cols, rows);
+  } else {
+    copyIn({ buffer, shape: [rows, cols], strides: [rs, cs], offset: off }, heap, base, rows * cols);
+  }
+}
+
+/**
+ * out = a @ b (+ bias, a [n] view added to every row) with the small-k kernel, float32 or float64
+ * (one dtype throughout); false when the scratch cannot hold one batch entry.
+ */
+export function wasmSmallMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, bias: View | undefined, threadMacs: number): boolean {
+  const f32 = out.dtype === "float32";
+  const bpe = f32 ? 4 : 8;
+  const r = a.shape.length;
+  const batches = numelOf(a.shape) / (m * k);
+  const split = getNumThreads() > 1 && (threadMacs <= 0 || batches * m * n * k >= 2 * threadMacs);
+  const rt = (split ? getSharedRuntime() : undefined) ?? availableRuntime();
+  if (rt === undefined) return false;
+  // scratch: A [m, k], B [k, n], bias [n], C [m, n], then room for a transpose's raw copy
+  const A = SCRATCH_BASE;
+  const B = A + paddedBytes(m * k, bpe);
+  const BIAS = B + paddedBytes(k * n, bpe);
+  const C = BIAS + paddedBytes(n, bpe);
+  const TMP = C + paddedBytes(m * n, bpe);
+  const end = TMP + paddedBytes(Math.max(m, n) * k, bpe);
+  if (end > MAX_BYTES || !rt.reserve(end)) return false;
+
+  const kernel = f32 ? "smallGemmF32" : "smallGemmF64";
+  const threads = !rt.shared ? 1 : Math.min(getNumThreads(), threadMacs > 0 ? Math.floor((m * n * k) / threadMacs) || 1 : Infinity, Math.ceil(m / 4));
+  if (bias !== undefined) copyRowMajor(rt, f32, bias.buffer, bias.offset, 1, n, n * bias.strides[0], bias.strides[0], BIAS / bpe, TMP / bpe);
+  const biasPtr = bias === undefined ? 0 : BIAS;
+  const od = out.data as Floats;
+  const [sam, sak] = [a.strides[r - 2], a.strides[r - 1]];
+  const [sbk, sbn] = [b.strides[r - 2], b.strides[r - 1]];
+  let entry = 0;
+  let lastB = -1; // a broadcast (stride-0) b is copied once
+  const run = (aOff: number, bOff: number): void => {
+    copyRowMajor(rt, f32, a.buffer, aOff, m, k, sam, sak, A / bpe, TMP / bpe);
+    if (bOff !== lastB) copyRowMajor(rt, f32, b.buffer, bOff, k, n, sbk, sbn, B / bpe, TMP / bpe);
+    lastB = bOff;
+    if (threads <= 1) {
+      rt.kernels[kernel](A, B, biasPtr, C, k, n, 0, m);
+    } else {
+      // row ranges in whole 4-row tiles
+      const tiles = Math.ceil(m / 4);
+      const shares: KernelCalls[] = [];
+      for (let t = 0; t < threads; t++) {
+        const i0 = Math.min(m, 4 * Math.floor((t * tiles) / threads));
+        const i1 = Math.min(m, 4 * Math.floor(((t + 1) * tiles) / threads));
+        if (i1 > i0) shares.push({ kernel, calls: [[A, B, biasPtr, C, k, n, i0, i1]] });
+      }
+      runShares(rt, shares);
+    }
+    od.set(rt.view(f32, C, m * n), entry * m * n);
+    entry++;
+  };
+  if (r === 2) {
+    run(a.offset, b.offset);
+  } else {
+    forEachRow(a.shape.slice(0, r - 2), [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)], [a.offset, b.offset], (offs, cnt, s) => {
+      for (let i = 0; i < cnt; i++) run(offs[0] + i * s[0], offs[1] + i * s[1]);
+    });
+  }
+  return true;
+}
