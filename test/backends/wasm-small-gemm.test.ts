@@ -106,7 +106,8 @@ interface Case {
 }
 
 // m: whole 4-row tiles and 1–3 leftover rows; n: two-vector tiles, one-vector and scalar tails,
-// and past the 1 KiB column block (256 f32 / 128 f64 columns); k from 1 to the 64 limit.
+// and past the 1 KiB column block (256 f32 / 128 f64 columns); k from 1 to the 64 limit, or large
+// with n ≤ 64; transposed operands of odd sizes (the wasm transpose's ragged edges).
 const CASES: readonly Case[] = [
   { a: [1, 1], b: [1, 8] },
   { a: [4, 3], b: [3, 8] },
@@ -118,6 +119,8 @@ const CASES: readonly Case[] = [
   { a: [18, 32], b: [32, 61], layouts: ["contiguous", "transposed"] }, // Linear's Wᵀ
   { a: [17, 20], b: [20, 30], layouts: ["transposed", "transposed"] },
   { a: [11, 9], b: [9, 19], layouts: ["stepped", "stepped"] },
+  { a: [6, 300], b: [300, 64] }, // large k, narrow n (a Linear's input gradient)
+  { a: [37, 150], b: [150, 20], layouts: ["transposed", "contiguous"] }, // gᵀ·x (a weight gradient)
   { a: [3, 6, 10], b: [3, 10, 21] },
   { a: [4, 5, 12], b: [4, 12, 33], layouts: ["contiguous", "broadcast"] },
   { a: [3, 7, 8], b: [3, 8, 17], layouts: ["broadcast", "transposed"] },

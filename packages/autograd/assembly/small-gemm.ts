@@ -141,16 +141,55 @@ export function smallGemmF64(a: usize, b: usize, bias: usize, c: usize, k: i32, 
   smallGemm<f64>(a, b, bias, c, k, n, i0, i1);
 }
 
-/** dst [cols, rows] = the transpose of src [rows, cols] (both row-major), float32. */
+/**
+ * dst [cols, rows] = the transpose of src [rows, cols] (both row-major), float32: 4×4 blocks
+ * transposed in registers by lane shuffles, the ragged edges one value at a time.
+ */
 export function transposeF32(src: usize, dst: usize, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(src + ((<usize>r * <usize>cols + <usize>c) << 2)));
+  const rows4 = rows & ~3;
+  const cols4 = cols & ~3;
+  const rs = <usize>cols << 2; // src row bytes
+  const ds = <usize>rows << 2; // dst row bytes
+  for (let r = 0; r < rows4; r += 4) {
+    const s0 = src + <usize>r * rs;
+    for (let c = 0; c < cols4; c += 4) {
+      const p = s0 + (<usize>c << 2);
+      const r0 = v128.load(p), r1 = v128.load(p + rs), r2 = v128.load(p + 2 * rs), r3 = v128.load(p + 3 * rs);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+      const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+      const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+      const q = dst + <usize>c * ds + (<usize>r << 2);
+      v128.store(q, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(q + ds, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(q + 2 * ds, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(q + 3 * ds, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    }
+    for (let rr = r; rr < r + 4; rr++) for (let c = cols4; c < cols; c++) store<f32>(dst + <usize>c * ds + (<usize>rr << 2), load<f32>(s0 + <usize>(rr - r) * rs + (<usize>c << 2)));
+  }
+  for (let r = rows4; r < rows; r++) {
+    for (let c = 0; c < cols; c++) store<f32>(dst + <usize>c * ds + (<usize>r << 2), load<f32>(src + <usize>r * rs + (<usize>c << 2)));
   }
 }
 
-/** transposeF32 for float64. */
+/** transposeF32 for float64, by 2×2 blocks. */
 export function transposeF64(src: usize, dst: usize, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) store<f64>(dst + ((<usize>c * <usize>rows + <usize>r) << 3), load<f64>(src + ((<usize>r * <usize>cols + <usize>c) << 3)));
+  const rows2 = rows & ~1;
+  const cols2 = cols & ~1;
+  const rs = <usize>cols << 3;
+  const ds = <usize>rows << 3;
+  for (let r = 0; r < rows2; r += 2) {
+    const s0 = src + <usize>r * rs;
+    for (let c = 0; c < cols2; c += 2) {
+      const p = s0 + (<usize>c << 3);
+      const r0 = v128.load(p), r1 = v128.load(p + rs);
+      const q = dst + <usize>c * ds + (<usize>r << 3);
+      v128.store(q, v128.shuffle<f64>(r0, r1, 0, 2));
+      v128.store(q + ds, v128.shuffle<f64>(r0, r1, 1, 3));
+    }
+    for (let rr = r; rr < r + 2; rr++) for (let c = cols2; c < cols; c++) store<f64>(dst + <usize>c * ds + (<usize>rr << 3), load<f64>(s0 + <usize>(rr - r) * rs + (<usize>c << 3)));
+  }
+  for (let r = rows2; r < rows; r++) {
+    for (let c = 0; c < cols; c++) store<f64>(dst + <usize>c * ds + (<usize>r << 3), load<f64>(src + <usize>r * rs + (<usize>c << 3)));
   }
 }

@@ -90,8 +90,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
         if (bias !== undefined) addBias(out, n, bias);
         return;
       }
-      // Small k: the bias is added in the kernel's output pass (small-gemm.ts).
-      if (k <= SMALL_GEMM_MAX_K && n >= SMALL_GEMM_MIN_N && wasmSmallMatmul(a, b, out, m, k, n, bias, threadMacs)) return;
+      // Small k or n: the bias is added in the kernel's output pass (small-gemm.ts).
+      if ((k <= SMALL_GEMM_MAX_K || n <= SMALL_GEMM_MAX_K) && n >= SMALL_GEMM_MIN_N && wasmSmallMatmul(a, b, out, m, k, n, bias, threadMacs)) return;
       if (!wasmMatmul(a, b, out, m, k, n, threadMacs)) cpu.matmul(a, b, out);
       if (bias !== undefined) addBias(out, n, bias);
     },
