@@ -235,6 +235,14 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    * dbias = Σ_rows g (each written only when its buffer is given).
    */
   layerNormBackward(g: B, x: B, mean: B, rstd: B, weight: B | null, rows: number, cols: number, dx: B | null, dweight: B | null, dbias: B | null): void;
+  // ---- fused LSTM cell (ops/lstm-cell.ts; kernels backend/cpu/recurrent.ts)
+  /**
+   * One LSTM step from pre-activation gates [B, 4H] (i, f, g, o) and the cell state c [B, H]:
+   * out [2, B, H] = (h', c') with c' = σ(f)·c + σ(i)·tanh(g) and h' = σ(o)·tanh(c').
+   */
+  lstmCell(gates: StridedView<B>, c: StridedView<B>, out: B): void;
+  /** lstmCell's gradients from gOut [2, B, H] = (∂L/∂h', ∂L/∂c'): out = ∂L/∂gates [B, 4H] then ∂L/∂c [B, H]. */
+  lstmCellBackward(gates: StridedView<B>, c: StridedView<B>, gOut: StridedView<B>, out: B): void;
   /**
    * Attention weights: softmax along rows of length S of x·scale, with key j of query row i
    * (i = row mod L) masked out (−∞) where j > i when `causal`. out has x's [rows, S] layout.

@@ -15,7 +15,7 @@
  * whole input per piece (what a slice's gradient is), which would make backward O(T²).
  */
 
-import { Generator, ShapeError, Tensor, ValueError, cat, defaultGenerator, defineFunction, linear, stack, zeros } from "@tensorgrad/autograd";
+import { Generator, ShapeError, Tensor, ValueError, cat, defaultGenerator, defineFunction, linear, lstmCell, stack, zeros } from "@tensorgrad/autograd";
 import { checkFloat, checkInt, checkProbability, fmtShape } from "../functional/checks.js";
 import { dropout as dropoutFn } from "../functional/linear.js";
 import { uniform_ } from "../init.js";
@@ -47,6 +47,17 @@ export const splitGates = defineFunction({
   backward: (_ctx, ...grads: Tensor[]) => [cat(grads, -1), null],
 });
 
+/**
+ * @internal lstmCell's [2, B, H] output as the views (h', c'); the gradient is one stack, with
+ * zeros for a state that got none (the engine passes only the gradients up to the last one given).
+ */
+const unbindState = defineFunction({
+  name: "unbindState",
+  forward: (_ctx, x: Tensor): Tensor[] => [x.select(0, 0), x.select(0, 1)],
+  // ∂/∂x = [∂L/∂h'; ∂L/∂c']
+  backward: (_ctx, gh: Tensor, gc?: Tensor) => stack([gh, gc ?? gh.zerosLike()], 0),
+});
+
 // ---------------------------------------------------------------- one time step
 
 /** @internal h' = act(gi + W_hh·h + b_hh), where gi = W_ih·x + b_ih; act is tanh or relu. */
@@ -60,9 +71,9 @@ export function rnnStep(gi: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | null, 
  * c' = σ(f)·c + σ(i)·tanh(g); h' = σ(o)·tanh(c'), projected to W_hr·h' when wHr is given.
  */
 export function lstmStep(gi: Tensor, h: Tensor, c: Tensor, wHh: Tensor, bHh: Tensor | null, wHr: Tensor | null): [Tensor, Tensor] {
-  const [i, f, g, o] = splitGates(gi.add(linear(h, wHh, bHh)), 4);
-  const cNext = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
-  const hNext = o.sigmoid().mul(cNext.tanh());
+  // the gates' activations and the state update in one fused op; (h', c') come out as one
+  // [2, B, H] tensor, taken apart as views whose gradient is one stack
+  const [hNext, cNext] = unbindState(lstmCell(gi.add(linear(h, wHh, bHh)), c));
   return [wHr === null ? hNext : linear(hNext, wHr), cNext];
 }
 

@@ -21,6 +21,7 @@ import { cpuGelu, cpuGeluBackward } from "./gelu-kernels.js";
 import { cpuLayerNorm, cpuLayerNormBackward } from "./norm-kernels.js";
 import { cpuAttentionSoftmax, cpuAttentionSoftmaxBackward } from "./attention-kernels.js";
 import { cpuSoftmaxBackward } from "./softmax.js";
+import { cpuLstmCell, cpuLstmCellBackward } from "./recurrent.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -382,6 +383,8 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     maxPool2dBackward: cpuMaxPool2dBackward,
     gelu: cpuGelu,
     geluBackward: cpuGeluBackward,
+    lstmCell: cpuLstmCell,
+    lstmCellBackward: cpuLstmCellBackward,
     layerNorm: cpuLayerNorm,
     layerNormBackward: cpuLayerNormBackward,
     attentionSoftmax: cpuAttentionSoftmax,
