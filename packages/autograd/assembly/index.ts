@@ -15,3 +15,4 @@ export {
 export { geluF32, geluBackwardF32, erfF32 } from "./gelu";
 export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64 } from "./softmax";
 export { smallGemmF32, smallGemmF64, transposeF32, transposeF64 } from "./small-gemm";
+export { lstmCellF32, lstmCellF64, lstmCellBackwardF32, lstmCellBackwardF64 } from "./recurrent";

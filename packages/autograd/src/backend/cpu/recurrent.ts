@@ -1,8 +1,8 @@
 /**
- * The fused LSTM cell kernels (the readable oracle; the wasm backend uses them too: one step of
- * a [20, 32] cell is ~640 values, where a call into wasm and its copies would cost more than the
- * loop). Gates come in PyTorch's order i, f, g, o along the last dim of gates [B, 4H]; operands
- * are any 2-d strided views; out is contiguous.
+ * The fused LSTM cell kernels: the readable oracle, which the wasm backend's kernels
+ * (assembly/recurrent.ts) are checked against and which it runs for tiny cells. Gates come in
+ * PyTorch's order i, f, g, o along the last dim of gates [B, 4H]; operands are any 2-d strided
+ * views; out is contiguous.
  *
  * Forward: c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'), out [2, B, H] = (h', c').
  * Backward, from gh = ∂L/∂h' and gc = ∂L/∂c' (with c' recomputed as stored, so rounded to the dtype):

@@ -75,6 +75,13 @@ export interface KernelExports {
   /** dst [cols, rows] = transpose of src [rows, cols], row-major. */
   transposeF32(src: number, dst: number, rows: number, cols: number): void;
   transposeF64(src: number, dst: number, rows: number, cols: number): void;
+  // Fused LSTM cell (assembly/recurrent.ts; host in recurrent.ts here).
+  /** out [2, rows, hid] = (h', c') from gates [rows, 4·hid] and c [rows, hid], contiguous. */
+  lstmCellF32(gates: number, c: number, out: number, rows: number, hid: number): void;
+  lstmCellF64(gates: number, c: number, out: number, rows: number, hid: number): void;
+  /** out = ∂gates [rows, 4·hid] then ∂c [rows, hid] from gOut [2, rows, hid]. */
+  lstmCellBackwardF32(gates: number, c: number, gOut: number, out: number, rows: number, hid: number): void;
+  lstmCellBackwardF64(gates: number, c: number, gOut: number, out: number, rows: number, hid: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */
