@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  cat, linear, lstmCell, reluBackward, sigmoidBackward, softmaxBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
+  cat, gruCell, linear, lstmCell, reluBackward, sigmoidBackward, softmaxBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
 } from "@tensorgrad/autograd";
 import { addcdiv, addcmul, binaryCrossEntropy, einsum, embedding, maskedFill } from "@tensorgrad/autograd";
 import { gradcheck, gradgradcheck, registeredOps } from "@tensorgrad/autograd/testing";
@@ -412,6 +412,16 @@ const CASES: OpCase[] = [
       const hc = lstmCell(gates, c);
       return hc.select(0, 0).mul(hc.select(0, 1).add(c)).add(hc.square().sum(0));
     },
+  },
+  {
+    // as lstmCell: the recorded vjp by gradgradcheck, the kernel by the first-order check
+    name: "gruCell (gi, gh [B, 3H], h [B, H])",
+    covers: ["gruCell"],
+    smooth: true,
+    inputs: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).chain(([b, h]) =>
+      fc.tuple(tensorArb([b, 3 * h], grad), tensorArb([b, 3 * h], grad), tensorArb([b, h], grad)),
+    ),
+    fn: (gi, gh, h) => gruCell(gi, gh, h).mul(h.add(1)),
   },
   {
     // No paddingIdx here: its row's zero gradient is by design, not the derivative (PyTorch goldens

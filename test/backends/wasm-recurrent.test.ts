@@ -1,6 +1,7 @@
 /**
- * The wasm LSTM cell kernels (assembly/recurrent.ts, host backend/wasm/recurrent.ts) against the
- * cpu kernels (backend/cpu/recurrent.ts, the oracle), forward and backward, float32 and float64:
+ * The wasm LSTM and GRU cell kernels (assembly/recurrent.ts, host backend/wasm/recurrent.ts)
+ * against the cpu kernels (backend/cpu/recurrent.ts, the oracle), forward and backward, float32
+ * and float64:
  * hidden sizes that fill whole vectors and ones that leave 1–3 values for the scalar tail, strided
  * views (a gates block read through a transpose, c as a slice of a wider state with an offset, a
  * stepped upstream gradient), and large pre-activations where σ and tanh saturate.
@@ -77,6 +78,40 @@ describe.runIf(wasmSimdSupported())("wasm lstmCell kernels = cpu kernels", () =>
         const wantB = cpu.alloc(dtype, 5 * rows * hid);
         wasm.lstmCellBackward(gates, c, gOut, gotB);
         cpu.lstmCellBackward(gates, c, gOut, wantB);
+        expectClose(gotB, wantB, TOL[dtype] * 4, scale, `backward, scale ${scale}`);
+      }
+    });
+  });
+});
+
+/** gi, gh [B, 3H], h and g [B, H]: contiguous, or through a transpose, an offset slice and a step. */
+function gruOperands(dtype: FloatDType, rows: number, hid: number, strided: boolean, rand: () => number): [View, View, View, View] {
+  const buf = (n: number): CpuBuffer => cpu.fromValues(dtype, Array.from({ length: n }, rand));
+  const plain = (r: number, c: number): View => ({ buffer: buf(r * c), shape: [r, c], strides: [c, 1], offset: 0 });
+  if (!strided) return [plain(rows, 3 * hid), plain(rows, 3 * hid), plain(rows, hid), plain(rows, hid)];
+  return [
+    { buffer: buf(rows * 3 * hid), shape: [rows, 3 * hid], strides: [1, rows], offset: 0 },
+    { buffer: buf(rows * (3 * hid + 2)), shape: [rows, 3 * hid], strides: [3 * hid + 2, 1], offset: 2 },
+    { buffer: buf(2 * rows * hid + 1), shape: [rows, hid], strides: [2 * hid, 2], offset: 1 },
+    { buffer: buf(rows * hid), shape: [rows, hid], strides: [1, rows], offset: 0 },
+  ];
+}
+
+describe.runIf(wasmSimdSupported())("wasm gruCell kernels = cpu kernels", () => {
+  const shapes: [number, number][] = [[1, 1], [3, 3], [2, 4], [5, 7], [20, 32], [4, 33]];
+  describe.each(["float32", "float64"] as const)("%s", (dtype) => {
+    it.each(shapes.flatMap(([b, h]) => [[b, h, false], [b, h, true]] as const))("B %i, H %i, strided %s", (rows, hid, strided) => {
+      for (const scale of [3, 40]) {
+        const [gi, gh, h, g] = gruOperands(dtype, rows, hid, strided, random(rows * 100 + hid + scale + 7, scale));
+        const got = wasm.alloc(dtype, rows * hid);
+        const want = cpu.alloc(dtype, rows * hid);
+        wasm.gruCell(gi, gh, h, got);
+        cpu.gruCell(gi, gh, h, want);
+        expectClose(got, want, TOL[dtype], scale, `forward, scale ${scale}`);
+        const gotB = wasm.alloc(dtype, 7 * rows * hid);
+        const wantB = cpu.alloc(dtype, 7 * rows * hid);
+        wasm.gruCellBackward(gi, gh, h, g, gotB);
+        cpu.gruCellBackward(gi, gh, h, g, wantB);
         expectClose(gotB, wantB, TOL[dtype] * 4, scale, `backward, scale ${scale}`);
       }
     });

@@ -1,7 +1,8 @@
 /**
- * The fused LSTM cell in T lanes (f32x4 / f64x2), over contiguous row-major operands the host
- * copied in (src/backend/wasm/recurrent.ts): gates [B, 4H] (i, f, g, o), c [B, H], out [2, B, H]
- * = (h', c'); the backward reads gOut [2, B, H] and writes ∂gates [B, 4H] then ∂c [B, H]. The
+ * The fused LSTM and GRU cells in T lanes (f32x4 / f64x2), over contiguous row-major operands the
+ * host copied in (src/backend/wasm/recurrent.ts). LSTM: gates [B, 4H] (i, f, g, o), c [B, H], out
+ * [2, B, H] = (h', c'); the backward reads gOut [2, B, H] and writes ∂gates [B, 4H] then ∂c [B, H].
+ * GRU: gi, gh [B, 3H] (r, z, n), h [B, H], out h' [B, H]; the backward writes ∂gi, ∂gh, ∂h. The
  * formulas are backend/cpu/recurrent.ts's (the oracle); sigmoid and tanh are activations.ts's.
  * A row's last H mod lanes values go one at a time through the same code (a splat, lane 0 kept).
  */
@@ -103,4 +104,85 @@ export function lstmCellBackwardF32(gates: usize, c: usize, gOut: usize, out: us
 /** lstmCellBackwardF32 for float64. */
 export function lstmCellBackwardF64(gates: usize, c: usize, gOut: usize, out: usize, rows: i32, hid: i32): void {
   lstmCellBackward<f64>(gates, c, gOut, out, rows, hid);
+}
+
+/** GRU forward at row b, column j, as cellAt. */
+// @ts-ignore: decorator
+@inline function gruAt<T>(gi: usize, gh: usize, h: usize, out: usize, hid: i32, b: i32, j: i32, scalar: bool): void {
+  const es = <usize>sizeof<T>();
+  const hb = <usize>hid * es;
+  const off = (<usize>b * 3 * <usize>hid + <usize>j) * es;
+  const at = (<usize>b * <usize>hid + <usize>j) * es;
+  const r = sigmoidOf<T>(v128.add<T>(ld<T>(gi + off, scalar), ld<T>(gh + off, scalar)));
+  const z = sigmoidOf<T>(v128.add<T>(ld<T>(gi + off + hb, scalar), ld<T>(gh + off + hb, scalar)));
+  const n = tanhOf<T>(v128.add<T>(ld<T>(gi + off + 2 * hb, scalar), v128.mul<T>(r, ld<T>(gh + off + 2 * hb, scalar))));
+  // (1 − z)·n + z·h
+  st<T>(out + at, v128.add<T>(v128.mul<T>(v128.sub<T>(v128.splat<T>(<T>1), z), n), v128.mul<T>(z, ld<T>(h + at, scalar))), scalar);
+}
+
+/** GRU backward at row b, column j: out = ∂gi [B, 3H], ∂gh [B, 3H], ∂h [B, H]. */
+// @ts-ignore: decorator
+@inline function gruBackAt<T>(gi: usize, gh: usize, h: usize, g: usize, out: usize, rows: i32, hid: i32, b: i32, j: i32, scalar: bool): void {
+  const es = <usize>sizeof<T>();
+  const hb = <usize>hid * es;
+  const off = (<usize>b * 3 * <usize>hid + <usize>j) * es;
+  const at = (<usize>b * <usize>hid + <usize>j) * es;
+  const one = v128.splat<T>(<T>1);
+  const r = sigmoidOf<T>(v128.add<T>(ld<T>(gi + off, scalar), ld<T>(gh + off, scalar)));
+  const z = sigmoidOf<T>(v128.add<T>(ld<T>(gi + off + hb, scalar), ld<T>(gh + off + hb, scalar)));
+  const hn = ld<T>(gh + off + 2 * hb, scalar);
+  const n = tanhOf<T>(v128.add<T>(ld<T>(gi + off + 2 * hb, scalar), v128.mul<T>(r, hn)));
+  const gv = ld<T>(g + at, scalar);
+  // a = g·(1 − z)·(1 − n²), dr = a·gh_n·r(1 − r), dz = g·(h − n)·z(1 − z)
+  const a = v128.mul<T>(v128.mul<T>(gv, v128.sub<T>(one, z)), v128.sub<T>(one, v128.mul<T>(n, n)));
+  const dr = v128.mul<T>(v128.mul<T>(a, hn), v128.mul<T>(r, v128.sub<T>(one, r)));
+  const dz = v128.mul<T>(v128.mul<T>(gv, v128.sub<T>(ld<T>(h + at, scalar), n)), v128.mul<T>(z, v128.sub<T>(one, z)));
+  const second = out + <usize>rows * 3 * hb;
+  st<T>(out + off, dr, scalar);
+  st<T>(out + off + hb, dz, scalar);
+  st<T>(out + off + 2 * hb, a, scalar);
+  st<T>(second + off, dr, scalar);
+  st<T>(second + off + hb, dz, scalar);
+  st<T>(second + off + 2 * hb, v128.mul<T>(a, r), scalar);
+  st<T>(second + <usize>rows * 3 * hb + at, v128.mul<T>(gv, z), scalar);
+}
+
+// @ts-ignore: decorator
+@inline function gruCell<T>(gi: usize, gh: usize, h: usize, out: usize, rows: i32, hid: i32): void {
+  const lanes = 16 / <i32>sizeof<T>();
+  const hv = hid - (hid % lanes);
+  for (let b = 0; b < rows; b++) {
+    for (let j = 0; j < hv; j += lanes) gruAt<T>(gi, gh, h, out, hid, b, j, false);
+    for (let j = hv; j < hid; j++) gruAt<T>(gi, gh, h, out, hid, b, j, true);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gruCellBackward<T>(gi: usize, gh: usize, h: usize, g: usize, out: usize, rows: i32, hid: i32): void {
+  const lanes = 16 / <i32>sizeof<T>();
+  const hv = hid - (hid % lanes);
+  for (let b = 0; b < rows; b++) {
+    for (let j = 0; j < hv; j += lanes) gruBackAt<T>(gi, gh, h, g, out, rows, hid, b, j, false);
+    for (let j = hv; j < hid; j++) gruBackAt<T>(gi, gh, h, g, out, rows, hid, b, j, true);
+  }
+}
+
+/** out h' [rows, hid] from gi, gh [rows, 3·hid] and h [rows, hid], float32. */
+export function gruCellF32(gi: usize, gh: usize, h: usize, out: usize, rows: i32, hid: i32): void {
+  gruCell<f32>(gi, gh, h, out, rows, hid);
+}
+
+/** gruCellF32 for float64. */
+export function gruCellF64(gi: usize, gh: usize, h: usize, out: usize, rows: i32, hid: i32): void {
+  gruCell<f64>(gi, gh, h, out, rows, hid);
+}
+
+/** out = ∂gi [rows, 3·hid], ∂gh [rows, 3·hid], ∂h [rows, hid] from g [rows, hid], float32. */
+export function gruCellBackwardF32(gi: usize, gh: usize, h: usize, g: usize, out: usize, rows: i32, hid: i32): void {
+  gruCellBackward<f32>(gi, gh, h, g, out, rows, hid);
+}
+
+/** gruCellBackwardF32 for float64. */
+export function gruCellBackwardF64(gi: usize, gh: usize, h: usize, g: usize, out: usize, rows: i32, hid: i32): void {
+  gruCellBackward<f64>(gi, gh, h, g, out, rows, hid);
 }

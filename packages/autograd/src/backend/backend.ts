@@ -244,6 +244,13 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   /** lstmCell's gradients from gOut [2, B, H] = (∂L/∂h', ∂L/∂c'): out = ∂L/∂gates [B, 4H] then ∂L/∂c [B, H]. */
   lstmCellBackward(gates: StridedView<B>, c: StridedView<B>, gOut: StridedView<B>, out: B): void;
   /**
+   * One GRU step from gi, gh [B, 3H] (r, z, n) and h [B, H]: r = σ(gi_r + gh_r), z = σ(gi_z + gh_z),
+   * n = tanh(gi_n + r·gh_n), out h' = (1 − z)·n + z·h [B, H].
+   */
+  gruCell(gi: StridedView<B>, gh: StridedView<B>, h: StridedView<B>, out: B): void;
+  /** gruCell's gradients from g = ∂L/∂h': out = ∂L/∂gi [B, 3H], then ∂L/∂gh [B, 3H], then ∂L/∂h [B, H]. */
+  gruCellBackward(gi: StridedView<B>, gh: StridedView<B>, h: StridedView<B>, g: StridedView<B>, out: B): void;
+  /**
    * Attention weights: softmax along rows of length S of x·scale, with key j of query row i
    * (i = row mod L) masked out (−∞) where j > i when `causal`. out has x's [rows, S] layout.
    */

@@ -21,7 +21,7 @@ import { cpuGelu, cpuGeluBackward } from "./gelu-kernels.js";
 import { cpuLayerNorm, cpuLayerNormBackward } from "./norm-kernels.js";
 import { cpuAttentionSoftmax, cpuAttentionSoftmaxBackward } from "./attention-kernels.js";
 import { cpuSoftmaxBackward } from "./softmax.js";
-import { cpuLstmCell, cpuLstmCellBackward } from "./recurrent.js";
+import { cpuGruCell, cpuGruCellBackward, cpuLstmCell, cpuLstmCellBackward } from "./recurrent.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -385,6 +385,8 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     geluBackward: cpuGeluBackward,
     lstmCell: cpuLstmCell,
     lstmCellBackward: cpuLstmCellBackward,
+    gruCell: cpuGruCell,
+    gruCellBackward: cpuGruCellBackward,
     layerNorm: cpuLayerNorm,
     layerNormBackward: cpuLayerNormBackward,
     attentionSoftmax: cpuAttentionSoftmax,

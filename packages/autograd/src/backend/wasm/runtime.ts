@@ -82,6 +82,12 @@ export interface KernelExports {
   /** out = ∂gates [rows, 4·hid] then ∂c [rows, hid] from gOut [2, rows, hid]. */
   lstmCellBackwardF32(gates: number, c: number, gOut: number, out: number, rows: number, hid: number): void;
   lstmCellBackwardF64(gates: number, c: number, gOut: number, out: number, rows: number, hid: number): void;
+  /** out h' [rows, hid] from gi, gh [rows, 3·hid] and h [rows, hid], contiguous. */
+  gruCellF32(gi: number, gh: number, h: number, out: number, rows: number, hid: number): void;
+  gruCellF64(gi: number, gh: number, h: number, out: number, rows: number, hid: number): void;
+  /** out = ∂gi [rows, 3·hid], ∂gh [rows, 3·hid], ∂h [rows, hid] from g [rows, hid]. */
+  gruCellBackwardF32(gi: number, gh: number, h: number, g: number, out: number, rows: number, hid: number): void;
+  gruCellBackwardF64(gi: number, gh: number, h: number, g: number, out: number, rows: number, hid: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

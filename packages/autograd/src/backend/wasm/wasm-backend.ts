@@ -19,7 +19,7 @@ import { packRows, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
 import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
-import { wasmLstmCell, wasmLstmCellBackward } from "./recurrent.js";
+import { wasmGruCell, wasmGruCellBackward, wasmLstmCell, wasmLstmCellBackward } from "./recurrent.js";
 import { SMALL_GEMM_MAX_K, SMALL_GEMM_MIN_N, wasmSmallMatmul } from "./small-gemm.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
@@ -149,13 +149,21 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
       if (!wasmGelu(x, approximate, out, minElems)) cpu.gelu(x, approximate, out);
     },
 
-    // Fused LSTM cell (backend/wasm/recurrent.ts), float32 and float64; cells under minElems values stay on the cpu kernels.
+    // Fused LSTM and GRU cells (backend/wasm/recurrent.ts), float32 and float64; cells under minElems values stay on the cpu kernels.
     lstmCell(gates, c, out) {
       if (!wasmLstmCell(gates, c, out, minElems)) cpu.lstmCell(gates, c, out);
     },
 
     lstmCellBackward(gates, c, gOut, out) {
       if (!wasmLstmCellBackward(gates, c, gOut, out, minElems)) cpu.lstmCellBackward(gates, c, gOut, out);
+    },
+
+    gruCell(gi, gh, h, out) {
+      if (!wasmGruCell(gi, gh, h, out, minElems)) cpu.gruCell(gi, gh, h, out);
+    },
+
+    gruCellBackward(gi, gh, h, g, out) {
+      if (!wasmGruCellBackward(gi, gh, h, g, out, minElems)) cpu.gruCellBackward(gi, gh, h, g, out);
     },
 
     geluBackward(g, x, approximate, out) {
