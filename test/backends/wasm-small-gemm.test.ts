@@ -2,8 +2,8 @@
  * The small-k product (assembly/small-gemm.ts, host backend/wasm/small-gemm.ts) and the bias that
  * Backend.matmul adds in the product's output pass, against the cpu backend (the oracle): odd
  * sizes that leave partial 4-row tiles, vector tails and scalar tails, column blocks past the
- * kernel's cache block, transposed / stepped / broadcast operands, strided biases, float32 and
- * float64, threads off and on. Through the public API: Linear on a 3-d input (one 2-d product over
+ * kernel's cache block, transposed / stepped / broadcast operands, strided biases, threads off
+ * and on (the kernel is float32; float64 products keep the packed GEMM, which the bias test covers). Through the public API: Linear on a 3-d input (one 2-d product over
  * its merged rows) and matmul of a batched operand by a 2-d one, forward and gradients, wasm = cpu.
  */
 
@@ -129,11 +129,17 @@ const CASES: readonly Case[] = [
 describe.runIf(wasmSimdSupported())("wasm small-k matmul", () => {
   afterAll(() => setNumThreads(1));
 
+  it("is float32 only: a float64 product is left to the packed GEMM", () => {
+    const rand = random(3);
+    const a = makeView("float64", [5, 7], "contiguous", rand);
+    const b = makeView("float64", [7, 9], "contiguous", rand);
+    expect(wasmSmallMatmul(a, b, cpu.alloc("float64", 45), 5, 7, 9, undefined, 1)).toBe(false);
+  });
+
   describe.each([
     { dtype: "float32" as const, threads: 1 },
-    { dtype: "float64" as const, threads: 1 },
     { dtype: "float32" as const, threads: 2 },
-    { dtype: "float64" as const, threads: 3 },
+    { dtype: "float32" as const, threads: 3 }, // uneven row splits
   ])("$dtype, $threads thread(s)", ({ dtype, threads }) => {
     it.each(CASES)("$a @ $b ($layouts)", ({ a, b, layouts = ["contiguous", "contiguous"] }) => {
       setNumThreads(threads);

@@ -14,6 +14,5 @@ export {
 } from "./conv";
 export { geluF32, geluBackwardF32, erfF32 } from "./gelu";
 export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64 } from "./softmax";
-export { smallGemmF32, smallGemmF64, transposeF32, transposeF64 } from "./small-gemm";
-export { lstmCellF32, lstmCellF64, lstmCellBackwardF32, lstmCellBackwardF64 } from "./recurrent";
-export { gruCellF32, gruCellF64, gruCellBackwardF32, gruCellBackwardF64 } from "./recurrent";
+export { smallGemmF32, transposeF32 } from "./small-gemm";
+export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32 } from "./recurrent";

@@ -9,8 +9,9 @@
  *
  * Columns are walked in blocks of NB so a block's k×NB slice of B stays in cache while every row
  * range passes over it. Sums are accumulated in the element type (as matmul.ts), with fused
- * multiply-adds in the relaxed-SIMD build. `transpose{F32,F64}` turns a column-major operand the
- * host copied in whole into the row-major layout the product reads.
+ * multiply-adds in the relaxed-SIMD build. `transposeF32` turns a column-major operand the host
+ * copied in whole into the row-major layout the product reads. Exported for float32 only (the
+ * kernels are generic over T): float64 products stay on the packed GEMM, keeping the module small.
  */
 
 /** Columns of C per cache block (the block's slice of B is k × NB values). */
@@ -136,10 +137,6 @@ export function smallGemmF32(a: usize, b: usize, bias: usize, c: usize, k: i32, 
   smallGemm<f32>(a, b, bias, c, k, n, i0, i1);
 }
 
-/** smallGemmF32 for float64. */
-export function smallGemmF64(a: usize, b: usize, bias: usize, c: usize, k: i32, n: i32, i0: i32, i1: i32): void {
-  smallGemm<f64>(a, b, bias, c, k, n, i0, i1);
-}
 
 /**
  * dst [cols, rows] = the transpose of src [rows, cols] (both row-major), float32: 4×4 blocks
@@ -169,27 +166,5 @@ export function transposeF32(src: usize, dst: usize, rows: i32, cols: i32): void
   }
   for (let r = rows4; r < rows; r++) {
     for (let c = 0; c < cols; c++) store<f32>(dst + <usize>c * ds + (<usize>r << 2), load<f32>(src + <usize>r * rs + (<usize>c << 2)));
-  }
-}
-
-/** transposeF32 for float64, by 2×2 blocks. */
-export function transposeF64(src: usize, dst: usize, rows: i32, cols: i32): void {
-  const rows2 = rows & ~1;
-  const cols2 = cols & ~1;
-  const rs = <usize>cols << 3;
-  const ds = <usize>rows << 3;
-  for (let r = 0; r < rows2; r += 2) {
-    const s0 = src + <usize>r * rs;
-    for (let c = 0; c < cols2; c += 2) {
-      const p = s0 + (<usize>c << 3);
-      const r0 = v128.load(p), r1 = v128.load(p + rs);
-      const q = dst + <usize>c * ds + (<usize>r << 3);
-      v128.store(q, v128.shuffle<f64>(r0, r1, 0, 2));
-      v128.store(q + ds, v128.shuffle<f64>(r0, r1, 1, 3));
-    }
-    for (let rr = r; rr < r + 2; rr++) for (let c = cols2; c < cols; c++) store<f64>(dst + <usize>c * ds + (<usize>rr << 3), load<f64>(s0 + <usize>(rr - r) * rs + (<usize>c << 3)));
-  }
-  for (let r = rows2; r < rows; r++) {
-    for (let c = 0; c < cols; c++) store<f64>(dst + <usize>c * ds + (<usize>r << 3), load<f64>(src + <usize>r * rs + (<usize>c << 3)));
   }
 }

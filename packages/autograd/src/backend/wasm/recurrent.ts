@@ -1,34 +1,39 @@
 /**
- * Host side of the fused LSTM and GRU cells (assembly/recurrent.ts): the operands are copied into scratch
- * memory row-major, one call computes every row, and the result leaves in one block copy. Cells
- * under `minSize` values of c, and non-float dtypes, stay on the cpu kernels (backend/cpu/recurrent.ts).
+ * Host side of the fused LSTM and GRU cells (assembly/recurrent.ts): the operands are copied into
+ * scratch memory row-major, one call computes every row, and the result leaves in one block copy.
+ * float32 only: float64 cells, cells under `minSize` values of the state and hidden sizes under 4
+ * (one vector) stay on the cpu kernels (backend/cpu/recurrent.ts) — float64 recurrent layers are
+ * rare, and their kernels would add ~5 KB to the module every bundle carries.
  */
 
 import type { StridedView } from "../backend.js";
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
-import { copyIn, isFloat, paddedBytes } from "./elementwise.js";
+import { copyIn, paddedBytes } from "./elementwise.js";
 import { SCRATCH_BASE, availableRuntime } from "./runtime.js";
 
 type View = StridedView<CpuBuffer>;
-type Floats = Float32Array | Float64Array;
+
+/** float32 throughout, a hidden size of at least one vector, and at least minSize state values. */
+function fits(views: readonly View[], out: CpuBuffer, hid: number, n: number, minSize: number): boolean {
+  return out.dtype === "float32" && hid >= 4 && n >= minSize && views.every((v) => v.buffer.dtype === "float32");
+}
 
 /** out [2, B, H] = (h', c') of one LSTM step in wasm; false when the cpu kernel should run it. */
 export function wasmLstmCell(gates: View, c: View, out: CpuBuffer, minSize: number): boolean {
   const [rows, hid] = c.shape;
   const n = rows * hid;
-  if (!isFloat(out) || n < minSize || n === 0 || gates.buffer.dtype !== out.dtype || c.buffer.dtype !== out.dtype) return false;
+  if (!fits([gates, c], out, hid, n, minSize)) return false;
   const rt = availableRuntime();
-  const f32 = out.dtype === "float32";
-  const bpe = f32 ? 4 : 8;
+  const bpe = 4;
   const G = SCRATCH_BASE;
   const C = G + paddedBytes(4 * n, bpe);
   const O = C + paddedBytes(n, bpe);
   if (rt === undefined || !rt.reserve(O + paddedBytes(2 * n, bpe))) return false;
-  const heap = f32 ? rt.f32() : rt.f64();
+  const heap = rt.f32();
   copyIn(gates, heap, G / bpe, 4 * n);
   copyIn(c, heap, C / bpe, n);
-  (f32 ? rt.kernels.lstmCellF32 : rt.kernels.lstmCellF64)(G, C, O, rows, hid);
-  (out.data as Floats).set(rt.view(f32, O, 2 * n));
+  rt.kernels.lstmCellF32(G, C, O, rows, hid);
+  (out.data as Float32Array).set(rt.view(true, O, 2 * n));
   return true;
 }
 
@@ -36,21 +41,20 @@ export function wasmLstmCell(gates: View, c: View, out: CpuBuffer, minSize: numb
 export function wasmLstmCellBackward(gates: View, c: View, gOut: View, out: CpuBuffer, minSize: number): boolean {
   const [rows, hid] = c.shape;
   const n = rows * hid;
-  if (!isFloat(out) || n < minSize || n === 0 || gates.buffer.dtype !== out.dtype || c.buffer.dtype !== out.dtype || gOut.buffer.dtype !== out.dtype) return false;
+  if (!fits([gates, c, gOut], out, hid, n, minSize)) return false;
   const rt = availableRuntime();
-  const f32 = out.dtype === "float32";
-  const bpe = f32 ? 4 : 8;
+  const bpe = 4;
   const G = SCRATCH_BASE;
   const C = G + paddedBytes(4 * n, bpe);
   const U = C + paddedBytes(n, bpe);
   const O = U + paddedBytes(2 * n, bpe);
   if (rt === undefined || !rt.reserve(O + paddedBytes(5 * n, bpe))) return false;
-  const heap = f32 ? rt.f32() : rt.f64();
+  const heap = rt.f32();
   copyIn(gates, heap, G / bpe, 4 * n);
   copyIn(c, heap, C / bpe, n);
   copyIn(gOut, heap, U / bpe, 2 * n);
-  (f32 ? rt.kernels.lstmCellBackwardF32 : rt.kernels.lstmCellBackwardF64)(G, C, U, O, rows, hid);
-  (out.data as Floats).set(rt.view(f32, O, 5 * n));
+  rt.kernels.lstmCellBackwardF32(G, C, U, O, rows, hid);
+  (out.data as Float32Array).set(rt.view(true, O, 5 * n));
   return true;
 }
 
@@ -58,21 +62,20 @@ export function wasmLstmCellBackward(gates: View, c: View, gOut: View, out: CpuB
 export function wasmGruCell(gi: View, gh: View, h: View, out: CpuBuffer, minSize: number): boolean {
   const [rows, hid] = h.shape;
   const n = rows * hid;
-  if (!isFloat(out) || n < minSize || n === 0 || [gi, gh, h].some((v) => v.buffer.dtype !== out.dtype)) return false;
+  if (!fits([gi, gh, h], out, hid, n, minSize)) return false;
   const rt = availableRuntime();
-  const f32 = out.dtype === "float32";
-  const bpe = f32 ? 4 : 8;
+  const bpe = 4;
   const I = SCRATCH_BASE;
   const G = I + paddedBytes(3 * n, bpe);
   const H = G + paddedBytes(3 * n, bpe);
   const O = H + paddedBytes(n, bpe);
   if (rt === undefined || !rt.reserve(O + paddedBytes(n, bpe))) return false;
-  const heap = f32 ? rt.f32() : rt.f64();
+  const heap = rt.f32();
   copyIn(gi, heap, I / bpe, 3 * n);
   copyIn(gh, heap, G / bpe, 3 * n);
   copyIn(h, heap, H / bpe, n);
-  (f32 ? rt.kernels.gruCellF32 : rt.kernels.gruCellF64)(I, G, H, O, rows, hid);
-  (out.data as Floats).set(rt.view(f32, O, n));
+  rt.kernels.gruCellF32(I, G, H, O, rows, hid);
+  (out.data as Float32Array).set(rt.view(true, O, n));
   return true;
 }
 
@@ -80,22 +83,21 @@ export function wasmGruCell(gi: View, gh: View, h: View, out: CpuBuffer, minSize
 export function wasmGruCellBackward(gi: View, gh: View, h: View, g: View, out: CpuBuffer, minSize: number): boolean {
   const [rows, hid] = h.shape;
   const n = rows * hid;
-  if (!isFloat(out) || n < minSize || n === 0 || [gi, gh, h, g].some((v) => v.buffer.dtype !== out.dtype)) return false;
+  if (!fits([gi, gh, h, g], out, hid, n, minSize)) return false;
   const rt = availableRuntime();
-  const f32 = out.dtype === "float32";
-  const bpe = f32 ? 4 : 8;
+  const bpe = 4;
   const I = SCRATCH_BASE;
   const G = I + paddedBytes(3 * n, bpe);
   const H = G + paddedBytes(3 * n, bpe);
   const U = H + paddedBytes(n, bpe);
   const O = U + paddedBytes(n, bpe);
   if (rt === undefined || !rt.reserve(O + paddedBytes(7 * n, bpe))) return false;
-  const heap = f32 ? rt.f32() : rt.f64();
+  const heap = rt.f32();
   copyIn(gi, heap, I / bpe, 3 * n);
   copyIn(gh, heap, G / bpe, 3 * n);
   copyIn(h, heap, H / bpe, n);
   copyIn(g, heap, U / bpe, n);
-  (f32 ? rt.kernels.gruCellBackwardF32 : rt.kernels.gruCellBackwardF64)(I, G, H, U, O, rows, hid);
-  (out.data as Floats).set(rt.view(f32, O, 7 * n));
+  rt.kernels.gruCellBackwardF32(I, G, H, U, O, rows, hid);
+  (out.data as Float32Array).set(rt.view(true, O, 7 * n));
   return true;
 }

@@ -1,6 +1,6 @@
 /**
  * Host side of the small-k product (assembly/small-gemm.ts): a [...batch, m, k] @ b [...batch,
- * k, n] (+ a bias row [n]) for k or n ≤ SMALL_GEMM_MAX_K. Each batch entry's A and B are copied into
+ * k, n] (+ a bias row [n]) for k or n ≤ SMALL_GEMM_MAX_K, float32 (float64 takes the packed GEMM). Each batch entry's A and B are copied into
  * scratch memory row-major (a column-major operand, such as Linear's transposed weight, is copied
  * in whole and transposed in wasm), the product is written there unpadded with the bias added in
  * the same pass, and the result leaves in one block copy. Large products split their rows across
@@ -16,7 +16,6 @@ import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type Runtime } from "
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
 type View = StridedView<CpuBuffer>;
-type Floats = Float32Array | Float64Array;
 
 /**
  * Products whose inner dim k or output width n is at most this run here rather than in the packed
@@ -35,28 +34,28 @@ export const SMALL_GEMM_MIN_N = 8;
 const MAX_BYTES = 256 * 2 ** 20;
 
 /** A rows×cols matrix from its strides into heap[base…] row-major; `tmp` is free scratch (element index). */
-function copyRowMajor(rt: Runtime, f32: boolean, buffer: CpuBuffer, off: number, rows: number, cols: number, rs: number, cs: number, base: number, tmp: number): void {
-  const heap: Floats = f32 ? rt.f32() : rt.f64();
+function copyRowMajor(rt: Runtime, buffer: CpuBuffer, off: number, rows: number, cols: number, rs: number, cs: number, base: number, tmp: number): void {
+  const heap = rt.f32();
   const data = buffer.data;
   if ((cs === 1 || cols === 1) && (rs === cols || rows === 1)) {
     copyRange(heap, base, data, off, rows * cols);
   } else if ((rs === 1 || rows === 1) && (cs === rows || cols === 1)) {
     // column-major (a transposed view): one block copy, then the transpose in wasm
     copyRange(heap, tmp, data, off, rows * cols);
-    const bpe = heap.BYTES_PER_ELEMENT;
-    (f32 ? rt.kernels.transposeF32 : rt.kernels.transposeF64)(tmp * bpe, base * bpe, cols, rows);
+    rt.kernels.transposeF32(tmp * 4, base * 4, cols, rows);
   } else {
     copyIn({ buffer, shape: [rows, cols], strides: [rs, cs], offset: off }, heap, base, rows * cols);
   }
 }
 
 /**
- * out = a @ b (+ bias, a [n] view added to every row) with the small-k kernel, float32 or float64
- * (one dtype throughout); false when the scratch cannot hold one batch entry.
+ * out = a @ b (+ bias, a [n] view added to every row) with the small-k kernel, float32 (one dtype
+ * throughout); false for float64 (the packed GEMM runs it) or when the scratch cannot hold one
+ * batch entry.
  */
 export function wasmSmallMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, bias: View | undefined, threadMacs: number): boolean {
-  const f32 = out.dtype === "float32";
-  const bpe = f32 ? 4 : 8;
+  if (out.dtype !== "float32") return false;
+  const bpe = 4;
   const r = a.shape.length;
   const batches = numelOf(a.shape) / (m * k);
   const split = getNumThreads() > 1 && (threadMacs <= 0 || batches * m * n * k >= 2 * threadMacs);
@@ -71,18 +70,18 @@ export function wasmSmallMatmul(a: View, b: View, out: CpuBuffer, m: number, k: 
   const end = TMP + paddedBytes(Math.max(m, n) * k, bpe);
   if (end > MAX_BYTES || !rt.reserve(end)) return false;
 
-  const kernel = f32 ? "smallGemmF32" : "smallGemmF64";
+  const kernel = "smallGemmF32";
   const threads = !rt.shared ? 1 : Math.min(getNumThreads(), threadMacs > 0 ? Math.floor((m * n * k) / threadMacs) || 1 : Infinity, Math.ceil(m / 4));
-  if (bias !== undefined) copyRowMajor(rt, f32, bias.buffer, bias.offset, 1, n, n * bias.strides[0], bias.strides[0], BIAS / bpe, TMP / bpe);
+  if (bias !== undefined) copyRowMajor(rt, bias.buffer, bias.offset, 1, n, n * bias.strides[0], bias.strides[0], BIAS / bpe, TMP / bpe);
   const biasPtr = bias === undefined ? 0 : BIAS;
-  const od = out.data as Floats;
+  const od = out.data as Float32Array;
   const [sam, sak] = [a.strides[r - 2], a.strides[r - 1]];
   const [sbk, sbn] = [b.strides[r - 2], b.strides[r - 1]];
   let entry = 0;
   let lastB = -1; // a broadcast (stride-0) b is copied once
   const run = (aOff: number, bOff: number): void => {
-    copyRowMajor(rt, f32, a.buffer, aOff, m, k, sam, sak, A / bpe, TMP / bpe);
-    if (bOff !== lastB) copyRowMajor(rt, f32, b.buffer, bOff, k, n, sbk, sbn, B / bpe, TMP / bpe);
+    copyRowMajor(rt, a.buffer, aOff, m, k, sam, sak, A / bpe, TMP / bpe);
+    if (bOff !== lastB) copyRowMajor(rt, b.buffer, bOff, k, n, sbk, sbn, B / bpe, TMP / bpe);
     lastB = bOff;
     if (threads <= 1) {
       rt.kernels[kernel](A, B, biasPtr, C, k, n, 0, m);
@@ -97,7 +96,7 @@ export function wasmSmallMatmul(a: View, b: View, out: CpuBuffer, m: number, k: 
       }
       runShares(rt, shares);
     }
-    od.set(rt.view(f32, C, m * n), entry * m * n);
+    od.set(rt.view(true, C, m * n), entry * m * n);
     entry++;
   };
   if (r === 2) {

@@ -149,7 +149,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
       if (!wasmGelu(x, approximate, out, minElems)) cpu.gelu(x, approximate, out);
     },
 
-    // Fused LSTM and GRU cells (backend/wasm/recurrent.ts), float32 and float64; cells under minElems values stay on the cpu kernels.
+    // Fused LSTM and GRU cells (backend/wasm/recurrent.ts): float32 in wasm; float64, tiny cells and hidden sizes under 4 on the cpu kernels.
     lstmCell(gates, c, out) {
       if (!wasmLstmCell(gates, c, out, minElems)) cpu.lstmCell(gates, c, out);
     },
