@@ -42,7 +42,8 @@ const matmulOp = defineOp({
     // transpose's own vjp it lands contiguous in w's layout, so .grad needs no copy.
     const gA = ctx.needsInputGrad(0) ? (isTransposed(a) ? b.matmul(g.mT).mT : g.matmul(b.mT)) : null;
     // A 2-d b under a batched a: gB = Σ_batch aᵀ·g is one product over all of a's rows.
-    const [a2, g2] = b.ndim === 2 && a.ndim > 2 ? [a.reshape([-1, a.shape[a.ndim - 1]]), g.reshape([-1, g.shape[g.ndim - 1]])] : [a, g];
+    const rows = a.shape.slice(0, -1).reduce((p, s) => p * s, 1); // not -1: k or n may be 0
+    const [a2, g2] = b.ndim === 2 && a.ndim > 2 ? [a.reshape([rows, a.shape[a.ndim - 1]]), g.reshape([rows, g.shape[g.ndim - 1]])] : [a, g];
     const gB = ctx.needsInputGrad(1) ? (isTransposed(b) ? g2.mT.matmul(a2).mT : a2.mT.matmul(g2)) : null;
     return [gA, gB];
   },

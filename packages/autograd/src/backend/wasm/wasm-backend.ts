@@ -6,8 +6,9 @@
  * when large), and copies the result out. In wasm: matmul (float32/float64, batched, any
  * strides), exp/tanh/sigmoid/relu, add/sub/mul/div and the activation derivatives (operands read
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
- * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts); every other kernel, and every small or integer one, is the cpu
- * backend's.
+ * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts), float32 products with k or
+ * n ≤ 64 with their bias fused (small-gemm.ts), float32 LSTM/GRU cells (recurrent.ts); every other
+ * kernel, and every small or integer one, is the cpu backend's.
  */
 
 import type { Backend, StridedView } from "../backend.js";
