@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  cat, linear, reluBackward, sigmoidBackward, softmaxBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
+  cat, gruCell, linear, lstmCell, reluBackward, sigmoidBackward, softmaxBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
 } from "@tensorgrad/autograd";
 import { addcdiv, addcmul, binaryCrossEntropy, einsum, embedding, maskedFill } from "@tensorgrad/autograd";
 import { gradcheck, gradgradcheck, registeredOps } from "@tensorgrad/autograd/testing";
@@ -400,6 +400,28 @@ const CASES: OpCase[] = [
     smooth: true,
     inputs: fc.tuple(tensorArb([2, 3], { min: 0.05, max: 0.95, ...grad }), tensorArb([2, 3], { min: 0, max: 1, ...grad })),
     fn: (p, y) => binaryCrossEntropy(p, y).mul(p.add(1)),
+  },
+  {
+    // smooth: gradgradchecked too, which runs the vjp's recorded (Tensor-op) form; the first-order
+    // check runs the one-kernel backward. Both outputs (h', c') feed the loss, c also through h'.
+    name: "lstmCell (gates [B, 4H], c [B, H])",
+    covers: ["lstmCell"],
+    smooth: true,
+    inputs: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).chain(([b, h]) => fc.tuple(tensorArb([b, 4 * h], grad), tensorArb([b, h], grad))),
+    fn: (gates, c) => {
+      const hc = lstmCell(gates, c);
+      return hc.select(0, 0).mul(hc.select(0, 1).add(c)).add(hc.square().sum(0));
+    },
+  },
+  {
+    // as lstmCell: the recorded vjp by gradgradcheck, the kernel by the first-order check
+    name: "gruCell (gi, gh [B, 3H], h [B, H])",
+    covers: ["gruCell"],
+    smooth: true,
+    inputs: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).chain(([b, h]) =>
+      fc.tuple(tensorArb([b, 3 * h], grad), tensorArb([b, 3 * h], grad), tensorArb([b, h], grad)),
+    ),
+    fn: (gi, gh, h) => gruCell(gi, gh, h).mul(h.add(1)),
   },
   {
     // No paddingIdx here: its row's zero gradient is by design, not the derivative (PyTorch goldens

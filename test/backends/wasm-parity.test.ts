@@ -369,6 +369,20 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
         }
       });
 
+      it.each([false, true])("softmax (log: %s) of rows holding NaN or ±Inf gives the cpu's NaNs and values", (log) => {
+        const rand = random(9 * size + (log ? 1 : 0));
+        const x = makeView(dtype, [4, size], "contiguous", () => rand() * 20);
+        x.buffer.data[size - 1] = NaN; // row 0: NaN at the end (past the unrolled max loop when size ≥ 16)
+        x.buffer.data[size] = Infinity; // row 1: +Inf first, then NaN in the middle
+        if (size > 2) x.buffer.data[size + (size >> 1)] = NaN;
+        for (let i = 2 * size; i < 3 * size; i++) x.buffer.data[i] = -Infinity; // row 2: all −Inf
+        const got = forced.alloc(dtype, 4 * size);
+        const want = cpu.alloc(dtype, 4 * size);
+        forced.softmax(x, 1, log, got);
+        cpu.softmax(x, 1, log, want);
+        for (let i = 0; i < 3 * size; i++) expect(Number.isNaN(got.data[i]) ? NaN : got.data[i]).toEqual(Number.isNaN(want.data[i]) ? NaN : want.data[i]);
+      });
+
       it.each([false, true])("fused softmax backward (log: %s), rows of this size, contiguous and transposed", (log) => {
         const rand = random(3 * size + (log ? 1 : 0));
         for (const layout of ["contiguous", "transposed", "broadcast"] as const) {

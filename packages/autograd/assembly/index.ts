@@ -18,3 +18,5 @@ export { layerNormF32, layerNormBackwardF32 } from "./layernorm";
 export { attentionSoftmaxF32, attentionSoftmaxBackwardF32 } from "./attention";
 export { bceF32, bceBackwardF32 } from "./loss";
 export { indexSelectRows, indexAddRowsF32 } from "./index-rows";
+export { smallGemmF32, transposeF32 } from "./small-gemm";
+export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32 } from "./recurrent";

@@ -22,11 +22,25 @@ import { expV32 } from "./math32";
   return f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
 }
 
-/** Max of a float32 row; NaN if any value is NaN; an all −Inf (or empty) row gives 0, like the cpu kernel. */
+/**
+ * Max of a float32 row, an all −Inf (or empty) row giving 0 like the cpu kernel. NaNs may be
+ * skipped (pmax): a row holding one comes out all NaN through its sum all the same.
+ */
 function rowMaxF32(x: usize, len: i32): f32 {
+  // four independent running maxima by pmax (one maxps): f32x4.max's NaN handling is several
+  // instructions in V8, and one chain through it made this pass as slow as the exp pass
   let m = f32x4.splat(-Infinity);
+  let m1 = m, m2 = m, m3 = m;
   let i = 0;
-  for (; i + 4 <= len; i += 4) m = f32x4.max(m, v128.load(x + (<usize>i << 2))); // max propagates NaN
+  for (; i + 16 <= len; i += 16) {
+    const p = x + (<usize>i << 2);
+    m = f32x4.pmax(m, v128.load(p));
+    m1 = f32x4.pmax(m1, v128.load(p, 16));
+    m2 = f32x4.pmax(m2, v128.load(p, 32));
+    m3 = f32x4.pmax(m3, v128.load(p, 48));
+  }
+  m = f32x4.pmax(f32x4.pmax(m, m1), f32x4.pmax(m2, m3));
+  for (; i + 4 <= len; i += 4) m = f32x4.pmax(m, v128.load(x + (<usize>i << 2)));
   let r = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
   for (; i < len; i++) r = max(r, load<f32>(x + (<usize>i << 2)));
   return r == -Infinity ? 0 : r;
@@ -51,14 +65,25 @@ export function softmaxF32(x: usize, out: usize, r0: i32, r1: i32, len: i32, log
     const mx = rowMaxF32(xr, len);
     const mv = f32x4.splat(mx);
     let acc = f64x2.splat(0);
+    let acc1 = acc;
     let i = 0;
-    // pass 2: e = exp(x − max), summed in f64; softmax keeps e in out for pass 3
+    // pass 2: e = exp(x − max), summed in f64 (two running sums); softmax keeps e in out for pass 3
+    for (; i + 8 <= len; i += 8) {
+      const e = expV32(f32x4.sub(v128.load(xr + (<usize>i << 2)), mv));
+      const e1 = expV32(f32x4.sub(v128.load(xr + (<usize>i << 2), 16), mv));
+      if (!log) {
+        v128.store(or + (<usize>i << 2), e);
+        v128.store(or + (<usize>i << 2), e1, 16);
+      }
+      acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(e), promoteHigh(e)));
+      acc1 = f64x2.add(acc1, f64x2.add(f64x2.promote_low_f32x4(e1), promoteHigh(e1)));
+    }
     for (; i + 4 <= len; i += 4) {
       const e = expV32(f32x4.sub(v128.load(xr + (<usize>i << 2)), mv));
       if (!log) v128.store(or + (<usize>i << 2), e);
       acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(e), promoteHigh(e)));
     }
-    let sum = hsum64(acc);
+    let sum = hsum64(f64x2.add(acc, acc1));
     for (; i < len; i++) {
       const e = f32x4.extract_lane(expV32(f32x4.splat(load<f32>(xr + (<usize>i << 2)) - mx)), 0);
       if (!log) store<f32>(or + (<usize>i << 2), e);
@@ -127,13 +152,22 @@ export function softmaxBackwardF32(g: usize, y: usize, out: usize, r0: i32, r1: 
     const yr = y + <usize>r * rowBytes;
     const or = out + <usize>r * rowBytes;
     let acc = f64x2.splat(0);
+    let acc1 = acc;
     let i = 0;
+    for (; i + 8 <= len; i += 8) {
+      const gv = v128.load(gr + (<usize>i << 2));
+      const gv1 = v128.load(gr + (<usize>i << 2), 16);
+      const t = log ? gv : f32x4.mul(gv, v128.load(yr + (<usize>i << 2)));
+      const t1 = log ? gv1 : f32x4.mul(gv1, v128.load(yr + (<usize>i << 2), 16));
+      acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(t), promoteHigh(t)));
+      acc1 = f64x2.add(acc1, f64x2.add(f64x2.promote_low_f32x4(t1), promoteHigh(t1)));
+    }
     for (; i + 4 <= len; i += 4) {
       const gv = v128.load(gr + (<usize>i << 2));
       const t = log ? gv : f32x4.mul(gv, v128.load(yr + (<usize>i << 2)));
       acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(t), promoteHigh(t)));
     }
-    let s = hsum64(acc);
+    let s = hsum64(f64x2.add(acc, acc1));
     for (; i < len; i++) {
       const gi = load<f32>(gr + (<usize>i << 2));
       s += log ? <f64>gi : <f64>(gi * load<f32>(yr + (<usize>i << 2)));

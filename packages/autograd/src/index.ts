@@ -57,6 +57,8 @@ export { einsum } from "./ops/einsum.js";
 export { scaledDotProductAttention } from "./ops/attention.js";
 export { attentionSoftmax } from "./ops/attention-softmax.js";
 export { layerNorm } from "./ops/layer-norm.js";
+export { lstmCell } from "./ops/lstm-cell.js";
+export { gruCell } from "./ops/gru-cell.js";
 export type { AttentionOptions } from "./ops/attention.js";
 export { multinomial, randLike, randnLike, randintLike } from "./sampling.js";
 export type { SampleOptions, RandomLikeOptions } from "./sampling.js";

@@ -148,8 +148,12 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    * contiguous with x's shape.
    */
   argsort(x: StridedView<B>, axis: number, descending: boolean, out: B): void;
-  /** Batched matrix product: a [...batch, m, k] @ b [...batch, k, n] → out [...batch, m, n]. */
-  matmul(a: StridedView<B>, b: StridedView<B>, out: B): void;
+  /**
+   * Batched matrix product: a [...batch, m, k] @ b [...batch, k, n] → out [...batch, m, n]; with
+   * `bias` (a [n] view, Linear's b — PyTorch's addmm) added to every row of the product, in the
+   * product's output pass where the kernel can (one dtype throughout).
+   */
+  matmul(a: StridedView<B>, b: StridedView<B>, out: B, bias?: StridedView<B>): void;
   /** Softmax (or log-softmax when `log`) along `axis`, computed stably with the max subtracted. */
   softmax(x: StridedView<B>, axis: number, log: boolean, out: B): void;
   /**
@@ -237,6 +241,21 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    * dbias = Σ_rows g (each written only when its buffer is given).
    */
   layerNormBackward(g: B, x: B, mean: B, rstd: B, weight: B | null, rows: number, cols: number, dx: B | null, dweight: B | null, dbias: B | null): void;
+  // ---- fused LSTM cell (ops/lstm-cell.ts; kernels backend/cpu/recurrent.ts)
+  /**
+   * One LSTM step from pre-activation gates [B, 4H] (i, f, g, o) and the cell state c [B, H]:
+   * out [2, B, H] = (h', c') with c' = σ(f)·c + σ(i)·tanh(g) and h' = σ(o)·tanh(c').
+   */
+  lstmCell(gates: StridedView<B>, c: StridedView<B>, out: B): void;
+  /** lstmCell's gradients from gOut [2, B, H] = (∂L/∂h', ∂L/∂c'): out = ∂L/∂gates [B, 4H] then ∂L/∂c [B, H]. */
+  lstmCellBackward(gates: StridedView<B>, c: StridedView<B>, gOut: StridedView<B>, out: B): void;
+  /**
+   * One GRU step from gi, gh [B, 3H] (r, z, n) and h [B, H]: r = σ(gi_r + gh_r), z = σ(gi_z + gh_z),
+   * n = tanh(gi_n + r·gh_n), out h' = (1 − z)·n + z·h [B, H].
+   */
+  gruCell(gi: StridedView<B>, gh: StridedView<B>, h: StridedView<B>, out: B): void;
+  /** gruCell's gradients from g = ∂L/∂h': out = ∂L/∂gi [B, 3H], then ∂L/∂gh [B, 3H], then ∂L/∂h [B, H]. */
+  gruCellBackward(gi: StridedView<B>, gh: StridedView<B>, h: StridedView<B>, g: StridedView<B>, out: B): void;
   /**
    * Attention weights: softmax along rows of length S of x·scale, with key j of query row i
    * (i = row mod L) masked out (−∞) where j > i when `causal`. out has x's [rows, S] layout.

@@ -1,7 +1,8 @@
 /**
  * Primitive `linear`: y = x·Wᵀ + b with W of shape [out, in] (PyTorch's F.linear / addmm). Fused,
  * so a layer is one graph node instead of transpose + matmul + add; W is read transposed through
- * its strides, and the bias is added in place into the product.
+ * its strides, x's leading dims are the rows of one 2-d product, and the bias is added in the
+ * product's output pass (Backend.matmul's `bias`).
  */
 
 import { promoteTypes } from "../dtype.js";
@@ -10,7 +11,8 @@ import { packedZeros } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { checkTensor } from "../validate.js";
 import { castTo } from "./cast.js";
-import { allocTensor, broadcastView, commonBackend, defineOp } from "./define.js";
+import { allocTensor, commonBackend, defineOp } from "./define.js";
+import { mergeRows } from "./matmul.js";
 
 const linearOp = defineOp({
   name: "linear",
@@ -19,13 +21,13 @@ const linearOp = defineOp({
     const [x, w, b] = inputs;
     const backend = commonBackend("linear", inputs);
     const [outF, inF] = w.shape;
-    const x2 = x.ndim === 1 ? { buffer: x.buffer, shape: [1, inF], strides: [0, x.strides[0]], offset: x.offset } : x;
-    const batch = x2.shape.slice(0, -2);
     const out = allocTensor(backend, [...x.shape.slice(0, -1), outF], x.dtype, "linear");
-    // Wᵀ as a [in, out] view, repeated over x's batch dims with stride 0.
+    // Every leading dim of x is a row: one [rows, in] @ [in, out] product when they merge (a view).
+    const x2 = x.ndim === 1 ? { buffer: x.buffer, shape: [1, inF], strides: [0, x.strides[0]], offset: x.offset } : mergeRows(x) ?? x;
+    const batch = x2.shape.slice(0, -2);
+    // Wᵀ as a [in, out] view (repeated with stride 0 over the batch dims of an x that did not merge).
     const wT = { buffer: w.buffer, shape: [...batch, inF, outF], strides: [...packedZeros(batch.length), w.strides[1], w.strides[0]], offset: w.offset };
-    backend.matmul(x2, wT, out.buffer);
-    if (b !== undefined) backend.binary("add", out, broadcastView(b, out.shape), out.buffer);
+    backend.matmul(x2, wT, out.buffer, b); // the bias is added in the product's output pass
     return out;
   },
   vjp: (g, ctx) => {

@@ -3,6 +3,7 @@
 import { promoteTypes } from "../dtype.js";
 import { ShapeError, fmtShape } from "../errors.js";
 import { broadcastShapes } from "../shape.js";
+import type { StridedView } from "../backend/backend.js";
 import type { Tensor } from "../tensor.js";
 import { checkTensor } from "../validate.js";
 import { castTo } from "./cast.js";
@@ -28,7 +29,10 @@ const matmulOp = defineOp({
     }
     const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
     const out = allocTensor(backend, [...batch, m, n], a.dtype, "matmul");
-    backend.matmul(broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n]), out.buffer);
+    // [..., m, k] @ [k, n] is one [rows, k] @ [k, n] product when a's leading dims merge (a view).
+    const rows = rb === 2 ? mergeRows(a) : undefined;
+    if (rows !== undefined) backend.matmul(rows, b, out.buffer);
+    else backend.matmul(broadcastView(a, [...batch, m, k]), broadcastView(b, [...batch, k, n]), out.buffer);
     return out;
   },
   vjp: (g, ctx) => {
@@ -37,10 +41,35 @@ const matmulOp = defineOp({
     // transposed product, (B·gᵀ)ᵀ = g·Bᵀ and (gᵀ·A)ᵀ = Aᵀ·g: the same matrix, but after the
     // transpose's own vjp it lands contiguous in w's layout, so .grad needs no copy.
     const gA = ctx.needsInputGrad(0) ? (isTransposed(a) ? b.matmul(g.mT).mT : g.matmul(b.mT)) : null;
-    const gB = ctx.needsInputGrad(1) ? (isTransposed(b) ? g.mT.matmul(a).mT : a.mT.matmul(g)) : null;
+    // A 2-d b under a batched a: gB = Σ_batch aᵀ·g is one product over all of a's rows.
+    const rows = a.shape.slice(0, -1).reduce((p, s) => p * s, 1); // not -1: k or n may be 0
+    const [a2, g2] = b.ndim === 2 && a.ndim > 2 ? [a.reshape([rows, a.shape[a.ndim - 1]]), g.reshape([rows, g.shape[g.ndim - 1]])] : [a, g];
+    const gB = ctx.needsInputGrad(1) ? (isTransposed(b) ? g2.mT.matmul(a2).mT : a2.mT.matmul(g2)) : null;
     return [gA, gB];
   },
 });
+
+/**
+ * t [..., m, k] as one [rows, k] view when its leading dims merge into one stride (a contiguous
+ * batch, or any view whose batch dims are laid out as whole row blocks); undefined otherwise.
+ */
+export function mergeRows(t: StridedView): StridedView | undefined {
+  const r = t.shape.length;
+  let rows = t.shape[r - 2];
+  let stride = t.strides[r - 2];
+  for (let i = r - 3; i >= 0; i--) {
+    if (t.shape[i] === 1) continue;
+    if (rows === 1) {
+      rows = t.shape[i];
+      stride = t.strides[i];
+    } else if (t.strides[i] === stride * rows) {
+      rows *= t.shape[i];
+    } else {
+      return undefined;
+    }
+  }
+  return { buffer: t.buffer, shape: [rows, t.shape[r - 1]], strides: [stride, t.strides[r - 1]], offset: t.offset };
+}
 
 /** True when the last two dims are laid out column-major (a transposed contiguous matrix). */
 function isTransposed(t: Tensor): boolean {

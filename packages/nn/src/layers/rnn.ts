@@ -10,12 +10,13 @@
  * dict saved by PyTorch loads unchanged and gives the same outputs.
  *
  * Per layer and direction, the input projection W_ih·x + b_ih of every time step is ONE matmul
- * before the loop; each step then adds W_hh·h + b_hh. Time steps and gates are taken apart by
- * `unbindSteps`/`splitGates`, whose gradients are one stack/cat, not one zero-padded copy of the
+ * before the loop; each step then adds W_hh·h + b_hh, and the gates' activations and state update
+ * are one fused op (autograd's lstmCell / gruCell, one kernel forward and one backward). Time steps
+ * are taken apart by `unbindSteps`, whose gradient is one stack, not one zero-padded copy of the
  * whole input per piece (what a slice's gradient is), which would make backward O(T²).
  */
 
-import { Generator, ShapeError, Tensor, ValueError, cat, defaultGenerator, defineFunction, linear, stack, zeros } from "@tensorgrad/autograd";
+import { Generator, ShapeError, Tensor, ValueError, cat, defaultGenerator, defineFunction, gruCell, linear, lstmCell, stack, zeros } from "@tensorgrad/autograd";
 import { checkFloat, checkInt, checkProbability, fmtShape } from "../functional/checks.js";
 import { dropout as dropoutFn } from "../functional/linear.js";
 import { uniform_ } from "../init.js";
@@ -39,12 +40,15 @@ export const unbindSteps = defineFunction({
   backward: (_ctx, ...grads: Tensor[]) => stack(grads, 0),
 });
 
-/** @internal x [..., n·k] as n views of k columns each (gates); the gradient is one cat. */
-export const splitGates = defineFunction({
-  name: "splitGates",
-  forward: (_ctx, x: Tensor, n: number): Tensor[] => x.chunk(n, -1),
-  // ∂/∂x = the chunks' gradients side by side
-  backward: (_ctx, ...grads: Tensor[]) => [cat(grads, -1), null],
+/**
+ * @internal lstmCell's [2, B, H] output as the views (h', c'); the gradient is one stack, with
+ * zeros for a state that got none (the engine passes only the gradients up to the last one given).
+ */
+const unbindState = defineFunction({
+  name: "unbindState",
+  forward: (_ctx, x: Tensor): Tensor[] => [x.select(0, 0), x.select(0, 1)],
+  // ∂/∂x = [∂L/∂h'; ∂L/∂c']
+  backward: (_ctx, gh: Tensor, gc?: Tensor) => stack([gh, gc ?? gh.zerosLike()], 0),
 });
 
 // ---------------------------------------------------------------- one time step
@@ -60,9 +64,9 @@ export function rnnStep(gi: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | null, 
  * c' = σ(f)·c + σ(i)·tanh(g); h' = σ(o)·tanh(c'), projected to W_hr·h' when wHr is given.
  */
 export function lstmStep(gi: Tensor, h: Tensor, c: Tensor, wHh: Tensor, bHh: Tensor | null, wHr: Tensor | null): [Tensor, Tensor] {
-  const [i, f, g, o] = splitGates(gi.add(linear(h, wHh, bHh)), 4);
-  const cNext = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
-  const hNext = o.sigmoid().mul(cNext.tanh());
+  // the gates' activations and the state update in one fused op; (h', c') come out as one
+  // [2, B, H] tensor, taken apart as views whose gradient is one stack
+  const [hNext, cNext] = unbindState(lstmCell(gi.add(linear(h, wHh, bHh)), c));
   return [wHr === null ? hNext : linear(hNext, wHr), cNext];
 }
 
@@ -71,12 +75,7 @@ export function lstmStep(gi: Tensor, h: Tensor, c: Tensor, wHh: Tensor, bHh: Ten
  * r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r·gh_n), h' = (1 − z)·n + z·h.
  */
 export function gruStep(gi: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | null): Tensor {
-  const [ir, iz, inn] = splitGates(gi, 3);
-  const [hr, hz, hn] = splitGates(linear(h, wHh, bHh), 3);
-  const r = ir.add(hr).sigmoid();
-  const z = iz.add(hz).sigmoid();
-  const n = inn.add(r.mul(hn)).tanh();
-  return n.add(z.mul(h.sub(n))); // (1 − z)·n + z·h
+  return gruCell(gi, linear(h, wHh, bHh), h); // the gates and (1 − z)·n + z·h in one fused op
 }
 
 // ---------------------------------------------------------------- shared checks

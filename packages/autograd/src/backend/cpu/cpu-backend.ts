@@ -21,6 +21,7 @@ import { cpuGelu, cpuGeluBackward } from "./gelu-kernels.js";
 import { cpuLayerNorm, cpuLayerNormBackward } from "./norm-kernels.js";
 import { cpuAttentionSoftmax, cpuAttentionSoftmaxBackward } from "./attention-kernels.js";
 import { cpuSoftmaxBackward } from "./softmax.js";
+import { cpuGruCell, cpuGruCellBackward, cpuLstmCell, cpuLstmCellBackward } from "./recurrent.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
@@ -281,7 +282,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     scan: cpuScan,
     argsort: cpuArgsort,
 
-    matmul(a, b, out) {
+    matmul(a, b, out, bias) {
       const r = a.shape.length;
       const dims: MatmulDims = {
         m: a.shape[r - 2], k: a.shape[r - 1], n: b.shape[r - 1],
@@ -290,15 +291,16 @@ export function createCpuBackend(): Backend<CpuBuffer> {
       const acc = newArray("float64", dims.n) as Float64Array;
       if (r === 2) {
         matmulOne(a.buffer.data, b.buffer.data, out.data, a.offset, b.offset, 0, dims, acc);
-        return;
+      } else {
+        // Merging batch dims is safe: it visits the same offsets in the same (row-major) order.
+        let oOff = 0;
+        forEachRow(a.shape.slice(0, r - 2), [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)], [a.offset, b.offset], (offs, cnt, s) => {
+          for (let i = 0; i < cnt; i++, oOff += dims.m * dims.n) {
+            matmulOne(a.buffer.data, b.buffer.data, out.data, offs[0] + i * s[0], offs[1] + i * s[1], oOff, dims, acc);
+          }
+        });
       }
-      // Merging batch dims is safe: it visits the same offsets in the same (row-major) order.
-      let oOff = 0;
-      forEachRow(a.shape.slice(0, r - 2), [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2)], [a.offset, b.offset], (offs, cnt, s) => {
-        for (let i = 0; i < cnt; i++, oOff += dims.m * dims.n) {
-          matmulOne(a.buffer.data, b.buffer.data, out.data, offs[0] + i * s[0], offs[1] + i * s[1], oOff, dims, acc);
-        }
-      });
+      if (bias !== undefined) addRowBias(out.data, bias.buffer.data, bias.offset, bias.strides[0], dims.n);
     },
 
     softmax(x, axis, log, out) {
@@ -382,6 +384,10 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     maxPool2dBackward: cpuMaxPool2dBackward,
     gelu: cpuGelu,
     geluBackward: cpuGeluBackward,
+    lstmCell: cpuLstmCell,
+    lstmCellBackward: cpuLstmCellBackward,
+    gruCell: cpuGruCell,
+    gruCellBackward: cpuGruCellBackward,
     layerNorm: cpuLayerNorm,
     layerNormBackward: cpuLayerNormBackward,
     attentionSoftmax: cpuAttentionSoftmax,
@@ -390,6 +396,13 @@ export function createCpuBackend(): Backend<CpuBuffer> {
 }
 
 /** Sizes and strides of one matrix product a [m, k] @ b [k, n]. */
+/** out[i, j] += bias[j] for every row of `out` (rows of n): the product's own rounding, then the add, as a separate add would. */
+function addRowBias(od: HostArray, bd: HostArray, bOff: number, sb: number, n: number): void {
+  for (let io = 0; io < od.length; io += n) {
+    for (let j = 0, ib = bOff; j < n; j++, ib += sb) od[io + j] += bd[ib];
+  }
+}
+
 interface MatmulDims {
   readonly m: number;
   readonly k: number;

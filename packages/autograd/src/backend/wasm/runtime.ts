@@ -84,6 +84,20 @@ export interface KernelExports {
   bceF32(p: number, y: number, out: number, n: number): void;
   /** binaryCrossEntropy's input gradient over n float32 values (assembly/loss.ts); gScalar: g is one value. */
   bceBackwardF32(g: number, p: number, y: number, out: number, n: number, gScalar: number): void;
+  // Small-k products, float32 (assembly/small-gemm.ts; host in small-gemm.ts here).
+  /** Rows i0..i1−1 of C [m, n] = A [m, k]·B [k, n] (+ bias row [n] when bias ≠ 0), row-major, float32. */
+  smallGemmF32(a: number, b: number, bias: number, c: number, k: number, n: number, i0: number, i1: number): void;
+  /** dst [cols, rows] = transpose of src [rows, cols], row-major. */
+  transposeF32(src: number, dst: number, rows: number, cols: number): void;
+  // Fused LSTM and GRU cells, float32 (assembly/recurrent.ts; host in recurrent.ts here).
+  /** out [2, rows, hid] = (h', c') from gates [rows, 4·hid] and c [rows, hid], contiguous. */
+  lstmCellF32(gates: number, c: number, out: number, rows: number, hid: number): void;
+  /** out = ∂gates [rows, 4·hid] then ∂c [rows, hid] from gOut [2, rows, hid]. */
+  lstmCellBackwardF32(gates: number, c: number, gOut: number, out: number, rows: number, hid: number): void;
+  /** out h' [rows, hid] from gi, gh [rows, 3·hid] and h [rows, hid], contiguous. */
+  gruCellF32(gi: number, gh: number, h: number, out: number, rows: number, hid: number): void;
+  /** out = ∂gi [rows, 3·hid], ∂gh [rows, 3·hid], ∂h [rows, hid] from g [rows, hid]. */
+  gruCellBackwardF32(gi: number, gh: number, h: number, g: number, out: number, rows: number, hid: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

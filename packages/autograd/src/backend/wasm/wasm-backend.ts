@@ -8,8 +8,8 @@
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
  * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts), float32 layerNorm and attention softmax with their
  * backward passes (layernorm.ts, attention.ts), the binary cross entropy and its gradient (loss.ts), row gather and scatter-add
- * (index-rows.ts); every other kernel, and every small or integer one, is the cpu
- * backend's.
+ * (index-rows.ts), float32 products with k or n ≤ 64 with their bias fused (small-gemm.ts), float32 LSTM/GRU cells
+ * (recurrent.ts); every other kernel, and every small or integer one, is the cpu backend's.
  */
 
 import type { Backend, StridedView } from "../backend.js";
@@ -25,6 +25,8 @@ import { wasmLayerNorm, wasmLayerNormBackward } from "./layernorm.js";
 import { wasmAttentionSoftmax, wasmAttentionSoftmaxBackward } from "./attention.js";
 import { wasmBinaryCrossEntropy, wasmBinaryCrossEntropyBackward } from "./loss.js";
 import { wasmIndexAdd, wasmIndexSelect } from "./index-rows.js";
+import { wasmGruCell, wasmGruCellBackward, wasmLstmCell, wasmLstmCellBackward } from "./recurrent.js";
+import { SMALL_GEMM_MAX_K, SMALL_GEMM_MIN_N, wasmSmallMatmul } from "./small-gemm.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -67,16 +69,23 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
   const threadMacs = options.threadMinMacsPerThread ?? THREAD_MIN_MACS_PER_THREAD;
   const minElems = options.elementwiseMinSize ?? WASM_ELEMENTWISE_MIN_SIZE;
   const cpu = createCpuBackend();
+  /** out[i, :] += bias for every row of n (a product's bias where the kernel did not add it). */
+  const addBias = (out: CpuBuffer, n: number, bias: View): void => {
+    const rows: View = { buffer: out, shape: [out.length / n, n], strides: [n, 1], offset: 0 };
+    const b: View = { buffer: bias.buffer, shape: [out.length / n, n], strides: [0, bias.strides[0]], offset: bias.offset };
+    if (!wasmBinary("add", rows, b, out, minElems)) cpu.binary("add", rows, b, out);
+  };
   return {
     ...cpu,
     name: "wasm",
 
-    matmul(a, b, out) {
+    matmul(a, b, out, bias) {
       const r = a.shape.length;
       const [m, k, n] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
       const macs = m * n * k;
-      if (!isFloat(out) || a.buffer.dtype !== out.dtype || b.buffer.dtype !== out.dtype || macs === 0) {
-        cpu.matmul(a, b, out);
+      const sameType = isFloat(out) && a.buffer.dtype === out.dtype && b.buffer.dtype === out.dtype && (bias === undefined || bias.buffer.dtype === out.dtype);
+      if (!sameType || macs === 0) {
+        cpu.matmul(a, b, out, bias);
         return;
       }
       const thin = k === 1 || n === 1 || (m === 1 && r === 2);
@@ -85,9 +94,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
         // vector·matrix get their own SIMD loops, the rest the cpu's.
         const simd = r === 2 && (thin || m === 1) && macs >= minThinMacs;
         if (!simd || !wasmThinMatmul(a, b, out, m, k, n)) cpu.matmul(a, b, out);
+        if (bias !== undefined) addBias(out, n, bias);
         return;
       }
+      // Small k or n: the bias is added in the kernel's output pass (small-gemm.ts).
+      if ((k <= SMALL_GEMM_MAX_K || n <= SMALL_GEMM_MAX_K) && n >= SMALL_GEMM_MIN_N && wasmSmallMatmul(a, b, out, m, k, n, bias, threadMacs)) return;
       if (!wasmMatmul(a, b, out, m, k, n, threadMacs)) cpu.matmul(a, b, out);
+      if (bias !== undefined) addBias(out, n, bias);
     },
 
     unary(op, x, out) {
@@ -140,6 +153,23 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
     // Transformer kernels: float32 in wasm, float64 on the cpu kernels (see each host file).
     gelu(x, approximate, out) {
       if (!wasmGelu(x, approximate, out, minElems)) cpu.gelu(x, approximate, out);
+    },
+
+    // Fused LSTM and GRU cells (backend/wasm/recurrent.ts): float32 in wasm; float64, tiny cells and hidden sizes under 4 on the cpu kernels.
+    lstmCell(gates, c, out) {
+      if (!wasmLstmCell(gates, c, out, minElems)) cpu.lstmCell(gates, c, out);
+    },
+
+    lstmCellBackward(gates, c, gOut, out) {
+      if (!wasmLstmCellBackward(gates, c, gOut, out, minElems)) cpu.lstmCellBackward(gates, c, gOut, out);
+    },
+
+    gruCell(gi, gh, h, out) {
+      if (!wasmGruCell(gi, gh, h, out, minElems)) cpu.gruCell(gi, gh, h, out);
+    },
+
+    gruCellBackward(gi, gh, h, g, out) {
+      if (!wasmGruCellBackward(gi, gh, h, g, out, minElems)) cpu.gruCellBackward(gi, gh, h, g, out);
     },
 
     geluBackward(g, x, approximate, out) {
