@@ -68,6 +68,11 @@ export interface KernelExports {
   /** Their fused backward from upstream g and forward output y; out may equal g. */
   softmaxBackwardF32(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
   softmaxBackwardF64(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
+  // 2-d max pooling with indices and its backward, by plane ranges (assembly/pool.ts; host in backend/wasm/pool.ts).
+  maxPool2dF32(x: number, geo: number, values: number, indices: number, p0: number, p1: number): void;
+  maxPool2dF64(x: number, geo: number, values: number, indices: number, p0: number, p1: number): void;
+  maxPool2dBackwardF32(g: number, indices: number, dx: number, p0: number, p1: number, outs: number, plane: number): void;
+  maxPool2dBackwardF64(g: number, indices: number, dx: number, p0: number, p1: number, outs: number, plane: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

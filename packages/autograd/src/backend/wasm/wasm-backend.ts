@@ -6,7 +6,8 @@
  * when large), and copies the result out. In wasm: matmul (float32/float64, batched, any
  * strides), exp/tanh/sigmoid/relu, add/sub/mul/div and the activation derivatives (operands read
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
- * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts); every other kernel, and every small or integer one, is the cpu
+ * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts), max pooling with indices and
+ * its backward (pool.ts); every other kernel, and every small or integer one, is the cpu
  * backend's.
  */
 
@@ -19,6 +20,7 @@ import { packRows, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
 import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
+import { wasmMaxPool2d, wasmMaxPool2dBackward } from "./pool.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -129,6 +131,15 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
     conv2dWeightGrad(x, g, window, groups, out) {
       const macs = numelOf(g.shape) * (out.length / g.shape[1]);
       if (macs < minMacs || !wasmConv2dWeightGrad(x, g, window, groups, out, threadMacs)) cpu.conv2dWeightGrad(x, g, window, groups, out);
+    },
+
+    // Max pooling (backend/wasm/pool.ts): float inputs from minElems elements; identical results.
+    maxPool2d(x, window, values, indices) {
+      if (!wasmMaxPool2d(x, window, values, indices, minElems)) cpu.maxPool2d(x, window, values, indices);
+    },
+
+    maxPool2dBackward(g, indices, height, width, out) {
+      if (!wasmMaxPool2dBackward(g, indices, height, width, out, minElems)) cpu.maxPool2dBackward(g, indices, height, width, out);
     },
 
     // Transformer kernels: float32 in wasm, float64 on the cpu kernels (see each host file).
