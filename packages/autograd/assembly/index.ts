@@ -15,3 +15,4 @@ export {
 export { geluF32, geluBackwardF32, erfF32 } from "./gelu";
 export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64 } from "./softmax";
 export { maxPool2dF32, maxPool2dF64, maxPool2dBackwardF32, maxPool2dBackwardF64 } from "./pool";
+export { dropoutF32, dropoutF64 } from "./dropout";

@@ -1,6 +1,6 @@
 /**
- * Primitive `dropout`: inverted dropout as one kernel pass (Backend.dropout, cpu oracle in
- * backend/cpu/dropout-kernels.ts) over x and uniform noise u drawn by `rand`, in place of the
+ * Primitive `dropout`: inverted dropout as one kernel pass (Backend.dropout: cpu oracle in
+ * backend/cpu/dropout-kernels.ts, wasm in assembly/dropout.ts) over x and uniform noise u drawn by `rand`, in place of the
  * five passes of rand(…).lt(1 − p).to(dtype).mul(1/(1 − p)) and x.mul(mask). The noise is the
  * same draw from the same generator, and the kernel compares and rounds as those ops did, so
  * results (and the generator's stream) are bit for bit the same. nn's dropout and Dropout call it.

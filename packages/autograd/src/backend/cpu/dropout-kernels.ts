@@ -1,8 +1,4 @@
-/**
- * The dropout kernel (ops/dropout.ts) in plain TypeScript: the oracle, and the wasm backend's too
- * (it inherits this one): one compare, select and multiply per element is bound by memory
- * traffic, which copying both operands into wasm memory and the result out would triple.
- */
+/** The dropout kernel (ops/dropout.ts) in plain TypeScript: the oracle of the wasm one (wasm/dropout.ts). */
 
 import type { CpuBuffer } from "./cpu-backend.js";
 

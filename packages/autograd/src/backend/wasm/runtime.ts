@@ -73,6 +73,9 @@ export interface KernelExports {
   maxPool2dF64(x: number, geo: number, values: number, indices: number, p0: number, p1: number): void;
   maxPool2dBackwardF32(g: number, indices: number, dx: number, p0: number, p1: number, outs: number, plane: number): void;
   maxPool2dBackwardF64(g: number, indices: number, dx: number, p0: number, p1: number, outs: number, plane: number): void;
+  /** out = x·(u < threshold ? scale : 0) for n values, whole vectors (assembly/dropout.ts; host in backend/wasm/dropout.ts). */
+  dropoutF32(x: number, u: number, out: number, n: number, threshold: number, scale: number): void;
+  dropoutF64(x: number, u: number, out: number, n: number, threshold: number, scale: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

@@ -7,7 +7,7 @@
  * strides), exp/tanh/sigmoid/relu, add/sub/mul/div and the activation derivatives (operands read
  * whole, as one value or as a repeated row), softmax/log-softmax over the last dim, and sums
  * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts), max pooling with indices and
- * its backward (pool.ts); every other kernel, and every small or integer one, is the cpu
+ * its backward (pool.ts), dropout (dropout.ts); every other kernel, and every small or integer one, is the cpu
  * backend's.
  */
 
@@ -21,6 +21,7 @@ import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
 import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
 import { wasmMaxPool2d, wasmMaxPool2dBackward } from "./pool.js";
+import { wasmDropout } from "./dropout.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -140,6 +141,11 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     maxPool2dBackward(g, indices, height, width, out) {
       if (!wasmMaxPool2dBackward(g, indices, height, width, out, minElems)) cpu.maxPool2dBackward(g, indices, height, width, out);
+    },
+
+    // Dropout (backend/wasm/dropout.ts): float buffers from minElems elements; identical results.
+    dropout(x, u, threshold, scale, out) {
+      if (!wasmDropout(x, u, threshold, scale, out, minElems)) cpu.dropout(x, u, threshold, scale, out);
     },
 
     // Transformer kernels: float32 in wasm, float64 on the cpu kernels (see each host file).
