@@ -58,6 +58,7 @@ interface Case {
 
 const CASES: Case[] = [
   { name: "2×2, stride 2 (the cnn example's pool)", shape: [3, 4, 8, 6], k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1] },
+  { name: "2×2, stride 2, wide rows (the float32 SIMD path, 4 outputs a step, and a scalar tail)", shape: [2, 3, 12, 46], k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1] },
   { name: "odd size, 2×2 stride 2 drops the last row and column", shape: [2, 3, 7, 9], k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1] },
   { name: "3×3 stride 1 padding 1 (overlapping windows)", shape: [2, 3, 7, 6], k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1] },
   { name: "3×2, stride (2, 1), padding (1, 0), dilation (2, 1)", shape: [1, 5, 9, 7], k: [3, 2], s: [2, 1], p: [1, 0], d: [2, 1] },

@@ -55,9 +55,73 @@ function maxPool<T>(x: usize, geo: usize, values: usize, indices: usize, p0: i32
   }
 }
 
-/** Max pooling of float32 planes p0..p1−1 (see maxPool). */
+/**
+ * The common 2×2, stride-2 pool of float32 planes p0..p1−1 with every window inside the image,
+ * four outputs per step: lanes hold outputs j..j+3, whose window entries a (2i, 2j), b (2i, 2j+1),
+ * c (2i+1, 2j), d (2i+1, 2j+1) are deinterleaved from 8 values of each input row. Each candidate
+ * replaces the best so far where it is greater or NaN, in maxPool's order a, b, c, d: the same
+ * values and indices as the scalar loop, which finishes rows whose width is not a multiple of 4.
+ */
+function maxPool2x2F32(x: usize, H: i32, W: i32, oh: i32, ow: i32, values: usize, indices: usize, p0: i32, p1: i32): void {
+  const ow4 = ow & ~3;
+  const lanes = i32x4(0, 2, 4, 6);
+  const one = i32x4.splat(1);
+  const down = i32x4.splat(W);
+  let o = <usize>(p0 * oh * ow);
+  for (let p = p0; p < p1; p++) {
+    const plane = x + (<usize>(p * H * W) << 2);
+    for (let i = 0; i < oh; i++) {
+      const top = plane + (<usize>(2 * i * W) << 2);
+      const bottom = top + (<usize>W << 2);
+      let j = 0;
+      for (; j < ow4; j += 4, o += 4) {
+        const at = <usize>(2 * j) << 2;
+        const t0 = v128.load(top + at), t1 = v128.load(top + at, 16);
+        const b0 = v128.load(bottom + at), b1 = v128.load(bottom + at, 16);
+        const ia = i32x4.add(lanes, i32x4.splat(2 * i * W + 2 * j));
+        let best = v128.shuffle<f32>(t0, t1, 0, 2, 4, 6);
+        let index = ia;
+        let v = v128.shuffle<f32>(t0, t1, 1, 3, 5, 7);
+        let m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+        best = v128.bitselect(v, best, m);
+        index = v128.bitselect(i32x4.add(ia, one), index, m);
+        v = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+        m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+        best = v128.bitselect(v, best, m);
+        index = v128.bitselect(i32x4.add(ia, down), index, m);
+        v = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+        m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+        best = v128.bitselect(v, best, m);
+        index = v128.bitselect(i32x4.add(i32x4.add(ia, down), one), index, m);
+        v128.store(values + (o << 2), best);
+        v128.store(indices + (o << 2), index);
+      }
+      for (; j < ow; j++, o++) {
+        let best = <f32>-Infinity;
+        let bestIndex = 2 * i * W + 2 * j;
+        for (let y = 2 * i; y < 2 * i + 2; y++) {
+          for (let xx = 2 * j; xx < 2 * j + 2; xx++) {
+            const v = load<f32>(plane + (<usize>(y * W + xx) << 2));
+            if (v > best || v != v) {
+              best = v;
+              bestIndex = y * W + xx;
+            }
+          }
+        }
+        store<f32>(values + (o << 2), best);
+        store<i32>(indices + (o << 2), bestIndex);
+      }
+    }
+  }
+}
+
+/** Max pooling of float32 planes p0..p1−1 (see maxPool; the 2×2 stride-2 pool in SIMD). */
 export function maxPool2dF32(x: usize, geo: usize, values: usize, indices: usize, p0: i32, p1: i32): void {
-  maxPool<f32>(x, geo, values, indices, p0, p1);
+  const H = geoAt(geo, 0), W = geoAt(geo, 1), oh = geoAt(geo, 10), ow = geoAt(geo, 11);
+  const twoByTwo = geoAt(geo, 2) == 2 && geoAt(geo, 3) == 2 && geoAt(geo, 4) == 2 && geoAt(geo, 5) == 2;
+  const plain = geoAt(geo, 6) == 0 && geoAt(geo, 7) == 0 && geoAt(geo, 8) == 1 && geoAt(geo, 9) == 1;
+  if (twoByTwo && plain && 2 * oh <= H && 2 * ow <= W) maxPool2x2F32(x, H, W, oh, ow, values, indices, p0, p1);
+  else maxPool<f32>(x, geo, values, indices, p0, p1);
 }
 
 /** Max pooling of float64 planes p0..p1−1 (see maxPool). */
