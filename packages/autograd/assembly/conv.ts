@@ -161,7 +161,15 @@ function convForward<T>(x: usize, geo: usize, a: usize, raw: usize, pb: usize, c
         continue;
       }
       const b = load<T>(bias + <usize>(g * og + o) * size);
-      for (let l: usize = 0; l < rowBytes; l += size) store<T>(to + l, load<T>(from + l) + b);
+      let l: usize = 0;
+      if (size == 4) {
+        const bv = f32x4.splat(<f32>b);
+        for (; l + 16 <= rowBytes; l += 16) v128.store(to + l, f32x4.add(v128.load(from + l), bv));
+      } else {
+        const bv = f64x2.splat(<f64>b);
+        for (; l + 16 <= rowBytes; l += 16) v128.store(to + l, f64x2.add(v128.load(from + l), bv));
+      }
+      for (; l < rowBytes; l += size) store<T>(to + l, load<T>(from + l) + b);
     }
   }
 }
