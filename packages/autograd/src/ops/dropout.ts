@@ -3,7 +3,8 @@
  * backend/cpu/dropout-kernels.ts, wasm in assembly/dropout.ts) over x and uniform noise u
  * (rand's draws), in place of the five passes of rand(…).lt(1 − p).to(dtype).mul(1/(1 − p)) and
  * x.mul(mask). The noise is the same draw from the same generator, and the kernel compares and
- * rounds as those ops did, so results (and the generator's stream) are bit for bit the same. nn's dropout and Dropout call it.
+ * rounds as those ops did, so results (and the generator's stream) are bit for bit the same.
+ * nn's dropout and Dropout call it.
  */
 
 import { generatorOf, type Generator } from "../random.js";
