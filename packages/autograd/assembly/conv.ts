@@ -117,7 +117,15 @@ function col2im<T>(cols: usize, ldc: i32, geo: usize, dx: usize): void {
           if (y < 0 || y >= H) continue;
           let d = plane + <usize>(y * W + j0 * sw + colOff) * size;
           let s = row + <usize>(i * ow + j0) * size;
-          for (let j = j0; j < j1; j++, d += step, s += size) store<T>(d, load<T>(d) + load<T>(s));
+          let j = j0;
+          if (sw == 1) {
+            // unit stride: both runs are contiguous, a vector of 16 bytes at a time
+            for (; j + <i32>(16 / size) <= j1; j += <i32>(16 / size), d += 16, s += 16) {
+              const sum = size == 4 ? f32x4.add(v128.load(d), v128.load(s)) : f64x2.add(v128.load(d), v128.load(s));
+              v128.store(d, sum);
+            }
+          }
+          for (; j < j1; j++, d += step, s += size) store<T>(d, load<T>(d) + load<T>(s));
         }
       }
     }
@@ -153,7 +161,15 @@ function convForward<T>(x: usize, geo: usize, a: usize, raw: usize, pb: usize, c
         continue;
       }
       const b = load<T>(bias + <usize>(g * og + o) * size);
-      for (let l: usize = 0; l < rowBytes; l += size) store<T>(to + l, load<T>(from + l) + b);
+      let l: usize = 0;
+      if (size == 4) {
+        const bv = f32x4.splat(<f32>b);
+        for (; l + 16 <= rowBytes; l += 16) v128.store(to + l, f32x4.add(v128.load(from + l), bv));
+      } else {
+        const bv = f64x2.splat(<f64>b);
+        for (; l + 16 <= rowBytes; l += 16) v128.store(to + l, f64x2.add(v128.load(from + l), bv));
+      }
+      for (; l < rowBytes; l += size) store<T>(to + l, load<T>(from + l) + b);
     }
   }
 }

@@ -69,6 +69,7 @@ export type { SizeArgs } from "./shape.js";
 export { conv1d, conv2d, convTranspose2d } from "./ops/conv.js";
 export type { ConvOptions, ConvTransposeOptions } from "./ops/conv.js";
 export { maxPool1d, maxPool2d } from "./ops/max-pool.js";
+export { dropout } from "./ops/dropout.js";
 export type { MaxPoolOptions } from "./ops/max-pool.js";
 export { avgPool2d, adaptiveAvgPool2d } from "./ops/avg-pool.js";
 export type { AvgPoolOptions } from "./ops/avg-pool.js";

@@ -1,6 +1,6 @@
 /**
  * gradcheck cases of the convolution and pooling family (primitives conv2d, conv2dInputGrad,
- * conv2dWeightGrad, unfold, fold, maxPool2d, maxPool2dBackward and the composites built on them;
+ * conv2dWeightGrad, unfold, fold, maxPool2d, maxPool2dBackward, dropout and the composites built on them;
  * the smooth cases are also gradgradchecked, which runs the gradient primitives' own vjps), spread into CASES by test/autograd/gradcheck-ops.test.ts.
  * Configurations are drawn at random and encoded in an int32 tensor, so each case stays a
  * function of tensors only.
@@ -8,7 +8,8 @@
 
 import fc from "fast-check";
 import {
-  adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d, fold, maxPool1d, maxPool2d, pad, tensor, unfold, type PadMode, type Tensor,
+  Generator, adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d, dropout, fold, maxPool1d, maxPool2d, pad, tensor, unfold,
+  type PadMode, type Tensor,
 } from "@tensorgrad/autograd";
 import { tensorArb } from "@tensorgrad/autograd/testing/arbitraries";
 
@@ -177,6 +178,20 @@ export const CONV_POOL_CASES: WindowOpCase[] = [
     fn: (x, spec) => {
       const [k, stride, padding, ceil, includePad, override] = read(spec);
       return avgPool2d(x, k, { stride, padding, ceilMode: ceil === 1, countIncludePad: includePad === 1, divisorOverride: override || null });
+    },
+  },
+  {
+    // The same seed each call gives the same mask, so the function is deterministic; the square
+    // makes the gradient depend on x (gradgradcheck runs dropout's vjp, itself a dropout).
+    name: "dropout (seeded mask, p drawn)",
+    covers: ["dropout"],
+    smooth: true,
+    inputs: fc
+      .tuple(tensorArb([2, 3, 4], grad), fc.integer({ min: 0, max: 1000 }), fc.constantFrom(0.2, 0.5, 0.75))
+      .map(([x, seed, p]) => [x, tensor([seed, p], { dtype: "float64" })]),
+    fn: (x, spec) => {
+      const [seed, p] = read(spec);
+      return dropout(x, p, new Generator(seed)).square();
     },
   },
   {

@@ -263,4 +263,7 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   attentionSoftmax(x: B, rows: number, L: number, S: number, scale: number, causal: boolean, out: B): void;
   /** attentionSoftmax's input gradient from its output y: dx = scale·y·(g − Σ_row g·y). */
   attentionSoftmaxBackward(g: B, y: B, rows: number, S: number, scale: number, out: B): void;
+  // Dropout (ops/dropout.ts; kernel in cpu/dropout-kernels.ts): whole contiguous buffers of one float dtype.
+  /** out = x·(u < threshold ? scale : 0): inverted dropout with the uniform noise u. */
+  dropout(x: B, u: B, threshold: number, scale: number, out: B): void;
 }

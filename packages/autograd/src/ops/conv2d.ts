@@ -43,7 +43,9 @@ const conv2dOp: Op<Conv2dAttrs> = defineOp<Conv2dAttrs>({
   vjp: (g, ctx) => [
     ctx.needsInputGrad(0) ? conv2dInputGradOp([g, ctx.input(1)], unbiased(ctx.attrs)) : null,
     ctx.needsInputGrad(1) ? conv2dWeightGradOp([ctx.input(0), g], unbiased(ctx.attrs)) : null,
-    ctx.attrs.bias && ctx.needsInputGrad(2) ? g.sum([0, 2, 3]) : null,
+    // Σ over (i, j) first, then over n: both are sums over trailing/leading dims, which the wasm
+    // backend runs in SIMD (one sum over [0, 2, 3] is a strided loop on the cpu kernel).
+    ctx.attrs.bias && ctx.needsInputGrad(2) ? g.sum([2, 3]).sum(0) : null,
   ],
 });
 

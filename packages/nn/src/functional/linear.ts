@@ -1,6 +1,6 @@
 /** `linear`, `dropout`, `oneHot` and `embedding` in functional form. */
 
-import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, embedding as embeddingRows, linear as fusedLinear, rand } from "@tensorgrad/autograd";
+import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, embedding as embeddingRows, linear as fusedLinear, dropout as dropoutOp } from "@tensorgrad/autograd";
 import { checkOptions, type SpecFor } from "../options.js";
 import { checkFloat, checkIndices, checkInt, checkProbability, checkTensor, fmtShape } from "./checks.js";
 
@@ -53,8 +53,8 @@ export function dropout(x: Tensor, p = 0.5, training = true, options: DropoutOpt
   checkFloat("dropout", "input", x);
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
-  const keep = rand(x.shape, { dtype: x.dtype, generator: options.generator ?? defaultGenerator }).lt(1 - p);
-  return x.mul(keep.to(x.dtype).mul(1 / (1 - p)));
+  // One kernel pass (autograd's dropout primitive) over rand(x.shape)'s draws from the generator.
+  return dropoutOp(x, p, options.generator ?? defaultGenerator);
 }
 
 /**

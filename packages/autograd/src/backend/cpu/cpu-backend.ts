@@ -18,6 +18,7 @@ import { cpuConv2d, cpuConv2dInputGrad, cpuConv2dWeightGrad, cpuMaxPool2dBackwar
 import { cpuIndexAdd, cpuIndexSelect, isBroadcastZero } from "./index-kernels.js";
 import { cpuBinaryCrossEntropy, cpuBinaryCrossEntropyBackward } from "./loss-kernels.js";
 import { cpuGelu, cpuGeluBackward } from "./gelu-kernels.js";
+import { cpuDropout } from "./dropout-kernels.js";
 import { cpuLayerNorm, cpuLayerNormBackward } from "./norm-kernels.js";
 import { cpuAttentionSoftmax, cpuAttentionSoftmaxBackward } from "./attention-kernels.js";
 import { cpuSoftmaxBackward } from "./softmax.js";
@@ -392,6 +393,7 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     layerNormBackward: cpuLayerNormBackward,
     attentionSoftmax: cpuAttentionSoftmax,
     attentionSoftmaxBackward: cpuAttentionSoftmaxBackward,
+    dropout: cpuDropout,
   };
 }
 

@@ -98,6 +98,14 @@ export interface KernelExports {
   gruCellF32(gi: number, gh: number, h: number, out: number, rows: number, hid: number): void;
   /** out = ∂gi [rows, 3·hid], ∂gh [rows, 3·hid], ∂h [rows, hid] from g [rows, hid]. */
   gruCellBackwardF32(gi: number, gh: number, h: number, g: number, out: number, rows: number, hid: number): void;
+  // 2-d max pooling with indices and its backward, by plane ranges (assembly/pool.ts; host in backend/wasm/pool.ts).
+  maxPool2dF32(x: number, geo: number, values: number, indices: number, p0: number, p1: number): void;
+  maxPool2dF64(x: number, geo: number, values: number, indices: number, p0: number, p1: number): void;
+  maxPool2dBackwardF32(g: number, indices: number, dx: number, p0: number, p1: number, outs: number, plane: number): void;
+  maxPool2dBackwardF64(g: number, indices: number, dx: number, p0: number, p1: number, outs: number, plane: number): void;
+  /** out = x·(u < threshold ? scale : 0) for n values, whole vectors (assembly/dropout.ts; host in backend/wasm/dropout.ts). */
+  dropoutF32(x: number, u: number, out: number, n: number, threshold: number, scale: number): void;
+  dropoutF64(x: number, u: number, out: number, n: number, threshold: number, scale: number): void;
 }
 
 /** The unary ops with wasm kernels: one export per op and type, `${op}F32` and `${op}F64`. */

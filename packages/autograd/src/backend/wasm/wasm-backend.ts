@@ -9,7 +9,8 @@
  * over trailing or leading dims, float32 gelu/geluBackward/erf (gelu.ts), float32 layerNorm and attention softmax with their
  * backward passes (layernorm.ts, attention.ts), the binary cross entropy and its gradient (loss.ts), row gather and scatter-add
  * (index-rows.ts), float32 products with k or n ≤ 64 with their bias fused (small-gemm.ts), float32 LSTM/GRU cells
- * (recurrent.ts); every other kernel, and every small or integer one, is the cpu backend's.
+ * (recurrent.ts), max pooling with indices and its backward (pool.ts), dropout (dropout.ts); every other kernel, and
+ * every small or integer one, is the cpu backend's.
  */
 
 import type { Backend, StridedView } from "../backend.js";
@@ -27,6 +28,8 @@ import { wasmBinaryCrossEntropy, wasmBinaryCrossEntropyBackward } from "./loss.j
 import { wasmIndexAdd, wasmIndexSelect } from "./index-rows.js";
 import { wasmGruCell, wasmGruCellBackward, wasmLstmCell, wasmLstmCellBackward } from "./recurrent.js";
 import { SMALL_GEMM_MAX_K, SMALL_GEMM_MIN_N, wasmSmallMatmul } from "./small-gemm.js";
+import { wasmMaxPool2d, wasmMaxPool2dBackward } from "./pool.js";
+import { wasmDropout } from "./dropout.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -148,6 +151,20 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
     conv2dWeightGrad(x, g, window, groups, out) {
       const macs = numelOf(g.shape) * (out.length / g.shape[1]);
       if (macs < minMacs || !wasmConv2dWeightGrad(x, g, window, groups, out, threadMacs)) cpu.conv2dWeightGrad(x, g, window, groups, out);
+    },
+
+    // Max pooling (backend/wasm/pool.ts): float inputs from minElems elements; identical results.
+    maxPool2d(x, window, values, indices) {
+      if (!wasmMaxPool2d(x, window, values, indices, minElems)) cpu.maxPool2d(x, window, values, indices);
+    },
+
+    maxPool2dBackward(g, indices, height, width, out) {
+      if (!wasmMaxPool2dBackward(g, indices, height, width, out, minElems)) cpu.maxPool2dBackward(g, indices, height, width, out);
+    },
+
+    // Dropout (backend/wasm/dropout.ts): float buffers from minElems elements; identical results.
+    dropout(x, u, threshold, scale, out) {
+      if (!wasmDropout(x, u, threshold, scale, out, minElems)) cpu.dropout(x, u, threshold, scale, out);
     },
 
     // Transformer kernels: float32 in wasm, float64 on the cpu kernels (see each host file).
