@@ -1,7 +1,8 @@
 /**
  * The packages as a JavaScript developer gets them: `pnpm pack` each one, install the tarballs into
- * a temporary project, import every entry from ESM and CJS, and type-check a consumer with tsc in
- * node16 and node10 (`module: commonjs`) resolution. (`pnpm test` builds first.)
+ * a temporary project, import every entry from ESM and CJS, bundle an app of them with esbuild (for
+ * Node as ESM and CJS, run; for the browser), and type-check a consumer with tsc in node16, node10
+ * (`module: commonjs`) and bundler resolution. (`pnpm test` builds first.)
  *
  * Installing is offline: each tarball is unpacked into the project's node_modules as npm would,
  * and the few third-party runtime dependencies (the examples' commander and cli-progress) and the
@@ -149,6 +150,34 @@ describe("packed tarballs", () => {
     const result = JSON.parse(node([cli, "worked", "--part1-only", "--json"], project)) as { maxAbsDifference: number };
     expect(result.maxAbsDifference).toBeLessThanOrEqual(1e-12);
     expect(existsSync(join(project, "out"))).toBe(false);
+  });
+
+  it.each([
+    ["node", "esm"],
+    ["node", "cjs"],
+    ["browser", "esm"],
+  ] as const)("a bundler (esbuild) bundles an app of the installed packages for %s as %s", async (platform, format) => {
+    // esbuild is tsup's dependency (the root lists tsup); only the slice of its API used here is typed.
+    type Esbuild = { build(options: Record<string, unknown>): Promise<{ errors: unknown[]; warnings: unknown[] }> };
+    const esbuild = createRequire(createRequire(join(root, "package.json")).resolve("tsup"))("esbuild") as Esbuild;
+    const dir = mkdtempSync(join(project, "bundle-"));
+    writeFileSync(
+      join(dir, "app.js"),
+      `import { tensor } from "@tensorgrad/autograd";
+       import { Linear, mseLoss, optim } from "@tensorgrad/nn";
+       const model = new Linear(1, 1);
+       const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+       const x = tensor([[1], [2], [3]]), y = tensor([[2], [4], [6]]);
+       for (let i = 0; i < 200; i++) { opt.zeroGrad(); const loss = mseLoss(model.call(x), y); loss.backward(); opt.step(); }
+       console.log(mseLoss(model.call(x), y).item() < 1e-3 ? "trained" : "not trained");`,
+    );
+    const outfile = join(dir, format === "cjs" ? "app.cjs" : "app.mjs");
+    const result = await esbuild.build({ entryPoints: [join(dir, "app.js")], absWorkingDir: project, bundle: true, platform, format, outfile, logLevel: "silent" });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    const bundled = readFileSync(outfile, "utf8");
+    expect(bundled).not.toMatch(/(require\(|from\s*|import\()["']@tensorgrad\//); // everything inlined, nothing left to resolve
+    if (platform === "node") expect(node([outfile], dir).trim()).toBe("trained");
   });
 
   it.each([
