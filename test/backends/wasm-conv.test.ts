@@ -15,6 +15,7 @@ import {
   type StridedView, type Tensor, type Window2d,
 } from "@tensorgrad/autograd";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
+import { numel, uniform as random } from "../helpers/kernel-data.js";
 
 type View = StridedView<CpuBuffer>;
 type FloatDType = "float32" | "float64";
@@ -23,19 +24,6 @@ const cpu = createCpuBackend();
 // Every size goes to wasm, and every product is split over the threads there are.
 const wasm = createWasmBackend({ matmulMinMacs: 0, threadMinMacsPerThread: 1 });
 
-/** Deterministic uniform values in [-1, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
-const numel = (shape: readonly number[]): number => shape.reduce((p, s) => p * s, 1);
 
 /** A random view of `shape`: row-major, or "stepped" (every other element of a wider buffer, from offset 1). */
 function makeView(dtype: FloatDType, shape: readonly number[], stepped: boolean, rand: () => number): View {

@@ -20,33 +20,13 @@ import { packRows } from "../../packages/autograd/src/backend/wasm/pack.js";
 import { wasmSoftmax, wasmSoftmaxBackward } from "../../packages/autograd/src/backend/wasm/softmax.js";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
 import { tempDir } from "../helpers/temp-dir.js";
+import { numel, rowMajor, uniform as random } from "../helpers/kernel-data.js";
 
 type View = StridedView<CpuBuffer>;
 type FloatDType = "float32" | "float64";
 
 const cpu = createCpuBackend();
 
-/** Deterministic uniform values in [-1, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
-const rowMajor = (shape: readonly number[]): number[] => {
-  const s = new Array<number>(shape.length);
-  for (let i = shape.length - 1, acc = 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-};
-const numel = (shape: readonly number[]): number => shape.reduce((p, s) => p * s, 1);
 
 /**
  * The most float32 ulps the wasm float32 exp/sigmoid/tanh may be from the cpu kernel (measured:

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createCpuBackend, setNumThreads, wasmSimdSupported, type StridedView, type Window2d } from "@tensorgrad/autograd";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
 import { wasmMaxPool2d, wasmMaxPool2dBackward } from "../../packages/autograd/src/backend/wasm/pool.js";
+import { mulberry32, numel } from "../helpers/kernel-data.js";
 
 type View = StridedView<CpuBuffer>;
 type FloatDType = "float32" | "float64";
@@ -19,20 +20,15 @@ const cpu = createCpuBackend();
 
 /** Deterministic values: small integers (many ties) or uniform in [-1, 1), with some −∞ and NaN. */
 function random(seed: number, ties: boolean): () => number {
-  let s = seed >>> 0;
+  const next = mulberry32(seed);
   return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const u = next();
     if (u < 0.01) return NaN;
     if (u < 0.03) return -Infinity;
     return ties ? Math.floor(u * 3) : u * 2 - 1;
   };
 }
 
-const numel = (shape: readonly number[]): number => shape.reduce((p, s) => p * s, 1);
 
 /** A view of `shape`: row-major, or every other element of a wider buffer from offset 1. */
 function makeView(dtype: FloatDType, shape: readonly number[], stepped: boolean, rand: () => number): View {

@@ -10,24 +10,13 @@
 import { describe, expect, it } from "vitest";
 import { createCpuBackend, createWasmBackend, wasmSimdSupported, type StridedView } from "@tensorgrad/autograd";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
+import { uniform as random } from "../helpers/kernel-data.js";
 
 type View = StridedView<CpuBuffer>;
 type FloatDType = "float32" | "float64";
 
 const cpu = createCpuBackend();
 const wasm = createWasmBackend({ elementwiseMinSize: 0 });
-
-/** Deterministic uniform values in [-scale, scale) (mulberry32). */
-function random(seed: number, scale: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  };
-}
 
 /** gates [B, 4H], c [B, H], gOut [2, B, H]: contiguous, or read through strides and offsets. */
 function operands(dtype: FloatDType, rows: number, hid: number, strided: boolean, rand: () => number): [View, View, View] {

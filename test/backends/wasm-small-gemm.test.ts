@@ -14,6 +14,7 @@ import {
 } from "@tensorgrad/autograd";
 import { wasmSmallMatmul } from "../../packages/autograd/src/backend/wasm/small-gemm.js";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
+import { numel, rowMajor, uniform as random } from "../helpers/kernel-data.js";
 
 type View = StridedView<CpuBuffer>;
 type FloatDType = "float32" | "float64";
@@ -21,27 +22,6 @@ type Layout = "contiguous" | "transposed" | "stepped" | "broadcast";
 
 const cpu = createCpuBackend();
 
-/** Deterministic uniform values in [-1, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
-const rowMajor = (shape: readonly number[]): number[] => {
-  const s = new Array<number>(shape.length);
-  for (let i = shape.length - 1, acc = 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-};
-const numel = (shape: readonly number[]): number => shape.reduce((p, s) => p * s, 1);
 
 /** A view of `shape` laid out as named (as in wasm-parity.test.ts). */
 function makeView(dtype: FloatDType, shape: readonly number[], layout: Layout, rand: () => number): View {
