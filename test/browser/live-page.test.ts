@@ -234,6 +234,9 @@ describe("the live training page in Chromium", () => {
     const warnings = warningsOf(messages, "TENSORGRAD_WASM_CSP");
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain("script-src 'wasm-unsafe-eval'");
+    // the info line, re-sent after training, says which kernels ran
+    await page.waitForFunction(`document.querySelector("#info")?.textContent?.includes("cpu kernels")`);
+    expect(await page.textContent("#info")).toContain("WebAssembly refused");
     expect(errors).toEqual([]);
     expect(consoleErrors(messages)).toEqual([]);
     await page.close();

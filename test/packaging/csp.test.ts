@@ -23,7 +23,7 @@ const program = (refuse: boolean) => `
   ag.setBackend("cpu");
   const cpu = ag.tensor(a.toArray()).matmul(ag.tensor(b.toArray())).mul(0.01).add(ag.tensor(a.toArray())).exp().sum(1);
   const diff = Math.max(...wasm.toArray().map((v, i) => Math.abs(v - cpu.toArray()[i]) / Math.abs(cpu.toArray()[i])));
-  console.log(JSON.stringify({ diff, again: a.matmul(b).sum().item() > -Infinity }));
+  console.log(JSON.stringify({ diff, again: a.matmul(b).sum().item() > -Infinity, refused: ag.wasmFeatures().compileRefused }));
 `;
 
 function run(refuse: boolean) {
@@ -36,9 +36,10 @@ describe("Content-Security-Policy without 'wasm-unsafe-eval'", () => {
     const { status, out, err } = run(true);
     expect(err).not.toMatch(/TypeError|Uncaught/);
     expect(status).toBe(0);
-    const result = JSON.parse(out.trim()) as { diff: number; again: boolean };
+    const result = JSON.parse(out.trim()) as { diff: number; again: boolean; refused: boolean };
     expect(result.diff).toBeLessThan(1e-5);
     expect(result.again).toBe(true);
+    expect(result.refused).toBe(true); // wasmFeatures() says the cpu kernels ran
     const warnings = err.split("\n").filter((l) => l.includes("Warning"));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain("TENSORGRAD_WASM_CSP");
@@ -47,8 +48,9 @@ describe("Content-Security-Policy without 'wasm-unsafe-eval'", () => {
   });
 
   it("warns nothing where compiling is allowed", () => {
-    const { status, err } = run(false);
+    const { status, out, err } = run(false);
     expect(status).toBe(0);
+    expect((JSON.parse(out.trim()) as { refused: boolean }).refused).toBe(false);
     expect(err).not.toContain("Warning");
   });
 });

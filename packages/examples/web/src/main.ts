@@ -68,7 +68,10 @@ function showError(message: string): void {
 
 /** The info line: backend, kernel build, threads and whether the page is cross-origin isolated. */
 function describeBackend(info: BackendInfo): string {
-  const build = info.backend === "wasm" ? `wasm ${info.simd ? "SIMD" : "without SIMD"}${info.fma ? " + FMA (relaxed SIMD)" : ""}` : info.backend;
+  const wasmBuild = info.compileRefused
+    ? "wasm on the cpu kernels (WebAssembly refused: the CSP lacks 'wasm-unsafe-eval')"
+    : `wasm ${info.simd ? "SIMD" : "without SIMD"}${info.fma ? " + FMA (relaxed SIMD)" : ""}`;
+  const build = info.backend === "wasm" ? wasmBuild : info.backend;
   const isolation = info.isolated ? "cross-origin isolated" : "not cross-origin isolated, so one thread";
   return `backend ${build} · ${info.threads} thread${info.threads === 1 ? "" : "s"} · ${isolation}`;
 }

@@ -23,6 +23,8 @@ export interface BackendInfo {
   readonly simd: boolean;
   readonly relaxedSimd: boolean;
   readonly fma: boolean;
+  /** The engine refused to compile WebAssembly (CSP without 'wasm-unsafe-eval'): the cpu kernels run. */
+  readonly compileRefused: boolean;
   /** Threads large kernels may use (1 without cross-origin isolation). */
   readonly threads: number;
   /** Whether the worker is cross-origin isolated (shared memory, so threads). */

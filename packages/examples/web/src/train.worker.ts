@@ -49,6 +49,7 @@ function backendInfo(): BackendInfo {
     simd: features.simd,
     relaxedSimd: features.relaxedSimd,
     fma: features.fma,
+    compileRefused: features.compileRefused,
     threads: getNumThreads(),
     isolated: scope.crossOriginIsolated === true,
   };

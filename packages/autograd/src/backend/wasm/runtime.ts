@@ -242,12 +242,24 @@ export interface WasmFeatures {
   readonly fma: boolean;
   /** Shared memory, which worker threads need. */
   readonly sharedMemory: boolean;
+  /**
+   * The engine refused to compile the kernels (a Content-Security-Policy without
+   * 'wasm-unsafe-eval'), so the wasm backend runs the cpu kernels. Known once a kernel large
+   * enough for wasm has run; false before.
+   */
+  readonly compileRefused: boolean;
 }
 
 /** Reports the engine's WebAssembly features and the kernel build the wasm backend uses. */
 export function wasmFeatures(): WasmFeatures {
   const simd = wasmSimdSupported();
-  return { simd, relaxedSimd: relaxedSimdSupported(), fma: simd && (runtime?.fma ?? useFma()), sharedMemory: sharedMemorySupported() };
+  return {
+    simd,
+    relaxedSimd: relaxedSimdSupported(),
+    fma: simd && !compileRefused && (runtime?.fma ?? useFma()),
+    sharedMemory: sharedMemorySupported(),
+    compileRefused,
+  };
 }
 
 /** True when shared WebAssembly memory can be created here (Node, or a cross-origin-isolated page). */
@@ -276,6 +288,7 @@ function createRuntime(shared: boolean, fma: boolean): Runtime {
     // add, then fail like an allocation failure, so the callers run the cpu kernels; the memory
     // warnings that would follow are suppressed, since memory is not the problem.
     if (!(e instanceof Error) || !/CompileError|EvalError/.test(e.name)) throw e;
+    compileRefused = true;
     warnOnce(
       "TENSORGRAD_WASM_CSP",
       `WebAssembly compilation was refused (${e.message}); using the cpu kernels. A Content-Security-Policy needs script-src 'wasm-unsafe-eval' for the wasm backend (and worker-src blob: for its threads)`,
@@ -336,6 +349,8 @@ function subarrayAt(heap: Float32Array | Float64Array, byteOffset: number, n: nu
   return heap.subarray(start, start + n);
 }
 
+/** Set when the engine refused to compile the kernels (see createRuntime); reported by wasmFeatures. */
+let compileRefused = false;
 let runtime: Runtime | undefined;
 let sharedRuntime: Runtime | undefined;
 /** Why the (ordinary or shared) runtime could not be created; it is not tried again. */
