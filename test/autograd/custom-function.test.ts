@@ -153,6 +153,11 @@ describe("defineFunction", () => {
     const [, c2] = sinCos(x2);
     c2.sum().backward();
     expect(x2.grad).toBeAllclose(x0.map((a) => -Math.sin(a)), tight);
+    // Only the first: the trailing output receives zeros too (it was undefined: a TypeError).
+    const x3 = leaf(x0);
+    const [s3] = sinCos(x3);
+    s3.sum().backward();
+    expect(x3.grad).toBeAllclose(x0.map(Math.cos), tight);
   });
 
   it("a backward written in tensor ops works with createGraph: d²(x³)/dx² = 6x", () => {

@@ -93,7 +93,9 @@ export function defineFunction<Args extends unknown[], Out extends Tensor | Tens
     const backwardFn: BackwardFn = (gradOutputs, self) => {
       ctx.savedTensors = self.savedTensors();
       const grads: Tensor[] = [];
-      for (let i = 0; i < gradOutputs.length; i++) grads.push(gradOutputs[i] ?? outputs[i].zerosLike());
+      // One gradient per output: zeros where none arrived (the engine's list may stop short of
+      // trailing outputs that were never used).
+      for (let i = 0; i < outputs.length; i++) grads.push(gradOutputs[i] ?? outputs[i].zerosLike());
       const returned = definition.backward(ctx, ...grads);
       const list = Array.isArray(returned) ? returned : [returned];
       if (list.length !== args.length) {
