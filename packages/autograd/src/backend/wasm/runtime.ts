@@ -11,8 +11,9 @@
  * asks for the plain one. Worker threads receive the compiled module, so they run the same build.
  */
 
+import { applyWasmPatch } from "./binary-patch.js";
 import {
-  WASM_KERNELS_BASE64, WASM_KERNELS_FLAGS_OFFSET, WASM_KERNELS_FMA_BASE64, WASM_KERNELS_FMA_FLAGS_OFFSET,
+  WASM_KERNELS_BASE64, WASM_KERNELS_FLAGS_OFFSET, WASM_KERNELS_FMA_FLAGS_OFFSET, WASM_KERNELS_FMA_PATCH_BASE64,
 } from "./wasm-kernels.generated.js";
 
 /** A compiled WebAssembly module (opaque here; workers receive it by structured clone). */
@@ -189,6 +190,12 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
+/** The kernels' binary: the plain build, or the relaxed-SIMD (FMA) build rebuilt from its patch. */
+export function kernelBinary(fma: boolean): Uint8Array {
+  const plain = decodeBase64(WASM_KERNELS_BASE64);
+  return fma ? applyWasmPatch(plain, decodeBase64(WASM_KERNELS_FMA_PATCH_BASE64)) : plain;
+}
+
 let simdSupported: boolean | undefined;
 
 /** True when this JavaScript engine can compile the backend's WebAssembly SIMD module. */
@@ -276,7 +283,7 @@ export function sharedMemorySupported(): boolean {
 
 function createRuntime(shared: boolean, fma: boolean): Runtime {
   if (!wasmApi) throw new Error("wasm backend: this JavaScript engine has no WebAssembly");
-  const bytes = decodeBase64(fma ? WASM_KERNELS_FMA_BASE64 : WASM_KERNELS_BASE64);
+  const bytes = kernelBinary(fma);
   // The shared-memory build differs in one byte, the memory import's limits flags (build-wasm.mjs checks).
   if (shared) bytes[fma ? WASM_KERNELS_FMA_FLAGS_OFFSET : WASM_KERNELS_FLAGS_OFFSET] = 0x03;
   let module: WasmModule;
