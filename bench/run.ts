@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     const notes = new Set(columns.flatMap((c) => Object.values(c.outcomes).flatMap((o) => (o?.ok && o.result.note ? [o.result.note] : []))));
     if (notes.size) console.log(`backends: ${[...notes].join("; ")}`);
     const m = scratch.manifest;
-    const models = options.only.filter(isModelWorkload).map((w) => `${w.toUpperCase()} median of ${m[w].timed} steps after ${m[w].warmup}, loss tolerance ${m[w].tolerance.first.toExponential()} / ${m[w].tolerance.last.toExponential()}`);
+    const models = options.only.filter(isModelWorkload).map((w) => `${w.toUpperCase()} median of ${m[w].timed} steps after ${m[w].warmup} (and ${m[w].prewarmSeconds} s of discarded pre-runs), loss tolerance ${m[w].tolerance.first.toExponential()} / ${m[w].tolerance.last.toExponential()}`);
     console.log(`W1 reps ${m.w1.reps} (median); W2 median of ${m.w2.timed} steps after ${m.w2.warmup} warm-up; losses checked against the median of all columns (relative 1e-3${models.length ? `; ${models.join("; ")}` : ""}).`);
     // Every column is tensorgrad's: any failure or wrong number fails the run.
     if (report.failedColumns.size || report.wrongColumns.size) process.exitCode = 1;

@@ -329,6 +329,10 @@ def main():
     runs = {"w5": w5, "w6": w6, "w7": w7, "w8": w8, "w9": w9}
     if workload not in runs:
         raise SystemExit(f"torch_ref: {workload} is not implemented for PyTorch (W5-W9 only)")
+    # Discarded whole runs until prewarmSeconds have passed, as every library does (bench/README.md).
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < manifest[workload]["prewarmSeconds"]:
+        runs[workload](manifest, data_dir, dtype)
     result = runs[workload](manifest, data_dir, dtype)
     note = f"torch {torch.__version__}, {torch.get_num_threads()} threads, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}"
     result.update(workload=workload, peakRssMB=peak_rss_mb(), note=note + ("" if dtype == torch.float32 else ", float64"))

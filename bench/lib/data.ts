@@ -115,12 +115,17 @@ export interface W4Spec {
  * alone (zero grads, forward, loss, backward, clipping where the recipe has it, optimizer step);
  * the median of the timed steps is reported. `firstLoss` is the loss of step 1 (its forward
  * pass), `loss` that of the last step. Dropout is p = 0 everywhere, so that losses can be compared.
+ * Before that recorded run, each library runs the whole workload (fresh model, same weights and
+ * steps) again and again and discards it, until `prewarmSeconds` have passed: JIT compilers
+ * (V8's, for tensorgrad and TF.js) reach their steady state, and the recorded losses stay those
+ * of the same steps from the same weights in every library.
  */
 export interface ModelSpec {
   readonly weights: string;
   readonly nBatches: number;
   readonly warmup: number;
   readonly timed: number;
+  readonly prewarmSeconds: number;
   /**
    * Largest relative difference from the median of all columns of the step-1 loss and of the
    * last-step loss (float32; LOSS_TOLERANCES below says where they come from).
@@ -226,6 +231,15 @@ export interface DataOptions {
 }
 
 const SEED = 20240601;
+/**
+ * Seconds of discarded whole runs of a model workload before the recorded one, in every library
+ * (ModelSpec). 2 s covers V8's warm-up here: tensorgrad's makemore step (W6) took 4–10 ms over its
+ * first ~150 steps and ~0.8 ms from ~200 on (2 cores, Node 20), most of it V8's optimizing JS
+ * compiler at work (with --no-opt the slow phase lasted ~60 steps and 300 steps took 0.6 s
+ * instead of 1.2–2.5 s); the wasm tiering flags (--no-liftoff, --no-wasm-dynamic-tiering)
+ * changed nothing measurable.
+ */
+const MODEL_PREWARM_SECONDS = 2;
 /** W3's initial weights' own seed (see writeData). */
 const W3_INIT_SEED = 34;
 
@@ -393,6 +407,7 @@ function writeModelData(dir: string, put: Put): Pick<Manifest, "w5" | "w6" | "w7
     nBatches: n5,
     warmup: 3,
     timed: 10,
+    prewarmSeconds: MODEL_PREWARM_SECONDS,
     tolerance: LOSS_TOLERANCES.w5,
     batch: b5,
     x: put("w5_x.f32", Float32Array.from({ length: n5 * b5 * 784 }, () => (r5.uniform() - 0.1307) / 0.3081), [n5, b5, 1, 28, 28]),
@@ -415,6 +430,7 @@ function writeModelData(dir: string, put: Put): Pick<Manifest, "w5" | "w6" | "w7
     nBatches: n6,
     warmup: 10,
     timed: 50,
+    prewarmSeconds: MODEL_PREWARM_SECONDS,
     tolerance: LOSS_TOLERANCES.w6,
     vocab: v6,
     blockSize: bs6,
@@ -463,6 +479,7 @@ function writeModelData(dir: string, put: Put): Pick<Manifest, "w5" | "w6" | "w7
     nBatches: n7,
     warmup: 5,
     timed: 20,
+    prewarmSeconds: MODEL_PREWARM_SECONDS,
     tolerance: LOSS_TOLERANCES.w7,
     vocab: v7,
     blockSize: t7,
@@ -503,6 +520,7 @@ function writeModelData(dir: string, put: Put): Pick<Manifest, "w5" | "w6" | "w7
     nBatches: n8,
     warmup: 5,
     timed: 20,
+    prewarmSeconds: MODEL_PREWARM_SECONDS,
     tolerance: LOSS_TOLERANCES.w8,
     vocab: v8,
     emb: e8,
@@ -530,6 +548,7 @@ function writeModelData(dir: string, put: Put): Pick<Manifest, "w5" | "w6" | "w7
     nBatches: n9,
     warmup: 5,
     timed: 20,
+    prewarmSeconds: MODEL_PREWARM_SECONDS,
     tolerance: LOSS_TOLERANCES.w9,
     pixels: p9,
     hidden: h9,

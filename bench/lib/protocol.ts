@@ -99,6 +99,15 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * Runs `run` (a whole model workload, discarded) again and again until `seconds` have passed:
+ * the pre-runs every library gets before its recorded run (ModelSpec.prewarmSeconds).
+ */
+export function prewarm(seconds: number, run: () => void): void {
+  const t0 = performance.now();
+  while (since(t0) < seconds) run();
+}
+
 /** Runs the worker's chosen workload and prints its result line; exits 1 with the error otherwise. */
 export async function runWorker(
   run: (args: WorkerArgs) => Promise<Omit<WorkloadResult, "workload" | "peakRssMB">>,

@@ -10,7 +10,7 @@
 
 import { pathToFileURL } from "node:url";
 import { readF32, readI32 } from "../lib/data.js";
-import { isModelWorkload, median, rssMB, runWorker, since, type WorkerArgs, type WorkloadResult } from "../lib/protocol.js";
+import { isModelWorkload, median, prewarm, rssMB, runWorker, since, type WorkerArgs, type WorkloadResult } from "../lib/protocol.js";
 import { MODEL_RUNS, type Libs } from "./tensorgrad-models.js";
 
 type Tg = typeof import("@tensorgrad/autograd");
@@ -157,7 +157,14 @@ if (query === "backends" || query === "features") {
     const backend = args.options.backend ?? "cpu";
     tg.setBackend(backend);
     const w = args.workload;
-    const measured = isModelWorkload(w) ? MODEL_RUNS[w](await loadModelLibs(tg, args), args) : { w1, w2, w3, w4 }[w](tg, args);
+    let measured: Measured;
+    if (isModelWorkload(w)) {
+      const libs = await loadModelLibs(tg, args);
+      prewarm(args.manifest[w].prewarmSeconds, () => MODEL_RUNS[w](libs, args));
+      measured = MODEL_RUNS[w](libs, args);
+    } else {
+      measured = { w1, w2, w3, w4 }[w](tg, args);
+    }
     const name = tg.getBackend().name;
     return { ...measured, note: `tensorgrad ${args.options.version ?? "?"} ${name}${name === "wasm" ? wasmNote(tg) : ""}` };
   });

@@ -7,7 +7,7 @@
 import { readF32, readI32 } from "../lib/data.js";
 import { createRequire } from "node:module";
 import { peerFileDir, peerVersion, type Untyped } from "../lib/peers.js";
-import { isModelWorkload, median, rssMB, runWorker, since, type WorkerArgs, type WorkloadResult } from "../lib/protocol.js";
+import { isModelWorkload, median, prewarm, rssMB, runWorker, since, type WorkerArgs, type WorkloadResult } from "../lib/protocol.js";
 import { runModel } from "./tfjs-models.js";
 
 type Measured = Omit<WorkloadResult, "workload" | "peakRssMB">;
@@ -141,6 +141,18 @@ await runWorker(async (args) => {
   if (!peers || !tfjs) throw new Error("tfjs worker: needs peers=<bench/peers> and tfjs=<bundle>");
   const { tf, note } = await loadTf(peers, tfjs, args.options.backend ?? "cpu");
   const w = args.workload;
-  if (isModelWorkload(w)) return { ...runModel(tf, w, args), note };
+  if (isModelWorkload(w)) {
+    // Discarded pre-runs, each leaving nothing behind: its tensors (scope) and its named weights.
+    prewarm(args.manifest[w].prewarmSeconds, () => {
+      tf.engine().startScope();
+      try {
+        runModel(tf, w, args);
+      } finally {
+        tf.engine().endScope();
+        tf.disposeVariables();
+      }
+    });
+    return { ...runModel(tf, w, args), note };
+  }
   return { ...{ w1, w2, w3, w4 }[w](tf, args), note };
 });

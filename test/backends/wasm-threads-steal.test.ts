@@ -1,9 +1,10 @@
 /**
- * runShares' claim protocol (backend/wasm/threads.ts): each worker's share runs exactly once,
- * whether its worker claims it or the calling thread steals it because the worker has not started
- * it yet. The shares are in-place Adam steps (p, m and v updated where they lie), so a share run
- * twice or never leaves a region different from the same steps run one by one on this thread.
- * Eight threads on a machine with fewer cores make the calling thread steal often.
+ * runShares' claim protocol (backend/wasm/threads.ts): every share runs exactly once, whichever
+ * thread claims it (the calling one or a worker), with as many shares as threads or several per
+ * thread, and a job message that reaches a worker after its job has finished does nothing. The
+ * shares are in-place Adam steps (p, m and v updated where they lie), so a share run twice or
+ * never leaves a region different from the same steps run one by one on this thread. Eight
+ * threads on a machine with fewer cores leave many job messages to arrive late.
  */
 
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,19 +17,25 @@ describe.runIf(rt !== undefined && getNumThreads() > 1)("runShares on worker thr
   const before = getNumThreads();
   afterAll(() => setNumThreads(before));
 
-  it.each([2, 4, 8])("%i threads: every share runs exactly once, 300 calls in a row", (threads) => {
+  it.each([
+    [2, 2],
+    [2, 8],
+    [4, 4],
+    [3, 13],
+    [8, 8],
+  ])("%i threads, %i shares: every share runs exactly once, 300 calls in a row", (threads, count) => {
     const shared = rt!;
     setNumThreads(threads);
-    const n = 1024; // floats per array
+    const n = 8192; // floats per array: shares long enough that the workers claim some
     const bytes = n * 4;
     // per share: p, g, m, v and 8 scalars; the threaded copy first, the reference copy after it
     const stride = 4 * bytes + 32;
     const threaded = SCRATCH_BASE;
-    const reference = threaded + threads * stride;
-    expect(shared.reserve(reference + threads * stride)).toBe(true);
+    const reference = threaded + count * stride;
+    expect(shared.reserve(reference + count * stride)).toBe(true);
     const heap = shared.f32();
     for (const base of [threaded, reference]) {
-      for (let t = 0; t < threads; t++) {
+      for (let t = 0; t < count; t++) {
         const at = (base + t * stride) / 4;
         for (let i = 0; i < n; i++) {
           heap[at + i] = Math.sin(i + t); // p
@@ -46,13 +53,13 @@ describe.runIf(rt !== undefined && getNumThreads() > 1)("runShares on worker thr
     };
     for (let round = 0; round < 300; round++) {
       const shares: KernelCalls[] = [];
-      for (let t = 0; t < threads; t++) shares.push({ kernel: "adamF32", calls: [args(threaded, t)] });
-      runShares(shared, shares);
-      for (let t = 0; t < threads; t++) shared.kernels.adamF32(...(args(reference, t) as [number, number, number, number, number, number, number]));
+      for (let t = 0; t < count; t++) shares.push({ kernel: "adamF32", calls: [args(threaded, t)] });
+      runShares(shared, shares, threads);
+      for (let t = 0; t < count; t++) shared.kernels.adamF32(...(args(reference, t) as [number, number, number, number, number, number, number]));
     }
     const got = shared.f32();
     let wrong = -1;
-    for (let i = 0; i < (threads * stride) / 4 && wrong < 0; i++) if (!Object.is(got[threaded / 4 + i], got[reference / 4 + i])) wrong = i;
+    for (let i = 0; i < (count * stride) / 4 && wrong < 0; i++) if (!Object.is(got[threaded / 4 + i], got[reference / 4 + i])) wrong = i;
     expect(wrong).toBe(-1);
   });
 });

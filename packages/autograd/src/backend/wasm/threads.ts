@@ -64,25 +64,27 @@ export interface KernelCalls {
   readonly calls: readonly (readonly number[])[];
 }
 
-// What each worker runs once it has its kernels and the control flags: run the calls of each
-// job message and count done (slot 0); a failure sets slot 1 so the caller can throw. A job runs
-// only if the worker claims it first (claims: see runShares), else the caller already ran it.
+// What each worker runs once it has its kernels and the control flags: claim shares of the job
+// one at a time and run them, counting each done (slot 0); a failure sets slot 1 so the caller
+// can throw. A share is claimed by moving the claim counter (slot 3) from base + i to base + i + 1
+// while i < the job's share count (see runShares); a job whose counter has moved past its range
+// (the caller and the other workers took every share) is skipped.
 const RUN_JOBS = `
-let claims;
-const runJob = ({ kernel, calls, slot, job, claimSlots }) => {
-  if (claimSlots !== undefined) {
-    claims = new Int32Array(claimSlots);
-    return;
+const runJob = ({ shares, base }) => {
+  for (;;) {
+    const v = Atomics.load(flags, 3);
+    const i = (v - base) | 0;
+    if (i < 0 || i >= shares.length) return;
+    if (Atomics.compareExchange(flags, 3, v, (v + 1) | 0) !== v) continue;
+    try {
+      const f = kernels[shares[i].kernel];
+      for (const args of shares[i].calls) f(...args);
+    } catch (e) {
+      Atomics.store(flags, 1, 1);
+    }
+    Atomics.add(flags, 0, 1);
+    Atomics.notify(flags, 0);
   }
-  if (Atomics.compareExchange(claims, slot, job - 1, job) !== ((job - 1) | 0)) return;
-  try {
-    const f = kernels[kernel];
-    for (const args of calls) f(...args);
-  } catch (e) {
-    Atomics.store(flags, 1, 1);
-  }
-  Atomics.add(flags, 0, 1);
-  Atomics.notify(flags, 0);
 };
 `;
 
@@ -183,6 +185,20 @@ function defaultThreads(): number {
   cachedDefault ??= Math.max(1, Math.min(threadHost()?.cores() ?? 1, MAX_DEFAULT_THREADS));
   return cachedDefault;
 }
+
+/**
+ * How many shares a split kernel cuts its work into per thread. runShares lets each thread claim
+ * the next share, so with several shares per thread a worker that starts late (0.1–2 ms on a
+ * loaded 2-core machine) costs at most about one share of waiting instead of its whole share.
+ * Products of more than FINE_SPLIT_MAX_MACS multiply-adds per thread keep one share per thread:
+ * a late start is small next to them, and every extra share streams the other operand again
+ * (1024³ float32 in 8 row shares ran 7% slower on one thread than in 1; the VAE's 784×400
+ * products ran at the same speed in 1, 2, 8 or 16 shares).
+ */
+export function sharesPerThread(macsPerThread: number): number {
+  return macsPerThread <= FINE_SPLIT_MAX_MACS ? 4 : 1;
+}
+const FINE_SPLIT_MAX_MACS = 1 << 25;
 
 /** The default thread count is the number of cores, capped here. */
 const MAX_DEFAULT_THREADS = 8;
@@ -289,7 +305,7 @@ function ensureWorkers(rt: Runtime, count: number): boolean {
   if (!rt.shared || broken) return false;
   const h = threadHost();
   if (!h) return false;
-  control ??= new Int32Array(new SharedArrayBuffer(12));
+  control ??= new Int32Array(new SharedArrayBuffer(16)); // done, failed, ready, claim counter
   const flags = control;
   while (workers.length < count) {
     try {
@@ -325,75 +341,60 @@ function ensureWorkers(rt: Runtime, count: number): boolean {
 }
 
 /**
- * One claim counter per worker: the number of the last job posted to that worker that someone
- * (the worker, or the caller stealing it) has claimed. Sent to each worker once, before its first job.
- */
-let claims: Int32Array | undefined;
-const claimsSent = new WeakSet<WorkerLike>();
-
-/**
- * Runs shares[0] on this thread and shares[1..] on workers, returning when all are done.
+ * Runs the shares on this thread and up to `threads` − 1 workers, returning when all are done.
  * Falls back to running every share here when workers cannot be had.
  *
- * Each worker's share is job number j of that worker, and runs only for whoever moves its claim
- * counter from j − 1 to j first: the worker when the message arrives, or this thread, which
- * after its own share steals every share not yet started. So a worker the OS has not scheduled
- * (more busy threads than cores) costs a postMessage, not a wait; on a loaded 2-core machine the
- * VAE's split products waited ~10 ms per step for such workers. A stolen job's message is
- * skipped when it arrives (its claim moved on).
+ * Shares are not assigned to threads: every thread, this one included, claims the next share not
+ * yet taken until none is left, so a worker the OS schedules late (more busy threads than cores)
+ * or that wakes slowly simply runs fewer of them. Callers therefore cut the work into a few more
+ * shares than threads (see splitShares), and a share that uses per-share scratch may run on any
+ * thread. On a loaded 2-core machine the VAE's products waited 1–4 ms per step for a late worker
+ * with one fixed share per thread.
+ *
+ * The claim counter (control slot 3) only ever grows: job j owns the values base..base+count−1,
+ * the next job starts where it ended, and a claim moves it by one with a compare-exchange only
+ * while it is inside the job's range. So a job message that reaches its worker after the job has
+ * finished finds the counter past its range and does nothing (Atomics convert with ToInt32: the
+ * counter wraps consistently past 2^32 shares).
  */
-export function runShares(rt: Runtime, shares: readonly KernelCalls[]): void {
+export function runShares(rt: Runtime, shares: readonly KernelCalls[], threads: number = shares.length): void {
   const run = (share: KernelCalls): void => {
     const f = rt.kernels[share.kernel] as (...args: number[]) => void;
     for (const args of share.calls) f(...args);
   };
-  if (shares.length <= 1 || !ensureWorkers(rt, shares.length - 1) || !control) {
+  const helpers = Math.min(threads, shares.length) - 1;
+  if (helpers <= 0 || !ensureWorkers(rt, helpers) || !control) {
     for (const share of shares) run(share);
     return;
   }
   const flags = control;
+  const count = shares.length;
   Atomics.store(flags, 0, 0);
   Atomics.store(flags, 1, 0);
-  if (claims === undefined || claims.length < workers.length) {
-    // a bigger pool: fresh counters for every worker (no job is in flight between calls)
-    claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(16, 2 * workers.length)));
-    for (const w of workers) claimsSent.delete(w);
-  }
-  const claimed = claims;
-  const jobs: number[] = [];
-  for (let t = 1; t < shares.length; t++) {
-    const w = workers[t - 1];
-    if (!claimsSent.has(w)) {
-      w.postMessage({ claimSlots: claimed.buffer });
-      claimsSent.add(w);
-    }
-    const job = Atomics.load(claimed, t - 1) + 1; // the previous job of this worker is claimed: runShares waited for it
-    jobs.push(job);
-    w.postMessage({ kernel: shares[t].kernel, calls: shares[t].calls, slot: t - 1, job });
-  }
+  const base = Atomics.load(flags, 3); // no claim is in flight between calls: runShares waited for them
+  for (let t = 0; t < helpers; t++) workers[t].postMessage({ shares, base });
   let failure: unknown;
-  try {
-    run(shares[0]);
-  } catch (e) {
-    failure = e; // still wait: the workers are writing into the same scratch memory
-  }
-  for (let t = 1; t < shares.length && failure === undefined; t++) {
-    // (Atomics convert with ToInt32, so the counters wrap consistently past 2^31 jobs)
-    if (Atomics.compareExchange(claimed, t - 1, jobs[t - 1] - 1, jobs[t - 1]) !== ((jobs[t - 1] - 1) | 0)) continue;
-    try {
-      run(shares[t]); // not started by its worker: run it here
-    } catch (e) {
-      failure = e;
+  for (;;) {
+    const v = Atomics.load(flags, 3);
+    const i = (v - base) | 0;
+    if (i >= count) break;
+    if (Atomics.compareExchange(flags, 3, v, (v + 1) | 0) !== v) continue;
+    // After a failure the remaining shares are claimed but not run: the error is thrown anyway.
+    if (failure === undefined) {
+      try {
+        run(shares[i]);
+      } catch (e) {
+        failure = e; // still wait: the workers are writing into the same scratch memory
+      }
     }
     Atomics.add(flags, 0, 1);
   }
-  const expected = shares.length - 1;
   for (;;) {
     const done = Atomics.load(flags, 0);
-    if (done >= expected) break;
+    if (done >= count) break;
     if (Atomics.wait(flags, 0, done, STALL_MS) === "timed-out") {
       broken = true;
-      throw new Error(`wasm backend: worker threads stalled (${done} of ${expected} done); threads are now off`);
+      throw new Error(`wasm backend: worker threads stalled (${done} of ${count} shares done); threads are now off`);
     }
   }
   if (failure !== undefined) throw failure;

@@ -31,7 +31,7 @@ import { SMALL_GEMM_MAX_K, SMALL_GEMM_MIN_N, wasmSmallMatmul } from "./small-gem
 import { wasmMaxPool2d, wasmMaxPool2dBackward } from "./pool.js";
 import { wasmDropout } from "./dropout.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
-import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
+import { getNumThreads, runShares, sharesPerThread, type KernelCalls } from "./threads.js";
 
 type View = StridedView<CpuBuffer>;
 type Floats = Float32Array | Float64Array;
@@ -400,21 +400,23 @@ function runGroup(
     [aPtr[i] * bpe, bPtr[i] * bpe, (cBase + i * mP * nP) * bpe, k, nP, i0, i1, j0, j1];
   const threads = !rt.shared ? 1 : Math.min(getNumThreads(), threadMacs > 0 ? Math.floor((nb * m * n * k) / threadMacs) || 1 : Infinity);
   const shares: KernelCalls[] = [];
+  const perThread = sharesPerThread((nb * m * n * k) / threads);
   if (threads <= 1) {
     const f = rt.kernels[kernel];
     for (let i = 0; i < nb; i++) f(aPtr[i] * bpe, bPtr[i] * bpe, (cBase + i * mP * nP) * bpe, k, nP, 0, mS, 0, nS);
   } else if (nb >= threads) {
-    // Whole batch entries per thread.
-    for (let t = 0; t < threads; t++) {
+    // Whole batch entries per share; a few shares per thread, which claim them (runShares).
+    const parts = Math.min(nb, threads * perThread);
+    for (let t = 0; t < parts; t++) {
       const calls: number[][] = [];
-      for (let i = Math.floor((t * nb) / threads); i < Math.floor(((t + 1) * nb) / threads); i++) calls.push(call(i, 0, mS, 0, nS));
+      for (let i = Math.floor((t * nb) / parts); i < Math.floor(((t + 1) * nb) / parts); i++) calls.push(call(i, 0, mS, 0, nS));
       shares.push({ kernel, calls });
     }
   } else {
     // Split the longer of the row-strip and column-strip ranges of every batch entry.
     const byRows = mS >= nS;
     const strips = byRows ? mS : nS;
-    const parts = Math.min(threads, strips);
+    const parts = Math.min(threads * perThread, strips);
     for (let t = 0; t < parts; t++) {
       const s0 = Math.floor((t * strips) / parts);
       const s1 = Math.floor(((t + 1) * strips) / parts);
@@ -423,7 +425,7 @@ function runGroup(
       shares.push({ kernel, calls });
     }
   }
-  if (shares.length > 0) runShares(rt, shares);
+  if (shares.length > 0) runShares(rt, shares, threads);
 
   const result = f32 ? rt.f32() : rt.f64();
   const od = out.data as Floats;
