@@ -89,6 +89,8 @@ export interface KernelExports {
   smallGemmF32(a: number, b: number, bias: number, c: number, k: number, n: number, i0: number, i1: number): void;
   /** dst [cols, rows] = transpose of src [rows, cols], row-major. */
   transposeF32(src: number, dst: number, rows: number, cols: number): void;
+  /** C[e] = A[e]·B[e] for `batches` small strided entries at i32 element offsets offs[2e], offs[2e+1] (assembly/batched-gemm.ts). */
+  batchedGemmF32(a: number, b: number, c: number, offs: number, pa: number, pb: number, batches: number, m: number, k: number, n: number, sam: number, sak: number, sbk: number, sbn: number): void;
   // Fused LSTM and GRU cells, float32 (assembly/recurrent.ts; host in recurrent.ts here).
   /** out [2, rows, hid] = (h', c') from gates [rows, 4·hid] and c [rows, hid], contiguous. */
   lstmCellF32(gates: number, c: number, out: number, rows: number, hid: number): void;

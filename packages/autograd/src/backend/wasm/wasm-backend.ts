@@ -28,6 +28,7 @@ import { wasmBinaryCrossEntropy, wasmBinaryCrossEntropyBackward } from "./loss.j
 import { wasmIndexAdd, wasmIndexSelect } from "./index-rows.js";
 import { wasmGruCell, wasmGruCellBackward, wasmLstmCell, wasmLstmCellBackward } from "./recurrent.js";
 import { SMALL_GEMM_MAX_K, SMALL_GEMM_MIN_N, wasmSmallMatmul } from "./small-gemm.js";
+import { wasmBatchedMatmul } from "./batched-gemm.js";
 import { wasmMaxPool2d, wasmMaxPool2dBackward } from "./pool.js";
 import { wasmDropout } from "./dropout.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
@@ -100,6 +101,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
         if (bias !== undefined) addBias(out, n, bias);
         return;
       }
+      // Many small products (attention over batch × heads): one call, no per-entry copies (batched-gemm.ts).
+      if (r > 2 && bias === undefined && (k <= SMALL_GEMM_MAX_K || n <= SMALL_GEMM_MAX_K) && n >= SMALL_GEMM_MIN_N && wasmBatchedMatmul(a, b, out, m, k, n)) return;
       // Small k or n: the bias is added in the kernel's output pass (small-gemm.ts).
       if ((k <= SMALL_GEMM_MAX_K || n <= SMALL_GEMM_MAX_K) && n >= SMALL_GEMM_MIN_N && wasmSmallMatmul(a, b, out, m, k, n, bias, threadMacs)) return;
       if (!wasmMatmul(a, b, out, m, k, n, threadMacs)) cpu.matmul(a, b, out);
