@@ -347,13 +347,25 @@ const CASES: OpCase[] = [
   },
   {
     name: "cat / stack / split / chunk",
-    covers: ["cat"],
+    covers: ["cat", "split"],
     smooth: true,
     inputs: fc.tuple(tensorArb([2, 3], grad), tensorArb([2, 1], grad)),
     fn: (a, b) => {
       const joined = cat([a, b], 1);
       const [p, q] = joined.split([3, 1], 1);
       return stack([p.sum(1), q.squeeze(1)], 0).mul(joined.chunk(2, 0)[1].sum());
+    },
+  },
+  {
+    // q, k, v as nanoGPT splits them (views of one tensor, one node), a piece used twice and a
+    // piece left unused (its gradient is zeros in the joined gradient)
+    name: "split: pieces used, reused and unused",
+    covers: ["split"],
+    smooth: true,
+    inputs: fc.tuple(tensorArb([2, 3, 7], grad)),
+    fn: (x) => {
+      const [q, k, , v] = x.split([2, 2, 1, 2], 2);
+      return q.mul(k).add(v.tanh()).mul(q).sum(2).add(x.chunk(3, 1)[2].sum(1).sum(1, true));
     },
   },
   {
