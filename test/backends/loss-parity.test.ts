@@ -66,10 +66,31 @@ describe.runIf(wasmSimdSupported())("wasm binaryCrossEntropy and its backward ag
     }
   });
 
+  it("the range check in the kernels' pass: false for p or y outside [0, 1] or NaN at any position, true for 0 and 1 themselves", () => {
+    for (const n of [1, 2, 7, 8, 33]) {
+      const ones = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : 0.5));
+      const inRange = whole(cpu.fromValues("float32", ones) as CpuBuffer, [n]);
+      // garbage (out of range) in the scratch past the last value: an odd n's padding lane must not count
+      wasm.binaryCrossEntropy(whole(cpu.fromValues("float32", new Array(n + 3).fill(7)) as CpuBuffer, [n + 3]), whole(cpu.fromValues("float32", new Array(n + 3).fill(7)) as CpuBuffer, [n + 3]), wasm.alloc("float32", n + 3) as CpuBuffer);
+      for (const backend of [wasm, cpu]) expect(backend.binaryCrossEntropy(inRange, inRange, backend.alloc("float32", n) as CpuBuffer)).toBe(true);
+      for (const bad of [-1e-7, 1.0000001, NaN, Infinity]) {
+        for (const at of [0, n - 1, n >> 1]) {
+          const values = ones.slice();
+          values[at] = bad;
+          const badView = whole(cpu.fromValues("float32", values) as CpuBuffer, [n]);
+          for (const backend of [wasm, cpu]) {
+            expect(backend.binaryCrossEntropy(badView, inRange, backend.alloc("float32", n) as CpuBuffer), `p[${at}] = ${bad}, n ${n}`).toBe(false);
+            expect(backend.binaryCrossEntropy(inRange, badView, backend.alloc("float32", n) as CpuBuffer), `y[${at}] = ${bad}, n ${n}`).toBe(false);
+          }
+        }
+      }
+    }
+  });
+
   it("float64 is left to the cpu kernels", () => {
     const v = whole(cpu.fromValues("float64", [0.25, 0.5, 0.75]) as CpuBuffer, [3]);
     const out = cpu.alloc("float64", 3) as CpuBuffer;
-    expect(wasmBinaryCrossEntropy(v, v, out, 0)).toBe(false);
+    expect(wasmBinaryCrossEntropy(v, v, out, 0)).toBeUndefined();
     expect(wasmBinaryCrossEntropyBackward(v, v, v, out, 0)).toBe(false);
   });
 });

@@ -184,9 +184,11 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   /**
    * Binary cross entropy on probabilities, elementwise over p and y of one shape: out =
    * −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)), float64 inside, rounded once.
-   * Kernel in backend/cpu/loss-kernels.ts; op in ops/binary-cross-entropy.ts.
+   * Kernel in backend/cpu/loss-kernels.ts; op in ops/binary-cross-entropy.ts. Returns whether
+   * every p and y lies in [0, 1] (NaN does not): the op's range check, made in the same pass so
+   * that a training step reads nothing back.
    */
-  binaryCrossEntropy(p: StridedView<B>, y: StridedView<B>, out: B): void;
+  binaryCrossEntropy(p: StridedView<B>, y: StridedView<B>, out: B): boolean;
   /**
    * binaryCrossEntropy's input gradient, elementwise over views of one shape: out =
    * g·(p − y) / max(p·(1 − p), 1e-12) (PyTorch's, finite where p is 0 or 1), float64 inside,

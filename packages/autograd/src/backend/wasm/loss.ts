@@ -33,23 +33,27 @@ function isScalar(v: View): boolean {
   return v.shape.every((s, d) => s === 1 || v.strides[d] === 0);
 }
 
-/** Backend.binaryCrossEntropy in wasm for float32 tensors of at least minSize elements, p and y read whole. */
-export function wasmBinaryCrossEntropy(p: View, y: View, out: CpuBuffer, minSize: number): boolean {
+/**
+ * Backend.binaryCrossEntropy in wasm for float32 tensors of at least minSize elements, p and y
+ * read whole: whether every p and y lies in [0, 1] (the kernel checks in its pass), or undefined
+ * when the caller must use the cpu kernel.
+ */
+export function wasmBinaryCrossEntropy(p: View, y: View, out: CpuBuffer, minSize: number): boolean | undefined {
   const n = out.length;
-  if (n < minSize || n === 0 || out.dtype !== "float32" || p.buffer.dtype !== "float32" || y.buffer.dtype !== "float32") return false;
-  if (!isWhole(p) || !isWhole(y)) return false;
+  if (n < minSize || n === 0 || out.dtype !== "float32" || p.buffer.dtype !== "float32" || y.buffer.dtype !== "float32") return undefined;
+  if (!isWhole(p) || !isWhole(y)) return undefined;
   const bpe = 4;
   const big = paddedBytes(n, bpe);
   const P = SCRATCH_BASE;
   const Y = P + big;
   const rt = availableRuntime();
-  if (rt === undefined || 2 * big > MAX_BYTES || !rt.reserve(Y + big)) return false;
+  if (rt === undefined || 2 * big > MAX_BYTES || !rt.reserve(Y + big)) return undefined;
   const heap = rt.f32();
   copyRange(heap, P / bpe, p.buffer.data, p.offset, n);
   copyRange(heap, Y / bpe, y.buffer.data, y.offset, n);
-  rt.kernels.bceF32(P, Y, P, n);
+  const inRange = rt.kernels.bceF32(P, Y, P, n) !== 0;
   out.data.set(rt.view(true, P, n));
-  return true;
+  return inRange;
 }
 
 /** Backend.binaryCrossEntropyBackward in wasm for float32 tensors of at least minSize elements. */

@@ -226,7 +226,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     // The binary cross entropy and its input gradient (loss.ts).
     binaryCrossEntropy(p, y, out) {
-      if (!wasmBinaryCrossEntropy(p, y, out, minElems)) cpu.binaryCrossEntropy(p, y, out);
+      return wasmBinaryCrossEntropy(p, y, out, minElems) ?? cpu.binaryCrossEntropy(p, y, out);
     },
 
     binaryCrossEntropyBackward(g, p, y, out) {
