@@ -113,9 +113,13 @@ function logV(x: v128): v128 { // not inlined: one copy for both dtypes and log1
   return i64x2.all_true(ok) ? 1 : 0;
 }
 
-/** Binary cross entropy of n float32 values; out may equal p or y. Returns 1 when every p and y is in [0, 1]. */
-export function bceF32(p: usize, y: usize, out: usize, n: i32): i32 {
-  return bce<f32>(p, y, out, n);
+/**
+ * Binary cross entropy of n float32 values; out may equal p or y. Stores 0 (an i32) at `flag`
+ * when some p or y is outside [0, 1], and leaves it alone otherwise: threads splitting one call
+ * share one flag, which the host set to 1.
+ */
+export function bceF32(p: usize, y: usize, out: usize, n: i32, flag: usize): void {
+  if (bce<f32>(p, y, out, n) == 0) store<i32>(flag, 0);
 }
 
 

@@ -81,7 +81,7 @@ export interface KernelExports {
   indexSelectRows(x: number, idx: number, out: number, outer: number, size: number, n: number, rowBytes: number): void;
   indexAddRowsF32(out: number, idx: number, src: number, outer: number, size: number, n: number, inner: number, alpha: number): void;
   /** Binary cross entropy of n float32 values (assembly/loss.ts); out may equal p or y. */
-  bceF32(p: number, y: number, out: number, n: number): number;
+  bceF32(p: number, y: number, out: number, n: number, flag: number): void;
   /** binaryCrossEntropy's input gradient over n float32 values (assembly/loss.ts); gScalar: g is one value. */
   bceBackwardF32(g: number, p: number, y: number, out: number, n: number, gScalar: number): void;
   // Small-k products, float32 (assembly/small-gemm.ts; host in small-gemm.ts here).
