@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import {
   cat, gruCell, linear, lstmCell, reluBackward, sigmoidBackward, softmaxBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
 } from "@tensorgrad/autograd";
-import { addcdiv, addcmul, binaryCrossEntropy, einsum, embedding, maskedFill } from "@tensorgrad/autograd";
+import { addcdiv, addcmul, binaryCrossEntropy, einsum, embedding, maskedFill, softmaxCrossEntropy } from "@tensorgrad/autograd";
 import { gradcheck, gradgradcheck, registeredOps } from "@tensorgrad/autograd/testing";
 import {
   anyTensorArb,
@@ -405,6 +405,17 @@ const CASES: OpCase[] = [
       .tuple(tensorArb([4, 3], grad), tensorArb([4, 5], grad), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 5, maxLength: 5 }))
       .map(([base, src, idx]) => [base, src, tensor(idx, { dtype: "int32" })]),
     fn: (base, src, idx) => base.indexAdd(1, idx, src, { alpha: -1.5 }).square(),
+  },
+  {
+    // logits [N, C] against class indices; each row's loss weighted so the rows' gradients differ
+    name: "softmaxCrossEntropy (logits [N, C], int32 targets)",
+    covers: ["softmaxCrossEntropy"],
+    smooth: true,
+    inputs: fc
+      .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }))
+      .chain(([n, c]) => fc.tuple(tensorArb([n, c], grad), fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n })))
+      .map(([x, t]) => [x, tensor(t, { dtype: "int32" })]),
+    fn: (x, t) => softmaxCrossEntropy(x, t).mul(x.sum(1).tanh().add(2)),
   },
   {
     // y strictly inside (0, 1) too: finite differences step y by ±eps, and the op refuses a

@@ -13,7 +13,7 @@ export {
   convForwardF32, convForwardF64, convInputGradF32, convInputGradF64, convWeightGradF32, convWeightGradF64,
 } from "./conv";
 export { geluF32, geluBackwardF32, erfF32 } from "./gelu";
-export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64 } from "./softmax";
+export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64, softmaxCrossEntropyF32, softmaxCrossEntropyBackwardF32 } from "./softmax";
 export { layerNormF32, layerNormBackwardF32 } from "./layernorm";
 export { attentionSoftmaxF32, attentionSoftmaxBackwardF32 } from "./attention";
 export { bceF32, bceBackwardF32 } from "./loss";

@@ -67,6 +67,10 @@ export interface KernelExports {
   softmaxF64(x: number, out: number, r0: number, r1: number, len: number, log: number): void;
   /** Their fused backward from upstream g and forward output y; out may equal g. */
   softmaxBackwardF32(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
+  /** Cross entropy of float32 logit rows r0..r1−1 against int32 indices (assembly/softmax.ts). */
+  softmaxCrossEntropyF32(x: number, t: number, out: number, r0: number, r1: number, len: number): void;
+  /** Its gradient rows: (softmax(x) − onehot(t))·g; out may equal x. */
+  softmaxCrossEntropyBackwardF32(g: number, x: number, t: number, out: number, r0: number, r1: number, len: number): void;
   softmaxBackwardF64(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
   // LayerNorm and the attention softmax (assembly/layernorm.ts, attention.ts; hosts in layernorm.ts, attention.ts here).
   /** LayerNorm of float32 rows r0..r1−1 of `cols` values: out, and each row's mean and rstd; flags: 1 weight, 2 bias. */

@@ -21,7 +21,7 @@ import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAdd
 import { packRows, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
-import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
+import { wasmSoftmax, wasmSoftmaxBackward, wasmSoftmaxCrossEntropy, wasmSoftmaxCrossEntropyBackward } from "./softmax.js";
 import { wasmLayerNorm, wasmLayerNormBackward } from "./layernorm.js";
 import { wasmAttentionSoftmax, wasmAttentionSoftmaxBackward } from "./attention.js";
 import { wasmBinaryCrossEntropy, wasmBinaryCrossEntropyBackward } from "./loss.js";
@@ -131,6 +131,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     softmaxBackward(g, y, axis, log, out) {
       if (!wasmSoftmaxBackward(g, y, axis, log, out, minElems)) cpu.softmaxBackward(g, y, axis, log, out);
+    },
+
+    softmaxCrossEntropy(x, target, rows, cols, out) {
+      if (!wasmSoftmaxCrossEntropy(x, target, rows, cols, out, minElems)) cpu.softmaxCrossEntropy(x, target, rows, cols, out);
+    },
+
+    softmaxCrossEntropyBackward(g, x, target, rows, cols, out) {
+      if (!wasmSoftmaxCrossEntropyBackward(g, x, target, rows, cols, out, minElems)) cpu.softmaxCrossEntropyBackward(g, x, target, rows, cols, out);
     },
 
     reduce(op, x, axes, out) {
