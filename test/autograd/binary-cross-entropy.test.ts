@@ -25,6 +25,18 @@ describe(`binaryCrossEntropy matches PyTorch ${golden.torch} (test/goldens/bce.p
     expect(tensor(finite.map((i) => gy[i]), { dtype: "float64" })).toBeAllclose(tensor(finite.map((i) => golden.gradY[i] as number), { dtype: "float64" }), tol);
   });
 
+  it.each(["float32", "float64"] as const)("%s: refuses p or y outside [0, 1] (checked in the kernel's pass), naming the first such value and where", (dtype) => {
+    // 128×784 (the VAE's reconstruction): large enough for the wasm kernel where that backend runs
+    const n = 128 * 784;
+    const ok = Array.from({ length: n }, (_, i) => (i % 7) / 6);
+    const withBad = (at: number, v: number): number[] => ok.map((x, i) => (i === at ? v : x));
+    const t = (values: number[]) => tensor(values, { dtype, shape: [128, 784] });
+    expect(() => binaryCrossEntropy(t(ok), t(ok))).not.toThrow();
+    expect(() => binaryCrossEntropy(t(withBad(5001, 1.5)), t(ok))).toThrow("binaryCrossEntropy: all elements of input should be between 0 and 1, got 1.5 at flat index 5001");
+    expect(() => binaryCrossEntropy(t(ok), t(withBad(n - 1, NaN)))).toThrow(`binaryCrossEntropy: all elements of target should be between 0 and 1, got NaN at flat index ${n - 1}`);
+    expect(() => binaryCrossEntropy(tensor([-0.25], { dtype }), tensor([1], { dtype }))).toThrow("binaryCrossEntropy: all elements of input should be between 0 and 1, got -0.25");
+  });
+
   it("refuses operands of different shapes", () => {
     expect(() => binaryCrossEntropy(tensor([0.5]), tensor([0.5, 0.5]))).toThrow(ShapeError);
   });

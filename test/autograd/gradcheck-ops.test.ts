@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import {
   cat, gruCell, linear, lstmCell, reluBackward, sigmoidBackward, softmaxBackward, sliceScatter, stack, tanhBackward, tensor, type Tensor, where,
 } from "@tensorgrad/autograd";
-import { addcdiv, addcmul, binaryCrossEntropy, einsum, embedding, maskedFill } from "@tensorgrad/autograd";
+import { addcdiv, addcmul, binaryCrossEntropy, einsum, embedding, maskedFill, softmaxCrossEntropy } from "@tensorgrad/autograd";
 import { gradcheck, gradgradcheck, registeredOps } from "@tensorgrad/autograd/testing";
 import {
   anyTensorArb,
@@ -347,13 +347,25 @@ const CASES: OpCase[] = [
   },
   {
     name: "cat / stack / split / chunk",
-    covers: ["cat"],
+    covers: ["cat", "split"],
     smooth: true,
     inputs: fc.tuple(tensorArb([2, 3], grad), tensorArb([2, 1], grad)),
     fn: (a, b) => {
       const joined = cat([a, b], 1);
       const [p, q] = joined.split([3, 1], 1);
       return stack([p.sum(1), q.squeeze(1)], 0).mul(joined.chunk(2, 0)[1].sum());
+    },
+  },
+  {
+    // q, k, v as nanoGPT splits them (views of one tensor, one node), a piece used twice and a
+    // piece left unused (its gradient is zeros in the joined gradient)
+    name: "split: pieces used, reused and unused",
+    covers: ["split"],
+    smooth: true,
+    inputs: fc.tuple(tensorArb([2, 3, 7], grad)),
+    fn: (x) => {
+      const [q, k, , v] = x.split([2, 2, 1, 2], 2);
+      return q.mul(k).add(v.tanh()).mul(q).sum(2).add(x.chunk(3, 1)[2].sum(1).sum(1, true));
     },
   },
   {
@@ -395,10 +407,23 @@ const CASES: OpCase[] = [
     fn: (base, src, idx) => base.indexAdd(1, idx, src, { alpha: -1.5 }).square(),
   },
   {
+    // logits [N, C] against class indices; each row's loss weighted so the rows' gradients differ
+    name: "softmaxCrossEntropy (logits [N, C], int32 targets)",
+    covers: ["softmaxCrossEntropy"],
+    smooth: true,
+    inputs: fc
+      .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }))
+      .chain(([n, c]) => fc.tuple(tensorArb([n, c], grad), fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n })))
+      .map(([x, t]) => [x, tensor(t, { dtype: "int32" })]),
+    fn: (x, t) => softmaxCrossEntropy(x, t).mul(x.sum(1).tanh().add(2)),
+  },
+  {
+    // y strictly inside (0, 1) too: finite differences step y by ±eps, and the op refuses a
+    // target outside [0, 1] (as F.binaryCrossEntropy always did)
     name: "binaryCrossEntropy (p and y in (0, 1))",
     covers: ["binaryCrossEntropy"],
     smooth: true,
-    inputs: fc.tuple(tensorArb([2, 3], { min: 0.05, max: 0.95, ...grad }), tensorArb([2, 3], { min: 0, max: 1, ...grad })),
+    inputs: fc.tuple(tensorArb([2, 3], { min: 0.05, max: 0.95, ...grad }), tensorArb([2, 3], { min: 0.01, max: 0.99, ...grad })),
     fn: (p, y) => binaryCrossEntropy(p, y).mul(p.add(1)),
   },
   {

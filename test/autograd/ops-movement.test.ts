@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  Tensor, ShapeError, cat, noGrad, stack, tensor, zeros, type NestedArray,
+  Tensor, ShapeError, cat, grad, noGrad, stack, tensor, zeros, type NestedArray,
 } from "@tensorgrad/autograd";
 
 const f64 = { dtype: "float64" } as const;
@@ -279,6 +279,25 @@ describe("split, chunk", () => {
     const [a, b, c] = x.split(2);
     a.sum().add(b.mul(3).sum()).add(c.mul(-1).sum()).backward();
     expect(x.grad).toBeAllclose([1, 1, 3, 3, -1], tight);
+  });
+
+  it("gradient: the pieces are outputs of one split node; unused pieces get zeros, a reused one both contributions", () => {
+    const x = iota([2, 6], true);
+    const [q, k, v] = x.split(2, 1);
+    expect(q.gradFn).toBe(k.gradFn);
+    expect(String(v.gradFn)).toBe("SplitBackward");
+    // only q (twice) and v reach the loss: k's columns get zeros
+    q.mul(2).add(q).sum().add(v.mul(v).sum()).backward();
+    expect(x.grad).toBeAllclose([[3, 3, 0, 0, 8, 10], [3, 3, 0, 0, 20, 22]], tight);
+  });
+
+  it("second derivative through split: d²/dx² Σ (x·x) over a piece is 2 there, 0 elsewhere", () => {
+    const x = iota([4], true);
+    const [a] = x.split(2);
+    const [g] = grad([a.mul(a).sum()], [x], { createGraph: true });
+    expect(g).toBeAllclose([0, 2, 0, 0], tight);
+    const [h] = grad([g.sum()], [x]);
+    expect(h).toBeAllclose([2, 2, 0, 0], tight);
   });
 });
 

@@ -8,7 +8,8 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { createCpuBackend, createWasmBackend, wasmSimdSupported, type GeluApproximate } from "@tensorgrad/autograd";
+import { createCpuBackend, createWasmBackend, setNumThreads, wasmSimdSupported, type GeluApproximate } from "@tensorgrad/autograd";
+import { wasmGelu, wasmGeluBackward } from "../../packages/autograd/src/backend/wasm/gelu.js";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
 import { wasmLayerNorm, wasmLayerNormBackward } from "../../packages/autograd/src/backend/wasm/layernorm.js";
 import { wasmAttentionSoftmax, wasmAttentionSoftmaxBackward } from "../../packages/autograd/src/backend/wasm/attention.js";
@@ -82,6 +83,29 @@ describe.runIf(wasmSimdSupported())("wasm transformer kernels (float32) against 
       }
       const { worst, at } = worstScaled(got.data, want.data, xv);
       if (worst > BOUNDS[approximate][pass]) expect.fail(`gelu ${approximate} ${pass} at x = ${at}: ${worst} units of 2^-23·(|y| + 1) from the cpu's`);
+    }
+  });
+
+  it.each(["none", "tanh"] as const)("gelu and geluBackward (%s) split across 2 and 3 threads equal one thread's, bit for bit (odd sizes)", (approximate) => {
+    try {
+      for (const n of [9, 1001, 4099]) {
+        const x = cpu.fromValues("float32", values(n, 1)) as CpuBuffer;
+        const g = cpu.fromValues("float32", values(n, 2)) as CpuBuffer;
+        const one = [cpu.alloc("float32", n) as CpuBuffer, cpu.alloc("float32", n) as CpuBuffer];
+        setNumThreads(1);
+        expect(wasmGelu(x, approximate, one[0], 0)).toBe(true);
+        expect(wasmGeluBackward(g, x, approximate, one[1], 0)).toBe(true);
+        for (const threads of [2, 3]) {
+          setNumThreads(threads);
+          const split = [cpu.alloc("float32", n) as CpuBuffer, cpu.alloc("float32", n) as CpuBuffer];
+          expect(wasmGelu(x, approximate, split[0], 0, 2)).toBe(true); // 2 elements per thread: every split
+          expect(wasmGeluBackward(g, x, approximate, split[1], 0, 2)).toBe(true);
+          expect(Array.from(split[0].data)).toEqual(Array.from(one[0].data));
+          expect(Array.from(split[1].data)).toEqual(Array.from(one[1].data));
+        }
+      }
+    } finally {
+      setNumThreads(1);
     }
   });
 });

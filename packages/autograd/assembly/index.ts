@@ -13,12 +13,13 @@ export {
   convForwardF32, convForwardF64, convInputGradF32, convInputGradF64, convWeightGradF32, convWeightGradF64,
 } from "./conv";
 export { geluF32, geluBackwardF32, erfF32 } from "./gelu";
-export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64 } from "./softmax";
+export { softmaxF32, softmaxF64, softmaxBackwardF32, softmaxBackwardF64, softmaxCrossEntropyF32, softmaxCrossEntropyBackwardF32 } from "./softmax";
 export { layerNormF32, layerNormBackwardF32 } from "./layernorm";
 export { attentionSoftmaxF32, attentionSoftmaxBackwardF32 } from "./attention";
 export { bceF32, bceBackwardF32 } from "./loss";
 export { indexSelectRows, indexAddRowsF32 } from "./index-rows";
 export { smallGemmF32, transposeF32 } from "./small-gemm";
+export { batchedGemmF32 } from "./batched-gemm";
 export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32 } from "./recurrent";
 export { maxPool2dF32, maxPool2dF64, maxPool2dBackwardF32, maxPool2dBackwardF64 } from "./pool";
 export { dropoutF32, dropoutF64 } from "./dropout";

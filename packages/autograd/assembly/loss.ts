@@ -74,25 +74,52 @@ function logV(x: v128): v128 { // not inlined: one copy for both dtypes and log1
   return v128.bitselect(x, r, exact);
 }
 
-/** −(y·max(ln p, −100) + (1 − y)·max(ln(1 − p), −100)) over n values (padded to an even count). */
+/** Lanes where v lies in [0, 1] (all ones), others (NaN too) all zeros. */
 // @ts-ignore: decorator
-@inline function bce<T>(p: usize, y: usize, out: usize, n: i32): void {
+@inline function inUnit(v: v128): v128 {
+  return v128.and(f64x2.ge(v, f64x2.splat(0)), f64x2.le(v, f64x2.splat(1)));
+}
+
+/**
+ * −(y·max(ln p, −100) + (1 − y)·max(ln(1 − p), −100)) over n values (padded to an even count);
+ * returns 1 when every p and y of the n lies in [0, 1] (NaN does not), else 0.
+ */
+// @ts-ignore: decorator
+@inline function bce<T>(p: usize, y: usize, out: usize, n: i32): i32 {
   const sh: usize = sizeof<T>() == 4 ? 2 : 3;
   const floor = f64x2.splat(-100);
   const one = f64x2.splat(1);
-  for (let i = 0; i < n; i += 2) {
+  let ok = i64x2.splat(-1); // lanes stay all ones while every value seen is in range
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
     const o = <usize>i << sh;
     const pv = load2<T>(p + o);
     const yv = load2<T>(y + o);
+    ok = v128.and(ok, v128.and(inUnit(pv), inUnit(yv)));
     const logP = f64x2.max(logV(pv), floor); // max propagates NaN, as Math.max
     const log1mP = f64x2.max(log1pV(f64x2.neg(pv)), floor);
     store2<T>(out + o, f64x2.neg(f64x2.add(f64x2.mul(yv, logP), f64x2.mul(f64x2.sub(one, yv), log1mP))));
   }
+  if (i < n) {
+    // an odd n: the last pair's second lane is padding, computed but not checked
+    const o = <usize>i << sh;
+    const pv = load2<T>(p + o);
+    const yv = load2<T>(y + o);
+    if (i64x2.extract_lane(v128.and(inUnit(pv), inUnit(yv)), 0) == 0) ok = i64x2.splat(0);
+    const logP = f64x2.max(logV(pv), floor);
+    const log1mP = f64x2.max(log1pV(f64x2.neg(pv)), floor);
+    store2<T>(out + o, f64x2.neg(f64x2.add(f64x2.mul(yv, logP), f64x2.mul(f64x2.sub(one, yv), log1mP))));
+  }
+  return i64x2.all_true(ok) ? 1 : 0;
 }
 
-/** Binary cross entropy of n float32 values; out may equal p or y. */
-export function bceF32(p: usize, y: usize, out: usize, n: i32): void {
-  bce<f32>(p, y, out, n);
+/**
+ * Binary cross entropy of n float32 values; out may equal p or y. Stores 0 (an i32) at `flag`
+ * when some p or y is outside [0, 1], and leaves it alone otherwise: threads splitting one call
+ * share one flag, which the host set to 1.
+ */
+export function bceF32(p: usize, y: usize, out: usize, n: i32, flag: usize): void {
+  if (bce<f32>(p, y, out, n) == 0) store<i32>(flag, 0);
 }
 
 

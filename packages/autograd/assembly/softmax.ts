@@ -232,3 +232,53 @@ export function softmaxBackwardF64(g: usize, y: usize, out: usize, r0: i32, r1: 
     }
   }
 }
+
+/** Σ e^{x − mx} over a float32 row, in f64. */
+function rowExpSumF32(xr: usize, len: i32, mx: f32): f64 {
+  const mv = f32x4.splat(mx);
+  let acc = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const e = expV32(f32x4.sub(v128.load(xr + (<usize>i << 2)), mv));
+    acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(e), promoteHigh(e)));
+  }
+  let sum = hsum64(acc);
+  for (; i < len; i++) sum += <f64>f32x4.extract_lane(expV32(f32x4.splat(load<f32>(xr + (<usize>i << 2)) - mx)), 0);
+  return sum;
+}
+
+/**
+ * Rows r0..r1−1 of float32 logits x [rows, len] against int32 class indices t: out[r] =
+ * max + log Σ e^{x − max} − x[r, t[r]] (cross entropy; indices checked by the host's caller).
+ */
+export function softmaxCrossEntropyF32(x: usize, t: usize, out: usize, r0: i32, r1: i32, len: i32): void {
+  const rowBytes = <usize>len << 2;
+  for (let r = r0; r < r1; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const mx = rowMaxF32(xr, len);
+    const picked = load<f32>(xr + (<usize>load<i32>(t + (<usize>r << 2)) << 2));
+    store<f32>(out + (<usize>r << 2), <f32>(Math.log(rowExpSumF32(xr, len, mx)) + (<f64>mx - <f64>picked)));
+  }
+}
+
+/**
+ * Its gradient for rows r0..r1−1: out[r, j] = (softmax(x)[r, j] − [j = t[r]])·g[r]; out may
+ * equal x (each row's sum is taken before the row is written).
+ */
+export function softmaxCrossEntropyBackwardF32(g: usize, x: usize, t: usize, out: usize, r0: i32, r1: i32, len: i32): void {
+  const rowBytes = <usize>len << 2;
+  for (let r = r0; r < r1; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const or = out + <usize>r * rowBytes;
+    const mx = rowMaxF32(xr, len);
+    const gr = load<f32>(g + (<usize>r << 2));
+    const scale = <f32>(<f64>gr / rowExpSumF32(xr, len, mx)); // softmax·g = e^{x − max}·(g / Σ)
+    const mv = f32x4.splat(mx);
+    const sv = f32x4.splat(scale);
+    let i = 0;
+    for (; i + 4 <= len; i += 4) v128.store(or + (<usize>i << 2), f32x4.mul(expV32(f32x4.sub(v128.load(xr + (<usize>i << 2)), mv)), sv));
+    for (; i < len; i++) store<f32>(or + (<usize>i << 2), f32x4.extract_lane(expV32(f32x4.splat(load<f32>(xr + (<usize>i << 2)) - mx)), 0) * scale);
+    const at = or + (<usize>load<i32>(t + (<usize>r << 2)) << 2);
+    store<f32>(at, load<f32>(at) - gr);
+  }
+}

@@ -56,6 +56,7 @@ export type { AddcOptions } from "./ops/addc.js";
 export { einsum } from "./ops/einsum.js";
 export { scaledDotProductAttention } from "./ops/attention.js";
 export { attentionSoftmax } from "./ops/attention-softmax.js";
+export { softmaxCrossEntropy } from "./ops/softmax-cross-entropy.js";
 export { layerNorm } from "./ops/layer-norm.js";
 export { lstmCell } from "./ops/lstm-cell.js";
 export { gruCell } from "./ops/gru-cell.js";

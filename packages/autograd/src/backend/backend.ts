@@ -161,6 +161,15 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    * the forward output y (one shape): y ⊙ (g − Σ g⊙y), or g − eʸ ⊙ Σ g; `out` is contiguous.
    */
   softmaxBackward(g: StridedView<B>, y: StridedView<B>, axis: number, log: boolean, out: B): void;
+  /**
+   * Cross entropy of logits against class indices, per row: out[i] = log Σⱼ e^{x[i, j]} − x[i, t[i]]
+   * for contiguous x [rows, cols] and int32 t [rows] (indices checked by the op layer), computed
+   * stably with the row max subtracted. Kernels: backend/cpu/softmax.ts, assembly/softmax.ts; op:
+   * ops/softmax-cross-entropy.ts.
+   */
+  softmaxCrossEntropy(x: B, target: B, rows: number, cols: number, out: B): void;
+  /** Its gradient: out[i, j] = (softmax(x)[i, j] − [j = t[i]])·g[i], contiguous [rows, cols]. */
+  softmaxCrossEntropyBackward(g: B, x: B, target: B, rows: number, cols: number, out: B): void;
   /** out[p] = x[p with p[axis] ← index[p]]; `out` has index's shape; indices checked by the op layer. */
   gather(x: StridedView<B>, axis: number, index: StridedView<B>, out: B): void;
   /**
@@ -184,9 +193,11 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   /**
    * Binary cross entropy on probabilities, elementwise over p and y of one shape: out =
    * −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)), float64 inside, rounded once.
-   * Kernel in backend/cpu/loss-kernels.ts; op in ops/binary-cross-entropy.ts.
+   * Kernel in backend/cpu/loss-kernels.ts; op in ops/binary-cross-entropy.ts. Returns whether
+   * every p and y lies in [0, 1] (NaN does not): the op's range check, made in the same pass so
+   * that a training step reads nothing back.
    */
-  binaryCrossEntropy(p: StridedView<B>, y: StridedView<B>, out: B): void;
+  binaryCrossEntropy(p: StridedView<B>, y: StridedView<B>, out: B): boolean;
   /**
    * binaryCrossEntropy's input gradient, elementwise over views of one shape: out =
    * g·(p − y) / max(p·(1 − p), 1e-12) (PyTorch's, finite where p is 0 or 1), float64 inside,

@@ -7,7 +7,7 @@
  */
 
 import { isGradEnabled } from "../engine/grad-mode.js";
-import { DTypeError, ShapeError, fmtShape } from "../errors.js";
+import { DTypeError, ShapeError, ValueError, fmtShape } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { checkTensor } from "../validate.js";
 import { allocTensor, commonBackend, defineOp } from "./define.js";
@@ -17,7 +17,8 @@ const bceOp = defineOp({
   saves: { inputs: true, output: false },
   forward: ([p, y]) => {
     const out = allocTensor(commonBackend("binaryCrossEntropy", [p, y]), p.shape, p.dtype);
-    p.backend.binaryCrossEntropy(p, y, out.buffer);
+    // the kernel checks the range in its pass; only a refused call reads values back (to name one)
+    if (!p.backend.binaryCrossEntropy(p, y, out.buffer)) throwOutOfRange(p, y);
     return out;
   },
   // PyTorch's backward, finite where p is 0 or 1:
@@ -38,8 +39,28 @@ const bceOp = defineOp({
 });
 
 /**
+ * Throws the ValueError for the first element of p (then of y) outside [0, 1] or NaN. PyTorch
+ * raises it for the input ("all elements of input should be between 0 and 1"); for the target it
+ * silently computes the formula (a target of 2 with p = 1 gives a loss of −100), which we refuse too.
+ */
+function throwOutOfRange(p: Tensor, y: Tensor): never {
+  for (const [name, t] of [["input", p], ["target", y]] as const) {
+    const values = t.toTypedArray();
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!(v >= 0 && v <= 1)) {
+        throw new ValueError(`binaryCrossEntropy: all elements of ${name} should be between 0 and 1, got ${v}${values.length > 1 ? ` at flat index ${i}` : ""}`);
+      }
+    }
+  }
+  throw new ValueError("binaryCrossEntropy: the kernel found an element outside [0, 1] that a second look did not"); // unreachable: same values
+}
+
+/**
  * ℓᵢ = −(yᵢ·max(log pᵢ, −100) + (1 − yᵢ)·max(log(1 − pᵢ), −100)) elementwise, as PyTorch's
  * binary_cross_entropy with reduction "none" (p and y: float tensors of one shape and dtype).
+ * An element of p or y outside [0, 1] (or NaN) is a ValueError naming it, found in the kernel's
+ * own pass (no host read per call).
  */
 export function binaryCrossEntropy(p: Tensor, y: Tensor): Tensor {
   const op = "binaryCrossEntropy";

@@ -6,6 +6,7 @@ import type { Tensor } from "../tensor.js";
 import { cat } from "./cat.js";
 import { permuteChecked } from "./permute.js";
 import { requireDims } from "./slice.js";
+import { splitPieces } from "./split.js";
 import { checkTensorList } from "../validate.js";
 
 /**
@@ -78,12 +79,7 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total !== size) throw new ShapeError(`split: sizes [${sizes.join(",")}] sum to ${total}, but dim ${d} has size ${size}`);
   }
-  let start = 0;
-  return sizes.map((n) => {
-    const piece = x.narrow(d, start, n);
-    start += n;
-    return piece;
-  });
+  return splitPieces(x, d, sizes);
 }
 
 /** `chunks` pieces of (nearly) equal size along `dim`, as PyTorch's chunk. */

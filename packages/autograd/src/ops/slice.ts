@@ -19,7 +19,8 @@ export interface SliceAttrs {
   readonly step: number;
 }
 
-function sliceView(x: Tensor, { dim, start, length, step }: SliceAttrs): Tensor {
+/** x's elements selected by a slice, as a view (no copy, no graph node). */
+export function sliceView(x: Tensor, { dim, start, length, step }: SliceAttrs): Tensor {
   const shape = x.shape.slice();
   const strides = x.strides.slice();
   shape[dim] = length;

@@ -1,6 +1,6 @@
 /** Multi-class losses: nllLoss on log-probabilities and crossEntropy on logits. */
 
-import { DTypeError, IndexError, ShapeError, Tensor, ValueError, where } from "@tensorgrad/autograd";
+import { DTypeError, IndexError, ShapeError, Tensor, ValueError, softmaxCrossEntropy, where } from "@tensorgrad/autograd";
 import { checkFloat, checkProbability, checkTensor, fmtShape } from "../functional/checks.js";
 import { checkOptions, type SpecFor } from "../options.js";
 import { REDUCTION_SPEC, type Reduction, type ReductionOptions } from "./reduction.js";
@@ -80,13 +80,18 @@ interface Picked {
   readonly count: number;
 }
 
-function pick(op: string, logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number): Picked {
-  const c = logp.shape[1];
+/** How many targets equal ignoreIndex; throws for any other target outside [0, c). */
+function countIgnored(op: string, target: Tensor, c: number, ignoreIndex: number): number {
   let ignored = 0;
   for (const v of target.toTypedArray()) {
     if (v === ignoreIndex) ignored++;
     else if (v < 0 || v >= c) throw new IndexError(`${op}: target ${v} is out of bounds for ${c} classes`);
   }
+  return ignored;
+}
+
+function pick(op: string, logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number): Picked {
+  const ignored = countIgnored(op, target, logp.shape[1], ignoreIndex);
   // Ignored targets are pointed at class 0 so gather stays in range; the mask zeroes them after.
   const keep = ignored > 0 ? target.ne(ignoreIndex) : null;
   const safe = keep ? where(keep, target, 0) : target;
@@ -141,6 +146,12 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   const batched = prepare(op, input, target, weight);
   const x = batched.input;
   const c = x.shape[1];
+  if (x.ndim === 2 && weight === null && epsilon === 0 && !batched.target.isFloatingPoint() && countIgnored(op, batched.target, c, ignoreIndex) === 0) {
+    // the common case as one fused primitive: no [N, C] log-probabilities kept, one-kernel backward
+    const losses = softmaxCrossEntropy(x, batched.target);
+    const result = reduction === "none" ? losses : reduction === "sum" ? losses.sum() : losses.sum().div(losses.numel());
+    return finish(result, batched, reduction);
+  }
   const logp = x.logSoftmax(1);
   const classShape = x.shape.map((s, i) => (i === 1 ? c : 1));
   const weightedLogp = weight ? logp.mul(weight.reshape(classShape)) : logp;

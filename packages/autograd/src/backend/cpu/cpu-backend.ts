@@ -21,7 +21,7 @@ import { cpuGelu, cpuGeluBackward } from "./gelu-kernels.js";
 import { cpuDropout } from "./dropout-kernels.js";
 import { cpuLayerNorm, cpuLayerNormBackward } from "./norm-kernels.js";
 import { cpuAttentionSoftmax, cpuAttentionSoftmaxBackward } from "./attention-kernels.js";
-import { cpuSoftmaxBackward } from "./softmax.js";
+import { cpuSoftmaxBackward, cpuSoftmaxCrossEntropy, cpuSoftmaxCrossEntropyBackward } from "./softmax.js";
 import { cpuGruCell, cpuGruCellBackward, cpuLstmCell, cpuLstmCellBackward } from "./recurrent.js";
 
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
@@ -334,6 +334,8 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     },
 
     softmaxBackward: cpuSoftmaxBackward,
+    softmaxCrossEntropy: cpuSoftmaxCrossEntropy,
+    softmaxCrossEntropyBackward: cpuSoftmaxCrossEntropyBackward,
 
     gather(x, axis, index, out) {
       const xd = x.buffer.data;

@@ -38,3 +38,35 @@ export function cpuSoftmaxBackward(g: View, y: View, axis: number, log: boolean,
     }
   });
 }
+
+/** log Σⱼ e^{x[o + j]} over one row of n values, with the max subtracted (an all −∞ row: −∞). */
+function rowLogSumExp(xd: CpuBuffer["data"], o: number, n: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) if (xd[o + j] > max || xd[o + j] !== xd[o + j]) max = xd[o + j];
+  if (max === -Infinity) return -Infinity;
+  let sum = 0;
+  for (let j = 0; j < n; j++) sum += Math.exp(xd[o + j] - max);
+  return max + Math.log(sum);
+}
+
+/** Cross entropy per row of contiguous logits x [rows, cols] against int32 t [rows]: log Σ e^x − x[t], in float64. */
+export function cpuSoftmaxCrossEntropy(x: CpuBuffer, target: CpuBuffer, rows: number, cols: number, out: CpuBuffer): void {
+  const xd = x.data;
+  const td = target.data;
+  const od = out.data;
+  for (let r = 0, o = 0; r < rows; r++, o += cols) od[r] = rowLogSumExp(xd, o, cols) - xd[o + td[r]];
+}
+
+/** Its gradient: out[r, j] = (e^{x[r, j] − lse_r} − [j = t[r]])·g[r], in float64. */
+export function cpuSoftmaxCrossEntropyBackward(g: CpuBuffer, x: CpuBuffer, target: CpuBuffer, rows: number, cols: number, out: CpuBuffer): void {
+  const gd = g.data;
+  const xd = x.data;
+  const td = target.data;
+  const od = out.data;
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    const lse = rowLogSumExp(xd, o, cols);
+    const gr = gd[r];
+    for (let j = 0; j < cols; j++) od[o + j] = Math.exp(xd[o + j] - lse) * gr;
+    od[o + td[r]] -= gr;
+  }
+}

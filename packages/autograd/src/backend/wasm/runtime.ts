@@ -68,6 +68,10 @@ export interface KernelExports {
   softmaxF64(x: number, out: number, r0: number, r1: number, len: number, log: number): void;
   /** Their fused backward from upstream g and forward output y; out may equal g. */
   softmaxBackwardF32(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
+  /** Cross entropy of float32 logit rows r0..r1−1 against int32 indices (assembly/softmax.ts). */
+  softmaxCrossEntropyF32(x: number, t: number, out: number, r0: number, r1: number, len: number): void;
+  /** Its gradient rows: (softmax(x) − onehot(t))·g; out may equal x. */
+  softmaxCrossEntropyBackwardF32(g: number, x: number, t: number, out: number, r0: number, r1: number, len: number): void;
   softmaxBackwardF64(g: number, y: number, out: number, r0: number, r1: number, len: number, log: number): void;
   // LayerNorm and the attention softmax (assembly/layernorm.ts, attention.ts; hosts in layernorm.ts, attention.ts here).
   /** LayerNorm of float32 rows r0..r1−1 of `cols` values: out, and each row's mean and rstd; flags: 1 weight, 2 bias. */
@@ -82,7 +86,7 @@ export interface KernelExports {
   indexSelectRows(x: number, idx: number, out: number, outer: number, size: number, n: number, rowBytes: number): void;
   indexAddRowsF32(out: number, idx: number, src: number, outer: number, size: number, n: number, inner: number, alpha: number): void;
   /** Binary cross entropy of n float32 values (assembly/loss.ts); out may equal p or y. */
-  bceF32(p: number, y: number, out: number, n: number): void;
+  bceF32(p: number, y: number, out: number, n: number, flag: number): void;
   /** binaryCrossEntropy's input gradient over n float32 values (assembly/loss.ts); gScalar: g is one value. */
   bceBackwardF32(g: number, p: number, y: number, out: number, n: number, gScalar: number): void;
   // Small-k products, float32 (assembly/small-gemm.ts; host in small-gemm.ts here).
@@ -90,6 +94,8 @@ export interface KernelExports {
   smallGemmF32(a: number, b: number, bias: number, c: number, k: number, n: number, i0: number, i1: number): void;
   /** dst [cols, rows] = transpose of src [rows, cols], row-major. */
   transposeF32(src: number, dst: number, rows: number, cols: number): void;
+  /** C[e] = A[e]·B[e] for `batches` small strided entries at i32 element offsets offs[2e], offs[2e+1] (assembly/batched-gemm.ts). */
+  batchedGemmF32(a: number, b: number, c: number, offs: number, pa: number, pb: number, batches: number, m: number, k: number, n: number, sam: number, sak: number, sbk: number, sbn: number): void;
   // Fused LSTM and GRU cells, float32 (assembly/recurrent.ts; host in recurrent.ts here).
   /** out [2, rows, hid] = (h', c') from gates [rows, 4·hid] and c [rows, hid], contiguous. */
   lstmCellF32(gates: number, c: number, out: number, rows: number, hid: number): void;

@@ -7,7 +7,7 @@
 
 import type { StridedView } from "../backend.js";
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
-import { copyIn, isFloat, paddedBytes } from "./elementwise.js";
+import { copyIn, copyRange, isFloat, paddedBytes } from "./elementwise.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -88,5 +88,49 @@ export function wasmSoftmaxBackward(
   copyIn(y, heap, Y / bpe, n);
   runRows(rt, threads, f32 ? "softmaxBackwardF32" : "softmaxBackwardF64", [G, Y, G], n / len, [len, log ? 1 : 0]);
   (out.data as Floats).set(rt.view(f32, G, n));
+  return true;
+}
+
+/**
+ * Backend.softmaxCrossEntropy in wasm for float32 logits of at least minSize elements: x and the
+ * int32 targets are copied in, each row's loss comes back (rows split across threads when large).
+ */
+export function wasmSoftmaxCrossEntropy(
+  x: CpuBuffer, target: CpuBuffer, rows: number, cols: number, out: CpuBuffer, minSize: number, perThread = SOFTMAX_MIN_ELEMS_PER_THREAD,
+): boolean {
+  const n = rows * cols;
+  if (n < minSize || n === 0 || x.dtype !== "float32" || out.dtype !== "float32") return false;
+  const X = SCRATCH_BASE;
+  const T = X + paddedBytes(n, 4);
+  const O = T + paddedBytes(rows, 4);
+  const picked = pickRuntime(n, perThread);
+  if (picked === undefined || n * 4 > MAX_BYTES || !picked.rt.reserve(O + paddedBytes(rows, 4))) return false;
+  const { rt, threads } = picked;
+  const heap = rt.f32();
+  copyRange(heap, X / 4, x.data, 0, n);
+  new Int32Array(heap.buffer, T, rows).set(target.data.subarray(0, rows));
+  runRows(rt, threads, "softmaxCrossEntropyF32", [X, T, O], rows, [cols]);
+  (out.data as Float32Array).set(rt.view(true, O, rows));
+  return true;
+}
+
+/** Backend.softmaxCrossEntropyBackward in wasm, as wasmSoftmaxCrossEntropy; the gradient is computed over x's copy in place. */
+export function wasmSoftmaxCrossEntropyBackward(
+  g: CpuBuffer, x: CpuBuffer, target: CpuBuffer, rows: number, cols: number, out: CpuBuffer, minSize: number, perThread = SOFTMAX_MIN_ELEMS_PER_THREAD,
+): boolean {
+  const n = rows * cols;
+  if (n < minSize || n === 0 || x.dtype !== "float32" || g.dtype !== "float32" || out.dtype !== "float32") return false;
+  const X = SCRATCH_BASE;
+  const T = X + paddedBytes(n, 4);
+  const G = T + paddedBytes(rows, 4);
+  const picked = pickRuntime(n, perThread);
+  if (picked === undefined || n * 4 > MAX_BYTES || !picked.rt.reserve(G + paddedBytes(rows, 4))) return false;
+  const { rt, threads } = picked;
+  const heap = rt.f32();
+  copyRange(heap, X / 4, x.data, 0, n);
+  new Int32Array(heap.buffer, T, rows).set(target.data.subarray(0, rows));
+  copyRange(heap, G / 4, g.data, 0, rows);
+  runRows(rt, threads, "softmaxCrossEntropyBackwardF32", [G, X, T, X], rows, [cols]);
+  (out.data as Float32Array).set(rt.view(true, X, n));
   return true;
 }

@@ -21,13 +21,14 @@ import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAdd
 import { packRows, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
-import { wasmSoftmax, wasmSoftmaxBackward } from "./softmax.js";
+import { wasmSoftmax, wasmSoftmaxBackward, wasmSoftmaxCrossEntropy, wasmSoftmaxCrossEntropyBackward } from "./softmax.js";
 import { wasmLayerNorm, wasmLayerNormBackward } from "./layernorm.js";
 import { wasmAttentionSoftmax, wasmAttentionSoftmaxBackward } from "./attention.js";
 import { wasmBinaryCrossEntropy, wasmBinaryCrossEntropyBackward } from "./loss.js";
 import { wasmIndexAdd, wasmIndexSelect } from "./index-rows.js";
 import { wasmGruCell, wasmGruCellBackward, wasmLstmCell, wasmLstmCellBackward } from "./recurrent.js";
 import { SMALL_GEMM_MAX_K, SMALL_GEMM_MIN_N, wasmSmallMatmul } from "./small-gemm.js";
+import { wasmBatchedMatmul } from "./batched-gemm.js";
 import { wasmMaxPool2d, wasmMaxPool2dBackward } from "./pool.js";
 import { wasmDropout } from "./dropout.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type KernelExports, type Runtime } from "./runtime.js";
@@ -100,6 +101,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
         if (bias !== undefined) addBias(out, n, bias);
         return;
       }
+      // Many small products (attention over batch × heads): one call, no per-entry copies (batched-gemm.ts).
+      if (r > 2 && bias === undefined && (k <= SMALL_GEMM_MAX_K || n <= SMALL_GEMM_MAX_K) && n >= SMALL_GEMM_MIN_N && wasmBatchedMatmul(a, b, out, m, k, n)) return;
       // Small k or n: the bias is added in the kernel's output pass (small-gemm.ts).
       if ((k <= SMALL_GEMM_MAX_K || n <= SMALL_GEMM_MAX_K) && n >= SMALL_GEMM_MIN_N && wasmSmallMatmul(a, b, out, m, k, n, bias, threadMacs)) return;
       if (!wasmMatmul(a, b, out, m, k, n, threadMacs)) cpu.matmul(a, b, out);
@@ -128,6 +131,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     softmaxBackward(g, y, axis, log, out) {
       if (!wasmSoftmaxBackward(g, y, axis, log, out, minElems)) cpu.softmaxBackward(g, y, axis, log, out);
+    },
+
+    softmaxCrossEntropy(x, target, rows, cols, out) {
+      if (!wasmSoftmaxCrossEntropy(x, target, rows, cols, out, minElems)) cpu.softmaxCrossEntropy(x, target, rows, cols, out);
+    },
+
+    softmaxCrossEntropyBackward(g, x, target, rows, cols, out) {
+      if (!wasmSoftmaxCrossEntropyBackward(g, x, target, rows, cols, out, minElems)) cpu.softmaxCrossEntropyBackward(g, x, target, rows, cols, out);
     },
 
     reduce(op, x, axes, out) {
@@ -223,7 +234,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     // The binary cross entropy and its input gradient (loss.ts).
     binaryCrossEntropy(p, y, out) {
-      if (!wasmBinaryCrossEntropy(p, y, out, minElems)) cpu.binaryCrossEntropy(p, y, out);
+      return wasmBinaryCrossEntropy(p, y, out, minElems) ?? cpu.binaryCrossEntropy(p, y, out);
     },
 
     binaryCrossEntropyBackward(g, p, y, out) {
