@@ -18,7 +18,7 @@ if (noAdapter !== null) {
 }
 
 /** describe, skipped (with the reason printed above) where no adapter exists. */
-export const describeGpu = describe.skipIf(noAdapter !== null);
+export const describeGpu: ReturnType<typeof describe.skipIf> = describe.skipIf(noAdapter !== null);
 
 /** A webgpu tensor's values as nested arrays (for toBeAllclose against a cpu tensor). */
 export async function host(t: Tensor): Promise<unknown> {

@@ -1078,11 +1078,11 @@ export class Tensor implements StridedView {
     return this.inPlace("clamp_", () => this.clamp(min, max));
   }
 
-  /** Copies src's values (broadcast to this shape, converted to this dtype, as PyTorch) into this tensor. */
+  /** Copies src's values (broadcast to this shape, converted to this dtype and device, as PyTorch) into this tensor. */
   copy_(src: Tensor): this {
     // A source sharing our memory (x.copy_(x.t())) is copied first so reads don't see writes.
     checkTensor("copy_", "src", src);
-    return this.inPlace("copy_", () => (src.buffer === this.buffer ? src.clone() : src).to(this.dtype));
+    return this.inPlace("copy_", () => (src.buffer === this.buffer ? src.clone() : src).to(this.dtype).to(this.device));
   }
 
   /** Sets every element to `value`. */

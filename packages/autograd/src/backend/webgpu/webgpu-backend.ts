@@ -106,6 +106,29 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     return values instanceof Int32Array ? values : Int32Array.from(values);
   }
 
+  /**
+   * `v`, or a contiguous copy of it when it reads the buffer the kernel writes (in-place updates:
+   * add_, Adam's steps): WebGPU forbids one buffer bound for reading and writing in one dispatch.
+   * The copy goes back to the pool once `done` runs (after the dispatch is encoded; the queue's
+   * order keeps the reuse safe).
+   */
+  function unalias(v: View, out: WebGPUBuffer, done: (() => void)[]): View {
+    if (v.buffer !== out) return v;
+    const strides = rowMajor(v.shape);
+    const copy = allocRaw("copy", v.buffer.dtype, numel(v.shape));
+    backend.copy(v, { buffer: copy, shape: v.shape, strides, offset: 0 });
+    done.push(() => backend.dispose(copy));
+    return { buffer: copy, shape: v.shape, strides, offset: 0 };
+  }
+
+  /** Runs `body` on the operands made safe to read while `out` is written (see unalias). */
+  function withoutAliases<T extends readonly (View | undefined)[]>(out: WebGPUBuffer, views: T, body: (...vs: T) => void): void {
+    const done: (() => void)[] = [];
+    const safe = views.map((v) => (v === undefined ? v : unalias(v, out, done))) as unknown as T;
+    body(...safe);
+    for (const f of done) f();
+  }
+
   /** A contiguous copy of a view in a fresh buffer (or the view's own buffer when it already is one). */
   function contiguous(v: View): WebGPUBuffer {
     const n = numel(v.shape);
@@ -160,7 +183,9 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       buffer.pooled = null;
     },
 
-    copy(src, dst) {
+    copy(src0, dst) {
+      if (src0.buffer === dst.buffer) return withoutAliases(dst.buffer, [src0] as const, (src) => backend.copy(src, dst));
+      const src = src0;
       const from = storage("copy", src.buffer.dtype);
       const to = storage("copy", dst.buffer.dtype);
       const source = mapKernel([from], to, from, ([a]) => a, "value", dst.buffer.dtype === "bool");
@@ -173,7 +198,9 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       run(fillKernel(t), elementwiseInfo(dst.shape, [dst], [bits]), [dst.buffer], numel(dst.shape));
     },
 
-    unary(op: UnaryOp, x, out) {
+    unary(op: UnaryOp, x0, out) {
+      if (x0.buffer === out) return withoutAliases(out, [x0] as const, (x) => backend.unary(op, x, out));
+      const x = x0;
       const tx = storage(op, x.buffer.dtype);
       const to = storage(op, out.dtype);
       const { expr, result } = unaryExpr(op, "a0", tx);
@@ -181,7 +208,9 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       run(source, elementwiseInfo(x.shape, [x, { offset: 0, strides: rowMajor(x.shape) }]), [x.buffer, out], numel(x.shape));
     },
 
-    binary(op: BinaryOp, a, b, out) {
+    binary(op: BinaryOp, a0, b0, out) {
+      if (a0.buffer === out || b0.buffer === out) return withoutAliases(out, [a0, b0] as const, (a, b) => backend.binary(op, a, b, out));
+      const [a, b] = [a0, b0];
       const ta = storage(op, a.buffer.dtype);
       const tb = storage(op, b.buffer.dtype);
       const to = storage(op, out.dtype);
@@ -191,7 +220,11 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       run(source, elementwiseInfo(a.shape, [a, b, { offset: 0, strides: rowMajor(a.shape) }]), [a.buffer, b.buffer, out], numel(a.shape));
     },
 
-    where(cond, a, b, out) {
+    where(c0, a0, b0, out) {
+      if (c0.buffer === out || a0.buffer === out || b0.buffer === out) {
+        return withoutAliases(out, [c0, a0, b0] as const, (c, a, b) => backend.where(c, a, b, out));
+      }
+      const [cond, a, b] = [c0, a0, b0];
       const tc = storage("where", cond.buffer.dtype);
       const t = storage("where", out.dtype);
       const source = mapKernel([tc, t, t], t, t, ([c, x, y]) => `select(${y}, ${x}, ${c} != ${t}(0))`, "value", out.dtype === "bool");
