@@ -28,6 +28,7 @@ describe("devices", () => {
     expect(() => zeros([2], { device: "cuda" })).toThrow(/zeros: unknown device "cuda" \(registered: .*cpu/);
     expect(() => tensor([1]).to("webgpu")).toThrow(/to: unknown device "webgpu" .*call `await initWebGPU\(\)` first/);
     expect(() => zeros([2], { device: 3 as unknown as string })).toThrow('zeros: device must be a string such as "cpu" or "webgpu", got 3');
+    expect(() => tensor([1]).to("cuda")).toThrow(/^to: unknown dtype cuda \(expected bool, int32, float32, float64\) or device \(registered: .*cpu/);
   });
 
   it("to(device) copies, returns the same tensor when already there, and keeps dtype and values", () => {
@@ -79,7 +80,7 @@ describe("devices", () => {
     const model = new Sequential(new Linear(2, 4), new ReLU(), new Linear(4, 1));
     const params = model.parameters();
     const opt = new optim.SGD(params, { lr: 0.1 });
-    const x = randn([8, 2], { device: "cpu" });
+    const x = randn([8, 2]); // on the default device, with the model
     const target = x.sum(1, true);
     mseLoss(model.call(x), target).backward();
     const before = params.map((p) => p.toArray());

@@ -7,7 +7,8 @@
  */
 
 import { expect, it } from "vitest";
-import { Generator, arange, eye, full, gelu, linear, ones, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Generator, arange, binaryCrossEntropy, dropout, eye, full, gelu, layerNorm, linear, ones, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Parameter, optim } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
 const gen = new Generator(20261205);
@@ -236,6 +237,63 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
     }
   });
 
+  it.each(["none", "tanh"] as const)("gelu (approximate %s) and its gradient, including the lower tail", async (approximate) => {
+    const x = rnd(5, 7).mul(4).add(tensor([-6, -3, 0, 0.5, 2, 3, 7], { device: "cpu" }));
+    await parity((a) => gelu(a, approximate), [x], { rtol: 2e-5, atol: 1e-6 });
+    const w = rnd(5, 7);
+    const xc = x.clone().requiresGrad_();
+    gelu(xc, approximate).mul(w).sum().backward();
+    const xg = gpu(x).requiresGrad_();
+    gelu(xg, approximate).mul(gpu(w)).sum().backward();
+    expect(await host(xg.grad!)).toBeAllclose(xc.grad!, { rtol: 1e-4, atol: 1e-6 });
+  });
+
+  it("dropout keeps exactly the cpu's elements, scaled", async () => {
+    const x = rnd(6, 9);
+    const expected = dropout(x, 0.3, new Generator(5));
+    const got = dropout(gpu(x), 0.3, new Generator(5));
+    expect(await host(got)).toBeAllclose(expected, TOL);
+  });
+
+  it("binaryCrossEntropy and its gradient on strided probabilities and targets", async () => {
+    const p = rnd(4, 5).sigmoid().t();
+    const y = rnd(5, 4).gt(0).float();
+    await parity((a, b) => binaryCrossEntropy(a, b), [p, y], LOOSE);
+    const w = rnd(5, 4);
+    const pc = p.clone().requiresGrad_();
+    binaryCrossEntropy(pc, y).mul(w).sum().backward();
+    const pg = gpu(p).requiresGrad_();
+    binaryCrossEntropy(pg, gpu(y)).mul(gpu(w)).sum().backward();
+    expect(await host(pg.grad!)).toBeAllclose(pc.grad!, { rtol: 1e-4, atol: 1e-6 });
+  });
+
+  it("add_ with alpha (fused: one pass, the product rounded first) on a broadcast operand", async () => {
+    const base = rnd(4, 6);
+    const x = rnd(6);
+    const expected = base.clone().add_(x, -0.37);
+    const got = gpu(base).add_(gpu(x), -0.37);
+    expect(await host(got)).toBeAllclose(expected, TOL);
+  });
+
+  it.each([
+    ["Adam", (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.05 })],
+    ["Adam with L2 weight decay, maximize", (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.05, weightDecay: 0.1, maximize: true })],
+    ["AdamW, β1 = 0.3 (lerp's upper form)", (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.05, betas: [0.3, 0.99] })],
+  ] as const)("the fused %s step matches the cpu's op-by-op update", async (_, make) => {
+    const p0 = rnd(3, 5);
+    const grads = [rnd(3, 5), rnd(3, 5), rnd(3, 5)];
+    const run = (device: string): Tensor => {
+      const p = new Parameter(p0.to(device));
+      const opt = make([p]);
+      for (const g of grads) {
+        p.grad = g.to(device);
+        opt.step();
+      }
+      return p;
+    };
+    expect(await host(run("webgpu"))).toBeAllclose(run("cpu"), { rtol: 1e-5, atol: 1e-6 });
+  });
+
   it("float64 cannot go to the GPU, and says why", () => {
     expect(() => ones([2], { dtype: "float64", device: "webgpu" })).toThrow(/float64 tensors cannot live on the GPU \(WGSL has no f64\)/);
     expect(() => rnd(2).double().to("webgpu")).toThrow(/WGSL has no f64/);
@@ -244,7 +302,7 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
   it("methods without a WGSL kernel yet throw naming themselves, never a wrong answer", () => {
     const x = gpu(rnd(3, 4));
     expect(() => x.cumsum(0)).toThrow("webgpu: scan has no WGSL kernel yet (issue 15)");
-    expect(() => gelu(x)).toThrow("webgpu: gelu has no WGSL kernel yet (issue 15)");
+    expect(() => layerNorm(x, 1, null, null)).toThrow("webgpu: layerNorm has no WGSL kernel yet (issue 15)");
     expect(() => x.argsort(1)).toThrow("webgpu: argsort has no WGSL kernel yet (issue 15)");
   });
 });

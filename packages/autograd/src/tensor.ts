@@ -5,7 +5,7 @@
 
 import type { Backend, BackendBuffer, HostArray, StridedView } from "./backend/backend.js";
 import { canCast, checkDType, checkStorable, DTYPES, isFloating, promoteWithScalar, type DType } from "./dtype.js";
-import { backendNamed } from "./backend/registry.js";
+import { backendNamed, listBackends } from "./backend/registry.js";
 import { backward as runBackward, type BackwardOptions } from "./engine/backward.js";
 import { isGradEnabled, noGrad } from "./engine/grad-mode.js";
 import type { GradHook, Node } from "./engine/node.js";
@@ -356,7 +356,10 @@ export class Tensor implements StridedView {
    * this tensor itself when it already has it. Gradients flow back through either.
    */
   to(dtypeOrDevice: DType | string): Tensor {
-    if (typeof dtypeOrDevice === "string" && !(DTYPES as readonly string[]).includes(dtypeOrDevice)) return toDevice(this, dtypeOrDevice);
+    if (typeof dtypeOrDevice === "string" && !(DTYPES as readonly string[]).includes(dtypeOrDevice)) {
+      if (dtypeOrDevice === "webgpu" || listBackends().includes(dtypeOrDevice)) return toDevice(this, dtypeOrDevice);
+      throw new DTypeError(`to: unknown dtype ${dtypeOrDevice} (expected ${DTYPES.join(", ")}) or device (registered: ${listBackends().join(", ")})`);
+    }
     return castTo(this, checkDType("to", dtypeOrDevice));
   }
 

@@ -12,8 +12,9 @@ import type { DType } from "../../dtype.js";
 import { DTypeError, ValueError } from "../../errors.js";
 import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-context.js";
 import {
-  argReduceKernel, binaryExpr, elementwiseInfo, fillKernel, groupsFor, laneInfo, mapKernel, matmulKernel, reduceKernel,
-  softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
+  binaryExpr, elementwiseInfo, fillKernel, flatInfo, geluBackwardKernel, geluKernel, groupsFor, laneInfo, mapKernel,
+  matmulKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -46,6 +47,11 @@ function storage(op: string, dtype: DType): Wgsl {
       throw new DTypeError(`webgpu: ${op}: float64 tensors cannot live on the GPU (WGSL has no f64); convert with .float() first`);
     default: return dtype satisfies never;
   }
+}
+
+/** Throws unless every buffer is float32 (the whole-buffer float kernels). */
+function float32(op: string, ...buffers: readonly WebGPUBuffer[]): void {
+  for (const b of buffers) if (storage(op, b.dtype) !== "f32") throw new DTypeError(`webgpu: ${op}: expected float32 buffers, got ${b.dtype}`);
 }
 
 /** The error of a Backend method that has no WGSL kernel yet. */
@@ -290,6 +296,60 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       run(softmaxBackwardKernel(log), info, [g.buffer, y.buffer, out], info[0]);
     },
 
+    addScaled(x0, alpha, out) {
+      float32("add_", x0.buffer, out);
+      withoutAliases(out, [x0] as const, (x) => {
+        const bits = new Int32Array(new Float32Array([alpha]).buffer)[0];
+        run(ADD_SCALED, elementwiseInfo(x.shape, [x, { offset: 0, strides: rowMajor(x.shape) }], [bits]), [x.buffer, out], out.length);
+      });
+    },
+
+    adamStep(param, grad, expAvg, expAvgSq, s) {
+      if (param.dtype !== "float32") return false;
+      float32("adamStep", param, grad, expAvg, expAvgSq);
+      // m ← lerp(m, g, w), w = 1 − β1, in nn's lerp_ forms: m + (g − m)·w for w < 0.5, else g − (g − m)·(1 − w).
+      const w = 1 - s.beta1;
+      const upper = w >= 0.5;
+      const flags =
+        (s.maximize ? ADAM_MAXIMIZE : 0) | (s.decay !== null ? ADAM_DECOUPLED : s.weightDecay !== 0 ? ADAM_COUPLED : 0) | (upper ? ADAM_LERP_UPPER : 0);
+      const scalars = [s.decay ?? 1, s.weightDecay, upper ? 1 - w : w, s.beta2, 1 - s.beta2, s.biasCorrection2Sqrt, s.eps, -s.stepSize];
+      const info = new Int32Array(2 + scalars.length);
+      info[0] = param.length;
+      info[1] = flags;
+      info.set(new Int32Array(new Float32Array(scalars).buffer), 2);
+      run(ADAM, info, [param, grad, expAvg, expAvgSq], param.length);
+      return true;
+    },
+
+    gelu(x, approximate, out) {
+      float32("gelu", x, out);
+      run(geluKernel(approximate === "tanh"), flatInfo(out.length), [x, out], out.length);
+    },
+
+    geluBackward(g, x, approximate, out) {
+      float32("geluBackward", g, x, out);
+      run(geluBackwardKernel(approximate === "tanh"), flatInfo(out.length), [g, x, out], out.length);
+    },
+
+    dropout(x, u, threshold, scale, out) {
+      float32("dropout", x, u, out);
+      run(DROPOUT, flatInfo(out.length, [threshold, scale]), [x, u, out], out.length);
+    },
+
+    binaryCrossEntropy(p, y, out) {
+      const [pc, yc] = [contiguous(p), contiguous(y)];
+      float32("binaryCrossEntropy", pc, yc, out);
+      run(BCE, flatInfo(out.length), [pc, yc, out], out.length);
+      for (const [c, v] of [[pc, p], [yc, y]] as const) if (c !== v.buffer) backend.dispose(c);
+    },
+
+    binaryCrossEntropyBackward(g, p, y, out) {
+      const cs = [contiguous(g), contiguous(p), contiguous(y)];
+      float32("binaryCrossEntropyBackward", ...cs, out);
+      run(BCE_BACKWARD, flatInfo(out.length), [...cs, out], out.length);
+      [g, p, y].forEach((v, k) => cs[k] !== v.buffer && backend.dispose(cs[k]));
+    },
+
     memory: () => ctx.memory(),
     flush: () => ctx.submit(),
 
@@ -300,8 +360,6 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     scatterAdd: () => missing("scatterAdd"),
     indexSelect: () => missing("indexSelect"),
     indexAdd: () => missing("indexAdd"),
-    binaryCrossEntropy: () => missing("binaryCrossEntropy"),
-    binaryCrossEntropyBackward: () => missing("binaryCrossEntropyBackward"),
     im2col: () => missing("im2col"),
     col2im: () => missing("col2im"),
     maxPool2d: () => missing("maxPool2d"),
@@ -309,8 +367,6 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     conv2dInputGrad: () => missing("conv2dInputGrad"),
     conv2dWeightGrad: () => missing("conv2dWeightGrad"),
     maxPool2dBackward: () => missing("maxPool2dBackward"),
-    gelu: () => missing("gelu"),
-    geluBackward: () => missing("geluBackward"),
     layerNorm: () => missing("layerNorm"),
     layerNormBackward: () => missing("layerNormBackward"),
     lstmCell: () => missing("lstmCell"),
@@ -319,7 +375,6 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     gruCellBackward: () => missing("gruCellBackward"),
     attentionSoftmax: () => missing("attentionSoftmax"),
     attentionSoftmaxBackward: () => missing("attentionSoftmaxBackward"),
-    dropout: () => missing("dropout"),
   };
   return backend;
 }

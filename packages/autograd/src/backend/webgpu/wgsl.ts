@@ -128,11 +128,22 @@ fn expm1_(x: f32) -> f32 {
   if (abs(x) > 1.0) { return um1; }
   return um1 * x / log(u);
 }
+fn erfc_(x: f32) -> f32 {
+  // Numerical Recipes' erfcc: a Chebyshev fit with fractional error below 1.2e-7 everywhere, so
+  // the lower tail keeps its digits (1 − erf would lose them all).
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(2.0 - r, r, x >= 0.0);
+}
 fn erf_(x: f32) -> f32 {
-  // Abramowitz & Stegun 7.1.26 refined: |error| < 1.5e-7, below float32's resolution near 1.
-  let t = 1.0 / (1.0 + 0.3275911 * abs(x));
-  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-x * x);
-  return sign(x) * y;
+  // Near 0 the Taylor series 2/√π·(x − x³/3 + x⁵/10 − x⁷/42 + x⁹/216 − x¹¹/1320) keeps the
+  // relative accuracy that 1 − erfc would lose; elsewhere 1 − erfc(|x|).
+  if (abs(x) < 0.5) {
+    let x2 = x * x;
+    return 1.1283791671 * x * (1.0 + x2 * (-0.33333333 + x2 * (0.1 + x2 * (-0.023809524 + x2 * (0.0046296296 - x2 * 0.00075757576)))));
+  }
+  return sign(x) * (1.0 - erfc_(abs(x)));
 }
 fn sincos_(x: f32, cosine: bool) -> f32 {
   // WGSL only promises 2⁻¹¹ absolute error for sin and cos: reduce by π/2 in two parts (Cody and
@@ -419,3 +430,112 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
 }`;
 }
+
+// ---------------------------------------------------------------- whole-buffer kernels (fused steps, activations, losses)
+
+/**
+ * Kernels over whole contiguous buffers: `body` computes element i from src0…, writing dst[i].
+ * Info: [n, then f32 scalars as bit patterns], read with scalar(k).
+ */
+function flatKernel(inputs: number, body: string): string {
+  return `${bindings(new Array<Wgsl>(inputs).fill("f32"), "f32")}
+${PRELUDE}
+fn scalar(k: i32) -> f32 { return bitcast<f32>(info[1 + k]); }
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+${body}
+}`;
+}
+
+/** Info words of a whole-buffer kernel: n, then the scalars as float32 bit patterns. */
+export function flatInfo(n: number, scalars: readonly number[] = []): Int32Array {
+  const info = new Int32Array(1 + scalars.length);
+  info[0] = n;
+  info.set(new Int32Array(new Float32Array(scalars).buffer), 1);
+  return info;
+}
+
+const SQRT_2_OVER_PI = "0.7978845608";
+const INV_SQRT_2PI = "0.3989422804";
+
+/** gelu: x·Φ(x), Φ(x) = ½·erfc(−x/√2) (no cancellation in the lower tail), or the tanh form. */
+export function geluKernel(tanh: boolean): string {
+  return flatKernel(1, tanh
+    ? `  let v = src0[i];
+  dst[i] = 0.5 * v * (1.0 + tanh_(${SQRT_2_OVER_PI} * (v + 0.044715 * v * v * v)));`
+    : `  let v = src0[i];
+  dst[i] = v * 0.5 * erfc_(-v * 0.70710678118);`);
+}
+
+/** g·gelu′(x): Φ(x) + x·φ(x), or ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²) with t the tanh. */
+export function geluBackwardKernel(tanh: boolean): string {
+  return flatKernel(2, tanh
+    ? `  let v = src1[i];
+  let t = tanh_(${SQRT_2_OVER_PI} * (v + 0.044715 * v * v * v));
+  let du = ${SQRT_2_OVER_PI} * (1.0 + 3.0 * 0.044715 * v * v);
+  dst[i] = src0[i] * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du);`
+    : `  let v = src1[i];
+  dst[i] = src0[i] * (0.5 * erfc_(-v * 0.70710678118) + v * ${INV_SQRT_2PI} * exp(-0.5 * v * v));`);
+}
+
+/** Inverted dropout: x·(u < threshold ? scale : 0); scalars [threshold, scale]. */
+export const DROPOUT = flatKernel(2, "  dst[i] = src0[i] * select(0.0, scalar(1), src1[i] < scalar(0));");
+
+/** Binary cross entropy on probabilities: −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)). */
+export const BCE = flatKernel(2, `  let p = src0[i];
+  let y = src1[i];
+  dst[i] = -(y * max(log(p), -100.0) + (1.0 - y) * max(log1p_(-p), -100.0));`);
+
+/** Its input gradient: g·(p − y) / max(p·(1 − p), 1e-12) (operands g, p, y). */
+export const BCE_BACKWARD = flatKernel(3, `  let p = src1[i];
+  dst[i] = src0[i] * (p - src2[i]) / max(p * (1.0 - p), 1e-12);`);
+
+/**
+ * out += alpha·x in place (add_ with alpha), x a strided view with out's shape (elementwise info,
+ * alpha's bits in the extra word): the product rounded to float32, then the sum.
+ */
+export const ADD_SCALED = `${bindings(["f32"], "f32")}
+${AT}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let alpha = bitcast<f32>(info[info[1] * 3 + 4]); // after the shape and two views
+  let o = at(i, 1);
+  dst[o] = dst[o] + alpha * src0[at(i, 0)];
+}`;
+
+/** Flags of the Adam kernel, as the wasm one's (assembly/optim.ts). */
+export const ADAM_MAXIMIZE = 1;
+export const ADAM_DECOUPLED = 2;
+export const ADAM_COUPLED = 4;
+export const ADAM_LERP_UPPER = 8;
+
+/**
+ * One Adam(W) step in place on p, m, v from g, the op-by-op update's operations in its order
+ * (assembly/optim.ts): info [n, flags, decay, weightDecay, lerp scalar, β2, 1 − β2, √(1 − β2ᵗ),
+ * eps, −stepSize] (scalars as float32 bits).
+ */
+export const ADAM = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read_write> p: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+fn scalar(k: i32) -> f32 { return bitcast<f32>(info[2 + k]); }
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let flags = info[1];
+  var gv = g[i];
+  if ((flags & ${1}) != 0) { gv = -gv; }
+  var pv = p[i];
+  if ((flags & ${2}) != 0) { pv = pv * scalar(0); } else if ((flags & ${4}) != 0) { gv = gv + pv * scalar(1); }
+  var mv = m[i];
+  let diff = (gv - mv) * scalar(2);
+  if ((flags & ${8}) != 0) { mv = gv - diff; } else { mv = mv + diff; }
+  let vv = v[i] * scalar(3) + gv * gv * scalar(4);
+  let denom = sqrt(vv) / scalar(5) + scalar(6);
+  p[i] = pv + mv / denom * scalar(7);
+  m[i] = mv;
+  v[i] = vv;
+}`;
