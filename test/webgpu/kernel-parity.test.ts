@@ -7,7 +7,7 @@
  */
 
 import { expect, it } from "vitest";
-import { Generator, arange, binaryCrossEntropy, dropout, eye, full, gelu, layerNorm, linear, ones, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Generator, arange, binaryCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 import { Parameter, optim } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
@@ -292,6 +292,62 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
       return p;
     };
     expect(await host(run("webgpu"))).toBeAllclose(run("cpu"), { rtol: 1e-5, atol: 1e-6 });
+  });
+
+  /** Seeded int32 indices in [0, size) of `shape`, on the cpu. */
+  const indices = (size: number, ...shape: number[]): Tensor => randint(0, size, shape, { device: "cpu", generator: gen });
+
+  it("gather along each dim of a strided input, and its gradient (scatterAdd)", async () => {
+    const x = rnd(5, 4, 6).transpose(0, 2); // [6, 4, 5]
+    for (const [dim, index] of [[0, indices(6, 3, 4, 5)], [1, indices(4, 6, 2, 5)], [2, indices(5, 6, 4, 7)]] as const) {
+      await parity((a, i) => a.gather(dim, i), [x, index]);
+      const w = rnd(...index.shape);
+      const xc = x.clone().requiresGrad_();
+      xc.gather(dim, index).mul(w).sum().backward();
+      const xg = gpu(x).requiresGrad_();
+      xg.gather(dim, gpu(index)).mul(gpu(w)).sum().backward();
+      expect(await host(xg.grad!)).toBeAllclose(xc.grad!, TOL);
+    }
+  });
+
+  it("scatterAdd with repeated indices, an index smaller than src and base, int32 values", async () => {
+    const base = rnd(4, 6);
+    await parity((b, i, src) => b.scatterAdd(1, i, src), [base, indices(6, 3, 8), rnd(4, 9)]);
+    await parity((b, i, src) => b.scatterAdd(0, i, src), [base.t(), indices(6, 5, 4), rnd(5, 4)]);
+    await parity((b, i, src) => b.int().scatterAdd(1, i, src.int()), [base.mul(4), indices(6, 4, 6), rnd(4, 6).mul(4)]);
+  });
+
+  it("indexSelect rows and columns (repeated indices, strided input) and indexAdd with alpha", async () => {
+    const x = rnd(7, 5).t(); // [5, 7]
+    await parity((a, i) => a.indexSelect(0, i), [x, indices(5, 9)]);
+    await parity((a, i) => a.indexSelect(1, i), [x, indices(7, 4)]);
+    await parity((b, i, src) => b.indexAdd(0, i, src, { alpha: -0.5 }), [rnd(6, 3), indices(6, 10), rnd(10, 3)]);
+    await parity((b, i, src) => b.indexAdd(1, i, src), [rnd(3, 6).t().t(), indices(6, 4), rnd(3, 4)]);
+  });
+
+  it("embedding forward and backward (indexSelect and indexAdd)", async () => {
+    const weight = rnd(10, 4);
+    const idx = indices(10, 3, 5);
+    const w = rnd(3, 5, 4);
+    const wc = weight.clone().requiresGrad_();
+    const yc = embedding(idx, wc);
+    yc.mul(w).sum().backward();
+    const wg = gpu(weight).requiresGrad_();
+    const yg = embedding(gpu(idx), wg);
+    yg.mul(gpu(w)).sum().backward();
+    expect(await host(yg)).toBeAllclose(yc, TOL);
+    expect(await host(wg.grad!)).toBeAllclose(wc.grad!, TOL);
+  });
+
+  it("an index out of range on the GPU is an IndexError at the next read, naming the op (no host read before)", async () => {
+    const x = gpu(rnd(3, 4));
+    const bad = tensor([[0], [4], [1]], { dtype: "int32", device: "webgpu" });
+    const y = x.gather(1, bad); // no error yet: checking would read the index on the host
+    await expect(y.toArrayAsync()).rejects.toThrow(/webgpu: gather: an index was out of range/);
+    await expect(y.toArrayAsync()).resolves.toBeDefined(); // the flag is cleared by the read that reported it
+    const neg = tensor([-1], { dtype: "int32", device: "webgpu" });
+    await expect(x.indexSelect(0, neg).sum().itemAsync()).rejects.toThrow(/webgpu: indexSelect: an index was out of range/);
+    await expect(x.indexAdd(1, tensor([5], { dtype: "int32", device: "webgpu" }), gpu(rnd(3, 1))).toArrayAsync()).rejects.toThrow(/indexAdd/);
   });
 
   it("float64 cannot go to the GPU, and says why", () => {

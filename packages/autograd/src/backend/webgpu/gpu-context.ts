@@ -6,7 +6,7 @@
  * or when MAX_BATCH dispatches are waiting), and asynchronous reads. Kernels: wgsl.ts.
  */
 
-import { ValueError } from "../../errors.js";
+import { IndexError, ValueError } from "../../errors.js";
 
 /** Every element is stored as one 32-bit word: f32 for float32, i32 for int32 and bool (0/1). */
 export const WORD = 4;
@@ -59,7 +59,18 @@ export class GpuContext {
   /** The first validation or out-of-memory error the device reported, thrown at the next read. */
   private deviceError: string | null = null;
 
-  constructor(readonly device: GPUDevice) {
+  /**
+   * The error flag of the index kernels: 0, or the code (1 + position in `flagNames`) of the last
+   * kernel that met an index out of range; checked and cleared by every read.
+   */
+  readonly flag: GPUBuffer;
+
+  constructor(
+    readonly device: GPUDevice,
+    /** The op names of the flag's codes. */
+    private readonly flagNames: readonly string[] = [],
+  ) {
+    this.flag = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     device.addEventListener?.("uncapturederror", (event) => {
       this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;
     });
@@ -175,8 +186,11 @@ export class GpuContext {
   /** The first `bytes` of `src`, once every dispatch encoded so far has run. */
   async read(src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
     const size = Math.max(WORD, Math.ceil(bytes / WORD) * WORD);
-    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    // The data, then the index kernels' error flag (cleared for the next batch).
+    const staging = this.device.createBuffer({ size: size + 16, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
     this.commands().copyBufferToBuffer(src, 0, staging, 0, size);
+    this.commands().copyBufferToBuffer(this.flag, 0, staging, size, 16);
+    this.commands().clearBuffer(this.flag, 0, 16);
     this.submit();
     try {
       await staging.mapAsync(GPUMapMode.READ);
@@ -184,9 +198,17 @@ export class GpuContext {
       staging.destroy();
       throw new ValueError(`webgpu: reading device memory failed (${this.deviceError ?? String(e)})`);
     }
-    const copy = staging.getMappedRange().slice(0, bytes);
+    const mapped = staging.getMappedRange(); // once: a second, overlapping range is an error
+    const copy = mapped.slice(0, bytes);
+    const flag = new Int32Array(mapped, size, 1)[0];
     staging.unmap();
     staging.destroy();
+    if (flag !== 0) {
+      throw new IndexError(
+        `webgpu: ${this.flagNames[flag - 1] ?? "an index kernel"}: an index was out of range (the kernel skipped it). ` +
+          "GPU indices are checked without a host read, so the error shows at the next read from the GPU, this one",
+      );
+    }
     if (this.deviceError !== null) {
       const message = this.deviceError;
       this.deviceError = null;

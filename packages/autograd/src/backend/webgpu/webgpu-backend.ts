@@ -13,8 +13,8 @@ import { DTypeError, ValueError } from "../../errors.js";
 import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-context.js";
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
-  binaryExpr, elementwiseInfo, fillKernel, flatInfo, geluBackwardKernel, geluKernel, groupsFor, laneInfo, mapKernel,
-  matmulKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, INDEX_CODES, laneInfo,
+  mapKernel, matmulKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -78,7 +78,7 @@ function numel(shape: readonly number[]): number {
 
 /** Creates the webgpu backend on a device (init.ts requests it). */
 export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
-  const ctx = new GpuContext(device);
+  const ctx = new GpuContext(device, INDEX_CODES);
   // Memory comes back to the pool when its tensor (every view of it) is garbage-collected.
   const collected = new FinalizationRegistry<PooledBuffer>((pooled) => ctx.release(pooled));
 
@@ -133,6 +133,28 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     const safe = views.map((v) => (v === undefined ? v : unalias(v, out, done))) as unknown as T;
     body(...safe);
     for (const f of done) f();
+  }
+
+  /** Code of an index kernel in the device's error flag (see INDEX_CODES). */
+  const code = (op: (typeof INDEX_CODES)[number]): number => INDEX_CODES.indexOf(op) + 1;
+  const f32Bits = (v: number): number => new Int32Array(new Float32Array([v]).buffer)[0];
+
+  /** x[…, index[p], …] over `shape` (gather: index's shape; indexSelect: out's), index viewed with that shape. */
+  function gatherAlong(op: "gather" | "indexSelect", x: View, axis: number, index: View, shape: readonly number[], out: WebGPUBuffer): void {
+    const t = storage(op, x.buffer.dtype);
+    const xView = { offset: x.offset, strides: x.strides.map((s, d) => (d === axis ? 0 : s)) };
+    const info = elementwiseInfo(shape, [xView, index, { offset: 0, strides: rowMajor(shape) }], [x.strides[axis], x.shape[axis], code(op)]);
+    const n = numel(shape);
+    if (n > 0) ctx.dispatch(gatherKernel(t), info, [gpu(x.buffer), gpu(index.buffer), gpu(out), ctx.flag], groupsFor(n));
+  }
+
+  /** out = base + alpha·(src scattered along `axis` by index), index and src viewed with `indexShape`. */
+  function scatterAlong(op: "scatterAdd" | "indexAdd", base: View, axis: number, index: View, src: View, indexShape: readonly number[], alpha: number, out: WebGPUBuffer): void {
+    const t = storage(op, out.dtype);
+    const shape = base.shape;
+    const info = elementwiseInfo(shape, [base, index, src, { offset: 0, strides: rowMajor(shape) }], [axis, code(op), f32Bits(alpha), ...indexShape]);
+    const n = numel(shape);
+    if (n > 0) ctx.dispatch(scatterAddKernel(t), info, [gpu(base.buffer), gpu(index.buffer), gpu(src.buffer), gpu(out), ctx.flag], groupsFor(n));
   }
 
   /** A contiguous copy of a view in a fresh buffer (or the view's own buffer when it already is one). */
@@ -350,16 +372,31 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       [g, p, y].forEach((v, k) => cs[k] !== v.buffer && backend.dispose(cs[k]));
     },
 
+    gather(x, axis, index, out) {
+      gatherAlong("gather", x, axis, index, index.shape, out);
+    },
+
+    indexSelect(x, axis, index, out) {
+      const shape = x.shape.map((s, d) => (d === axis ? (index.shape[0] ?? 1) : s));
+      const indexView = { buffer: index.buffer, shape, offset: index.offset, strides: shape.map((_, d) => (d === axis ? (index.strides[0] ?? 0) : 0)) };
+      gatherAlong("indexSelect", x, axis, indexView, shape, out);
+    },
+
+    scatterAdd(base, axis, index, src, out) {
+      scatterAlong("scatterAdd", base, axis, index, src, index.shape, 1, out);
+    },
+
+    indexAdd(base, axis, index, src, alpha, out) {
+      const indexView = { buffer: index.buffer, shape: src.shape, offset: index.offset, strides: src.shape.map((_, d) => (d === axis ? (index.strides[0] ?? 0) : 0)) };
+      scatterAlong("indexAdd", base, axis, indexView, src, src.shape, alpha, out);
+    },
+
     memory: () => ctx.memory(),
     flush: () => ctx.submit(),
 
     // Not yet in WGSL: each throws naming itself (issue 15).
     scan: () => missing("scan"),
     argsort: () => missing("argsort"),
-    gather: () => missing("gather"),
-    scatterAdd: () => missing("scatterAdd"),
-    indexSelect: () => missing("indexSelect"),
-    indexAdd: () => missing("indexAdd"),
     im2col: () => missing("im2col"),
     col2im: () => missing("col2im"),
     maxPool2d: () => missing("maxPool2d"),

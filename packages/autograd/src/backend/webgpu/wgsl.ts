@@ -539,3 +539,86 @@ ${MAIN_1D}
   m[i] = mv;
   v[i] = vv;
 }`;
+
+// ---------------------------------------------------------------- index kernels (gather, indexSelect, scatterAdd, indexAdd)
+
+/**
+ * Indices are not checked on the host (that would read GPU memory): a kernel meeting one outside
+ * [0, size) skips it and raises the device's error flag (binding after dst) to its op's code,
+ * which the next read from the GPU turns into an IndexError (gpu-context.ts).
+ */
+export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd"] as const;
+
+function flagBinding(inputs: number): string {
+  return `@group(0) @binding(${inputs + 2}) var<storage, read_write> flag: array<atomic<i32>>;`;
+}
+
+/**
+ * Gathers along one axis (gather and indexSelect): elementwise over out's shape with views
+ * [x with its axis stride zeroed, index, dst], extra words [x's axis stride, axis size, op code]:
+ * dst[i] = x[at(i, 0) + index[at(i, 1)]·stride].
+ */
+export function gatherKernel(t: Wgsl): string {
+  return `${bindings([t, "i32"], t)}
+${flagBinding(2)}
+${AT}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let e = 2 + info[1] + 3 * (info[1] + 1);
+  let idx = src1[at(i, 1)];
+  var v = ${t}(0);
+  if (idx < 0 || idx >= info[e + 1]) { atomicMax(&flag[0], info[e + 2]); } else { v = src0[at(i, 0) + idx * info[e]]; }
+  dst[at(i, 2)] = v;
+}`;
+}
+
+/**
+ * Scatter-add along one axis without atomics (scatterAdd and indexAdd), one thread per output
+ * element q, which sums the src elements whose index names it: out[q] = base[q] + alpha·Σ src[p]
+ * over p with p_d = q_d (d ≠ axis) and index[p] = q_axis. Elementwise info over out's shape with
+ * views [base, index, src, dst] (index and src with their own strides), extra words [axis, op code,
+ * alpha bits, index shape (nd)]; a q beyond the index's shape in another dim gets base alone.
+ */
+export function scatterAddKernel(t: Wgsl): string {
+  const alpha = t === "f32" ? "bitcast<f32>(info[e + 2])" : "1";
+  return `${bindings([t, "i32", t], t)}
+${flagBinding(3)}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let nd = info[1];
+  let e = 2 + nd + 4 * (nd + 1);
+  let axis = info[e];
+  var rem = i;
+  var ob = info[2 + nd];
+  var oi = info[2 + nd + (nd + 1)];
+  var os = info[2 + nd + 2 * (nd + 1)];
+  var od = info[2 + nd + 3 * (nd + 1)];
+  var q = 0;
+  var inside = true;
+  for (var d = nd - 1; d >= 0; d--) {
+    let s = info[2 + d];
+    let c = rem % s;
+    rem = rem / s;
+    ob += c * info[2 + nd + 1 + d];
+    od += c * info[2 + nd + 3 * (nd + 1) + 1 + d];
+    if (d == axis) { q = c; } else {
+      if (c >= info[e + 3 + d]) { inside = false; }
+      oi += c * info[2 + nd + (nd + 1) + 1 + d];
+      os += c * info[2 + nd + 2 * (nd + 1) + 1 + d];
+    }
+  }
+  var acc = ${t}(0);
+  if (inside) {
+    let si = info[2 + nd + (nd + 1) + 1 + axis];
+    let ss = info[2 + nd + 2 * (nd + 1) + 1 + axis];
+    for (var j = 0; j < info[e + 3 + axis]; j++) {
+      let idx = src1[oi + j * si];
+      if (idx < 0 || idx >= info[2 + axis]) { atomicMax(&flag[0], info[e + 1]); }
+      if (idx == q) { acc += src2[os + j * ss]; }
+    }
+  }
+  dst[od] = src0[ob] + ${alpha} * acc;
+}`;
+}
