@@ -14,7 +14,7 @@ import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-c
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
   binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, INDEX_CODES, laneInfo,
-  mapKernel, matmulKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  mapKernel, matmulKernel, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -306,6 +306,12 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       ctx.dispatch(matmulKernel(t), info, buffers, [Math.ceil(n / TILE), Math.ceil(m / TILE), batches]);
     },
 
+    scan(op, x, axis, out) {
+      const t = storage(op === "sum" ? "cumsum" : "cumprod", x.buffer.dtype);
+      const info = laneInfo(x.shape, axis, [x, { offset: 0, strides: rowMajor(x.shape) }]);
+      run(scanKernel(op, t), info, [x.buffer, out], info[0]);
+    },
+
     softmax(x, axis, log, out) {
       storage("softmax", x.buffer.dtype);
       const info = laneInfo(x.shape, axis, [x, { offset: 0, strides: rowMajor(x.shape) }]);
@@ -395,7 +401,6 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     flush: () => ctx.submit(),
 
     // Not yet in WGSL: each throws naming itself (issue 15).
-    scan: () => missing("scan"),
     argsort: () => missing("argsort"),
     im2col: () => missing("im2col"),
     col2im: () => missing("col2im"),

@@ -7,7 +7,7 @@
  * Storage: float32 as f32, int32 and bool as i32 (bool 0/1). WGSL has no f64.
  */
 
-import type { BinaryOp, ReduceOp, UnaryOp } from "../backend.js";
+import type { BinaryOp, ReduceOp, ScanOp, UnaryOp } from "../backend.js";
 
 /** A WGSL scalar type of storage or arithmetic. */
 export type Wgsl = "f32" | "i32";
@@ -377,6 +377,26 @@ export function softmaxBackwardKernel(log: boolean): string {
   var s = 0.0;
   for (var j = 0; j < n; j++) { s += ${sum}; }
   for (var j = 0; j < n; j++) { dst[o0 + j * so] = ${write}; }`);
+}
+
+/**
+ * Inclusive prefix sums (products) along the axis, each stored as it is reached; float sums are
+ * compensated (Kahan), as the cpu oracle accumulates in float64.
+ */
+export function scanKernel(op: ScanOp, t: Wgsl): string {
+  const step =
+    op === "sum" && t === "f32" ? "let yk = v - comp; let tk = acc + yk; comp = (tk - acc) - yk; acc = tk;" : op === "sum" ? "acc += v;" : "acc *= v;";
+  return laneKernel([t], t, `  let x0 = lane(l, 0);
+  let sx = step(0);
+  let o0 = lane(l, 1);
+  let so = step(1);
+  var acc = ${t}(${op === "sum" ? 0 : 1});
+  var comp = ${t}(0);
+  for (var j = 0; j < n; j++) {
+    let v = src0[x0 + j * sx];
+    ${step}
+    dst[o0 + j * so] = acc;
+  }`);
 }
 
 // ---------------------------------------------------------------- matmul
