@@ -18,17 +18,24 @@ const resolve: ViteUserConfig["resolve"] = {
 /** The op and nn suites, which every backend must pass. */
 const backendSuites = ["test/autograd/**/*.test.ts", "test/nn/**/*.test.ts", "test/readme.test.ts"];
 
-const project = (name: string, include: string[], setupFiles: string[], env: Record<string, string> = {}, execArgv: string[] = []) => ({
+const project = (name: string, include: string[], setupFiles: string[], env: Record<string, string> = {}, execArgv: string[] = [], exclude: string[] = []) => ({
   resolve,
-  test: { name, include, setupFiles: ["test/setup.ts", ...setupFiles], env, execArgv, testTimeout: 60_000, pool: "forks" as const },
+  test: { name, include, exclude: ["**/node_modules/**", ...exclude], setupFiles: ["test/setup.ts", ...setupFiles], env, execArgv, testTimeout: 60_000, pool: "forks" as const },
 });
+
+/**
+ * Node finds a WebGPU adapter through Dawn (the `webgpu` package) and a Vulkan driver: on a machine
+ * without a GPU, SwiftShader from Debian's chromium package (.ci/run installs it).
+ */
+const SWIFTSHADER = { LD_LIBRARY_PATH: "/usr/lib/chromium", VK_ICD_FILENAMES: "/usr/lib/chromium/vk_swiftshader_icd.json" };
 
 export default defineConfig({
   resolve,
   test: {
     projects: [
       // Everything, on the default backend (wasm where WebAssembly SIMD exists, else cpu).
-      project("default", ["test/**/*.test.ts"], []),
+      // (the webgpu suites run in their own project, which sets up the GPU driver)
+      project("default", ["test/**/*.test.ts"], [], {}, [], ["test/webgpu/**"]),
       // The same op and nn suites on the plain TypeScript oracle...
       project("cpu", backendSuites, ["test/backends/cpu-default.setup.ts"]),
       // ...and on wasm with every float kernel forced into wasm, however small the tensor.
@@ -36,6 +43,10 @@ export default defineConfig({
       // ...and the wasm-vs-cpu parity suite on the FMA (relaxed-SIMD) build of the kernels, which
       // Node 20 runs only under this V8 flag (on by default from Node 22).
       project("wasm-fma", ["test/backends/wasm-parity.test.ts"], ["test/backends/wasm-fma.setup.ts"], {}, ["--experimental-wasm-relaxed-simd"]),
+      // The webgpu backend against the cpu oracle, in Node over Dawn (SwiftShader where there is no
+      // GPU; --expose-gc lets the leak test collect tensors). Without an adapter its tests say
+      // "skipped: no WebGPU adapter (reason)", except under CI, where that is a failure.
+      project("webgpu", ["test/webgpu/**/*.test.ts"], [], SWIFTSHADER, ["--expose-gc"]),
     ],
   },
 });

@@ -19,6 +19,7 @@ import {
   valuesArb,
   type TensorConstraints,
 } from "@tensorgrad/autograd/testing/arbitraries";
+import { createCpuBackend, listBackends, registerBackend, type Backend } from "@tensorgrad/autograd";
 import { CONV_POOL_CASES } from "./gradcheck-cases/conv-pool.js";
 import { TRANSFORMER_CASES } from "./gradcheck-cases/transformer.js";
 
@@ -40,6 +41,10 @@ interface OpCase {
 }
 
 const grad = { requiresGrad: true } as const;
+
+/** A second host device for toDevice's case (the cpu kernels under another name). */
+const OTHER_DEVICE = "cpu-other";
+if (!listBackends().includes(OTHER_DEVICE)) registerBackend({ ...(createCpuBackend() as unknown as Backend), name: OTHER_DEVICE });
 const small = { maxRank: 3, maxSize: 3 } as const;
 
 function unaryCase(name: string, fn: Fn, values: TensorConstraints, smooth: boolean, covers: readonly string[] = [name], valid?: OpCase["valid"]): OpCase {
@@ -447,6 +452,14 @@ const CASES: OpCase[] = [
       fc.tuple(tensorArb([b, 3 * h], grad), tensorArb([b, 3 * h], grad), tensorArb([b, h], grad)),
     ),
     fn: (gi, gh, h) => gruCell(gi, gh, h).mul(h.add(1)),
+  },
+  {
+    // d(to x) = dx: the gradient moves back to x's device.
+    name: "toDevice (to another device, computed there, and back)",
+    covers: ["toDevice"],
+    smooth: true,
+    inputs: anyTensorArb(small, grad).map((x) => [x]),
+    fn: (x) => x.to(OTHER_DEVICE).square().to(x.device).mul(x),
   },
   {
     // No paddingIdx here: its row's zero gradient is by design, not the derivative (PyTorch goldens

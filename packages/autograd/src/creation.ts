@@ -1,7 +1,7 @@
 /** Creating tensors: from data, filled, ranges, identity, random. */
 
-import type { BackendBuffer } from "./backend/backend.js";
-import { getBackend } from "./backend/registry.js";
+import type { Backend, BackendBuffer } from "./backend/backend.js";
+import { backendNamed, getBackend } from "./backend/registry.js";
 import { checkDType, checkStorable, checkStorableAll, isFloating, type DType } from "./dtype.js";
 import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from "./errors.js";
 import { allocBuffer } from "./ops/define.js";
@@ -16,6 +16,8 @@ export interface TensorOptions {
   readonly dtype?: DType;
   /** Make the new tensor a leaf that records gradients (float dtypes only). */
   readonly requiresGrad?: boolean;
+  /** The device (backend name: "cpu", "wasm", "webgpu") to create it on; the active backend when omitted. */
+  readonly device?: string;
 }
 
 /** Options of random creation functions. */
@@ -39,9 +41,9 @@ function toShape(op: string, shape: ShapeLike): number[] {
   return checkShape(op, typeof shape === "number" ? [shape] : shape);
 }
 
-export const TENSOR_OPTIONS: readonly string[] = ["dtype", "requiresGrad"];
-const DATA_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "shape"];
-export const RANDOM_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "generator"];
+export const TENSOR_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "device"];
+const DATA_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "shape", "device"];
+export const RANDOM_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "generator", "device"];
 
 /**
  * Checks a creation function's options once per call: an object whose keys are among `allowed`
@@ -51,10 +53,19 @@ export const RANDOM_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "gene
 export function checkOptions<O extends object>(op: string, options: O, allowed: readonly string[]): O {
   if (options === undefined) throw new ValueError(`${op}: options must be an object, got undefined`);
   checkOptionKeys(op, options, allowed);
-  const { dtype, requiresGrad } = options as TensorOptions & { readonly requiresGrad?: unknown };
+  const { dtype, requiresGrad, device } = options as TensorOptions & { readonly requiresGrad?: unknown; readonly device?: unknown };
   if (dtype !== undefined) checkDType(op, dtype);
   if (requiresGrad !== undefined) checkFlag(op, "requiresGrad", requiresGrad);
+  if (device !== undefined) {
+    if (typeof device !== "string") throw new ValueError(`${op}: device must be a string such as "cpu" or "webgpu", got ${fmtValue(device)}`);
+    backendNamed(op, device);
+  }
   return options;
+}
+
+/** The backend a creation function writes to: `options.device`, else the active backend. */
+function backendFor(op: string, options: TensorOptions): Backend {
+  return options.device === undefined ? getBackend() : backendNamed(op, options.device);
 }
 
 /**
@@ -77,16 +88,17 @@ function checkNumber(op: string, what: string, value: unknown): number {
 }
 
 /** A new tensor over `buffer` with a contiguous layout, made a grad leaf when asked. */
-function wrapBuffer(buffer: BackendBuffer, shape: readonly number[], dtype: DType, requiresGrad: boolean | undefined): Tensor {
-  const t = new Tensor(getBackend(), buffer, shape, contiguousStrides(shape), 0, dtype);
+function wrapBuffer(backend: Backend, buffer: BackendBuffer, shape: readonly number[], dtype: DType, requiresGrad: boolean | undefined): Tensor {
+  const t = new Tensor(backend, buffer, shape, contiguousStrides(shape), 0, dtype);
   if (requiresGrad) t.requiresGrad = true;
   return t;
 }
 
-/** Wraps host values (row-major) as a new tensor on the active backend. @internal */
+/** Wraps host values (row-major) as a new tensor on `options.device` or the active backend. @internal */
 export function fromValues(values: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
   const dtype = options.dtype ?? "float32";
-  return wrapBuffer(getBackend().fromValues(dtype, values), shape, dtype, options.requiresGrad);
+  const backend = backendFor("tensor", options);
+  return wrapBuffer(backend, backend.fromValues(dtype, values), shape, dtype, options.requiresGrad);
 }
 
 /** Host values are produced and copied to the backend this many at a time (see generated). */
@@ -101,15 +113,16 @@ function generated(
   op: string,
   shape: readonly number[],
   dtype: DType,
-  requiresGrad: boolean | undefined,
+  options: TensorOptions,
   produce: (chunk: Float64Array, start: number) => void,
 ): Tensor {
   const n = checkNumel(op, shape);
-  const backend = getBackend();
+  const backend = backendFor(op, options);
+  const requiresGrad = options.requiresGrad;
   if (n <= CHUNK) {
     const values = new Float64Array(n);
     produce(values, 0);
-    return wrapBuffer(backend.fromValues(dtype, values), shape, dtype, requiresGrad);
+    return wrapBuffer(backend, backend.fromValues(dtype, values), shape, dtype, requiresGrad);
   }
   const out = allocBuffer(backend, dtype, shape, op);
   const chunk = new Float64Array(CHUNK);
@@ -120,7 +133,7 @@ function generated(
     const src = backend.fromValues(dtype, part);
     backend.copy({ buffer: src, shape: [len], strides: [1], offset: 0 }, { buffer: out, shape: [len], strides: [1], offset: start });
   }
-  return wrapBuffer(out, shape, dtype, requiresGrad);
+  return wrapBuffer(backend, out, shape, dtype, requiresGrad);
 }
 
 function inferShape(data: NestedArray): number[] {
@@ -202,15 +215,15 @@ export function tensor(data: TensorData, options: TensorOptions & { readonly sha
   }
   const dtype = options.dtype ?? inferred ?? "float32";
   if (!(values instanceof Int32Array)) checkStorableAll("tensor", values, dtype);
-  return fromValues(values, shape, { dtype, requiresGrad: options.requiresGrad });
+  return fromValues(values, shape, { dtype, requiresGrad: options.requiresGrad, device: options.device });
 }
 
 /** A tensor of `shape` filled with `value` (allocated and filled at once: no staging array). */
 function filled(op: string, shape: readonly number[], value: number, options: TensorOptions): Tensor {
   const dtype = options.dtype ?? "float32";
   checkStorable(op, value, dtype);
-  const backend = getBackend();
-  const t = wrapBuffer(allocBuffer(backend, dtype, shape, op), shape, dtype, options.requiresGrad);
+  const backend = backendFor(op, options);
+  const t = wrapBuffer(backend, allocBuffer(backend, dtype, shape, op), shape, dtype, options.requiresGrad);
   if (value !== 0 || Object.is(value, -0)) backend.fill(t, value);
   return t;
 }
@@ -243,28 +256,28 @@ export function empty(...args: SizeArgs<TensorOptions>): Tensor {
 export function zerosLike(like: Tensor, options: TensorOptions = {}): Tensor {
   checkTensor("zerosLike", "like", like);
   checkOptions("zerosLike", options, TENSOR_OPTIONS);
-  return filled("zerosLike", like.shape, 0, { dtype: like.dtype, ...options });
+  return filled("zerosLike", like.shape, 0, { dtype: like.dtype, device: like.device, ...options });
 }
 
 /** Ones with `like`'s shape and (unless overridden) dtype. */
 export function onesLike(like: Tensor, options: TensorOptions = {}): Tensor {
   checkTensor("onesLike", "like", like);
   checkOptions("onesLike", options, TENSOR_OPTIONS);
-  return filled("onesLike", like.shape, 1, { dtype: like.dtype, ...options });
+  return filled("onesLike", like.shape, 1, { dtype: like.dtype, device: like.device, ...options });
 }
 
 /** PyTorch's empty_like: zeros (see empty) with `like`'s shape and (unless overridden) dtype. */
 export function emptyLike(like: Tensor, options: TensorOptions = {}): Tensor {
   checkTensor("emptyLike", "like", like);
   checkOptions("emptyLike", options, TENSOR_OPTIONS);
-  return filled("emptyLike", like.shape, 0, { dtype: like.dtype, ...options });
+  return filled("emptyLike", like.shape, 0, { dtype: like.dtype, device: like.device, ...options });
 }
 
 /** `value` with `like`'s shape and (unless overridden) dtype. */
 export function fullLike(like: Tensor, value: number, options: TensorOptions = {}): Tensor {
   checkTensor("fullLike", "like", like);
   checkOptions("fullLike", options, TENSOR_OPTIONS);
-  return filled("fullLike", like.shape, checkNumber("fullLike", "fill value", value), { dtype: like.dtype, ...options });
+  return filled("fullLike", like.shape, checkNumber("fullLike", "fill value", value), { dtype: like.dtype, device: like.device, ...options });
 }
 
 /**
@@ -291,7 +304,7 @@ export function arange(a: number, b?: number | TensorOptions, c?: number, d?: Te
       throw new ValueError(`arange: values from ${start} to ${last} cannot be converted to int32 without overflow (int32 holds -2147483648..2147483647)${hint}`);
     }
   }
-  return generated("arange", [n], dtype, options.requiresGrad, (chunk, from) => {
+  return generated("arange", [n], dtype, options, (chunk, from) => {
     for (let i = 0; i < chunk.length; i++) chunk[i] = start + (from + i) * step;
   });
 }
@@ -309,7 +322,7 @@ export function linspace(start: number, end: number, steps: number, options: Ten
   }
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
   // Fill the second half from the end, as PyTorch does, so `end` is hit exactly.
-  return generated("linspace", [steps], dtype, options.requiresGrad, (chunk, from) => {
+  return generated("linspace", [steps], dtype, options, (chunk, from) => {
     for (let k = 0; k < chunk.length; k++) {
       const i = from + k;
       chunk[k] = i < steps / 2 ? start + i * delta : end - (steps - 1 - i) * delta;
@@ -346,7 +359,7 @@ export function rand(...args: SizeArgs<RandomOptions>): Tensor {
   const dtype = floatDType("rand", options);
   // A 53-bit sample within 2⁻²⁵ of 1 would round to 1 in float32: round those down instead.
   const top = dtype === "float32" ? FLOAT32_BELOW_ONE : 1;
-  return generated("rand", s, dtype, options.requiresGrad, (chunk) => {
+  return generated("rand", s, dtype, options, (chunk) => {
     for (let i = 0; i < chunk.length; i++) chunk[i] = Math.min(g.uniform(), top);
   });
 }
@@ -355,7 +368,7 @@ export function rand(...args: SizeArgs<RandomOptions>): Tensor {
 export function randn(...args: SizeArgs<RandomOptions>): Tensor {
   const [s, options] = sizesAndOptions<RandomOptions>("randn", args, RANDOM_OPTIONS);
   const g = generatorOf("randn", options.generator);
-  return generated("randn", s, floatDType("randn", options), options.requiresGrad, (chunk) => {
+  return generated("randn", s, floatDType("randn", options), options, (chunk) => {
     for (let i = 0; i < chunk.length; i++) chunk[i] = g.normal();
   });
 }
@@ -393,7 +406,7 @@ export function randint(a: number, b: number | ShapeLike, c?: ShapeLike | Random
   checkIntegerRange("randint", low, high, dtype);
   const s = toShape("randint", shape);
   const g = generatorOf("randint", options.generator);
-  return generated("randint", s, dtype, options.requiresGrad, (chunk) => {
+  return generated("randint", s, dtype, options, (chunk) => {
     for (let i = 0; i < chunk.length; i++) chunk[i] = g.integer(low, high);
   });
 }
@@ -408,7 +421,7 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
   const largest = dtype === "float32" ? 2 ** 24 : INTEGER_RANGE[dtype][1];
   if (n - 1 > largest) throw new ValueError(`randperm: n ${n} is too large for ${dtype}, whose exact integers end at ${largest}`);
   const g = generatorOf("randperm", options.generator);
-  const backend = getBackend();
+  const backend = backendFor("randperm", options);
   // A large result is allocated (and touched) before the shuffle, so a machine without the
   // memory fails now rather than after it; the shuffle runs on a host array of uint32.
   const out = n > CHUNK ? allocBuffer(backend, dtype, [n], "randperm") : null;
@@ -420,11 +433,11 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
     if (!(e instanceof RangeError)) throw e;
     throw new ValueError(`randperm: out of memory shuffling ${n} elements (${4 * n} bytes of host memory besides the result; ${e.message})`);
   }
-  if (out === null) return wrapBuffer(backend.fromValues(dtype, values), [n], dtype, options.requiresGrad);
+  if (out === null) return wrapBuffer(backend, backend.fromValues(dtype, values), [n], dtype, options.requiresGrad);
   for (let start = 0; start < n; start += CHUNK) {
     const len = Math.min(CHUNK, n - start);
     const src = backend.fromValues(dtype, values.subarray(start, start + len));
     backend.copy({ buffer: src, shape: [len], strides: [1], offset: 0 }, { buffer: out, shape: [len], strides: [1], offset: start });
   }
-  return wrapBuffer(out, [n], dtype, options.requiresGrad);
+  return wrapBuffer(backend, out, [n], dtype, options.requiresGrad);
 }

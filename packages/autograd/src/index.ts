@@ -86,6 +86,9 @@ export type { ScanOp, Window2d } from "./backend/backend.js";
 export type { GeluApproximate } from "./backend/backend.js";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.js";
 export { createCpuBackend } from "./backend/cpu/cpu-backend.js";
+// WebGPU: initWebGPU imports the backend itself on first call, so programs without it don't bundle it.
+export { initWebGPU, webgpuMemory, type WebGPUOptions, type WebGPUInfo } from "./backend/webgpu/init.js";
+export type { GpuMemoryInfo } from "./backend/webgpu/gpu-context.js";
 export {
   createWasmBackend, wasmSimdSupported, wasmFeatures, setNumThreads, getNumThreads, type WasmBackendOptions, type WasmFeatures,
 } from "./backend/wasm/index.js";

@@ -6,11 +6,14 @@
 
 import { checkDType, isFloating, type DType } from "./dtype.js";
 import { DTypeError, ShapeError, ValueError, fmtShape } from "./errors.js";
-import { checkIntegerRange, checkOptions, FLOAT32_BELOW_ONE, RANDOM_OPTIONS } from "./creation.js";
+import { checkIntegerRange, checkOptions, FLOAT32_BELOW_ONE } from "./creation.js";
 import { generatorOf, normalValues, uniformValues, type Generator } from "./random.js";
 import { checkTensor } from "./validate.js";
 import { contiguousStrides, numelOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
+
+/** The options of the …Like samplers: the result lives on `like`'s device, so no `device`. */
+const LIKE_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "generator"];
 
 /** Options of the sampling functions. */
 export interface SampleOptions {
@@ -114,7 +117,7 @@ function drawWithoutReplacement(g: Generator, weights: ArrayLike<number>, out: I
 
 function likeDType(op: string, like: Tensor, options: RandomLikeOptions): DType {
   checkTensor(op, "like", like);
-  checkOptions(op, options, RANDOM_OPTIONS);
+  checkOptions(op, options, LIKE_OPTIONS);
   return options.dtype === undefined ? like.dtype : checkDType(op, options.dtype);
 }
 

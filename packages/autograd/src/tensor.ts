@@ -4,7 +4,8 @@
  */
 
 import type { Backend, BackendBuffer, HostArray, StridedView } from "./backend/backend.js";
-import { canCast, checkDType, checkStorable, isFloating, promoteWithScalar, type DType } from "./dtype.js";
+import { canCast, checkDType, checkStorable, DTYPES, isFloating, promoteWithScalar, type DType } from "./dtype.js";
+import { backendNamed, listBackends } from "./backend/registry.js";
 import { backward as runBackward, type BackwardOptions } from "./engine/backward.js";
 import { isGradEnabled, noGrad } from "./engine/grad-mode.js";
 import type { GradHook, Node } from "./engine/node.js";
@@ -28,6 +29,7 @@ import * as shp from "./ops/shape-ops.js";
 import { narrow, slice } from "./ops/slice.js";
 import { logSoftmax, softmax } from "./ops/softmax.js";
 import { sum } from "./ops/sum.js";
+import { hostValues, toDevice, toDeviceAsync } from "./ops/to-device.js";
 import { unary } from "./ops/unary.js";
 import { where } from "./ops/where.js";
 import { defaultGenerator, generatorOf, normalValues, uniformValues, type Generator } from "./random.js";
@@ -241,6 +243,7 @@ export class Tensor implements StridedView {
 
   /** The elements, row-major, as a fresh TypedArray of the dtype's array type (bool: Uint8Array). */
   toTypedArray(): HostArray {
+    checkSyncRead("toTypedArray", this, "toTypedArrayAsync");
     try {
       return this.backend.read(this);
     } catch (e) {
@@ -250,6 +253,7 @@ export class Tensor implements StridedView {
 
   /** The elements, row-major, as plain numbers (bools as 0/1). */
   toFlatArray(): number[] {
+    checkSyncRead("toFlatArray", this, "toTypedArrayAsync");
     checkJsArrayLength("toFlatArray", this);
     const values = this.toTypedArray();
     try {
@@ -264,13 +268,42 @@ export class Tensor implements StridedView {
     if (this.numel() !== 1) {
       throw new ValueError(`item: only one-element tensors can be converted to a number, got shape ${fmtShape(this.shape)}`);
     }
+    checkSyncRead("item", this, "itemAsync");
     return this.backend.readElement(this.buffer, this.offset);
   }
 
   /** The elements as nested arrays (a number for a 0-d tensor; booleans for bool tensors). */
   toArray(): NestedNumbers {
+    checkSyncRead("toArray", this, "toArrayAsync");
     checkJsArrayLength("toArray", this);
-    const flat = this.toTypedArray();
+    return this.nested(this.toTypedArray());
+  }
+
+  /**
+   * The elements, row-major, as a fresh TypedArray once the device has computed them: the read for
+   * a GPU tensor (host backends resolve at once).
+   */
+  async toTypedArrayAsync(): Promise<HostArray> {
+    const backend = this.backend;
+    return backend.asyncReads && backend.readAsync !== undefined ? backend.readAsync(this) : this.toTypedArray();
+  }
+
+  /** toArray, asynchronously: the form that works on every device (a GPU's memory is read asynchronously). */
+  async toArrayAsync(): Promise<NestedNumbers> {
+    checkJsArrayLength("toArrayAsync", this);
+    return this.nested(await this.toTypedArrayAsync());
+  }
+
+  /** item, asynchronously: the form that works on every device. */
+  async itemAsync(): Promise<number> {
+    if (this.numel() !== 1) {
+      throw new ValueError(`itemAsync: only one-element tensors can be converted to a number, got shape ${fmtShape(this.shape)}`);
+    }
+    return (await this.toTypedArrayAsync())[0];
+  }
+
+  /** Row-major values as nested arrays of this tensor's shape. */
+  private nested(flat: HostArray): NestedNumbers {
     const asValue = this.dtype === "bool" ? (v: number) => v !== 0 : (v: number) => v;
     const build = (dim: number, offset: number): NestedNumbers => {
       if (dim === this.ndim) return asValue(flat[offset]);
@@ -289,6 +322,11 @@ export class Tensor implements StridedView {
     const suffixes: string[] = [];
     if (this.node) suffixes.push(`grad_fn=<${this.node.toString()}>`);
     else if (this.requiresGrad) suffixes.push("requires_grad=True");
+    if (this.backend.asyncReads) {
+      // Printing cannot wait for the GPU: say where the values are and how to read them.
+      const where = [`device='${this.device}'`, `dtype=${this.dtype}`, ...suffixes].join(", ");
+      return `tensor(<${fmtShape(this.shape)} on the GPU: read it with await t.toArrayAsync()>, ${where})`;
+    }
     return formatTensor(this.toTypedArray(), this.shape, this.dtype, suffixes);
   }
 
@@ -313,9 +351,49 @@ export class Tensor implements StridedView {
     return this.isContiguous() ? this : copy([this], undefined);
   }
 
-  /** Converted to `dtype` (this tensor itself when it already has it). */
-  to(dtype: DType): Tensor {
-    return castTo(this, checkDType("to", dtype));
+  /**
+   * Converted to a dtype (`to("float64")`) or copied to a device (`to("webgpu")`, `to("cpu")`):
+   * this tensor itself when it already has it. Gradients flow back through either.
+   */
+  to(dtypeOrDevice: DType | string): Tensor {
+    if (typeof dtypeOrDevice === "string" && !(DTYPES as readonly string[]).includes(dtypeOrDevice)) {
+      if (dtypeOrDevice === "webgpu" || listBackends().includes(dtypeOrDevice)) return toDevice(this, dtypeOrDevice);
+      throw new DTypeError(`to: unknown dtype ${dtypeOrDevice} (expected ${DTYPES.join(", ")}) or device (registered: ${listBackends().join(", ")})`);
+    }
+    return castTo(this, checkDType("to", dtypeOrDevice));
+  }
+
+  /** Copied to `device` (a GPU tensor read asynchronously first): `await x.toAsync("cpu")`. */
+  toAsync(device: string): Promise<Tensor> {
+    return toDeviceAsync(this, device);
+  }
+
+  /**
+   * Gives this tensor's device memory back now (to the GPU pool; a no-op on host backends, whose
+   * memory the garbage collector owns), rather than when the tensor is collected. The tensor and
+   * every view of its memory must not be used afterwards.
+   */
+  dispose(): void {
+    this.backend.dispose(this.buffer);
+  }
+
+  /**
+   * @internal Moves this tensor's memory to `device` in place (Module.to): the same object then
+   * holds a contiguous copy of its elements there, and its grad is moved too. `host` holds the
+   * elements when they were read beforehand (asynchronously, from a GPU).
+   */
+  moveTo_(device: string, host: HostArray | null = null, gradHost: HostArray | null = null): this {
+    const target = backendNamed("to", device);
+    if (target === this.backend) return this;
+    const values = host ?? hostValues("to", this, device);
+    const grad = this.gradTensor;
+    const self = this as unknown as { backend: Backend; buffer: BackendBuffer; strides: readonly number[]; offset: number };
+    self.buffer = target.fromValues(this.dtype, values);
+    self.backend = target;
+    self.strides = contiguousStrides(this.shape);
+    self.offset = 0;
+    if (grad !== null) this.gradTensor = grad.backend === target ? grad : grad.detach().moveTo_(device, gradHost);
+    return this;
   }
 
   /** Converted to float32. */
@@ -369,7 +447,7 @@ export class Tensor implements StridedView {
     if (options === null || typeof options !== "object") throw new ValueError(`newFull: options must be an object, got ${fmtValue(options)}`);
     const dtype = options.dtype === undefined ? this.dtype : checkDType("newFull", options.dtype);
     checkStorable("newFull", value, dtype);
-    const backend = this.backend;
+    const backend = options.device === undefined ? this.backend : backendNamed("newFull", options.device);
     const out = new Tensor(backend, allocBuffer(backend, dtype, s, "newFull"), s, contiguousStrides(s), 0, dtype);
     if (value !== 0) backend.fill(out, value);
     if (options.requiresGrad) out.requiresGrad = true;
@@ -1003,11 +1081,11 @@ export class Tensor implements StridedView {
     return this.inPlace("clamp_", () => this.clamp(min, max));
   }
 
-  /** Copies src's values (broadcast to this shape, converted to this dtype, as PyTorch) into this tensor. */
+  /** Copies src's values (broadcast to this shape, converted to this dtype and device, as PyTorch) into this tensor. */
   copy_(src: Tensor): this {
     // A source sharing our memory (x.copy_(x.t())) is copied first so reads don't see writes.
     checkTensor("copy_", "src", src);
-    return this.inPlace("copy_", () => (src.buffer === this.buffer ? src.clone() : src).to(this.dtype));
+    return this.inPlace("copy_", () => (src.buffer === this.buffer ? src.clone() : src).to(this.dtype).to(this.device));
   }
 
   /** Sets every element to `value`. */
@@ -1047,6 +1125,13 @@ const GELU_OPTIONS: readonly string[] = ["approximate"];
 
 /** The longest JavaScript array (2^32 − 1 elements): toArray/toFlatArray of more cannot be built. */
 const MAX_JS_ARRAY = 2 ** 32 - 1;
+
+/** Throws, naming the async form, when `t` lives where memory is read asynchronously (a GPU). */
+function checkSyncRead(op: string, t: Tensor, asyncForm: string): void {
+  if (t.backend.asyncReads) {
+    throw new ValueError(`${op}: this tensor lives on the GPU (device ${t.device}), whose memory is read asynchronously; use await t.${asyncForm}()`);
+  }
+}
 
 /** Throws up front unless `t`'s elements fit in one JavaScript array (`op`: toArray, toFlatArray). */
 function checkJsArrayLength(op: string, t: Tensor): void {

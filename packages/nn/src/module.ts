@@ -8,7 +8,7 @@
  * PyTorch (`encoder.layers.1.bias`), so state dicts move to and from PyTorch unchanged.
  */
 
-import { DTypeError, Tensor, ValueError, isFloating, noGrad, type DType } from "@tensorgrad/autograd";
+import { DTYPES, DTypeError, Tensor, ValueError, isFloating, noGrad, type DType, type HostArray } from "@tensorgrad/autograd";
 import { checkOptions, type SpecFor } from "./options.js";
 import { Parameter } from "./parameter.js";
 
@@ -362,11 +362,18 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   }
 
   /**
-   * Converts every floating point parameter and buffer to `dtype` (integer buffers are kept, as
-   * in PyTorch); returns this. Parameters are replaced by new Parameter objects (shared ones stay
-   * shared), so create optimizers after calling it.
+   * `to(device)` ("webgpu", "cpu", …) moves every parameter and buffer to the device IN PLACE: the
+   * same Parameter objects (so an optimizer created before keeps working), grads moved too.
+   * `to(dtype)` converts every floating point parameter and buffer to `dtype` (integer buffers are
+   * kept, as in PyTorch); parameters are replaced by new Parameter objects (shared ones stay
+   * shared), so create optimizers after calling it. Returns this.
    */
-  to(dtype: DType): this {
+  to(dtypeOrDevice: DType | string): this {
+    if (!(DTYPES as readonly string[]).includes(dtypeOrDevice)) {
+      for (const t of this.movables()) t.moveTo_(dtypeOrDevice);
+      return this;
+    }
+    const dtype = dtypeOrDevice as DType;
     if (!isFloating(dtype)) throw new DTypeError(`Module.to: dtype must be float32 or float64, got ${dtype}`);
     const converted = new Map<Tensor, Tensor>();
     const convert = <T extends Tensor>(t: T, make: (c: Tensor) => T): T => {
@@ -392,6 +399,31 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       }
     }
     return this;
+  }
+
+  /**
+   * `to(device)` for modules on a GPU, whose memory is read asynchronously: every parameter, grad
+   * and buffer is read first, then all move at once (`await model.toAsync("cpu")`).
+   */
+  async toAsync(device: string): Promise<this> {
+    const moves: [Tensor, HostArray, HostArray | null][] = [];
+    for (const t of this.movables()) {
+      if (t.device === device) continue;
+      const grad = t.grad;
+      moves.push([t, await t.toTypedArrayAsync(), grad === null || grad.device === device ? null : await grad.toTypedArrayAsync()]);
+    }
+    for (const [t, host, gradHost] of moves) t.moveTo_(device, host, gradHost);
+    return this;
+  }
+
+  /** Every parameter and buffer once (shared ones once), for to(device). */
+  private movables(): Tensor[] {
+    const seen = new Set<Tensor>();
+    for (const module of this.modules()) {
+      for (const [, p] of module.ownParameters()) seen.add(p);
+      for (const [, b] of module.ownBuffers()) seen.add(b);
+    }
+    return [...seen];
   }
 
   /** Converts to float64 (`to("float64")`). */

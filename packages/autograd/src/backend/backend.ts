@@ -109,6 +109,13 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   readElement(buffer: B, index: number): number;
   /** Releases the buffer's memory (a no-op where the garbage collector owns it). */
   dispose(buffer: B): void;
+  /**
+   * True where memory can only be read asynchronously (a GPU): `read` and `readElement` then throw,
+   * and the tensor layer names the async form (`toArrayAsync`, `itemAsync`) in its error.
+   */
+  readonly asyncReads?: boolean;
+  /** The elements of a view as a fresh host array, once the device has computed them (GPU backends). */
+  readAsync?(src: StridedView<B>): Promise<HostArray>;
 
   /** dst[i] = cast(src[i]) over two views of the same shape (dst may be strided: in-place writes). */
   copy(src: StridedView<B>, dst: StridedView<B>): void;

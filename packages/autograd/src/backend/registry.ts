@@ -25,6 +25,17 @@ export function setBackend(name: string): void {
   active = b;
 }
 
+/**
+ * The backend registered as `device` (a tensor's device is its backend's name), for `{ device }`
+ * in creation options and `to(device)`; `op` names the caller in the error for an unknown one.
+ */
+export function backendNamed(op: string, device: string): Backend {
+  const b = backends.get(device);
+  if (b !== undefined) return b;
+  const hint = device === "webgpu" ? "; call `await initWebGPU()` first" : "";
+  throw new ValueError(`${op}: unknown device ${fmtValue(device)} (registered: ${[...backends.keys()].join(", ")})${hint}`);
+}
+
 /** Names of all registered backends. */
 export function listBackends(): string[] {
   return [...backends.keys()];

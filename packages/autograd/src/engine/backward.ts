@@ -119,6 +119,8 @@ function resolveSeed(op: string, root: Tensor, i: number, given: unknown): Tenso
     throw new ShapeError(`${op}: gradient has shape ${fmtShape(given.shape)} but output ${i} has shape ${fmtShape(root.shape)}`);
   }
   const seed = given.dtype === root.dtype ? given : noGrad(() => given.to(root.dtype));
+  // A GPU seed stays on the device: its finiteness is not checked (that would read it on the host).
+  if (seed.backend.asyncReads) return seed;
   const values = seed.toTypedArray();
   for (let k = 0; k < values.length; k++) {
     if (!Number.isFinite(values[k])) throw new ValueError(`${op}: gradient for output ${i} contains ${values[k]} at element ${k}`);

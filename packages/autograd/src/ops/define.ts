@@ -238,7 +238,10 @@ function zeroStrides(rank: number): readonly number[] {
 /** Throws unless both tensors live on the same backend; returns that backend (no array per call). */
 export function pairBackend(op: string, a: Tensor, b: Tensor): Backend {
   if (a.backend !== b.backend) {
-    throw new ValueError(`${op}: tensors are on different backends (${a.backend.name} and ${b.backend.name})`);
+    // PyTorch's wording, naming both devices and how to move one.
+    throw new ValueError(
+      `${op}: expected all tensors to be on the same device, but found at least two devices, ${a.backend.name} and ${b.backend.name} (move one with .to("${a.backend.name}"))`,
+    );
   }
   return a.backend;
 }

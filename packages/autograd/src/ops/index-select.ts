@@ -19,6 +19,9 @@ import { where } from "./where.js";
  * every value of the int32 tensor `index` lies in [0, size): one read and one pass over the index.
  */
 export function checkIndexRange(op: string, index: Tensor, size: number, what: string): void {
+  // On a GPU (memory read asynchronously) the kernels check instead: they skip a bad index and
+  // flag it, and the next read from the device throws an IndexError (backend/webgpu/wgsl.ts).
+  if (index.backend.asyncReads) return;
   const values = index.toTypedArray();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

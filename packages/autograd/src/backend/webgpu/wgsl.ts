@@ -1,0 +1,644 @@
+/**
+ * WGSL sources of the webgpu backend's kernels (webgpu-backend.ts dispatches them; gpu-context.ts
+ * compiles each source once). Every kernel reads its sizes, strides and offsets from binding 0,
+ * an array of i32 "info" words whose layout each generator documents; the host side that fills
+ * it is next to the dispatch in webgpu-backend.ts.
+ *
+ * Storage: float32 as f32, int32 and bool as i32 (bool 0/1). WGSL has no f64.
+ */
+
+import type { BinaryOp, ReduceOp, ScanOp, UnaryOp } from "../backend.js";
+
+/** A WGSL scalar type of storage or arithmetic. */
+export type Wgsl = "f32" | "i32";
+
+/** Threads per workgroup of the one-thread-per-element kernels. */
+export const GROUP = 64;
+
+/** The flat invocation index of a 1-d kernel dispatched over a 2-d grid of workgroups (see groupsFor). */
+const INDEX = "let i = i32((wid.y * nwg.x + wid.x) * 64u + lid);";
+const MAIN_1D =
+  "@compute @workgroup_size(64)\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {";
+
+/** Workgroups for `n` threads: at most 65535 along x (WebGPU's limit), the rest along y. */
+export function groupsFor(n: number): [number, number, number] {
+  const groups = Math.ceil(n / GROUP);
+  const x = Math.min(groups, 65535);
+  return [x, Math.ceil(groups / x), 1];
+}
+
+function bindings(inputs: readonly Wgsl[], out: Wgsl): string {
+  const lines = ["@group(0) @binding(0) var<storage, read> info: array<i32>;"];
+  inputs.forEach((t, k) => lines.push(`@group(0) @binding(${k + 1}) var<storage, read> src${k}: array<${t}>;`));
+  lines.push(`@group(0) @binding(${inputs.length + 1}) var<storage, read_write> dst: array<${out}>;`);
+  return lines.join("\n");
+}
+
+/** `v` (of type `from`) converted for a store into `to` storage; `bool` stores nonzero as 1. */
+function storeAs(v: string, from: Wgsl, to: Wgsl, bool: boolean): string {
+  if (bool) return from === "f32" ? `select(${to}(0), ${to}(1), ${v} != 0.0)` : `select(${to}(0), ${to}(1), ${v} != 0)`;
+  return from === to ? v : `${to}(${v})`;
+}
+
+// ---------------------------------------------------------------- elementwise over strided views
+
+/**
+ * Strided elementwise kernels. Info: [n, nd, shape[nd], then for operand k (the inputs, then
+ * dst): offset, strides[nd]], then extra words (fill's value). Element i of the row-major
+ * iteration reads operand k at at(i, k).
+ */
+const AT = `fn at(i: i32, k: i32) -> i32 {
+  let nd = info[1];
+  let base = 2 + nd + k * (nd + 1);
+  var rem = i;
+  var off = info[base];
+  for (var d = nd - 1; d >= 0; d--) {
+    let s = info[2 + d];
+    off += (rem % s) * info[base + 1 + d];
+    rem = rem / s;
+  }
+  return off;
+}`;
+
+/** Info words of an elementwise kernel: the shape, then each view's offset and strides, then `extra`. */
+export function elementwiseInfo(shape: readonly number[], views: readonly { offset: number; strides: readonly number[] }[], extra: readonly number[] = []): Int32Array {
+  const nd = shape.length;
+  const info = new Int32Array(2 + nd + views.length * (nd + 1) + extra.length);
+  let n = 1;
+  for (const s of shape) n *= s;
+  info[0] = n;
+  info[1] = nd;
+  info.set(shape, 2);
+  views.forEach((v, k) => {
+    const base = 2 + nd + k * (nd + 1);
+    info[base] = v.offset;
+    info.set(v.strides, base + 1);
+  });
+  info.set(extra, 2 + nd + views.length * (nd + 1));
+  return info;
+}
+
+/**
+ * A kernel computing dst[at(i, nIn)] = expr(src0[at(i, 0)], …) with operands converted to the
+ * arithmetic type `compute`; `bool` results (comparisons) store 0/1, `boolOut` stores nonzero as 1.
+ */
+export function mapKernel(inputs: readonly Wgsl[], out: Wgsl, compute: Wgsl, expr: (args: readonly string[]) => string, result: "value" | "bool", boolOut: boolean): string {
+  const loads = inputs.map((t, k) => `  let a${k} = ${t === compute ? `src${k}[at(i, ${k})]` : `${compute}(src${k}[at(i, ${k})])`};`);
+  const value = expr(inputs.map((_, k) => `a${k}`));
+  const store = result === "bool" ? `select(${out}(0), ${out}(1), ${value})` : storeAs(`(${value})`, compute, out, boolOut);
+  return `${bindings(inputs, out)}\n${PRELUDE}\n${AT}\n${MAIN_1D}\n  ${INDEX}\n  if (i >= info[0]) { return; }\n${loads.join("\n")}\n  dst[at(i, ${inputs.length})] = ${store};\n}`;
+}
+
+/** dst[at(i, 0)] = the value in the extra word (bit pattern of an f32, or an i32). */
+export function fillKernel(out: Wgsl): string {
+  const value = out === "f32" ? "bitcast<f32>(info[info[1] * 2 + 3])" : "info[info[1] * 2 + 3]";
+  return `${bindings([], out)}\n${AT}\n${MAIN_1D}\n  ${INDEX}\n  if (i >= info[0]) { return; }\n  dst[at(i, 0)] = ${value};\n}`;
+}
+
+/** ±∞ and NaN: built at run time, since a WGSL constant expression may not be infinite. */
+const SPECIALS = `fn bits_(b: u32) -> f32 {
+  var v = b;
+  return bitcast<f32>(v);
+}`;
+
+/** Helper functions the float kernels call (WGSL's builtins leave these cases undefined or inexact). */
+const PRELUDE = `${SPECIALS}
+fn sigmoid_(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+fn tanh_(x: f32) -> f32 {
+  // tanh from e^{-2|x|}, which cannot overflow (some implementations of tanh give NaN for large |x|).
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+fn log1p_(x: f32) -> f32 {
+  // Goldberg's trick: log(u)·x/(u − 1) with u = 1 + x cancels the rounding error of u.
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  return log(u) * x / (u - 1.0);
+}
+fn expm1_(x: f32) -> f32 {
+  // Kahan's: (u − 1)·x/log(u) with u = eˣ, accurate where eˣ − 1 would cancel.
+  let u = exp(x);
+  if (u == 1.0) { return x; }
+  let um1 = u - 1.0;
+  if (um1 == -1.0) { return -1.0; }
+  if (abs(x) > 1.0) { return um1; }
+  return um1 * x / log(u);
+}
+fn erfc_(x: f32) -> f32 {
+  // Numerical Recipes' erfcc: a Chebyshev fit with fractional error below 1.2e-7 everywhere, so
+  // the lower tail keeps its digits (1 − erf would lose them all).
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(2.0 - r, r, x >= 0.0);
+}
+fn erf_(x: f32) -> f32 {
+  // Near 0 the Taylor series 2/√π·(x − x³/3 + x⁵/10 − x⁷/42 + x⁹/216 − x¹¹/1320) keeps the
+  // relative accuracy that 1 − erfc would lose; elsewhere 1 − erfc(|x|).
+  if (abs(x) < 0.5) {
+    let x2 = x * x;
+    return 1.1283791671 * x * (1.0 + x2 * (-0.33333333 + x2 * (0.1 + x2 * (-0.023809524 + x2 * (0.0046296296 - x2 * 0.00075757576)))));
+  }
+  return sign(x) * (1.0 - erfc_(abs(x)));
+}
+fn sincos_(x: f32, cosine: bool) -> f32 {
+  // WGSL only promises 2⁻¹¹ absolute error for sin and cos: reduce by π/2 in two parts (Cody and
+  // Waite) to |r| ≤ π/4 and evaluate the Taylor polynomials there (error below float32's ulp).
+  let k = round(x * 0.63661977236);
+  let r = (x - k * 1.5707963705062866) + k * 4.37113900018624e-8;
+  let r2 = r * r;
+  let s = r * (1.0 + r2 * (-1.6666667e-1 + r2 * (8.333333e-3 + r2 * (-1.984127e-4 + r2 * 2.7557319e-6))));
+  let c = 1.0 + r2 * (-0.5 + r2 * (4.1666667e-2 + r2 * (-1.3888889e-3 + r2 * (2.4801587e-5 - r2 * 2.7557319e-7))));
+  let q = (i32(k) + select(0, 1, cosine)) & 3;
+  if (q == 0) { return s; }
+  if (q == 1) { return c; }
+  if (q == 2) { return -s; }
+  return -c;
+}
+fn isfinite_(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+fn pow_(a: f32, b: f32) -> f32 {
+  // WGSL's pow is exp2(b·log2 a): undefined for a < 0 and for 0⁰. Math.pow's cases by hand.
+  if (b == 0.0) { return 1.0; }
+  if (a == 0.0) { return select(0.0, bits_(0x7f800000u), b < 0.0); }
+  let r = exp2(b * log2(abs(a)));
+  if (a > 0.0) { return r; }
+  if (fract(b) != 0.0) { return bits_(0x7fc00000u); }
+  return select(r, -r, abs(b) % 2.0 == 1.0);
+}`;
+
+/** WGSL for a unary op on `x` computed in `t`; int32 and bool tensors reach only the ops that keep their dtype. */
+export function unaryExpr(op: UnaryOp, x: string, t: Wgsl): { expr: string; result: "value" | "bool" } {
+  const v = (expr: string) => ({ expr, result: "value" as const });
+  const b = (expr: string) => ({ expr, result: "bool" as const });
+  if (t === "i32") {
+    switch (op) {
+      case "neg": return v(`-${x}`);
+      case "abs": return v(`abs(${x})`);
+      case "sign": return v(`sign(${x})`);
+      case "relu": return v(`max(${x}, 0)`);
+      case "floor": case "ceil": case "round": return v(x);
+      case "isfinite": return b("true");
+      case "logicalNot": return b(`${x} == 0`);
+      default: return v(`i32(${unaryExpr(op, `f32(${x})`, "f32").expr})`);
+    }
+  }
+  switch (op) {
+    case "neg": return v(`-${x}`);
+    case "exp": return v(`exp(${x})`);
+    case "log": return v(`log(${x})`);
+    case "log1p": return v(`log1p_(${x})`);
+    case "expm1": return v(`expm1_(${x})`);
+    case "sqrt": return v(`sqrt(${x})`);
+    case "abs": return v(`abs(${x})`);
+    case "sign": return v(`sign(${x})`);
+    case "tanh": return v(`tanh_(${x})`);
+    case "sigmoid": return v(`sigmoid_(${x})`);
+    case "relu": return v(`select(0.0, ${x}, ${x} > 0.0)`);
+    case "erf": return v(`erf_(${x})`);
+    case "sin": return v(`sincos_(${x}, false)`);
+    case "cos": return v(`sincos_(${x}, true)`);
+    case "floor": return v(`floor(${x})`);
+    case "ceil": return v(`ceil(${x})`);
+    case "round": return v(`round(${x})`); // WGSL rounds half to even, as PyTorch
+    case "isfinite": return b(`isfinite_(${x})`);
+    case "logicalNot": return b(`${x} == 0.0`);
+    default: return op satisfies never;
+  }
+}
+
+/** WGSL for a binary op on `a`, `b` computed in `t`. */
+export function binaryExpr(op: BinaryOp, a: string, b: string, t: Wgsl): { expr: string; result: "value" | "bool" } {
+  const v = (expr: string) => ({ expr, result: "value" as const });
+  const c = (expr: string) => ({ expr, result: "bool" as const });
+  const zero = t === "f32" ? "0.0" : "0";
+  const one = t === "f32" ? "1.0" : "1";
+  switch (op) {
+    case "add": return v(`${a} + ${b}`);
+    case "sub": return v(`${a} - ${b}`);
+    case "mul": return v(`${a} * ${b}`);
+    case "div": return v(t === "f32" ? `${a} / ${b}` : `i32(f32(${a}) / f32(${b}))`);
+    case "pow": return v(t === "f32" ? `pow_(${a}, ${b})` : `i32(pow_(f32(${a}), f32(${b})))`);
+    case "maximum": return v(`max(${a}, ${b})`);
+    case "minimum": return v(`min(${a}, ${b})`);
+    case "eq": return c(`${a} == ${b}`);
+    case "ne": return c(`${a} != ${b}`);
+    case "lt": return c(`${a} < ${b}`);
+    case "le": return c(`${a} <= ${b}`);
+    case "gt": return c(`${a} > ${b}`);
+    case "ge": return c(`${a} >= ${b}`);
+    case "logicalAnd": return c(`${a} != ${zero} && ${b} != ${zero}`);
+    case "logicalOr": return c(`${a} != ${zero} || ${b} != ${zero}`);
+    case "sigmoidBackward": return v(`${a} * ${b} * (${one} - ${b})`); // g·y·(1 − y)
+    case "tanhBackward": return v(`${a} * (${one} - ${b} * ${b})`); // g·(1 − y²)
+    case "reluBackward": return v(`select(${a}, ${zero}, ${b} <= ${zero})`); // y ≤ 0 ? 0 : g
+    default: return op satisfies never;
+  }
+}
+
+// ---------------------------------------------------------------- reductions
+
+/**
+ * Reduction of several axes, one thread per output element. Info: [nOut, ndKeep, ndRed, nRed,
+ * xOffset, keepShape[ndKeep], keepStrides[ndKeep], redShape[ndRed], redStrides[ndRed]].
+ * Sums use Kahan's compensated summation (the cpu oracle accumulates in float64).
+ */
+export function reduceKernel(op: ReduceOp, t: Wgsl): string {
+  const init = { sum: "0", prod: "1", max: t === "f32" ? "bits_(0xff800000u)" : "-2147483647 - 1", min: t === "f32" ? "bits_(0x7f800000u)" : "2147483647" }[op];
+  const step =
+    op === "sum" && t === "f32"
+      ? "let yk = v - comp; let tk = acc + yk; comp = (tk - acc) - yk; acc = tk;"
+      : op === "sum" ? "acc += v;" : op === "prod" ? "acc *= v;" : op === "max" ? "acc = max(acc, v);" : "acc = min(acc, v);";
+  return `${bindings([t], t)}
+${SPECIALS}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let ndk = info[1];
+  let ndr = info[2];
+  var rem = i;
+  var base = info[4];
+  for (var d = ndk - 1; d >= 0; d--) {
+    let s = info[5 + d];
+    base += (rem % s) * info[5 + ndk + d];
+    rem = rem / s;
+  }
+  var acc = ${t}(${init});
+  var comp = ${t}(0);
+  let r0 = 5 + 2 * ndk;
+  for (var r = 0; r < info[3]; r++) {
+    var rr = r;
+    var off = base;
+    for (var d = ndr - 1; d >= 0; d--) {
+      let s = info[r0 + d];
+      off += (rr % s) * info[r0 + ndr + d];
+      rr = rr / s;
+    }
+    let v = src0[off];
+    ${step}
+  }
+  dst[i] = acc;
+}`;
+}
+
+// ---------------------------------------------------------------- lanes (one thread per lane along an axis)
+
+/**
+ * Kernels that walk one axis per thread ("lanes": argmax, softmax and its backward). Info:
+ * [nLanes, nd, len, outerShape[nd], then per operand k: offset, outerStrides[nd], axisStride].
+ * lane(l, k) is operand k's offset of lane l's first element, step(k) its stride along the axis.
+ */
+const LANE = `fn lane(l: i32, k: i32) -> i32 {
+  let nd = info[1];
+  let base = 3 + nd + k * (nd + 2);
+  var rem = l;
+  var off = info[base];
+  for (var d = nd - 1; d >= 0; d--) {
+    let s = info[3 + d];
+    off += (rem % s) * info[base + 1 + d];
+    rem = rem / s;
+  }
+  return off;
+}
+fn step(k: i32) -> i32 {
+  let nd = info[1];
+  return info[3 + nd + k * (nd + 2) + nd + 1];
+}`;
+
+/** Info words of a lane kernel over `shape` minus `axis`, for views given with their full strides. */
+export function laneInfo(shape: readonly number[], axis: number, views: readonly { offset: number; strides: readonly number[] }[]): Int32Array {
+  const outer = shape.filter((_, d) => d !== axis);
+  const nd = outer.length;
+  const info = new Int32Array(3 + nd + views.length * (nd + 2));
+  info[0] = outer.reduce((p, s) => p * s, 1);
+  info[1] = nd;
+  info[2] = shape[axis];
+  info.set(outer, 3);
+  views.forEach((v, k) => {
+    const base = 3 + nd + k * (nd + 2);
+    info[base] = v.offset;
+    info.set(v.strides.filter((_, d) => d !== axis), base + 1);
+    info[base + 1 + nd] = v.strides[axis];
+  });
+  return info;
+}
+
+function laneKernel(inputs: readonly Wgsl[], out: Wgsl, body: string): string {
+  return `${bindings(inputs, out)}\n${SPECIALS}\n${LANE}\n${MAIN_1D}\n  let l = i32((wid.y * nwg.x + wid.x) * 64u + lid);\n  if (l >= info[0]) { return; }\n  let n = info[2];\n${body}\n}`;
+}
+
+/** Index of the first max (or min) along the axis; a NaN wins (as the cpu kernel: NaN compares as the extremum). */
+export function argReduceKernel(op: "argmax" | "argmin", t: Wgsl): string {
+  const better = op === "argmax" ? "v > best" : "v < best";
+  const nan = t === "f32" ? " || v != v" : "";
+  return laneKernel([t], "i32", `  let x0 = lane(l, 0);
+  let sx = step(0);
+  var best = src0[x0];
+  var at_ = 0;
+  if (best == best) {
+    for (var j = 1; j < n; j++) {
+      let v = src0[x0 + j * sx];
+      if (${better}${nan}) { best = v; at_ = j; if (v != v) { break; } }
+    }
+  }
+  dst[lane(l, 1)] = at_;`);
+}
+
+/** Softmax (log-softmax when `log`) along the axis, the max subtracted first. */
+export function softmaxKernel(log: boolean): string {
+  const write = log ? "src0[x0 + j * sx] - m - ls" : "exp(src0[x0 + j * sx] - m) / s";
+  return laneKernel(["f32"], "f32", `  let x0 = lane(l, 0);
+  let sx = step(0);
+  let o0 = lane(l, 1);
+  let so = step(1);
+  var m = bits_(0xff800000u);
+  for (var j = 0; j < n; j++) { m = max(m, src0[x0 + j * sx]); }
+  var s = 0.0;
+  for (var j = 0; j < n; j++) { s += exp(src0[x0 + j * sx] - m); }
+  let ls = log(s);
+  for (var j = 0; j < n; j++) { dst[o0 + j * so] = ${write}; }`);
+}
+
+/** softmax's gradient y ⊙ (g − Σ g⊙y), or log-softmax's g − eʸ ⊙ Σ g (operands g, y, dst). */
+export function softmaxBackwardKernel(log: boolean): string {
+  const sum = log ? "src0[g0 + j * sg]" : "src0[g0 + j * sg] * src1[y0 + j * sy]";
+  const write = log ? "src0[g0 + j * sg] - exp(src1[y0 + j * sy]) * s" : "src1[y0 + j * sy] * (src0[g0 + j * sg] - s)";
+  return laneKernel(["f32", "f32"], "f32", `  let g0 = lane(l, 0);
+  let sg = step(0);
+  let y0 = lane(l, 1);
+  let sy = step(1);
+  let o0 = lane(l, 2);
+  let so = step(2);
+  var s = 0.0;
+  for (var j = 0; j < n; j++) { s += ${sum}; }
+  for (var j = 0; j < n; j++) { dst[o0 + j * so] = ${write}; }`);
+}
+
+/**
+ * Inclusive prefix sums (products) along the axis, each stored as it is reached; float sums are
+ * compensated (Kahan), as the cpu oracle accumulates in float64.
+ */
+export function scanKernel(op: ScanOp, t: Wgsl): string {
+  const step =
+    op === "sum" && t === "f32" ? "let yk = v - comp; let tk = acc + yk; comp = (tk - acc) - yk; acc = tk;" : op === "sum" ? "acc += v;" : "acc *= v;";
+  return laneKernel([t], t, `  let x0 = lane(l, 0);
+  let sx = step(0);
+  let o0 = lane(l, 1);
+  let so = step(1);
+  var acc = ${t}(${op === "sum" ? 0 : 1});
+  var comp = ${t}(0);
+  for (var j = 0; j < n; j++) {
+    let v = src0[x0 + j * sx];
+    ${step}
+    dst[o0 + j * so] = acc;
+  }`);
+}
+
+// ---------------------------------------------------------------- matmul
+
+/** Tile edge of the matmul kernel (one thread per output element of a TILE×TILE tile). */
+export const TILE = 16;
+
+/**
+ * Batched matmul dst[b, i, j] = Σ_k a[b, i, k]·b[b, k, j] (+ bias[j]) with strided operands:
+ * TILE×TILE tiles of a and b staged in workgroup memory (each loaded element used TILE times).
+ * Info: [m, k, n, nb, aOff, aRow, aCol, bOff, bRow, bCol, biasOff, biasStride, hasBias,
+ * batchShape[nb], aBatchStrides[nb], bBatchStrides[nb]]; workgroups (⌈n/TILE⌉, ⌈m/TILE⌉, batches).
+ */
+export function matmulKernel(t: Wgsl): string {
+  return `${bindings([t, t, t], t)}
+var<workgroup> ta: array<array<${t}, ${TILE}>, ${TILE}>;
+var<workgroup> tb: array<array<${t}, ${TILE}>, ${TILE}>;
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let m = info[0];
+  let k = info[1];
+  let n = info[2];
+  let nb = info[3];
+  let row = i32(wid.y) * ${TILE} + i32(lid.y);
+  let col = i32(wid.x) * ${TILE} + i32(lid.x);
+  let batch = i32(wid.z);
+  var rem = batch;
+  var aBase = info[4];
+  var bBase = info[7];
+  for (var d = nb - 1; d >= 0; d--) {
+    let s = info[13 + d];
+    let c = rem % s;
+    rem = rem / s;
+    aBase += c * info[13 + nb + d];
+    bBase += c * info[13 + 2 * nb + d];
+  }
+  var acc = ${t}(0);
+  let tiles = (k + ${TILE - 1}) / ${TILE};
+  for (var t0 = 0; t0 < tiles; t0++) {
+    let ka = t0 * ${TILE} + i32(lid.x);
+    let kb = t0 * ${TILE} + i32(lid.y);
+    ta[lid.y][lid.x] = select(${t}(0), src0[max(0, aBase + row * info[5] + ka * info[6])], row < m && ka < k);
+    tb[lid.y][lid.x] = select(${t}(0), src1[max(0, bBase + kb * info[8] + col * info[9])], kb < k && col < n);
+    workgroupBarrier();
+    for (var kk = 0; kk < ${TILE}; kk++) { acc += ta[lid.y][kk] * tb[kk][lid.x]; }
+    workgroupBarrier();
+  }
+  if (row < m && col < n) {
+    if (info[12] != 0) { acc += src2[info[10] + col * info[11]]; }
+    dst[(batch * m + row) * n + col] = acc;
+  }
+}`;
+}
+
+// ---------------------------------------------------------------- whole-buffer kernels (fused steps, activations, losses)
+
+/**
+ * Kernels over whole contiguous buffers: `body` computes element i from src0…, writing dst[i].
+ * Info: [n, then f32 scalars as bit patterns], read with scalar(k).
+ */
+function flatKernel(inputs: number, body: string): string {
+  return `${bindings(new Array<Wgsl>(inputs).fill("f32"), "f32")}
+${PRELUDE}
+fn scalar(k: i32) -> f32 { return bitcast<f32>(info[1 + k]); }
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+${body}
+}`;
+}
+
+/** Info words of a whole-buffer kernel: n, then the scalars as float32 bit patterns. */
+export function flatInfo(n: number, scalars: readonly number[] = []): Int32Array {
+  const info = new Int32Array(1 + scalars.length);
+  info[0] = n;
+  info.set(new Int32Array(new Float32Array(scalars).buffer), 1);
+  return info;
+}
+
+const SQRT_2_OVER_PI = "0.7978845608";
+const INV_SQRT_2PI = "0.3989422804";
+
+/** gelu: x·Φ(x), Φ(x) = ½·erfc(−x/√2) (no cancellation in the lower tail), or the tanh form. */
+export function geluKernel(tanh: boolean): string {
+  return flatKernel(1, tanh
+    ? `  let v = src0[i];
+  dst[i] = 0.5 * v * (1.0 + tanh_(${SQRT_2_OVER_PI} * (v + 0.044715 * v * v * v)));`
+    : `  let v = src0[i];
+  dst[i] = v * 0.5 * erfc_(-v * 0.70710678118);`);
+}
+
+/** g·gelu′(x): Φ(x) + x·φ(x), or ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²) with t the tanh. */
+export function geluBackwardKernel(tanh: boolean): string {
+  return flatKernel(2, tanh
+    ? `  let v = src1[i];
+  let t = tanh_(${SQRT_2_OVER_PI} * (v + 0.044715 * v * v * v));
+  let du = ${SQRT_2_OVER_PI} * (1.0 + 3.0 * 0.044715 * v * v);
+  dst[i] = src0[i] * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du);`
+    : `  let v = src1[i];
+  dst[i] = src0[i] * (0.5 * erfc_(-v * 0.70710678118) + v * ${INV_SQRT_2PI} * exp(-0.5 * v * v));`);
+}
+
+/** Inverted dropout: x·(u < threshold ? scale : 0); scalars [threshold, scale]. */
+export const DROPOUT = flatKernel(2, "  dst[i] = src0[i] * select(0.0, scalar(1), src1[i] < scalar(0));");
+
+/** Binary cross entropy on probabilities: −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)). */
+export const BCE = flatKernel(2, `  let p = src0[i];
+  let y = src1[i];
+  dst[i] = -(y * max(log(p), -100.0) + (1.0 - y) * max(log1p_(-p), -100.0));`);
+
+/** Its input gradient: g·(p − y) / max(p·(1 − p), 1e-12) (operands g, p, y). */
+export const BCE_BACKWARD = flatKernel(3, `  let p = src1[i];
+  dst[i] = src0[i] * (p - src2[i]) / max(p * (1.0 - p), 1e-12);`);
+
+/**
+ * out += alpha·x in place (add_ with alpha), x a strided view with out's shape (elementwise info,
+ * alpha's bits in the extra word): the product rounded to float32, then the sum.
+ */
+export const ADD_SCALED = `${bindings(["f32"], "f32")}
+${AT}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let alpha = bitcast<f32>(info[info[1] * 3 + 4]); // after the shape and two views
+  let o = at(i, 1);
+  dst[o] = dst[o] + alpha * src0[at(i, 0)];
+}`;
+
+/** Flags of the Adam kernel, as the wasm one's (assembly/optim.ts). */
+export const ADAM_MAXIMIZE = 1;
+export const ADAM_DECOUPLED = 2;
+export const ADAM_COUPLED = 4;
+export const ADAM_LERP_UPPER = 8;
+
+/**
+ * One Adam(W) step in place on p, m, v from g, the op-by-op update's operations in its order
+ * (assembly/optim.ts): info [n, flags, decay, weightDecay, lerp scalar, β2, 1 − β2, √(1 − β2ᵗ),
+ * eps, −stepSize] (scalars as float32 bits).
+ */
+export const ADAM = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read_write> p: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+fn scalar(k: i32) -> f32 { return bitcast<f32>(info[2 + k]); }
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let flags = info[1];
+  var gv = g[i];
+  if ((flags & ${1}) != 0) { gv = -gv; }
+  var pv = p[i];
+  if ((flags & ${2}) != 0) { pv = pv * scalar(0); } else if ((flags & ${4}) != 0) { gv = gv + pv * scalar(1); }
+  var mv = m[i];
+  let diff = (gv - mv) * scalar(2);
+  if ((flags & ${8}) != 0) { mv = gv - diff; } else { mv = mv + diff; }
+  let vv = v[i] * scalar(3) + gv * gv * scalar(4);
+  let denom = sqrt(vv) / scalar(5) + scalar(6);
+  p[i] = pv + mv / denom * scalar(7);
+  m[i] = mv;
+  v[i] = vv;
+}`;
+
+// ---------------------------------------------------------------- index kernels (gather, indexSelect, scatterAdd, indexAdd)
+
+/**
+ * Indices are not checked on the host (that would read GPU memory): a kernel meeting one outside
+ * [0, size) skips it and raises the device's error flag (binding after dst) to its op's code,
+ * which the next read from the GPU turns into an IndexError (gpu-context.ts).
+ */
+export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd"] as const;
+
+function flagBinding(inputs: number): string {
+  return `@group(0) @binding(${inputs + 2}) var<storage, read_write> flag: array<atomic<i32>>;`;
+}
+
+/**
+ * Gathers along one axis (gather and indexSelect): elementwise over out's shape with views
+ * [x with its axis stride zeroed, index, dst], extra words [x's axis stride, axis size, op code]:
+ * dst[i] = x[at(i, 0) + index[at(i, 1)]·stride].
+ */
+export function gatherKernel(t: Wgsl): string {
+  return `${bindings([t, "i32"], t)}
+${flagBinding(2)}
+${AT}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let e = 2 + info[1] + 3 * (info[1] + 1);
+  let idx = src1[at(i, 1)];
+  var v = ${t}(0);
+  if (idx < 0 || idx >= info[e + 1]) { atomicMax(&flag[0], info[e + 2]); } else { v = src0[at(i, 0) + idx * info[e]]; }
+  dst[at(i, 2)] = v;
+}`;
+}
+
+/**
+ * Scatter-add along one axis without atomics (scatterAdd and indexAdd), one thread per output
+ * element q, which sums the src elements whose index names it: out[q] = base[q] + alpha·Σ src[p]
+ * over p with p_d = q_d (d ≠ axis) and index[p] = q_axis. Elementwise info over out's shape with
+ * views [base, index, src, dst] (index and src with their own strides), extra words [axis, op code,
+ * alpha bits, index shape (nd)]; a q beyond the index's shape in another dim gets base alone.
+ */
+export function scatterAddKernel(t: Wgsl): string {
+  const alpha = t === "f32" ? "bitcast<f32>(info[e + 2])" : "1";
+  return `${bindings([t, "i32", t], t)}
+${flagBinding(3)}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let nd = info[1];
+  let e = 2 + nd + 4 * (nd + 1);
+  let axis = info[e];
+  var rem = i;
+  var ob = info[2 + nd];
+  var oi = info[2 + nd + (nd + 1)];
+  var os = info[2 + nd + 2 * (nd + 1)];
+  var od = info[2 + nd + 3 * (nd + 1)];
+  var q = 0;
+  var inside = true;
+  for (var d = nd - 1; d >= 0; d--) {
+    let s = info[2 + d];
+    let c = rem % s;
+    rem = rem / s;
+    ob += c * info[2 + nd + 1 + d];
+    od += c * info[2 + nd + 3 * (nd + 1) + 1 + d];
+    if (d == axis) { q = c; } else {
+      if (c >= info[e + 3 + d]) { inside = false; }
+      oi += c * info[2 + nd + (nd + 1) + 1 + d];
+      os += c * info[2 + nd + 2 * (nd + 1) + 1 + d];
+    }
+  }
+  var acc = ${t}(0);
+  if (inside) {
+    let si = info[2 + nd + (nd + 1) + 1 + axis];
+    let ss = info[2 + nd + 2 * (nd + 1) + 1 + axis];
+    for (var j = 0; j < info[e + 3 + axis]; j++) {
+      let idx = src1[oi + j * si];
+      if (idx < 0 || idx >= info[2 + axis]) { atomicMax(&flag[0], info[e + 1]); }
+      if (idx == q) { acc += src2[os + j * ss]; }
+    }
+  }
+  dst[od] = src0[ob] + ${alpha} * acc;
+}`;
+}

@@ -1,0 +1,150 @@
+/**
+ * The device API on the GPU: to/toAsync with gradients, async reads and the errors of the sync
+ * ones, printing, dispose, Module.to(webgpu) in place with an optimizer made before, the pool
+ * staying flat over many training steps, and an MLP trained on webgpu matching the cpu's losses.
+ */
+
+import { expect, it } from "vitest";
+import { Generator, initWebGPU, linspace, noGrad, randn, tensor, webgpuMemory, type Tensor } from "@tensorgrad/autograd";
+import { Linear, Sequential, Tanh, mseLoss, optim } from "@tensorgrad/nn";
+import { describeGpu, host } from "./gpu.js";
+
+/** Runs the garbage collector (the project passes --expose-gc) and lets finalizers return buffers to the pool. */
+async function collect(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("the webgpu project runs with --expose-gc");
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** A small tanh MLP with seeded weights, on the cpu. */
+function mlp(): Sequential {
+  const model = new Sequential(new Linear(1, 16), new Tanh(), new Linear(16, 16), new Tanh(), new Linear(16, 1));
+  const gen = new Generator(7);
+  noGrad(() => {
+    for (const p of model.parameters()) p.copy_(randn(p.shape, { device: "cpu", generator: gen }).mul(0.5));
+  });
+  return model;
+}
+
+describeGpu("webgpu devices", () => {
+  it("initWebGPU is idempotent and names the adapter", async () => {
+    const a = await initWebGPU();
+    const b = await initWebGPU();
+    expect(b).toEqual(a);
+    expect(a.device).toBe("webgpu");
+    expect(a.adapter.length).toBeGreaterThan(0);
+  });
+
+  it("sync reads throw naming the async form; printing says where the values are", async () => {
+    const x = tensor([[1, 2], [3, 4]], { device: "webgpu" });
+    expect(x.device).toBe("webgpu");
+    expect(() => x.toArray()).toThrow("toArray: this tensor lives on the GPU (device webgpu), whose memory is read asynchronously; use await t.toArrayAsync()");
+    expect(() => x.sum().item()).toThrow("use await t.itemAsync()");
+    expect(() => x.toTypedArray()).toThrow("use await t.toTypedArrayAsync()");
+    expect(String(x.requiresGrad_())).toBe("tensor(<[2,2] on the GPU: read it with await t.toArrayAsync()>, device='webgpu', dtype=float32, requires_grad=True)");
+    expect(await x.sum().itemAsync()).toBe(10);
+    expect(await x.toArrayAsync()).toEqual([[1, 2], [3, 4]]);
+  });
+
+  it("to('cpu') from the GPU throws naming toAsync; toAsync moves it, and its gradient comes back to the GPU", async () => {
+    const xg = tensor([1, -2, 3], { device: "webgpu", requiresGrad: true });
+    expect(() => xg.to("cpu")).toThrow(/to: a webgpu tensor is read asynchronously, so it cannot move to cpu synchronously; use await x\.toAsync\("cpu"\)/);
+    const xc = await xg.toAsync("cpu");
+    expect(xc.device).toBe("cpu");
+    xc.square().sum().backward();
+    expect(xg.grad!.device).toBe("webgpu");
+    expect(await host(xg.grad!)).toEqual([2, -4, 6]);
+  });
+
+  it("a cpu leaf computed on the GPU gets its gradient... only asynchronously: the error says what to do", () => {
+    const x = tensor([1, 2], { device: "cpu", requiresGrad: true });
+    const y = x.to("webgpu").square().sum();
+    expect(() => y.backward()).toThrow(/create the leaf on webgpu instead/);
+  });
+
+  it("ops mixing webgpu and cpu tensors throw as PyTorch does", () => {
+    expect(() => tensor([1], { device: "webgpu" }).add(tensor([1], { device: "cpu" }))).toThrow(
+      'add: expected all tensors to be on the same device, but found at least two devices, webgpu and cpu (move one with .to("webgpu"))',
+    );
+  });
+
+  it("dispose() returns the memory at once; using the tensor afterwards is a clear error", async () => {
+    const before = webgpuMemory()!.liveBytes;
+    const x = tensor(new Float32Array(1000), { device: "webgpu" });
+    expect(webgpuMemory()!.liveBytes).toBe(before + 4096);
+    x.dispose();
+    expect(webgpuMemory()!.liveBytes).toBe(before);
+    expect(() => x.add(1)).toThrow("webgpu: this tensor's memory was disposed");
+  });
+
+  it("Module.to('webgpu') moves parameters in place (same objects, grads too); toAsync('cpu') brings them back", async () => {
+    const model = mlp();
+    const params = model.parameters();
+    const values = params.map((p) => p.toArray());
+    const opt = new optim.Adam(params, { lr: 0.01 });
+    const x = linspace(-2, 2, 8).unsqueeze(1); // on the default device, with the model
+    mseLoss(model.call(x), x.sin()).backward();
+    const grads = params.map((p) => p.grad!.toArray());
+    model.to("webgpu");
+    for (const [i, p] of model.parameters().entries()) {
+      expect(p).toBe(params[i]);
+      expect(p.device).toBe("webgpu");
+      expect(await host(p)).toEqual(values[i]);
+      expect(await host(p.grad!)).toEqual(grads[i]);
+    }
+    opt.step(); // the optimizer made before the move steps the moved parameters on the GPU
+    expect(params.every((p) => p.device === "webgpu")).toBe(true);
+    await model.toAsync("cpu");
+    expect(params.every((p) => p.device === "cpu" && p.grad!.device === "cpu")).toBe(true);
+  });
+
+  it("an MLP trained on webgpu gives the cpu's losses (float32 tolerance), with reads only at the end", async () => {
+    const x = linspace(-3, 3, 64, { device: "cpu" }).unsqueeze(1);
+    const y = x.sin();
+    const train = (device: string): Tensor[] => {
+      const model = mlp().to(device);
+      const opt = new optim.Adam(model.parameters(), { lr: 0.02 });
+      const [xd, yd] = [x.to(device), y.to(device)];
+      const losses: Tensor[] = [];
+      for (let step = 0; step < 40; step++) {
+        opt.zeroGrad();
+        const loss = mseLoss(model.call(xd), yd);
+        loss.backward();
+        opt.step();
+        losses.push(loss.detach());
+      }
+      return losses;
+    };
+    const cpu = await Promise.all(train("cpu").map((l) => l.itemAsync()));
+    const gpu = await Promise.all(train("webgpu").map((l) => l.itemAsync()));
+    expect(gpu).toBeAllclose(cpu, { rtol: 1e-4, atol: 1e-6 });
+    expect(cpu[39]).toBeLessThan(cpu[0] / 2); // it learns
+  });
+
+  it("GPU memory stays flat over many training steps (buffers return to the pool when collected)", async () => {
+    // SGD with momentum: its scalars are the same every step. (Adam's bias corrections change each
+    // step, and the op layer caches up to 1024 scalar tensors per device: bounded, not flat.)
+    const model = mlp().to("webgpu");
+    const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+    const x = linspace(-3, 3, 32, { device: "webgpu" }).unsqueeze(1);
+    const y = x.sin();
+    const live: number[] = [];
+    for (let step = 1; step <= 500; step++) {
+      opt.zeroGrad();
+      const loss = mseLoss(model.call(x), y);
+      loss.backward();
+      opt.step();
+      if (step % 100 === 0) {
+        await loss.itemAsync();
+        await collect();
+        live.push(webgpuMemory()!.liveBytes);
+      }
+    }
+    // After the first steps (the momentum buffers appear) the live bytes do not grow at all.
+    expect(live.slice(1), `live bytes every 100 steps: ${live.join(", ")}`).toEqual(live.slice(1).map(() => live[1]));
+    expect(webgpuMemory()!.pooledBytes).toBeGreaterThan(0);
+  });
+});

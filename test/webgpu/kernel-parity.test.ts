@@ -1,0 +1,376 @@
+/**
+ * webgpu vs the cpu oracle, kernel by kernel: the same op on a cpu tensor and on its copy on the
+ * GPU, compared with float32 tolerances. Inputs come from a seeded generator and include
+ * broadcasting and non-contiguous views (transposes, stepped slices, expanded dims), so every
+ * stride path of a kernel runs. Methods without a WGSL kernel yet are checked to throw naming
+ * themselves.
+ */
+
+import { expect, it } from "vitest";
+import { Generator, arange, binaryCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Parameter, optim } from "@tensorgrad/nn";
+import { describeGpu, host } from "./gpu.js";
+
+const gen = new Generator(20261205);
+/** Seeded standard normal samples on the cpu. */
+const rnd = (...shape: number[]): Tensor => randn(shape, { device: "cpu", generator: gen });
+const gpu = (t: Tensor): Tensor => t.to("webgpu");
+const TOL = { rtol: 1e-5, atol: 1e-6 };
+/** Transcendental functions: WGSL allows a few ulp (exp: 3 + 2|x| ulp). */
+const LOOSE = { rtol: 2e-5, atol: 2e-6 };
+/** Sums of products: float32 accumulation against the float64 oracle, with cancellation. */
+const MATMUL = { rtol: 1e-4, atol: 1e-5 };
+
+/** f on the cpu tensors and on their webgpu copies, compared. */
+async function parity(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], tol: { rtol: number; atol: number } = TOL): Promise<void> {
+  const expected = f(...inputs);
+  const got = f(...inputs.map(gpu));
+  expect(got.shape).toEqual(expected.shape);
+  expect(got.dtype).toBe(expected.dtype);
+  expect(await host(got)).toBeAllclose(expected, tol);
+}
+
+/** Views of one [4, 6] matrix: contiguous, transposed, stepped slice, expanded row. */
+function views(): [string, Tensor][] {
+  const m = rnd(6, 4);
+  return [
+    ["contiguous", rnd(4, 6)],
+    ["transposed", m.t()],
+    ["stepped slice", rnd(4, 12).slice(1, 0, 12, 2)],
+    ["expanded", rnd(1, 6).expand(4, 6)],
+  ];
+}
+
+describeGpu("webgpu kernels vs the cpu oracle", () => {
+  it("fromValues, alloc, fill and strided fill (tensor, zeros, full, eye, fill_)", async () => {
+    expect(await host(tensor([[1, 2], [3, 4]], { device: "webgpu" }))).toEqual([[1, 2], [3, 4]]);
+    expect(await host(zeros([2, 3], { device: "webgpu" }))).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect(await host(full([2], -2.5, { device: "webgpu" }))).toEqual([-2.5, -2.5]);
+    expect(await host(eye(3, 4, { device: "webgpu" }))).toEqual(eye(3, 4, { device: "cpu" }).toArray());
+    expect(await host(tensor([1, -2, 7], { dtype: "int32", device: "webgpu" }))).toEqual([1, -2, 7]);
+    expect(await host(tensor([true, false, true], { device: "webgpu" }))).toEqual([true, false, true]);
+    const t = zeros([3, 4], { device: "webgpu" });
+    t.slice(1, 1, 4, 2).fill_(3);
+    expect(await host(t)).toEqual([[0, 3, 0, 3], [0, 3, 0, 3], [0, 3, 0, 3]]);
+    expect(await host(arange(5, { device: "webgpu" }))).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it.each(views())("copy of a %s view (contiguous(), clone) and casts between float32, int32 and bool", async (_, x) => {
+    await parity((a) => a.contiguous(), [x]);
+    await parity((a) => a.clone(), [x]);
+    const scaled = x.mul(3);
+    await parity((a) => a.int(), [scaled]); // truncation toward zero
+    await parity((a) => a.int().float(), [scaled]);
+    await parity((a) => a.gt(0).float(), [x]);
+    await parity((a) => a.round().bool(), [x]);
+  });
+
+  const floatUnary: [string, (x: Tensor) => Tensor, (x: Tensor) => Tensor][] = [
+    ["neg", (x) => x.neg(), (x) => x],
+    ["exp", (x) => x.exp(), (x) => x],
+    ["log", (x) => x.log(), (x) => x.abs().add(0.1)],
+    ["log1p", (x) => x.log1p(), (x) => x.abs().mul(1e-3)],
+    ["expm1", (x) => x.expm1(), (x) => x.mul(1e-3)],
+    ["expm1 (large)", (x) => x.expm1(), (x) => x.mul(3)],
+    ["sqrt", (x) => x.sqrt(), (x) => x.abs()],
+    ["abs", (x) => x.abs(), (x) => x],
+    ["sign", (x) => x.sign(), (x) => x],
+    ["tanh", (x) => x.tanh(), (x) => x.mul(5)],
+    ["sigmoid", (x) => x.sigmoid(), (x) => x.mul(10)],
+    ["relu", (x) => x.relu(), (x) => x],
+    ["erf", (x) => x.erf(), (x) => x.mul(2)],
+    ["sin", (x) => x.sin(), (x) => x],
+    ["cos", (x) => x.cos(), (x) => x],
+    ["floor", (x) => x.floor(), (x) => x.mul(3)],
+    ["ceil", (x) => x.ceil(), (x) => x.mul(3)],
+    ["round (half to even)", (x) => x.round(), (x) => x.mul(2).round().div(2)],
+    ["isfinite", (x) => x.isfinite(), (x) => x.div(x.round())],
+    ["logicalNot", (x) => x.logicalNot(), (x) => x.round()],
+  ];
+  it.each(floatUnary)("unary %s on float32 views", async (_, f, domain) => {
+    for (const [, v] of views()) await parity(f, [domain(v)], LOOSE);
+  });
+
+  it("unary ops on int32 and bool keep their exact integer values", async () => {
+    const i = tensor([-3, 0, 5, -2147483647, 7], { dtype: "int32", device: "cpu" });
+    for (const f of [(x: Tensor) => x.neg(), (x: Tensor) => x.abs(), (x: Tensor) => x.sign(), (x: Tensor) => x.relu(), (x: Tensor) => x.logicalNot()]) {
+      await parity(f, [i]);
+    }
+    await parity((b) => b.logicalNot(), [tensor([true, false], { device: "cpu" })]);
+  });
+
+  const floatBinary: [string, (a: Tensor, b: Tensor) => Tensor][] = [
+    ["add", (a, b) => a.add(b)],
+    ["sub", (a, b) => a.sub(b)],
+    ["mul", (a, b) => a.mul(b)],
+    ["div", (a, b) => a.div(b)],
+    ["maximum", (a, b) => a.maximum(b)],
+    ["minimum", (a, b) => a.minimum(b)],
+    ["eq", (a, b) => a.round().eq(b.round())],
+    ["ne", (a, b) => a.round().ne(b.round())],
+    ["lt", (a, b) => a.lt(b)],
+    ["le", (a, b) => a.round().le(b.round())],
+    ["gt", (a, b) => a.gt(b)],
+    ["ge", (a, b) => a.round().ge(b.round())],
+    ["logicalAnd", (a, b) => a.round().logicalAnd(b.round())],
+    ["logicalOr", (a, b) => a.round().logicalOr(b.round())],
+  ];
+  it.each(floatBinary)("binary %s with broadcasting and strided operands", async (_, f) => {
+    await parity(f, [rnd(3, 1, 4), rnd(5, 4)]);
+    await parity(f, [rnd(4, 5).t(), rnd(4)]);
+    await parity(f, [rnd(2, 6).slice(1, 1, 6, 2), rnd(2, 1).expand(2, 3)]);
+    await parity((a) => f(a, a.mul(0.5)), [rnd(3, 3)]);
+  });
+
+  it("pow: negative bases with integer exponents, zero bases, x⁰ = 1", async () => {
+    const base = tensor([-2, -2, -1.5, 0, 0, 3, 2.5, -4], { device: "cpu" });
+    const exponent = tensor([3, 2, 2, 2, 0, -1, 0.5, 0], { device: "cpu" });
+    await parity((a, b) => a.pow(b), [base, exponent], LOOSE);
+    await parity((a) => a.pow(2), [rnd(4, 3).t()], LOOSE);
+  });
+
+  it("activation backward ops (sigmoidBackward, tanhBackward, reluBackward) through gradients", async () => {
+    for (const act of [(x: Tensor) => x.sigmoid(), (x: Tensor) => x.tanh(), (x: Tensor) => x.relu()]) {
+      const x = rnd(4, 5);
+      const w = rnd(4, 5);
+      const xc = x.clone().requiresGrad_();
+      act(xc).mul(w).sum().backward();
+      const xg = gpu(x).requiresGrad_();
+      act(xg).mul(gpu(w)).sum().backward();
+      expect(await host(xg.grad!)).toBeAllclose(xc.grad!, LOOSE);
+    }
+  });
+
+  it("int32 arithmetic and comparisons stay exact", async () => {
+    const a = tensor([[5, -7, 2147483000], [0, 3, -1]], { dtype: "int32", device: "cpu" });
+    const b = tensor([3, -2, 600], { dtype: "int32", device: "cpu" });
+    for (const f of [(x: Tensor, y: Tensor) => x.add(y), (x: Tensor, y: Tensor) => x.sub(y), (x: Tensor, y: Tensor) => x.mul(y),
+      (x: Tensor, y: Tensor) => x.maximum(y), (x: Tensor, y: Tensor) => x.minimum(y), (x: Tensor, y: Tensor) => x.lt(y), (x: Tensor, y: Tensor) => x.eq(y)]) {
+      await parity(f, [a.slice(1, 0, 2), b.slice(0, 0, 2)]);
+    }
+    await parity((x, y) => x.div(y), [a, b]); // true division: float32
+  });
+
+  it("where with a broadcast condition and strided operands", async () => {
+    const cond = rnd(4, 1).gt(0);
+    await parity((c, a, b) => a.where(c, b), [cond, rnd(6, 4).t(), rnd(6)]);
+    await parity((c, a) => a.where(c, 0), [rnd(3, 3).gt(0), rnd(3, 3)]);
+  });
+
+  it.each([
+    ["all", undefined],
+    ["axis 0", 0],
+    ["axis -1", -1],
+    ["axes [0, 2]", [0, 2]],
+  ] as const)("sum, mean, amax, amin over %s of a permuted view", async (_, dims) => {
+    const x = rnd(3, 4, 5).permute(2, 0, 1);
+    const d = dims as number | number[] | undefined;
+    await parity((a) => a.sum(d), [x]);
+    await parity((a) => a.mean(d), [x]);
+    await parity((a) => a.sum(d, true), [x]);
+    await parity((a) => a.amax(d), [x]);
+    await parity((a) => a.amin(d), [x]);
+  });
+
+  it("sums of many elements stay close to the float64 oracle (compensated summation)", async () => {
+    await parity((a) => a.sum(), [rnd(300, 400).add(10)], { rtol: 2e-6, atol: 0 });
+    await parity((a) => a.sum(0), [rnd(5000, 3)], TOL);
+  });
+
+  it("int32 sum, amax, amin", async () => {
+    const i = tensor([[4, -9, 2], [7, 0, -1]], { dtype: "int32", device: "cpu" });
+    await parity((a) => a.sum(1), [i]);
+    await parity((a) => a.amax(0), [i]);
+    await parity((a) => a.amin(), [i]);
+  });
+
+  it("argmax and argmin along each axis (first index of ties)", async () => {
+    const x = rnd(4, 5, 3).round();
+    for (const dim of [0, 1, 2]) {
+      await parity((a) => a.argmax(dim), [x]);
+      await parity((a) => a.argmin(dim), [x.transpose(0, 2)]);
+    }
+  });
+
+  it.each([
+    ["small", [7, 5], [5, 3]],
+    ["tiles with ragged edges", [70, 130], [130, 33]],
+    ["batched", [2, 3, 4, 5], [2, 3, 5, 6]],
+    ["broadcast batch", [2, 1, 4, 5], [3, 5, 6]],
+    ["matrix-vector", [4, 5], [5]],
+    ["vector-matrix", [5], [5, 3]],
+    ["dot", [9], [9]],
+    ["k = 1", [4, 1], [1, 6]],
+  ] as const)("matmul %s", async (_, sa, sb) => {
+    await parity((a, b) => a.matmul(b), [rnd(...sa), rnd(...sb)], MATMUL);
+  });
+
+  it("matmul of transposed and sliced operands; linear with bias", async () => {
+    await parity((a, b) => a.t().matmul(b.t()), [rnd(5, 7), rnd(3, 5)], MATMUL);
+    await parity((a, b) => a.matmul(b), [rnd(4, 10).slice(1, 0, 10, 2), rnd(5, 3)], MATMUL);
+    await parity((x, w, b) => linear(x, w, b), [rnd(6, 5), rnd(4, 5), rnd(4)], MATMUL);
+    await parity((a, b) => a.int().matmul(b.int()), [rnd(3, 4).mul(5), rnd(4, 2).mul(5)]);
+  });
+
+  it("matmul gradients (transposed operands on the way back)", async () => {
+    const a = rnd(6, 5);
+    const b = rnd(5, 4);
+    const [ac, bc] = [a.clone().requiresGrad_(), b.clone().requiresGrad_()];
+    ac.matmul(bc).square().sum().backward();
+    const [ag, bg] = [gpu(a).requiresGrad_(), gpu(b).requiresGrad_()];
+    ag.matmul(bg).square().sum().backward();
+    expect(await host(ag.grad!)).toBeAllclose(ac.grad!, { rtol: 1e-4, atol: 1e-5 });
+    expect(await host(bg.grad!)).toBeAllclose(bc.grad!, { rtol: 1e-4, atol: 1e-5 });
+  });
+
+  it.each([0, 1, -1])("softmax and logSoftmax along dim %i, forward and backward", async (dim) => {
+    const x = rnd(4, 6, 5).mul(4).transpose(0, 2);
+    await parity((a) => a.softmax(dim), [x], LOOSE);
+    await parity((a) => a.logSoftmax(dim), [x], LOOSE);
+    for (const f of [(a: Tensor) => a.softmax(dim), (a: Tensor) => a.logSoftmax(dim)]) {
+      const w = rnd(...x.shape);
+      const xc = x.clone().requiresGrad_();
+      f(xc).mul(w).sum().backward();
+      const xg = gpu(x).requiresGrad_();
+      f(xg).mul(gpu(w)).sum().backward();
+      expect(await host(xg.grad!)).toBeAllclose(xc.grad!, { rtol: 1e-4, atol: 1e-5 });
+    }
+  });
+
+  it.each(["none", "tanh"] as const)("gelu (approximate %s) and its gradient, including the lower tail", async (approximate) => {
+    const x = rnd(5, 7).mul(4).add(tensor([-6, -3, 0, 0.5, 2, 3, 7], { device: "cpu" }));
+    await parity((a) => gelu(a, approximate), [x], { rtol: 2e-5, atol: 1e-6 });
+    const w = rnd(5, 7);
+    const xc = x.clone().requiresGrad_();
+    gelu(xc, approximate).mul(w).sum().backward();
+    const xg = gpu(x).requiresGrad_();
+    gelu(xg, approximate).mul(gpu(w)).sum().backward();
+    expect(await host(xg.grad!)).toBeAllclose(xc.grad!, { rtol: 1e-4, atol: 1e-6 });
+  });
+
+  it("dropout keeps exactly the cpu's elements, scaled", async () => {
+    const x = rnd(6, 9);
+    const expected = dropout(x, 0.3, new Generator(5));
+    const got = dropout(gpu(x), 0.3, new Generator(5));
+    expect(await host(got)).toBeAllclose(expected, TOL);
+  });
+
+  it("binaryCrossEntropy and its gradient on strided probabilities and targets", async () => {
+    const p = rnd(4, 5).sigmoid().t();
+    const y = rnd(5, 4).gt(0).float();
+    await parity((a, b) => binaryCrossEntropy(a, b), [p, y], LOOSE);
+    const w = rnd(5, 4);
+    const pc = p.clone().requiresGrad_();
+    binaryCrossEntropy(pc, y).mul(w).sum().backward();
+    const pg = gpu(p).requiresGrad_();
+    binaryCrossEntropy(pg, gpu(y)).mul(gpu(w)).sum().backward();
+    expect(await host(pg.grad!)).toBeAllclose(pc.grad!, { rtol: 1e-4, atol: 1e-6 });
+  });
+
+  it("add_ with alpha (fused: one pass, the product rounded first) on a broadcast operand", async () => {
+    const base = rnd(4, 6);
+    const x = rnd(6);
+    const expected = base.clone().add_(x, -0.37);
+    const got = gpu(base).add_(gpu(x), -0.37);
+    expect(await host(got)).toBeAllclose(expected, TOL);
+  });
+
+  it.each([
+    ["Adam", (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.05 })],
+    ["Adam with L2 weight decay, maximize", (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.05, weightDecay: 0.1, maximize: true })],
+    ["AdamW, β1 = 0.3 (lerp's upper form)", (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.05, betas: [0.3, 0.99] })],
+  ] as const)("the fused %s step matches the cpu's op-by-op update", async (_, make) => {
+    const p0 = rnd(3, 5);
+    const grads = [rnd(3, 5), rnd(3, 5), rnd(3, 5)];
+    const run = (device: string): Tensor => {
+      const p = new Parameter(p0.to(device));
+      const opt = make([p]);
+      for (const g of grads) {
+        p.grad = g.to(device);
+        opt.step();
+      }
+      return p;
+    };
+    expect(await host(run("webgpu"))).toBeAllclose(run("cpu"), { rtol: 1e-5, atol: 1e-6 });
+  });
+
+  it.each([0, 1, 2])("cumsum and cumprod along dim %i of a permuted view, and int32 cumsum; cumsum's gradient", async (dim) => {
+    const x = rnd(3, 4, 5).permute(1, 2, 0);
+    await parity((a) => a.cumsum(dim), [x]);
+    await parity((a) => a.mul(0.3).exp().cumprod(dim), [x], LOOSE);
+    await parity((a) => a.mul(5).int().cumsum(dim), [x]);
+    const w = rnd(...x.shape);
+    const xc = x.clone().requiresGrad_();
+    xc.cumsum(dim).mul(w).sum().backward();
+    const xg = gpu(x).requiresGrad_();
+    xg.cumsum(dim).mul(gpu(w)).sum().backward();
+    expect(await host(xg.grad!)).toBeAllclose(xc.grad!, TOL);
+  });
+
+  /** Seeded int32 indices in [0, size) of `shape`, on the cpu. */
+  const indices = (size: number, ...shape: number[]): Tensor => randint(0, size, shape, { device: "cpu", generator: gen });
+
+  it("gather along each dim of a strided input, and its gradient (scatterAdd)", async () => {
+    const x = rnd(5, 4, 6).transpose(0, 2); // [6, 4, 5]
+    for (const [dim, index] of [[0, indices(6, 3, 4, 5)], [1, indices(4, 6, 2, 5)], [2, indices(5, 6, 4, 7)]] as const) {
+      await parity((a, i) => a.gather(dim, i), [x, index]);
+      const w = rnd(...index.shape);
+      const xc = x.clone().requiresGrad_();
+      xc.gather(dim, index).mul(w).sum().backward();
+      const xg = gpu(x).requiresGrad_();
+      xg.gather(dim, gpu(index)).mul(gpu(w)).sum().backward();
+      expect(await host(xg.grad!)).toBeAllclose(xc.grad!, TOL);
+    }
+  });
+
+  it("scatterAdd with repeated indices, an index smaller than src and base, int32 values", async () => {
+    const base = rnd(4, 6);
+    await parity((b, i, src) => b.scatterAdd(1, i, src), [base, indices(6, 3, 8), rnd(4, 9)]);
+    await parity((b, i, src) => b.scatterAdd(0, i, src), [base.t(), indices(6, 5, 4), rnd(5, 4)]);
+    await parity((b, i, src) => b.int().scatterAdd(1, i, src.int()), [base.mul(4), indices(6, 4, 6), rnd(4, 6).mul(4)]);
+  });
+
+  it("indexSelect rows and columns (repeated indices, strided input) and indexAdd with alpha", async () => {
+    const x = rnd(7, 5).t(); // [5, 7]
+    await parity((a, i) => a.indexSelect(0, i), [x, indices(5, 9)]);
+    await parity((a, i) => a.indexSelect(1, i), [x, indices(7, 4)]);
+    await parity((b, i, src) => b.indexAdd(0, i, src, { alpha: -0.5 }), [rnd(6, 3), indices(6, 10), rnd(10, 3)]);
+    await parity((b, i, src) => b.indexAdd(1, i, src), [rnd(3, 6).t().t(), indices(6, 4), rnd(3, 4)]);
+  });
+
+  it("embedding forward and backward (indexSelect and indexAdd)", async () => {
+    const weight = rnd(10, 4);
+    const idx = indices(10, 3, 5);
+    const w = rnd(3, 5, 4);
+    const wc = weight.clone().requiresGrad_();
+    const yc = embedding(idx, wc);
+    yc.mul(w).sum().backward();
+    const wg = gpu(weight).requiresGrad_();
+    const yg = embedding(gpu(idx), wg);
+    yg.mul(gpu(w)).sum().backward();
+    expect(await host(yg)).toBeAllclose(yc, TOL);
+    expect(await host(wg.grad!)).toBeAllclose(wc.grad!, TOL);
+  });
+
+  it("an index out of range on the GPU is an IndexError at the next read, naming the op (no host read before)", async () => {
+    const x = gpu(rnd(3, 4));
+    const bad = tensor([[0], [4], [1]], { dtype: "int32", device: "webgpu" });
+    const y = x.gather(1, bad); // no error yet: checking would read the index on the host
+    await expect(y.toArrayAsync()).rejects.toThrow(/webgpu: gather: an index was out of range/);
+    await expect(y.toArrayAsync()).resolves.toBeDefined(); // the flag is cleared by the read that reported it
+    const neg = tensor([-1], { dtype: "int32", device: "webgpu" });
+    await expect(x.indexSelect(0, neg).sum().itemAsync()).rejects.toThrow(/webgpu: indexSelect: an index was out of range/);
+    await expect(x.indexAdd(1, tensor([5], { dtype: "int32", device: "webgpu" }), gpu(rnd(3, 1))).toArrayAsync()).rejects.toThrow(/indexAdd/);
+  });
+
+  it("float64 cannot go to the GPU, and says why", () => {
+    expect(() => ones([2], { dtype: "float64", device: "webgpu" })).toThrow(/float64 tensors cannot live on the GPU \(WGSL has no f64\)/);
+    expect(() => rnd(2).double().to("webgpu")).toThrow(/WGSL has no f64/);
+  });
+
+  it("methods without a WGSL kernel yet throw naming themselves, never a wrong answer", () => {
+    const x = gpu(rnd(3, 4));
+    expect(() => layerNorm(x, 1, null, null)).toThrow("webgpu: layerNorm has no WGSL kernel yet (issue 15)");
+    expect(() => x.argsort(1)).toThrow("webgpu: argsort has no WGSL kernel yet (issue 15)");
+  });
+});
