@@ -363,6 +363,18 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
     await expect(x.indexAdd(1, tensor([5], { dtype: "int32", device: "webgpu" }), gpu(rnd(3, 1))).toArrayAsync()).rejects.toThrow(/indexAdd/);
   });
 
+  it("binaryCrossEntropy outside [0, 1] on the GPU is a ValueError at the next read (the range check runs in the kernel)", async () => {
+    for (const [p, y] of [[[0.2, 1.5], [1, 0]], [[0.2, 0.5], [1, -0.1]], [[Number.NaN, 0.5], [1, 0]]]) {
+      const loss = binaryCrossEntropy(tensor(p, { device: "webgpu" }), tensor(y, { device: "webgpu" })); // no host read
+      await expect(loss.toArrayAsync()).rejects.toThrow(
+        /webgpu: binaryCrossEntropy: all elements of input and target should be between 0 and 1 \(found on the GPU\)/,
+      );
+      await expect(loss.toArrayAsync()).resolves.toHaveLength(2); // the read that reported it cleared the flag
+    }
+    // in range, 0 and 1 included: no error
+    await expect(binaryCrossEntropy(tensor([0, 1, 0.5], { device: "webgpu" }), tensor([0, 1, 1], { device: "webgpu" })).sum().itemAsync()).resolves.toBeCloseTo(Math.LN2, 5);
+  });
+
   it("float64 cannot go to the GPU, and says why", () => {
     expect(() => ones([2], { dtype: "float64", device: "webgpu" })).toThrow(/float64 tensors cannot live on the GPU \(WGSL has no f64\)/);
     expect(() => rnd(2).double().to("webgpu")).toThrow(/WGSL has no f64/);

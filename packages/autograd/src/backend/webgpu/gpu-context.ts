@@ -14,6 +14,11 @@ export const WORD = 4;
 /** Dispatches encoded before the encoder is submitted without waiting for a read. */
 const MAX_BATCH = 64;
 
+/** What a range-checked kernel's flag code means, by op (the cpu and wasm kernels' wording). */
+const RANGE_RULES: Readonly<Record<string, string>> = {
+  binaryCrossEntropy: "all elements of input and target should be between 0 and 1",
+};
+
 /** Bytes the pool keeps for reuse before it destroys what comes back. */
 const POOL_LIMIT = 256 * 1024 * 1024;
 
@@ -60,8 +65,9 @@ export class GpuContext {
   private deviceError: string | null = null;
 
   /**
-   * The error flag of the index kernels: 0, or the code (1 + position in `flagNames`) of the last
-   * kernel that met an index out of range; checked and cleared by every read.
+   * The device's error flag: 0, or the largest code (1 + position in `flagNames`) raised by a
+   * kernel that met a bad value — an index out of range (the first `indexCodes` names) or a value
+   * outside its op's range; checked and cleared by every read.
    */
   readonly flag: GPUBuffer;
 
@@ -69,6 +75,8 @@ export class GpuContext {
     readonly device: GPUDevice,
     /** The op names of the flag's codes. */
     private readonly flagNames: readonly string[] = [],
+    /** How many of them (the first) are index kernels; the rest check a value range. */
+    private readonly indexCodes: number = flagNames.length,
   ) {
     this.flag = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     device.addEventListener?.("uncapturederror", (event) => {
@@ -203,6 +211,13 @@ export class GpuContext {
     const flag = new Int32Array(mapped, size, 1)[0];
     staging.unmap();
     staging.destroy();
+    if (flag > this.indexCodes) {
+      const op = this.flagNames[flag - 1] ?? "a range-checked kernel";
+      throw new ValueError(
+        `webgpu: ${op}: ${RANGE_RULES[op] ?? "a value was outside the op's range"} (found on the GPU). ` +
+          "GPU values are checked without a host read, so the error shows at the next read from the GPU, this one",
+      );
+    }
     if (flag !== 0) {
       throw new IndexError(
         `webgpu: ${this.flagNames[flag - 1] ?? "an index kernel"}: an index was out of range (the kernel skipped it). ` +

@@ -13,7 +13,7 @@ import { DTypeError, ValueError } from "../../errors.js";
 import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-context.js";
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
-  binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, INDEX_CODES, laneInfo,
+  binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, FLAG_CODES, INDEX_CODES, laneInfo,
   mapKernel, matmulKernel, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
@@ -78,7 +78,7 @@ function numel(shape: readonly number[]): number {
 
 /** Creates the webgpu backend on a device (init.ts requests it). */
 export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
-  const ctx = new GpuContext(device, INDEX_CODES);
+  const ctx = new GpuContext(device, FLAG_CODES, INDEX_CODES.length);
   // Memory comes back to the pool when its tensor (every view of it) is garbage-collected.
   const collected = new FinalizationRegistry<PooledBuffer>((pooled) => ctx.release(pooled));
 
@@ -367,8 +367,11 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     binaryCrossEntropy(p, y, out) {
       const [pc, yc] = [contiguous(p), contiguous(y)];
       float32("binaryCrossEntropy", pc, yc, out);
-      run(BCE, flatInfo(out.length), [pc, yc, out], out.length);
+      // The range check raises the device's error flag instead of reading back: true here, and a
+      // value outside [0, 1] makes the next read from the GPU throw (gpu-context.ts).
+      if (out.length > 0) ctx.dispatch(BCE, flatInfo(out.length), [gpu(pc), gpu(yc), gpu(out), ctx.flag], groupsFor(out.length));
       for (const [c, v] of [[pc, p], [yc, y]] as const) if (c !== v.buffer) backend.dispose(c);
+      return true;
     },
 
     binaryCrossEntropyBackward(g, p, y, out) {
@@ -417,6 +420,8 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     gruCellBackward: () => missing("gruCellBackward"),
     attentionSoftmax: () => missing("attentionSoftmax"),
     attentionSoftmaxBackward: () => missing("attentionSoftmaxBackward"),
+    softmaxCrossEntropy: () => missing("softmaxCrossEntropy"),
+    softmaxCrossEntropyBackward: () => missing("softmaxCrossEntropyBackward"),
   };
   return backend;
 }

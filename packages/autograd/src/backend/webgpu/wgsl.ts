@@ -34,6 +34,20 @@ function bindings(inputs: readonly Wgsl[], out: Wgsl): string {
   return lines.join("\n");
 }
 
+/**
+ * Indices are not checked on the host (that would read GPU memory): a kernel meeting one outside
+ * [0, size) skips it and raises the device's error flag (binding after dst) to its op's code,
+ * which the next read from the GPU turns into an IndexError (gpu-context.ts).
+ */
+export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd"] as const;
+
+/**
+ * Every code of the device's error flag (1 + position): the index kernels', then kernels that
+ * check a value range in their pass (binaryCrossEntropy: p and y in [0, 1]), whose error the next
+ * read turns into a ValueError.
+ */
+export const FLAG_CODES = [...INDEX_CODES, "binaryCrossEntropy"] as const;
+
 /** `v` (of type `from`) converted for a store into `to` storage; `bool` stores nonzero as 1. */
 function storeAs(v: string, from: Wgsl, to: Wgsl, bool: boolean): string {
   if (bool) return from === "f32" ? `select(${to}(0), ${to}(1), ${v} != 0.0)` : `select(${to}(0), ${to}(1), ${v} != 0)`;
@@ -457,8 +471,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
  * Kernels over whole contiguous buffers: `body` computes element i from src0…, writing dst[i].
  * Info: [n, then f32 scalars as bit patterns], read with scalar(k).
  */
-function flatKernel(inputs: number, body: string): string {
+function flatKernel(inputs: number, body: string, flagged = false): string {
   return `${bindings(new Array<Wgsl>(inputs).fill("f32"), "f32")}
+${flagged ? flagBinding(inputs) : ""}
 ${PRELUDE}
 fn scalar(k: i32) -> f32 { return bitcast<f32>(info[1 + k]); }
 ${MAIN_1D}
@@ -505,7 +520,9 @@ export const DROPOUT = flatKernel(2, "  dst[i] = src0[i] * select(0.0, scalar(1)
 /** Binary cross entropy on probabilities: −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)). */
 export const BCE = flatKernel(2, `  let p = src0[i];
   let y = src1[i];
-  dst[i] = -(y * max(log(p), -100.0) + (1.0 - y) * max(log1p_(-p), -100.0));`);
+  // the op's range check, in the same pass (NaN fails it too): raises the device's error flag
+  if (!(p >= 0.0 && p <= 1.0 && y >= 0.0 && y <= 1.0)) { atomicMax(&flag[0], ${FLAG_CODES.indexOf("binaryCrossEntropy") + 1}); }
+  dst[i] = -(y * max(log(p), -100.0) + (1.0 - y) * max(log1p_(-p), -100.0));`, true);
 
 /** Its input gradient: g·(p − y) / max(p·(1 − p), 1e-12) (operands g, p, y). */
 export const BCE_BACKWARD = flatKernel(3, `  let p = src1[i];
@@ -561,13 +578,6 @@ ${MAIN_1D}
 }`;
 
 // ---------------------------------------------------------------- index kernels (gather, indexSelect, scatterAdd, indexAdd)
-
-/**
- * Indices are not checked on the host (that would read GPU memory): a kernel meeting one outside
- * [0, size) skips it and raises the device's error flag (binding after dst) to its op's code,
- * which the next read from the GPU turns into an IndexError (gpu-context.ts).
- */
-export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd"] as const;
 
 function flagBinding(inputs: number): string {
   return `@group(0) @binding(${inputs + 2}) var<storage, read_write> flag: array<atomic<i32>>;`;
