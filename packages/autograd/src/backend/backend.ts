@@ -95,6 +95,18 @@ export interface Window2d {
 /** A contiguous copy of a buffer's elements, in the JS array type of its dtype. */
 export type HostArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
+/**
+ * How a backend lets reverse mode reuse gradient memory. `mark()` numbers the allocations made so
+ * far; `recyclable(buffer, mark)` says whether `buffer` was allocated after that mark and is worth
+ * reusing (large, memory of its own); `recycle(buffer)` takes its memory for later allocs — the
+ * caller has proved that no tensor will read or write the buffer again.
+ */
+export interface BufferRecycler<B extends BackendBuffer = BackendBuffer> {
+  mark(): number;
+  recyclable(buffer: B, mark: number): boolean;
+  recycle(buffer: B): void;
+}
+
 /** The kernels every backend provides. Outputs are contiguous buffers the caller allocated. */
 export interface Backend<B extends BackendBuffer = BackendBuffer> {
   readonly name: string;
@@ -116,6 +128,12 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   readonly asyncReads?: boolean;
   /** The elements of a view as a fresh host array, once the device has computed them (GPU backends). */
   readAsync?(src: StridedView<B>): Promise<HostArray>;
+  /**
+   * Reuse of gradient memory by reverse mode (engine/gradient-memory.ts), where the backend can
+   * hand a buffer's memory to a later alloc. Optional: without it gradients are left to the
+   * garbage collector.
+   */
+  readonly recycler?: BufferRecycler<B>;
 
   /** dst[i] = cast(src[i]) over two views of the same shape (dst may be strided: in-place writes). */
   copy(src: StridedView<B>, dst: StridedView<B>): void;

@@ -11,6 +11,7 @@ import { checkOptionKeys, flagOption, optionKeys, shapesEqual } from "../shape.j
 import type { BackendBuffer } from "../backend/backend.js";
 import type { Tensor } from "../tensor.js";
 import { enableGrad, isAnomalyEnabled, noGrad } from "./grad-mode.js";
+import { GradientMemory } from "./gradient-memory.js";
 import { Node, OutputRef, edgeDType, edgeShape, type Edge, type GradHook } from "./node.js";
 
 /** Options of `backward()`. */
@@ -191,10 +192,22 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
   // itself, tagged with this run; per-output slots in a map for later outputs, or for a node that
   // a nested backward (from a hook) is using at the same time.
   const pending = new Map<Node, (Tensor | null)[]>();
+  // Gradient memory reuse (gradient-memory.ts): every gradient stored in a waiting place below is
+  // held, and released when it is consumed. Not with createGraph (gradients are then part of a
+  // graph) nor for grad() (its results go to the caller).
+  const memory = createGraph || sink.leafSlots !== null ? null : new GradientMemory(roots);
+  /** `sum` replaces the waiting gradients a and b. */
+  const merged = (a: Tensor, b: Tensor): Tensor => {
+    const sum = a.add(b);
+    memory?.hold(sum);
+    memory?.release(a);
+    memory?.release(b);
+    return sum;
+  };
   const send = (node: Node, index: number, g: Tensor): void => {
+    memory?.hold(g);
     if (index === 0 && node.pendingRun === runId) {
-      const prev = node.pendingGrad as Tensor;
-      node.pendingGrad = prev.add(g); // a tensor used twice gets both contributions
+      node.pendingGrad = merged(node.pendingGrad as Tensor, g); // a tensor used twice gets both contributions
       return;
     }
     if (index === 0 && node.pendingRun === 0 && !pending.has(node)) {
@@ -210,7 +223,7 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
       pending.set(node, slots);
     }
     const prev = slots[index];
-    slots[index] = prev === null ? g : prev.add(g);
+    slots[index] = prev === null ? g : merged(prev, g);
   };
   /** The gradients that reached `node`'s outputs, taken out of the waiting places. */
   const take = (node: Node): (Tensor | null)[] => {
@@ -223,7 +236,7 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
     const slots = pending.size > 0 ? pending.get(node) : undefined;
     if (slots === undefined) return [own];
     pending.delete(node);
-    if (own !== null) slots[0] = slots[0] === null ? own : slots[0].add(own);
+    if (own !== null) slots[0] = slots[0] === null ? own : merged(slots[0], own);
     return slots;
   };
   // Leaves too collect every contribution first, so their hooks see the total gradient once.
@@ -231,8 +244,9 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
   const pendingLeaves = new Map<Tensor, Tensor>();
   const sendToLeaf = (leaf: Tensor, g: Tensor): void => {
     if (sink.leafSlots !== null && !sink.leafSlots.has(leaf)) return;
+    memory?.hold(g);
     const prev = pendingLeaves.get(leaf);
-    pendingLeaves.set(leaf, prev === undefined ? g : prev.add(g));
+    pendingLeaves.set(leaf, prev === undefined ? g : merged(prev, g));
   };
 
   const body = (): void => {
@@ -243,10 +257,11 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
     });
     while (ready.size > 0) {
       const node = ready.pop();
-      const grads = take(node);
+      const held = take(node);
+      const grads = held.slice();
       for (let k = 0; k < grads.length; k++) {
         const g = grads[k];
-        if (g !== null) grads[k] = observeOutputGrad(node, k, g, createGraph, sink);
+        if (g !== null) grads[k] = observeOutputGrad(node, k, g, createGraph, sink, memory);
       }
       const inputGrads = node.backwardFn(grads, node);
       for (let j = 0; j < node.numInputs; j++) {
@@ -255,13 +270,26 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
         if (edge === null || raw === null || raw === undefined) continue;
         const g = fitToInput(node, j, edge, raw);
         if (isAnomalyEnabled()) checkFinite(node, j, g);
+        if (memory !== null && node.kind.userCode) memory.escape(g);
         if (edge instanceof Node) send(edge, 0, g);
         else if (edge instanceof OutputRef) send(edge.node, edge.index, g);
         else sendToLeaf(edge, g);
       }
+      // The gradients this node received are consumed (after the sends: a vjp may pass one on).
+      if (memory !== null) {
+        for (let k = 0; k < held.length; k++) {
+          const g = held[k];
+          if (g === null) continue;
+          if (node.kind.userCode) memory.escape(g);
+          memory.release(g);
+        }
+      }
       if (!retainGraph) node.free();
     }
-    for (const [leaf, g] of pendingLeaves) deliverToLeaf(leaf, g, createGraph, sink);
+    for (const [leaf, g] of pendingLeaves) {
+      deliverToLeaf(leaf, g, createGraph, sink, memory);
+      memory?.release(g);
+    }
   };
   try {
     // Without createGraph the backward pass records nothing: it is plain arithmetic on gradients.
@@ -274,9 +302,14 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
 }
 
 /** Runs hooks, retainGrad and grad() captures for output `index` of `node`; returns the (possibly replaced) gradient. */
-function observeOutputGrad(node: Node, index: number, g: Tensor, createGraph: boolean, sink: Sink): Tensor {
-  for (const hook of node.outputHooks(index)) g = runHook(hook, g, () => `output ${index} of '${node.name}'`);
+function observeOutputGrad(node: Node, index: number, g: Tensor, createGraph: boolean, sink: Sink, memory: GradientMemory | null): Tensor {
+  for (const hook of node.outputHooks(index)) {
+    memory?.escape(g); // the hook may keep what it is given, and what it returns is its own
+    g = runHook(hook, g, () => `output ${index} of '${node.name}'`);
+    memory?.escape(g);
+  }
   const kept = node.retainedOutput(index);
+  if (kept !== undefined) memory?.escape(g);
   if (kept !== undefined && sink.leafSlots === null) kept.grad = accumulate(kept.grad, g, createGraph, sink);
   for (const { index: i, slot } of sink.nodeSlots?.get(node) ?? []) {
     if (i === index) sink.results[slot] = sink.results[slot] === null ? g : (sink.results[slot] as Tensor).add(g);
@@ -305,13 +338,17 @@ function runHook(hook: GradHook, g: Tensor, where: () => string): Tensor {
   return returned;
 }
 
-function deliverToLeaf(leaf: Tensor, g: Tensor, createGraph: boolean, sink: Sink): void {
-  for (const hook of leaf.hooks) g = runHook(hook, g, () => `a leaf of shape ${fmtShape(leaf.shape)}`);
+function deliverToLeaf(leaf: Tensor, g: Tensor, createGraph: boolean, sink: Sink, memory: GradientMemory | null): void {
+  for (const hook of leaf.hooks) {
+    memory?.escape(g); // a hook may keep what it is given; what it returns ends in .grad (escaped below)
+    g = runHook(hook, g, () => `a leaf of shape ${fmtShape(leaf.shape)}`);
+  }
   if (sink.leafSlots !== null) {
     for (const slot of sink.leafSlots.get(leaf) ?? []) sink.results[slot] = g;
     return;
   }
   leaf.grad = accumulate(leaf.grad, g, createGraph, sink);
+  memory?.escape(leaf.grad); // a .grad may be g itself
 }
 
 /** The new `.grad`: the old one plus g, or g itself held in memory no other `.grad` shares. */

@@ -111,7 +111,7 @@ export function defineFunction<Args extends unknown[], Out extends Tensor | Tens
       for (let j = 0; j < positions.length; j++) inputGrads.push(list[positions[j]] ?? null);
       return inputGrads;
     };
-    const node = new Node({ name, backwardFn }, inputs, saved, outputs, creationSite());
+    const node = new Node({ name, backwardFn, userCode: true }, inputs, saved, outputs, creationSite());
     // Integer outputs (indices, counts) carry no gradient.
     for (let i = 0; i < outputs.length; i++) if (outputs[i].isFloatingPoint()) outputs[i].attachGradFn(node, i);
     return (many ? outputs : outputs[0]) as Out;

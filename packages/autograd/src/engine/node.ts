@@ -39,6 +39,11 @@ export interface OpKind {
   /** The op's name, as users wrote it (`mul`, `matmul`, a custom function's name). */
   readonly name: string;
   readonly backwardFn: BackwardFn;
+  /**
+   * The backward is user code (a custom function): it may keep the gradients it receives or
+   * return memory it shares elsewhere, so reverse mode reuses neither (gradient-memory.ts).
+   */
+  readonly userCode?: boolean;
 }
 
 /** Per-node state most nodes never need. */

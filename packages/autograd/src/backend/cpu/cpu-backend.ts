@@ -6,11 +6,11 @@
 
 import type { DType } from "../../dtype.js";
 import type {
-  Backend, BackendBuffer, BinaryOp, HostArray, ReduceOp, StridedView, UnaryOp,
+  Backend, BackendBuffer, BinaryOp, BufferRecycler, HostArray, ReduceOp, StridedView, UnaryOp,
 } from "../backend.js";
 import { erf, roundHalfEven, sigmoid } from "./scalar-math.js";
 import { contiguousStrides } from "../../shape.js";
-import { newArray, ownArray } from "./slabs.js";
+import { isRecyclable, newArray, ownArray, recycleArray } from "./slabs.js";
 import { flatStep, forEachRow } from "./strided.js";
 import { cpuArgsort, cpuScan } from "./scan-sort.js";
 import { cpuCol2im, cpuIm2col, cpuMaxPool2d } from "./window-kernels.js";
@@ -27,13 +27,42 @@ import { cpuGruCell, cpuGruCellBackward, cpuLstmCell, cpuLstmCellBackward } from
 /** A CPU buffer: a TypedArray of the dtype's JS array type. */
 export interface CpuBuffer extends BackendBuffer {
   readonly data: HostArray;
+  /** Allocation number (1, 2, …), for the recycler's marks. */
+  readonly serial: number;
 }
 
 type View = StridedView<CpuBuffer>;
 
-function wrap(dtype: DType, data: HostArray): CpuBuffer {
-  return { dtype, length: data.length, data, version: 0 };
+let allocations = 0;
+
+/** A host array as a buffer; its serial is a getter, so buffers equal in content compare equal (toEqual). */
+class HostBuffer implements CpuBuffer {
+  readonly length: number;
+  version = 0;
+  readonly #serial = ++allocations;
+
+  constructor(
+    readonly dtype: DType,
+    readonly data: HostArray,
+  ) {
+    this.length = data.length;
+  }
+
+  get serial(): number {
+    return this.#serial;
+  }
 }
+
+function wrap(dtype: DType, data: HostArray): CpuBuffer {
+  return new HostBuffer(dtype, data);
+}
+
+/** Large gradient arrays go back to slabs.ts's pool for the next ownArray (see BufferRecycler). */
+const recycler: BufferRecycler<CpuBuffer> = {
+  mark: () => allocations,
+  recyclable: (buffer, mark) => buffer.serial > mark && isRecyclable(buffer.data),
+  recycle: (buffer) => recycleArray(buffer.data),
+};
 
 const UNARY: { [K in UnaryOp]: (x: number) => number } = {
   neg: (x) => -x,
@@ -184,6 +213,8 @@ export function createCpuBackend(): Backend<CpuBuffer> {
     },
 
     readElement: (buffer, index) => buffer.data[index],
+
+    recycler,
 
     dispose() {
       // Garbage-collected memory: nothing to release.

@@ -1,0 +1,186 @@
+/**
+ * Reverse mode hands the memory of consumed gradients back for reuse (engine/gradient-memory.ts,
+ * backend/cpu/slabs.ts). Reusing memory that someone can still see would be silent corruption, so
+ * these tests keep every gradient user code could have seen — `.grad`s, retained gradients,
+ * what hooks and custom functions received or returned — then overwrite all recycled memory
+ * with NaN-filled tensors of the same sizes, and check nothing they kept changed. Reference
+ * values come from `grad()`, which reuses nothing, and from hand formulas.
+ */
+
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { Tensor, defineFunction, full, grad, randn, tensor, manualSeed } from "@tensorgrad/autograd";
+import { POOL_LIMIT_BYTES, recycledPoolBytes } from "../../packages/autograd/src/backend/cpu/slabs.js";
+
+/** Rows × cols floats: 64 × 100 float32 is 25.6 KB, above the 16 KiB slab arrays, so it is recycled. */
+const R = 64;
+const C = 100;
+const big = (seed: number): Tensor => {
+  manualSeed(seed);
+  return randn([R, C]).requiresGrad_();
+};
+
+/** Allocates and fills (with NaN) arrays of every size this file uses, taking whatever the pool holds. */
+function clobberPool(): void {
+  for (let i = 0; i < 64 && recycledPoolBytes() > 0; i++) {
+    for (const shape of [[R, C], [C, C], [R, R], [C, R]]) full(shape, Number.NaN).add(1);
+  }
+}
+
+const snapshot = (t: Tensor): number[] => Array.from(t.toTypedArray());
+
+describe("gradient memory reuse", () => {
+  it("consumed gradients go to the pool, and a later step's allocations take them", () => {
+    clobberPool();
+    const x = big(1);
+    const w = big(2);
+    const before = recycledPoolBytes();
+    // x·w is [64, 100]·... : a chain whose intermediate gradients are large
+    x.mul(w).relu().mul(2).exp().sum().backward();
+    expect(recycledPoolBytes()).toBeGreaterThan(before);
+    clobberPool();
+    expect(recycledPoolBytes()).toBe(0);
+    expect(POOL_LIMIT_BYTES).toBeGreaterThan(0);
+  });
+
+  it("leaf gradients match grad() (no reuse) and the hand formula, and survive the pool being reused", () => {
+    const x = big(3);
+    const w = big(4);
+    // L = Σ exp(2·relu(x·w)) + Σ (x·w)·x: dL/dx = 2·exp(2·relu(xw))·[xw > 0]·w + 2·x·w
+    const loss = (): Tensor => {
+      const xw = x.mul(w);
+      return xw.relu().mul(2).exp().sum().add(xw.mul(x).sum());
+    };
+    const [gx, gw] = grad([loss()], [x, w]) as Tensor[];
+    loss().backward();
+    const kept = [snapshot(x.grad!), snapshot(w.grad!)];
+    clobberPool();
+    expect(snapshot(x.grad!)).toEqual(kept[0]);
+    expect(snapshot(w.grad!)).toEqual(kept[1]);
+    expect(x.grad).toBeAllclose(gx, { rtol: 0, atol: 0 });
+    expect(w.grad).toBeAllclose(gw, { rtol: 0, atol: 0 });
+    const xv = x.toTypedArray();
+    const wv = w.toTypedArray();
+    const hand = xv.map((xi, i) => {
+      const xw = xi * wv[i];
+      return (xw > 0 ? 2 * Math.exp(2 * xw) * wv[i] : 0) + 2 * xi * wv[i];
+    });
+    expect(x.grad).toBeAllclose(tensor(Array.from(hand)).reshape([R, C]), { rtol: 1e-5, atol: 1e-5 });
+  });
+
+  it("retained gradients, and gradients hooks received, kept or returned, are never reused", () => {
+    const x = big(5);
+    const h = x.mul(3);
+    h.retainGrad();
+    const seen: Tensor[] = [];
+    const h2 = h.exp();
+    h2.registerHook((g) => {
+      seen.push(g);
+    });
+    const h3 = h2.mul(x);
+    h3.registerHook((g) => {
+      seen.push(g); // kept, and replaced by the hook's own tensor
+      return g.mul(1);
+    });
+    x.registerHook((g) => {
+      seen.push(g);
+    });
+    h3.mul(3).sum().backward();
+    clobberPool();
+    // seen: ∂L/∂h3 = 3 (h3's hook), ∂L/∂h2 = 3x (h2's hook), ∂L/∂x (x's hook, = x.grad)
+    expect(seen).toHaveLength(3);
+    expect(seen[0]).toBeAllclose(full([R, C], 3), { rtol: 0, atol: 0 });
+    expect(seen[1]).toBeAllclose(x.detach().mul(3), { rtol: 1e-6, atol: 0 });
+    expect(seen[2]).toBeAllclose(x.grad!, { rtol: 0, atol: 0 });
+    // d(3·Σ x·exp(3x))/dx = 3·exp(3x)·(1 + 3x); h.grad = 3x·exp(3x)
+    const xv = Array.from(x.toTypedArray());
+    expect(x.grad).toBeAllclose(tensor(xv.map((v) => 3 * Math.exp(3 * v) * (1 + 3 * v))).reshape([R, C]), { rtol: 1e-5, atol: 1e-5 });
+    expect(h.grad).toBeAllclose(tensor(xv.map((v) => 3 * v * Math.exp(3 * v))).reshape([R, C]), { rtol: 1e-5, atol: 1e-5 });
+  });
+
+  it("a tensor a hook returns (and keeps) is never reused, even when a vjp passes it on unchanged", () => {
+    const x = big(7);
+    const keptByHooks: Tensor[] = [];
+    const b = x.mul(5).add(1); // add's vjp passes its gradient on as it is
+    b.registerHook((g) => {
+      const own = g.mul(1);
+      keptByHooks.push(own);
+      return own;
+    });
+    x.registerHook((g) => {
+      keptByHooks.push(g); // a leaf's hook keeps what it gets and returns something else
+      return g.mul(2);
+    });
+    b.mul(3).sum().backward();
+    clobberPool();
+    expect(keptByHooks).toHaveLength(2);
+    expect(keptByHooks[0]).toBeAllclose(full([R, C], 3), { rtol: 0, atol: 0 });
+    expect(keptByHooks[1]).toBeAllclose(full([R, C], 15), { rtol: 0, atol: 0 });
+    expect(x.grad).toBeAllclose(full([R, C], 30), { rtol: 0, atol: 0 });
+  });
+
+  it("a custom function's backward may keep the gradients it gets and return memory it shares", () => {
+    const stash: Tensor[] = [];
+    let shared: Tensor | null = null;
+    const double = defineFunction({
+      name: "double",
+      forward: (_ctx, a: Tensor) => a.mul(2),
+      backward: (_ctx, g: Tensor) => {
+        stash.push(g);
+        shared = g.mul(2);
+        return shared;
+      },
+    });
+    const x = big(6);
+    double(x.mul(1).exp()).mul(3).sum().backward();
+    clobberPool();
+    // what it received is d(3·Σ y)/dy = 3, what it returned 6
+    expect(stash).toHaveLength(1);
+    expect(stash[0]).toBeAllclose(full([R, C], 3), { rtol: 0, atol: 0 });
+    expect(shared).toBeAllclose(full([R, C], 6), { rtol: 0, atol: 0 });
+    expect(x.grad).toBeAllclose(x.detach().exp().mul(6), { rtol: 1e-6, atol: 0 });
+  });
+
+  it("random graphs with fan-in, views and broadcasts: backward equals grad(), and reuse corrupts nothing", () => {
+    type Step = { op: "mul" | "add" | "exp" | "tanh" | "t" | "matmul" | "rowsum" | "twice"; operand: number };
+    const step = fc.record({
+      op: fc.constantFrom<Step["op"]>("mul", "add", "exp", "tanh", "t", "matmul", "rowsum", "twice"),
+      operand: fc.nat(5),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 10 }), fc.nat(1000), (steps, seed) => {
+        manualSeed(seed);
+        const leaves = [randn([C, C]), randn([C, C]), randn([C]), randn([C, 1])].map((t) => t.mul(0.1).requiresGrad_());
+        const build = (): Tensor => {
+          let h = leaves[0];
+          const outs: Tensor[] = [];
+          for (const { op, operand } of steps) {
+            const o = leaves[operand % leaves.length];
+            if (op === "mul") h = h.mul(o);
+            else if (op === "add") h = h.add(o);
+            else if (op === "exp") h = h.tanh().exp();
+            else if (op === "tanh") h = h.tanh();
+            else if (op === "t") h = h.t();
+            else if (op === "matmul") h = h.matmul(leaves[operand % 2]).mul(0.1);
+            else if (op === "rowsum") outs.push(h.sum(1, true).mul(o.ndim === 1 ? 1 : 0.5).tanh());
+            else h = h.add(h.mul(h)); // fan-in: h used twice
+          }
+          let total = h.tanh().sum();
+          for (const o of outs) total = total.add(o.sum());
+          for (const l of leaves) total = total.add(l.tanh().sum()); // every leaf reached
+          return total;
+        };
+        const expected = grad([build()], leaves) as Tensor[];
+        for (const l of leaves) l.grad = null;
+        build().backward();
+        const kept = leaves.map((l) => snapshot(l.grad!));
+        clobberPool();
+        leaves.forEach((l, i) => {
+          expect(snapshot(l.grad!)).toEqual(kept[i]);
+          expect(l.grad).toBeAllclose(expected[i], { rtol: 0, atol: 0 });
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
