@@ -43,6 +43,19 @@ describe("gradient memory reuse", () => {
     expect(POOL_LIMIT_BYTES).toBeGreaterThan(0);
   });
 
+  it("a gradient added into an existing .grad (in place) goes to the pool", () => {
+    clobberPool();
+    const x = big(8);
+    x.mul(2).exp().sum().backward();
+    const first = x.grad!;
+    clobberPool();
+    x.mul(2).exp().sum().backward(); // the new gradient 2·exp(2x) is summed into .grad, then free
+    expect(x.grad).toBe(first);
+    expect(recycledPoolBytes()).toBeGreaterThanOrEqual(R * C * 4);
+    clobberPool();
+    expect(x.grad).toBeAllclose(x.detach().mul(2).exp().mul(4), { rtol: 1e-6, atol: 0 });
+  });
+
   it("leaf gradients match grad() (no reuse) and the hand formula, and survive the pool being reused", () => {
     const x = big(3);
     const w = big(4);

@@ -65,6 +65,19 @@ describe("accumulation across backward calls", () => {
     expect(x.grad).toBeAllclose([3 + 2, 3 + 4], { rtol: 0, atol: 0 });
   });
 
+  it("the second backward adds into the same .grad tensor, in place (PyTorch's AccumulateGrad)", () => {
+    const x = leaf([1, 2]);
+    x.mul(3).sum().backward();
+    const first = x.grad as Tensor;
+    x.square().sum().backward();
+    expect(x.grad).toBe(first);
+    expect(first).toBeAllclose([3 + 2, 3 + 4], { rtol: 0, atol: 0 });
+    // with createGraph the sum is a new, differentiable tensor
+    x.mul(x).sum().backward(undefined, { createGraph: true });
+    expect(x.grad).not.toBe(first);
+    expect(x.grad).toBeAllclose([5 + 2, 7 + 4], { rtol: 0, atol: 0 });
+  });
+
   it("zeroing .grad in place starts over", () => {
     const x = leaf([1, 2]);
     x.mul(3).sum().backward();

@@ -347,13 +347,23 @@ function deliverToLeaf(leaf: Tensor, g: Tensor, createGraph: boolean, sink: Sink
     for (const slot of sink.leafSlots.get(leaf) ?? []) sink.results[slot] = g;
     return;
   }
-  leaf.grad = accumulate(leaf.grad, g, createGraph, sink);
+  leaf.grad = accumulate(leaf.grad, g, createGraph, sink, true);
   memory?.escape(leaf.grad); // a .grad may be g itself
 }
 
 /** The new `.grad`: the old one plus g, or g itself held in memory no other `.grad` shares. */
-function accumulate(previous: Tensor | null, g: Tensor, createGraph: boolean, sink: Sink): Tensor {
-  if (previous !== null) return createGraph ? previous.add(g) : noGrad(() => previous.add(g));
+function accumulate(previous: Tensor | null, g: Tensor, createGraph: boolean, sink: Sink, inPlace = false): Tensor {
+  if (previous !== null) {
+    if (createGraph) return previous.add(g);
+    // A leaf's .grad takes the sum in place, as PyTorch's AccumulateGrad does without createGraph
+    // (the same tensor before and after; g's memory can then be reused): where it is a plain
+    // dense tensor of g's shape, else a new sum.
+    if (inPlace && previous.gradFn === null && !previous.requiresGrad && previous.isContiguous() && shapesEqual(previous.shape, g.shape) && previous.dtype === g.dtype) {
+      noGrad(() => previous.add_(g));
+      return previous;
+    }
+    return noGrad(() => previous.add(g));
+  }
   // Gradients are often views (an expanded sum gradient, a slice of a cat gradient) or shared
   // between inputs (add passes g to both). A .grad must be a tensor of its own — with createGraph
   // too, where the copy is recorded so the .grad stays differentiable.
