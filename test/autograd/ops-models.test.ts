@@ -337,6 +337,27 @@ describe("oneHot, dim, viewAs, addcmul_, addcdiv_", () => {
     );
     expect(() => zeros(2, { requiresGrad: true }).addcmul_(ones(2), ones(2))).toThrow(/addcmul_: in-place operation/);
   });
+
+  it("sqrt_ takes square roots in place: the same tensor and memory, its version bumped; views and ints as PyTorch", () => {
+    const x = tensor([4, 9, 2.25, 0, 1e6], f64);
+    const version = x.buffer.version;
+    expect(x.sqrt_()).toBe(x);
+    expect(x.toFlatArray()).toEqual([2, 3, 1.5, 0, 1000]);
+    expect(x.buffer.version).toBe(version + 1);
+    expect(tensor([-1])
+      .sqrt_()
+      .toFlatArray()[0]).toBeNaN();
+    // a strided view writes through to its base, elsewhere untouched
+    const base = tensor([[16, 1], [25, 1]], f64);
+    base.select(1, 0).sqrt_();
+    expect(base.toFlatArray()).toEqual([4, 1, 5, 1]);
+    // float32 over the backend's kernel: within float32 rounding of Math.sqrt
+    const big = rand([1000]).mul(100);
+    const expected = Array.from(big.toTypedArray(), Math.sqrt);
+    expect(big.sqrt_()).toBeAllclose(tensor(expected), { rtol: 1e-7, atol: 0 });
+    expect(() => tensor([4], { dtype: "int32" }).sqrt_()).toThrow(/sqrt_: result type float32 can't be cast to the in-place target's type int32/);
+    expect(() => ones(2, { requiresGrad: true }).sqrt_()).toThrow(/sqrt_: in-place operation/);
+  });
 });
 
 describe("einsum", () => {

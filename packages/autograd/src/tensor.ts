@@ -1076,6 +1076,15 @@ export class Tensor implements StridedView {
     return this.inPlaceBinary("div_", "div", other);
   }
 
+  /** this = √this, in place (one pass in this memory where it owns it, as optimizers use it). */
+  sqrt_(): this {
+    if (!this.canWriteDirectly(0)) return this.inPlace("sqrt_", () => this.sqrt());
+    this.checkInPlaceAllowed("sqrt_");
+    this.backend.unary("sqrt", this, this.buffer); // elementwise: reading and writing one place is safe
+    this.buffer.version++;
+    return this;
+  }
+
   /** Limits this tensor's values to [min, max] in place. */
   clamp_(min?: number, max?: number): this {
     return this.inPlace("clamp_", () => this.clamp(min, max));

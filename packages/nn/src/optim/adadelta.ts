@@ -30,11 +30,13 @@ function adadelta(params: readonly Tensor[], grads: readonly Tensor[], states: A
     const s = states[i];
     const g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     s.step += 1;
-    s.squareAvg.mul_(o.rho).add_(g.mul(g), 1 - o.rho);
-    const std = s.squareAvg.add(o.eps).sqrt();
-    // In place on fresh temporaries, in PyTorch's order: √(u + eps) / std · g.
-    const delta = s.accDelta.add(o.eps).sqrt().div_(std).mul_(g);
-    s.accDelta.mul_(o.rho).add_(delta.mul(delta), 1 - o.rho);
+    // PyTorch's operations in its order, in two temporaries (a large fresh array costs more to
+    // touch the first time than to compute): t holds g², then std = √(v + eps), then Δ².
+    const t = g.mul(g);
+    s.squareAvg.mul_(o.rho).add_(t, 1 - o.rho);
+    const std = t.copy_(s.squareAvg).add_(o.eps).sqrt_();
+    const delta = s.accDelta.add(o.eps).sqrt_().div_(std).mul_(g); // √(u + eps) / std · g
+    s.accDelta.mul_(o.rho).add_(std.copy_(delta).mul_(delta), 1 - o.rho);
     p.add_(delta, -o.lr);
   }
 }
