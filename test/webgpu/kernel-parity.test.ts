@@ -7,7 +7,7 @@
  */
 
 import { expect, it } from "vitest";
-import { Generator, arange, binaryCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Generator, arange, binaryCrossEntropy, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 import { Parameter, optim } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
@@ -373,6 +373,35 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
     }
     // in range, 0 and 1 included: no error
     await expect(binaryCrossEntropy(tensor([0, 1, 0.5], { device: "webgpu" }), tensor([0, 1, 1], { device: "webgpu" })).sum().itemAsync()).resolves.toBeCloseTo(Math.LN2, 5);
+  });
+
+  it("softmaxCrossEntropy and its one-kernel gradient against the cpu (large logits, a strided input made dense)", async () => {
+    const x = rnd(7, 5).mul(30); // large logits: the row max must be subtracted
+    const t = randint(0, 5, [7], { device: "cpu", generator: gen });
+    await parity((a, b) => softmaxCrossEntropy(a, b), [x, t], LOOSE);
+    const xt = rnd(5, 7).t(); // a transposed view: the op copies it dense first
+    await parity((a, b) => softmaxCrossEntropy(a, b), [xt, t], LOOSE);
+    const w = rnd(7);
+    const xc = x.clone().requiresGrad_();
+    softmaxCrossEntropy(xc, t).mul(w).sum().backward();
+    const xg = gpu(x).requiresGrad_();
+    softmaxCrossEntropy(xg, gpu(t)).mul(gpu(w)).sum().backward();
+    expect(await host(xg.grad!)).toBeAllclose(xc.grad!, LOOSE);
+    // hand values: one row [0, ln 3] with target 1 → log(1 + 3) − ln 3; gradient softmax − onehot = [1/4, 3/4 − 1]
+    const h = tensor([[0, Math.log(3)]], { device: "webgpu", requiresGrad: true });
+    const loss = softmaxCrossEntropy(h, tensor([1], { dtype: "int32", device: "webgpu" }));
+    expect(await loss.itemAsync()).toBeCloseTo(Math.log(4) - Math.log(3), 6);
+    loss.backward();
+    expect(await host(h.grad!)).toBeAllclose([[0.25, -0.25]], TOL);
+  });
+
+  it("softmaxCrossEntropy with a target out of range is an IndexError at the next read, naming the op (no host read)", async () => {
+    const x = gpu(rnd(3, 4));
+    for (const bad of [[0, 4, 1], [-1, 0, 0]]) {
+      const loss = softmaxCrossEntropy(x, tensor(bad, { dtype: "int32", device: "webgpu" })); // nothing read yet
+      await expect(loss.sum().itemAsync()).rejects.toThrow(/webgpu: softmaxCrossEntropy: an index was out of range/);
+      await expect(loss.toArrayAsync()).resolves.toHaveLength(3); // the read that reported it cleared the flag
+    }
   });
 
   it("float64 cannot go to the GPU, and says why", () => {

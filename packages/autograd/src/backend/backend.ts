@@ -116,6 +116,13 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   readonly asyncReads?: boolean;
   /** The elements of a view as a fresh host array, once the device has computed them (GPU backends). */
   readAsync?(src: StridedView<B>): Promise<HostArray>;
+  /**
+   * GPU backends: the op layer's index check without a host read. Raises the device's error flag
+   * for any value of the int32 view outside [0, size) other than `ignore`, so that the next read
+   * from the device throws an IndexError naming `op` (one of the ops the backend knows: webgpu's
+   * INDEX_CODES). Sync backends leave it out: their callers check on the host.
+   */
+  checkIndices?(op: string, index: StridedView<B>, size: number, ignore: number): void;
 
   /** dst[i] = cast(src[i]) over two views of the same shape (dst may be strided: in-place writes). */
   copy(src: StridedView<B>, dst: StridedView<B>): void;
@@ -170,7 +177,8 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   softmaxBackward(g: StridedView<B>, y: StridedView<B>, axis: number, log: boolean, out: B): void;
   /**
    * Cross entropy of logits against class indices, per row: out[i] = log Σⱼ e^{x[i, j]} − x[i, t[i]]
-   * for contiguous x [rows, cols] and int32 t [rows] (indices checked by the op layer), computed
+   * for contiguous x [rows, cols] and int32 t [rows] (indices checked by the op layer on sync
+   * backends; a GPU kernel flags a bad one, see checkIndices), computed
    * stably with the row max subtracted. Kernels: backend/cpu/softmax.ts, assembly/softmax.ts; op:
    * ops/softmax-cross-entropy.ts.
    */

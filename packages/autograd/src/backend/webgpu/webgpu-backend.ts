@@ -14,7 +14,7 @@ import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-c
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
   binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, FLAG_CODES, INDEX_CODES, laneInfo,
-  mapKernel, matmulKernel, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  mapKernel, matmulKernel, CHECK_INDICES, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -137,6 +137,7 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
 
   /** Code of an index kernel in the device's error flag (see INDEX_CODES). */
   const code = (op: (typeof INDEX_CODES)[number]): number => INDEX_CODES.indexOf(op) + 1;
+  const isIndexOp = (op: string): op is (typeof INDEX_CODES)[number] => (INDEX_CODES as readonly string[]).includes(op);
   const f32Bits = (v: number): number => new Int32Array(new Float32Array([v]).buffer)[0];
 
   /** x[…, index[p], …] over `shape` (gather: index's shape; indexSelect: out's), index viewed with that shape. */
@@ -400,6 +401,26 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       scatterAlong("indexAdd", base, axis, indexView, src, src.shape, alpha, out);
     },
 
+    checkIndices(op, index, size, ignore) {
+      if (!isIndexOp(op)) throw new ValueError(`webgpu: checkIndices: no error code for op "${op}" (known: ${INDEX_CODES.join(", ")})`);
+      if (index.buffer.dtype !== "int32") throw new DTypeError(`webgpu: ${op}: indices must be int32, got ${index.buffer.dtype}`);
+      const n = numel(index.shape);
+      if (n > 0) ctx.dispatch(CHECK_INDICES, elementwiseInfo(index.shape, [index], [size, ignore, code(op)]), [gpu(index.buffer), ctx.flag], groupsFor(n));
+    },
+
+    softmaxCrossEntropy(x, target, rows, cols, out) {
+      float32("softmaxCrossEntropy", x, out);
+      // A target outside [0, cols) raises the device's error flag (an IndexError at the next read).
+      if (rows > 0) ctx.dispatch(SOFTMAX_CROSS_ENTROPY, new Int32Array([rows, cols, code("softmaxCrossEntropy")]), [gpu(x), gpu(target), gpu(out), ctx.flag], groupsFor(rows));
+    },
+
+    softmaxCrossEntropyBackward(g, x, target, rows, cols, out) {
+      float32("softmaxCrossEntropyBackward", g, x, out);
+      if (rows > 0) {
+        ctx.dispatch(SOFTMAX_CROSS_ENTROPY_BACKWARD, new Int32Array([rows, cols, code("softmaxCrossEntropy")]), [gpu(g), gpu(x), gpu(target), gpu(out), ctx.flag], groupsFor(rows));
+      }
+    },
+
     memory: () => ctx.memory(),
     flush: () => ctx.submit(),
 
@@ -420,8 +441,6 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     gruCellBackward: () => missing("gruCellBackward"),
     attentionSoftmax: () => missing("attentionSoftmax"),
     attentionSoftmaxBackward: () => missing("attentionSoftmaxBackward"),
-    softmaxCrossEntropy: () => missing("softmaxCrossEntropy"),
-    softmaxCrossEntropyBackward: () => missing("softmaxCrossEntropyBackward"),
   };
   return backend;
 }

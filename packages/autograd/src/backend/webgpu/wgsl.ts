@@ -39,7 +39,7 @@ function bindings(inputs: readonly Wgsl[], out: Wgsl): string {
  * [0, size) skips it and raises the device's error flag (binding after dst) to its op's code,
  * which the next read from the GPU turns into an IndexError (gpu-context.ts).
  */
-export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd"] as const;
+export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd", "softmaxCrossEntropy", "crossEntropy", "nllLoss"] as const;
 
 /**
  * Every code of the device's error flag (1 + position): the index kernels', then kernels that
@@ -652,3 +652,83 @@ ${MAIN_1D}
   dst[od] = src0[ob] + ${alpha} * acc;
 }`;
 }
+
+// ---------------------------------------------------------------- fused cross entropy (rows of logits against class indices)
+
+/**
+ * One thread per row r of contiguous logits x [rows, cols] (info [rows, cols, op code]) against
+ * int32 targets t [rows]: lse = m + log Σⱼ e^{x[r, j] − m} with m the row max (an all −∞ row: −∞).
+ * A target outside [0, cols) raises the device's error flag (softmaxCrossEntropy's code) and the
+ * row gets NaN (forward) or no one-hot term (backward).
+ */
+const ROW_LSE = `fn lse(o: i32, n: i32) -> f32 {
+  var m = bits_(0xff800000u);
+  for (var j = 0; j < n; j++) { let v = x[o + j]; if (v > m || v != v) { m = v; } }
+  if (m == bits_(0xff800000u)) { return m; }
+  var s = 0.0;
+  for (var j = 0; j < n; j++) { s += exp(x[o + j] - m); }
+  return m + log(s);
+}`;
+
+/** Per row: out[r] = lse(x[r]) − x[r, t[r]] (bindings info, x, t, dst, flag). */
+export const SOFTMAX_CROSS_ENTROPY = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> t: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<storage, read_write> flag: array<atomic<i32>>;
+${SPECIALS}
+${ROW_LSE}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let n = info[1];
+  let o = i * n;
+  let k = t[i];
+  if (k < 0 || k >= n) {
+    atomicMax(&flag[0], info[2]);
+    dst[i] = bits_(0x7fc00000u);
+    return;
+  }
+  dst[i] = lse(o, n) - x[o + k];
+}`;
+
+/**
+ * Its gradient, one thread per row: out[r, j] = (e^{x[r, j] − lse} − [j = t[r]])·g[r]
+ * (bindings info, g, x, t, dst, flag).
+ */
+export const SOFTMAX_CROSS_ENTROPY_BACKWARD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> t: array<i32>;
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(5) var<storage, read_write> flag: array<atomic<i32>>;
+${SPECIALS}
+${ROW_LSE}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let n = info[1];
+  let o = i * n;
+  let k = t[i];
+  let gr = g[i];
+  let l = lse(o, n);
+  for (var j = 0; j < n; j++) { dst[o + j] = exp(x[o + j] - l) * gr; }
+  if (k < 0 || k >= n) { atomicMax(&flag[0], info[2]); } else { dst[o + k] -= gr; }
+}`;
+
+/**
+ * Index check with no output (crossEntropy's and nllLoss's targets on the GPU, where reading them
+ * on the host is not allowed): elementwise over the int32 view (info: its shape and view, extra
+ * words [size, ignore, op code]); a value outside [0, size) other than `ignore` raises the flag.
+ */
+export const CHECK_INDICES = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> src0: array<i32>;
+@group(0) @binding(2) var<storage, read_write> flag: array<atomic<i32>>;
+${AT}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let e = 2 + info[1] + (info[1] + 1);
+  let v = src0[at(i, 0)];
+  if (v != info[e + 1] && (v < 0 || v >= info[e])) { atomicMax(&flag[0], info[e + 2]); }
+}`;
