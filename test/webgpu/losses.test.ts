@@ -68,6 +68,13 @@ describeGpu("classification losses on webgpu vs the cpu oracle (no host read of 
     await parity(crossEntropy, x, withIgnored(4, 8), { reduction, labelSmoothing: 0.2, weight: rnd(4).abs().add(0.5) });
   });
 
+  it.each(REDUCTIONS)("crossEntropy with class probabilities, reduction %s (weights, label smoothing)", async (reduction) => {
+    const x = rnd(6, 4, 3);
+    const y = rnd(6, 4, 3).softmax(1);
+    await parity(crossEntropy, x, y, { reduction });
+    await parity(crossEntropy, x, y, { reduction, labelSmoothing: 0.1, weight: rnd(4).abs() });
+  });
+
   it("crossEntropy mean over targets that are all ignored is NaN, as on the cpu (0/0)", async () => {
     const t = tensor([-100, -100], { dtype: "int32", device: "cpu" });
     expect(crossEntropy(rnd(2, 3), t).item()).toBeNaN();

@@ -94,7 +94,7 @@ describeGpu("nn's training-step pieces on webgpu vs the cpu oracle (no host read
     for (let i = 0; i < cpu.length; i++) expect(await host(gpu[i])).toBeAllclose(cpu[i], { rtol: 1e-4, atol: 1e-5 });
   });
 
-  it("BatchNorm1d and BatchNorm2d in training mode: outputs, gradients and running statistics", async () => {
+  it("BatchNorm1d and BatchNorm2d in training mode (outputs, gradients, running statistics), then in eval mode", async () => {
     for (const [make, shape] of [[() => new BatchNorm1d(4), [6, 4]], [() => new BatchNorm2d(3), [2, 3, 4, 4]]] as const) {
       const x = rnd(...shape).mul(2).add(1);
       const w = rnd(...shape);
@@ -104,10 +104,12 @@ describeGpu("nn's training-step pieces on webgpu vs the cpu oracle (no host read
         const xi = x.clone().to(device).requiresGrad_(); // clone: cpu's to("cpu") is x itself
         bn.forward(xi).mul(w.to(device)).sum().backward();
         const y2 = bn.forward(x.to(device).mul(0.5));
-        results.push({ y2, grad: xi.grad!, mean: bn.runningMean!, variance: bn.runningVar!, wg: bn.weight!.grad! });
+        bn.eval();
+        const y3 = bn.forward(x.to(device)); // the running statistics
+        results.push({ y2, y3, grad: xi.grad!, mean: bn.runningMean!, variance: bn.runningVar!, wg: bn.weight!.grad! });
       }
       const [c, g] = results;
-      for (const k of ["y2", "grad", "mean", "variance", "wg"] as const) expect(await host(g[k])).toBeAllclose(c[k], { rtol: 1e-4, atol: 1e-5 });
+      for (const k of ["y2", "y3", "grad", "mean", "variance", "wg"] as const) expect(await host(g[k])).toBeAllclose(c[k], { rtol: 1e-4, atol: 1e-5 });
     }
   });
 });
