@@ -7,7 +7,7 @@
  */
 
 import { expect, it } from "vitest";
-import { Generator, arange, binaryCrossEntropy, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Generator, arange, binaryCrossEntropy, maxPool2d, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 import { Parameter, optim } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
@@ -404,6 +404,44 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
     }
   });
 
+  it.each([
+    ["weight and bias, last dim", [5, 8], 1, true, true],
+    ["weight only, last two dims of a strided view", [3, 4, 6], 2, true, false],
+    ["bias only", [7, 16], 1, false, true],
+    ["no affine, a constant row", [4, 5], 1, false, false],
+  ] as const)("layerNorm with %s: forward, statistics and the one-kernel backward (dx, dweight, dbias) vs the cpu", async (_, shape, k, hasW, hasB) => {
+    let x = rnd(...shape).mul(3).add(2);
+    if (k === 2) x = rnd(shape[0], shape[2], shape[1]).transpose(1, 2); // not contiguous: the op copies it dense
+    if (!hasW && !hasB) {
+      x = x.clone();
+      x.slice(0, 0, 1).fill_(1.5); // a constant row: variance 0, rstd 1/√eps
+    }
+    const tail = shape.slice(shape.length - k);
+    const w = hasW ? rnd(...tail) : null;
+    const b = hasB ? rnd(...tail) : null;
+    const up = rnd(...shape);
+    const run = async (device: "cpu" | "webgpu") => {
+      const xi = x.clone().to(device).requiresGrad_();
+      const wi = w === null ? null : w.clone().to(device).requiresGrad_();
+      const bi = b === null ? null : b.clone().to(device).requiresGrad_();
+      const y = layerNorm(xi, k, wi, bi);
+      y.mul(up.to(device)).sum().backward();
+      return [y, xi.grad, wi?.grad ?? null, bi?.grad ?? null];
+    };
+    const cpu = await run("cpu");
+    const got = await run("webgpu");
+    for (let i = 0; i < cpu.length; i++) {
+      if (cpu[i] === null) expect(got[i]).toBeNull();
+      else expect(await host(got[i]!)).toBeAllclose(cpu[i]!, { rtol: 1e-4, atol: 1e-5 });
+    }
+  });
+
+  it("layerNorm by hand: [1, 2, 3] → [−1, 0, 1]·√(3/2) (eps 0), weight and bias applied", async () => {
+    const y = layerNorm(tensor([[1, 2, 3]], { device: "webgpu" }), 1, tensor([2, 2, 2], { device: "webgpu" }), tensor([0, 1, 0], { device: "webgpu" }), 0);
+    const s = Math.sqrt(1.5);
+    expect(await host(y)).toBeAllclose([[-2 * s, 1, 2 * s]], TOL);
+  });
+
   it("float64 cannot go to the GPU, and says why", () => {
     expect(() => ones([2], { dtype: "float64", device: "webgpu" })).toThrow(/float64 tensors cannot live on the GPU \(WGSL has no f64\)/);
     expect(() => rnd(2).double().to("webgpu")).toThrow(/WGSL has no f64/);
@@ -411,7 +449,7 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
 
   it("methods without a WGSL kernel yet throw naming themselves, never a wrong answer", () => {
     const x = gpu(rnd(3, 4));
-    expect(() => layerNorm(x, 1, null, null)).toThrow("webgpu: layerNorm has no WGSL kernel yet (issue 15)");
+    expect(() => maxPool2d(x.unsqueeze(0).unsqueeze(0), 2)).toThrow("webgpu: maxPool2d has no WGSL kernel yet (issue 15)");
     expect(() => x.argsort(1)).toThrow("webgpu: argsort has no WGSL kernel yet (issue 15)");
   });
 });

@@ -14,7 +14,7 @@ import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-c
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
   binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, FLAG_CODES, INDEX_CODES, laneInfo,
-  mapKernel, matmulKernel, CHECK_INDICES, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  mapKernel, matmulKernel, CHECK_INDICES, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -421,6 +421,27 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       }
     },
 
+    layerNorm(x, weight, bias, rows, cols, eps, out, mean, rstd) {
+      float32("layerNorm", x, out, mean, rstd, ...[weight, bias].filter((b) => b !== null));
+      if (rows === 0 || cols === 0) return;
+      const info = new Int32Array([rows, cols, weight === null ? 0 : 1, bias === null ? 0 : 1, f32Bits(eps)]);
+      ctx.dispatch(LAYER_NORM, info, [x, weight ?? x, bias ?? x, out, mean, rstd].map(gpu), groupsFor(rows));
+    },
+
+    layerNormBackward(g, x, mean, rstd, weight, rows, cols, dx, dweight, dbias) {
+      float32("layerNormBackward", g, x, mean, rstd, ...[weight, dx, dweight, dbias].filter((b) => b !== null));
+      if (cols === 0) return;
+      if (rows === 0) {
+        // no rows: the affine gradients are sums of nothing
+        for (const d of [dweight, dbias]) if (d !== null) ctx.clear(gpu(d), d.pooled!.bytes);
+        return;
+      }
+      const stats = [g, x, mean, rstd];
+      if (dx !== null) ctx.dispatch(LAYER_NORM_BACKWARD, new Int32Array([rows, cols, weight === null ? 0 : 1]), [...stats, weight ?? x, dx].map(gpu), groupsFor(rows));
+      if (dweight !== null) ctx.dispatch(LAYER_NORM_AFFINE_GRAD, new Int32Array([rows, cols, 1]), [...stats, dweight].map(gpu), groupsFor(cols));
+      if (dbias !== null) ctx.dispatch(LAYER_NORM_AFFINE_GRAD, new Int32Array([rows, cols, 0]), [...stats, dbias].map(gpu), groupsFor(cols));
+    },
+
     memory: () => ctx.memory(),
     flush: () => ctx.submit(),
 
@@ -433,8 +454,6 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     conv2dInputGrad: () => missing("conv2dInputGrad"),
     conv2dWeightGrad: () => missing("conv2dWeightGrad"),
     maxPool2dBackward: () => missing("maxPool2dBackward"),
-    layerNorm: () => missing("layerNorm"),
-    layerNormBackward: () => missing("layerNormBackward"),
     lstmCell: () => missing("lstmCell"),
     lstmCellBackward: () => missing("lstmCellBackward"),
     gruCell: () => missing("gruCell"),

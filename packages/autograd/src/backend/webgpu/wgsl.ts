@@ -732,3 +732,114 @@ ${MAIN_1D}
   let v = src0[at(i, 0)];
   if (v != info[e + 1] && (v < 0 || v >= info[e])) { atomicMax(&flag[0], info[e + 2]); }
 }`;
+
+// ---------------------------------------------------------------- layer norm (rows of a contiguous [rows, cols] buffer)
+
+/** A compensated (Kahan) running sum, as the float64 sums of the cpu oracle: kadd(&s, &c, v). */
+const KAHAN = `fn kadd(s: ptr<function, f32>, c: ptr<function, f32>, v: f32) {
+  let y = v - *c;
+  let t = *s + y;
+  *c = (t - *s) - y;
+  *s = t;
+}`;
+
+/**
+ * layerNorm, one thread per row: mean, then the centred variance (two compensated passes), rstd =
+ * 1/√(var + eps), out = (x − mean)·rstd·w + b. Info [rows, cols, hasWeight, hasBias, eps bits];
+ * bindings info, x, w, b (x's buffer stands in for a missing one), out, mean, rstd.
+ */
+export const LAYER_NORM = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(5) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
+${KAHAN}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let n = info[1];
+  let o = i * n;
+  var s = 0.0;
+  var c = 0.0;
+  for (var j = 0; j < n; j++) { kadd(&s, &c, x[o + j]); }
+  let mu = s / f32(n);
+  s = 0.0;
+  c = 0.0;
+  for (var j = 0; j < n; j++) { let d = x[o + j] - mu; kadd(&s, &c, d * d); }
+  let rs = 1.0 / sqrt(s / f32(n) + bitcast<f32>(info[4]));
+  mean[i] = mu;
+  rstd[i] = rs;
+  for (var j = 0; j < n; j++) {
+    var y = (x[o + j] - mu) * rs;
+    if (info[2] != 0) { y = y * w[j]; }
+    if (info[3] != 0) { y = y + b[j]; }
+    dst[o + j] = y;
+  }
+}`;
+
+/**
+ * layerNorm's input gradient, one thread per row: with x̂ = (x − mean)·rstd and ĝ = g·w,
+ * dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)). Info [rows, cols, hasWeight]; bindings info, g, x,
+ * mean, rstd, w (x's buffer when there is no weight), dx.
+ */
+export const LAYER_NORM_BACKWARD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> mean: array<f32>;
+@group(0) @binding(4) var<storage, read> rstd: array<f32>;
+@group(0) @binding(5) var<storage, read> w: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dst: array<f32>;
+${KAHAN}
+fn ghat(k: i32, j: i32) -> f32 {
+  if (info[2] != 0) { return g[k] * w[j]; }
+  return g[k];
+}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let n = info[1];
+  let o = i * n;
+  let mu = mean[i];
+  let rs = rstd[i];
+  var sg = 0.0;
+  var cg = 0.0;
+  var sgx = 0.0;
+  var cgx = 0.0;
+  for (var j = 0; j < n; j++) {
+    let gh = ghat(o + j, j);
+    kadd(&sg, &cg, gh);
+    kadd(&sgx, &cgx, gh * (x[o + j] - mu) * rs);
+  }
+  let mg = sg / f32(n);
+  let mgx = sgx / f32(n);
+  for (var j = 0; j < n; j++) {
+    let xh = (x[o + j] - mu) * rs;
+    dst[o + j] = rs * (ghat(o + j, j) - mg - xh * mgx);
+  }
+}`;
+
+/**
+ * layerNorm's weight (info[2] = 1: Σ_rows g·x̂) or bias (0: Σ_rows g) gradient, one thread per
+ * column, compensated. Info [rows, cols, weight?]; bindings info, g, x, mean, rstd, dst.
+ */
+export const LAYER_NORM_AFFINE_GRAD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> mean: array<f32>;
+@group(0) @binding(4) var<storage, read> rstd: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dst: array<f32>;
+${KAHAN}
+${MAIN_1D}
+  ${INDEX}
+  let n = info[1];
+  if (i >= n) { return; }
+  var s = 0.0;
+  var c = 0.0;
+  for (var r = 0; r < info[0]; r++) {
+    let k = r * n + i;
+    if (info[2] != 0) { kadd(&s, &c, g[k] * (x[k] - mean[r]) * rstd[r]); } else { kadd(&s, &c, g[k]); }
+  }
+  dst[i] = s;
+}`;
