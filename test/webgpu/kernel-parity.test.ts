@@ -7,7 +7,7 @@
  */
 
 import { expect, it } from "vitest";
-import { Generator, arange, binaryCrossEntropy, maxPool2d, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Generator, arange, conv2d, binaryCrossEntropy, fold, maxPool2d, unfold, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 import { Parameter, optim } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
@@ -442,6 +442,59 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
     expect(await host(y)).toBeAllclose([[-2 * s, 1, 2 * s]], TOL);
   });
 
+  it("argmax and argmin: a NaN wins, as on the cpu (tested by its bits: WGSL may fold x != x to false)", async () => {
+    for (const v of [[1, Number.NaN, 3, 2], [Number.NaN, 5], [4, 2, Number.NaN]]) {
+      for (const op of ["argmax", "argmin"] as const) {
+        expect(await tensor(v, { device: "webgpu" })[op](0).itemAsync()).toBe(tensor(v, { device: "cpu" })[op](0).item());
+      }
+    }
+  });
+
+  type Pool = [string, number | readonly [number, number], { stride?: number | readonly [number, number]; padding?: number | readonly [number, number]; dilation?: number; ceilMode?: boolean }];
+  const POOLS: Pool[] = [
+    ["2×2, stride 2", 2, {}],
+    ["3×3, stride 1, padding 1 (overlapping windows)", 3, { stride: 1, padding: 1 }],
+    ["3×2, stride [2, 1], dilation 2, ceil mode", [3, 2], { stride: [2, 1], dilation: 2, ceilMode: true }],
+    ["2×3, stride [1, 2], padding [1, 1], ceil mode", [2, 3], { stride: [1, 2], padding: [1, 1], ceilMode: true }],
+  ];
+
+  it.each(POOLS)("maxPool2d %s on a strided input: values, indices and the gradient vs the cpu", async (_, k, options) => {
+    const x = rnd(2, 3, 9, 8).transpose(2, 3).mul(2); // [2, 3, 8, 9], not contiguous
+    const [vc, ic] = maxPool2d(x, k, { ...options, returnIndices: true });
+    const [vg, ig] = maxPool2d(gpu(x), k, { ...options, returnIndices: true });
+    expect(await host(vg)).toBeAllclose(vc, TOL);
+    expect(await host(ig)).toEqual(ic.toArray());
+    const up = rnd(...vc.shape);
+    const xc = x.clone().requiresGrad_();
+    maxPool2d(xc, k, options).mul(up).sum().backward();
+    const xg = gpu(x).requiresGrad_();
+    maxPool2d(xg, k, options).mul(gpu(up)).sum().backward();
+    expect(await host(xg.grad!)).toBeAllclose(xc.grad!, TOL);
+  });
+
+  it("maxPool2d by hand: ties keep the first, a NaN wins, and a shared maximum gets both windows' gradients", async () => {
+    const x = tensor([[[[1, 5, 5], [2, 0, Number.NaN], [4, 9, 3]]]], { device: "webgpu", requiresGrad: true });
+    const [v, i] = maxPool2d(x, 2, { stride: 1, returnIndices: true });
+    expect(await host(i)).toEqual([[[[1, 5], [7, 5]]]]);
+    expect(await host(v)).toEqual([[[[5, Number.NaN], [9, Number.NaN]]]]);
+    v.sum().backward(); // index 5 is the maximum of two windows: gradient 2 there
+    expect(await host(x.grad!)).toEqual([[[[0, 1, 0], [0, 0, 2], [0, 1, 0]]]]);
+  });
+
+  it.each(POOLS.slice(0, 3))("unfold and fold (im2col, col2im) with %s vs the cpu, and fold's gradient", async (_, k, options) => {
+    const o = { stride: options.stride ?? k, padding: options.padding ?? 0, dilation: options.dilation ?? 1 };
+    const x = rnd(2, 3, 9, 8).transpose(2, 3); // [2, 3, 8, 9]
+    await parity((a) => unfold(a, k, o), [x]);
+    const cols = unfold(x, k, o);
+    await parity((c) => fold(c, [8, 9], k, o), [cols]);
+    const cc = cols.clone().requiresGrad_();
+    const up = rnd(2, 3, 8, 9);
+    fold(cc, [8, 9], k, o).mul(up).sum().backward();
+    const cg = gpu(cols).requiresGrad_();
+    fold(cg, [8, 9], k, o).mul(gpu(up)).sum().backward();
+    expect(await host(cg.grad!)).toBeAllclose(cc.grad!, TOL);
+  });
+
   it("float64 cannot go to the GPU, and says why", () => {
     expect(() => ones([2], { dtype: "float64", device: "webgpu" })).toThrow(/float64 tensors cannot live on the GPU \(WGSL has no f64\)/);
     expect(() => rnd(2).double().to("webgpu")).toThrow(/WGSL has no f64/);
@@ -449,7 +502,7 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
 
   it("methods without a WGSL kernel yet throw naming themselves, never a wrong answer", () => {
     const x = gpu(rnd(3, 4));
-    expect(() => maxPool2d(x.unsqueeze(0).unsqueeze(0), 2)).toThrow("webgpu: maxPool2d has no WGSL kernel yet (issue 15)");
+    expect(() => conv2d(x.unsqueeze(0).unsqueeze(0), gpu(rnd(1, 1, 2, 2)))).toThrow("webgpu: conv2d has no WGSL kernel yet (issue 15)");
     expect(() => x.argsort(1)).toThrow("webgpu: argsort has no WGSL kernel yet (issue 15)");
   });
 });

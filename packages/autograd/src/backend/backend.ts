@@ -246,8 +246,12 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   conv2dInputGrad(g: StridedView<B>, weight: StridedView<B>, window: Window2d, groups: number, height: number, width: number, out: B): void;
   /** conv2d's gradient with respect to weight: out [O, C/groups, kh, kw] = Σ_{n, i, j} g[n, o, i, j]·x[n, c, tap (r, q) of (i, j)]. */
   conv2dWeightGrad(x: StridedView<B>, g: StridedView<B>, window: Window2d, groups: number, out: B): void;
-  /** Max pooling's gradient: out [N, C, height, width] = zeros with each g[n, c, i, j] added at its plane's indices[n, c, i, j]. */
-  maxPool2dBackward(g: StridedView<B>, indices: StridedView<B>, height: number, width: number, out: B): void;
+  /**
+   * Max pooling's gradient: out [N, C, height, width] = zeros with each g[n, c, i, j] added at its
+   * plane's indices[n, c, i, j]. `window` (the forward's; the op passes it) lets a kernel that
+   * gathers per input element (webgpu: no float atomics) visit only the windows that can hold it.
+   */
+  maxPool2dBackward(g: StridedView<B>, indices: StridedView<B>, height: number, width: number, out: B, window?: Window2d): void;
   // Transformer kernels (ops/gelu.ts, ops/layer-norm.ts, ops/attention-softmax.ts; cpu kernels in
   // cpu/norm-kernels.ts and cpu/attention-kernels.ts). Every operand is a whole contiguous float
   // buffer of one dtype; the op layer checks shapes and makes the copies.

@@ -7,14 +7,14 @@
  * (issue 15)" rather than compute on the host.
  */
 
-import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, StridedView, UnaryOp } from "../backend.js";
+import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, StridedView, UnaryOp, Window2d } from "../backend.js";
 import type { DType } from "../../dtype.js";
 import { DTypeError, ValueError } from "../../errors.js";
 import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-context.js";
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
   binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, FLAG_CODES, INDEX_CODES, laneInfo,
-  mapKernel, matmulKernel, CHECK_INDICES, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  mapKernel, matmulKernel, CHECK_INDICES, MAX_POOL_2D, MAX_POOL_2D_BACKWARD, col2imKernel, im2colKernel, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -156,6 +156,13 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     const info = elementwiseInfo(shape, [base, index, src, { offset: 0, strides: rowMajor(shape) }], [axis, code(op), f32Bits(alpha), ...indexShape]);
     const n = numel(shape);
     if (n > 0) ctx.dispatch(scatterAddKernel(t), info, [gpu(base.buffer), gpu(index.buffer), gpu(src.buffer), gpu(out), ctx.flag], groupsFor(n));
+  }
+
+  /** Info words of a window kernel (wgsl.ts, WIN): the grid's size, the geometry, then each view's offset and strides. */
+  function windowInfo(total: number, c: number, h: number, w: number, win: Window2d, views: readonly { offset: number; strides: readonly number[] }[], extra: readonly number[] = []): Int32Array {
+    const words = [total, c, h, w, win.oh, win.ow, win.kh, win.kw, win.sh, win.sw, win.ph, win.pw, win.dh, win.dw];
+    for (const v of views) words.push(v.offset, ...v.strides, ...new Array<number>(4 - v.strides.length).fill(0));
+    return new Int32Array([...words, ...extra]);
   }
 
   /** A contiguous copy of a view in a fresh buffer (or the view's own buffer when it already is one). */
@@ -442,18 +449,46 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       if (dbias !== null) ctx.dispatch(LAYER_NORM_AFFINE_GRAD, new Int32Array([rows, cols, 0]), [...stats, dbias].map(gpu), groupsFor(cols));
     },
 
+    maxPool2d(x, win, values, indices) {
+      float32("maxPool2d", x.buffer, values);
+      const [n, c, h, w] = x.shape;
+      const total = n * c * win.oh * win.ow;
+      if (total > 0) ctx.dispatch(MAX_POOL_2D, windowInfo(total, c, h, w, win, [x]), [x.buffer, values, indices].map(gpu), groupsFor(total));
+    },
+
+    maxPool2dBackward(g, indices, height, width, out, win) {
+      float32("maxPool2dBackward", g.buffer, out);
+      const [n, c] = g.shape;
+      const total = n * c * height * width;
+      // Without the forward's window every window is searched (the last word says which).
+      const geometry = win ?? { oh: g.shape[2], ow: g.shape[3], kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 };
+      const info = windowInfo(total, c, height, width, geometry, [g, indices], [win === undefined ? 0 : 1]);
+      if (total > 0) ctx.dispatch(MAX_POOL_2D_BACKWARD, info, [g.buffer, indices.buffer, out].map(gpu), groupsFor(total));
+    },
+
+    im2col(x, win, out) {
+      const t = storage("im2col", x.buffer.dtype);
+      const [n, c, h, w] = x.shape;
+      const total = n * c * win.kh * win.kw * win.oh * win.ow;
+      if (total > 0) ctx.dispatch(im2colKernel(t), windowInfo(total, c, h, w, win, [x]), [x.buffer, out].map(gpu), groupsFor(total));
+    },
+
+    col2im(cols, win, height, width, out) {
+      const t = storage("col2im", cols.buffer.dtype);
+      const n = cols.shape[0];
+      const c = cols.shape[1] / (win.kh * win.kw);
+      const total = n * c * height * width;
+      if (total > 0) ctx.dispatch(col2imKernel(t), windowInfo(total, c, height, width, win, [cols]), [cols.buffer, out].map(gpu), groupsFor(total));
+    },
+
     memory: () => ctx.memory(),
     flush: () => ctx.submit(),
 
     // Not yet in WGSL: each throws naming itself (issue 15).
     argsort: () => missing("argsort"),
-    im2col: () => missing("im2col"),
-    col2im: () => missing("col2im"),
-    maxPool2d: () => missing("maxPool2d"),
     conv2d: () => missing("conv2d"),
     conv2dInputGrad: () => missing("conv2dInputGrad"),
     conv2dWeightGrad: () => missing("conv2dWeightGrad"),
-    maxPool2dBackward: () => missing("maxPool2dBackward"),
     lstmCell: () => missing("lstmCell"),
     lstmCellBackward: () => missing("lstmCellBackward"),
     gruCell: () => missing("gruCell"),

@@ -113,6 +113,10 @@ export function fillKernel(out: Wgsl): string {
 const SPECIALS = `fn bits_(b: u32) -> f32 {
   var v = b;
   return bitcast<f32>(v);
+}
+fn isnan_(x: f32) -> bool {
+  // by the bits: WGSL lets an implementation assume that no value is NaN, so x != x may be false
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 }`;
 
 /** Helper functions the float kernels call (WGSL's builtins leave these cases undefined or inexact). */
@@ -349,15 +353,16 @@ function laneKernel(inputs: readonly Wgsl[], out: Wgsl, body: string): string {
 /** Index of the first max (or min) along the axis; a NaN wins (as the cpu kernel: NaN compares as the extremum). */
 export function argReduceKernel(op: "argmax" | "argmin", t: Wgsl): string {
   const better = op === "argmax" ? "v > best" : "v < best";
-  const nan = t === "f32" ? " || v != v" : "";
+  // NaN tested by its bits (isnan_): WGSL lets an implementation fold x != x to false
+  const isNan = (v: string): string => (t === "f32" ? `isnan_(${v})` : "false");
   return laneKernel([t], "i32", `  let x0 = lane(l, 0);
   let sx = step(0);
   var best = src0[x0];
   var at_ = 0;
-  if (best == best) {
+  if (!${isNan("best")}) {
     for (var j = 1; j < n; j++) {
       let v = src0[x0 + j * sx];
-      if (${better}${nan}) { best = v; at_ = j; if (v != v) { break; } }
+      if (${better} || ${isNan("v")}) { best = v; at_ = j; if (${isNan("v")}) { break; } }
     }
   }
   dst[lane(l, 1)] = at_;`);
@@ -663,7 +668,7 @@ ${MAIN_1D}
  */
 const ROW_LSE = `fn lse(o: i32, n: i32) -> f32 {
   var m = bits_(0xff800000u);
-  for (var j = 0; j < n; j++) { let v = x[o + j]; if (v > m || v != v) { m = v; } }
+  for (var j = 0; j < n; j++) { let v = x[o + j]; if (v > m || isnan_(v)) { m = v; } }
   if (m == bits_(0xff800000u)) { return m; }
   var s = 0.0;
   for (var j = 0; j < n; j++) { s += exp(x[o + j] - m); }
@@ -843,3 +848,155 @@ ${MAIN_1D}
   }
   dst[i] = s;
 }`;
+
+// ---------------------------------------------------------------- sliding windows (max pooling, im2col, col2im)
+
+/**
+ * Window kernels share their first words: info [total, C, H, W, oh, ow, kh, kw, sh, sw, ph, pw,
+ * dh, dw, then operand views (offset and 4 strides each)], H and W the image's (x's or out's), and
+ * one thread per element of the grid each kernel names. win(k) reads word k.
+ */
+const WIN = `fn win(k: i32) -> i32 { return info[k]; }`;
+
+/**
+ * Max pooling, one thread per output element [N, C, oh, ow] (x's view at word 14): each window
+ * clipped to the image (padding is −∞), the first strict maximum wins, a NaN replaces what came
+ * before it (PyTorch's loop, as the cpu kernel); indices are y·W + x in the plane.
+ */
+export const MAX_POOL_2D = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> values: array<f32>;
+@group(0) @binding(3) var<storage, read_write> indices: array<i32>;
+${SPECIALS}
+${WIN}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5);
+  let kh = win(6); let kw = win(7); let dh = win(12); let dw = win(13);
+  let oj = i % ow;
+  let oi = (i / ow) % oh;
+  let nc = i / (ow * oh);
+  let c = nc % win(1);
+  let n = nc / win(1);
+  let plane = win(14) + n * win(15) + c * win(16);
+  var y0 = oi * win(8) - win(10);
+  let y1 = min(y0 + (kh - 1) * dh + 1, H);
+  while (y0 < 0) { y0 += dh; }
+  var x0 = oj * win(9) - win(11);
+  let x1 = min(x0 + (kw - 1) * dw + 1, W);
+  while (x0 < 0) { x0 += dw; }
+  var best = bits_(0xff800000u);
+  var at_ = y0 * W + x0;
+  for (var y = y0; y < y1; y += dh) {
+    for (var xx = x0; xx < x1; xx += dw) {
+      let v = x[plane + y * win(17) + xx * win(18)];
+      if (v > best || isnan_(v)) { best = v; at_ = y * W + xx; }
+    }
+  }
+  values[i] = best;
+  indices[i] = at_;
+}`;
+
+/**
+ * Max pooling's gradient without atomics, one thread per input element [N, C, H, W]: the sum, in
+ * the cpu's order (windows row by row), of g over the windows that could hold it and whose index
+ * names it. Views at word 14: g, then indices; word 24 says whether the geometry is known.
+ */
+export const MAX_POOL_2D_BACKWARD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${WIN}
+fn lo(p: i32, pad: i32, k: i32, d: i32, s: i32) -> i32 {
+  // the first window i with i·s − pad + (k − 1)·d ≥ p
+  let m = p + pad - (k - 1) * d;
+  if (m <= 0) { return 0; }
+  return (m + s - 1) / s;
+}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5);
+  let px = i % W;
+  let py = (i / W) % H;
+  let nc = i / (W * H);
+  let c = nc % win(1);
+  let n = nc / win(1);
+  let gb = win(14) + n * win(15) + c * win(16);
+  let ib = win(19) + n * win(20) + c * win(21);
+  let want = py * W + px;
+  // word 24: 1 when the geometry is the forward's (search only the windows that can hold the
+  // element), 0 when it is unknown (search them all)
+  let bounded = win(24) != 0;
+  let i0 = select(0, lo(py, win(10), win(6), win(12), win(8)), bounded);
+  let j0 = select(0, lo(px, win(11), win(7), win(13), win(9)), bounded);
+  let i1 = select(oh - 1, min(oh - 1, (py + win(10)) / win(8)), bounded);
+  let j1 = select(ow - 1, min(ow - 1, (px + win(11)) / win(9)), bounded);
+  var acc = 0.0;
+  for (var a = i0; a <= i1; a++) {
+    for (var b = j0; b <= j1; b++) {
+      if (idx[ib + a * win(22) + b * win(23)] == want) { acc += g[gb + a * win(17) + b * win(18)]; }
+    }
+  }
+  dst[i] = acc;
+}`;
+
+/** im2col, one thread per output element [N, C·kh·kw, oh·ow] (x's view at word 14), 0 in the padding. */
+export function im2colKernel(t: Wgsl): string {
+  return `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<${t}>;
+@group(0) @binding(2) var<storage, read_write> dst: array<${t}>;
+${WIN}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let l = i % (oh * ow);
+  let row = (i / (oh * ow)) % (win(1) * kh * kw);
+  let n = i / (oh * ow * win(1) * kh * kw);
+  let q = row % kw;
+  let r = (row / kw) % kh;
+  let c = row / (kw * kh);
+  let y = (l / ow) * win(8) - win(10) + r * win(12);
+  let xx = (l % ow) * win(9) - win(11) + q * win(13);
+  var v = ${t}(0);
+  if (y >= 0 && y < H && xx >= 0 && xx < W) { v = x[win(14) + n * win(15) + c * win(16) + y * win(17) + xx * win(18)]; }
+  dst[i] = v;
+}`;
+}
+
+/**
+ * col2im, one thread per output element [N, C, height, width] (cols' view at word 14: offset,
+ * strides of [N, C·kh·kw, oh·ow] and a padding word): the column entries read from it, in the
+ * cpu's order (taps r, q).
+ */
+export function col2imKernel(t: Wgsl): string {
+  return `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> cols: array<${t}>;
+@group(0) @binding(2) var<storage, read_write> dst: array<${t}>;
+${WIN}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let sh = win(8); let sw = win(9);
+  let px = i % W;
+  let py = (i / W) % H;
+  let nc = i / (W * H);
+  let c = nc % win(1);
+  let n = nc / win(1);
+  var acc = ${t}(0);
+  for (var r = 0; r < kh; r++) {
+    let yy = py + win(10) - r * win(12);
+    if (yy < 0 || yy % sh != 0 || yy / sh >= oh) { continue; }
+    for (var q = 0; q < kw; q++) {
+      let xq = px + win(11) - q * win(13);
+      if (xq < 0 || xq % sw != 0 || xq / sw >= ow) { continue; }
+      let k = (c * kh + r) * kw + q;
+      acc += cols[win(14) + n * win(15) + k * win(16) + ((yy / sh) * ow + xq / sw) * win(17)];
+    }
+  }
+  dst[i] = acc;
+}`;
+}
