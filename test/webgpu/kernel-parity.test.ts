@@ -7,7 +7,7 @@
  */
 
 import { expect, it } from "vitest";
-import { Generator, arange, conv2d, binaryCrossEntropy, fold, maxPool2d, unfold, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Generator, arange, attentionSoftmax, conv2d, binaryCrossEntropy, fold, maxPool2d, unfold, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 import { Parameter, optim } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
@@ -495,6 +495,41 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
     expect(await host(cg.grad!)).toBeAllclose(cc.grad!, TOL);
   });
 
+  it.each([
+    ["3×3, padding 1, bias", 4, 6, 1, [3, 3], { padding: 1 }, true],
+    ["2×3, stride 2, dilation [1, 2], no bias", 3, 5, 1, [2, 3], { stride: 2, dilation: [1, 2] }, false],
+    ["groups 2, stride [1, 2], padding [2, 0], bias", 4, 6, 2, [3, 3], { stride: [1, 2], padding: [2, 0] }, true],
+    ["depthwise (groups = C), 3×3", 3, 3, 3, [3, 3], { padding: 1 }, true],
+  ] as const)("conv2d %s on strided inputs: output and its gradients (input, weight, bias) vs the cpu", async (_, c, o, groups, k, options, hasBias) => {
+    const x = rnd(2, c, 9, 7).transpose(2, 3); // [2, c, 7, 9], not contiguous
+    const w = rnd(o, c / groups, k[0], k[1]).mul(0.5);
+    const b = hasBias ? rnd(o) : null;
+    const run = (device: "cpu" | "webgpu") => {
+      const xi = x.clone().to(device).requiresGrad_();
+      const wi = w.clone().to(device).requiresGrad_();
+      const bi = b === null ? null : b.clone().to(device).requiresGrad_();
+      const y = conv2d(xi, wi, bi, { ...options, groups });
+      return { y, xi, wi, bi };
+    };
+    const cpu = run("cpu");
+    const got = run("webgpu");
+    expect(got.y.shape).toEqual(cpu.y.shape);
+    const up = rnd(...cpu.y.shape);
+    cpu.y.mul(up).sum().backward();
+    got.y.mul(gpu(up)).sum().backward();
+    expect(await host(got.y)).toBeAllclose(cpu.y, MATMUL);
+    expect(await host(got.xi.grad!)).toBeAllclose(cpu.xi.grad!, MATMUL);
+    expect(await host(got.wi.grad!)).toBeAllclose(cpu.wi.grad!, MATMUL);
+    if (b !== null) expect(await host(got.bi!.grad!)).toBeAllclose(cpu.bi!.grad!, MATMUL);
+  });
+
+  it("conv2d by hand: a 2×2 image with a 2×2 kernel of ones and bias 1 (padding 1 gives the 3×3 partial sums)", async () => {
+    const x = tensor([[[[1, 2], [3, 4]]]], { device: "webgpu" });
+    const w = tensor([[[[1, 1], [1, 1]]]], { device: "webgpu" });
+    const y = conv2d(x, w, tensor([1], { device: "webgpu" }), { padding: 1 });
+    expect(await host(y)).toEqual([[[[2, 4, 3], [5, 11, 7], [4, 8, 5]]]]);
+  });
+
   it("float64 cannot go to the GPU, and says why", () => {
     expect(() => ones([2], { dtype: "float64", device: "webgpu" })).toThrow(/float64 tensors cannot live on the GPU \(WGSL has no f64\)/);
     expect(() => rnd(2).double().to("webgpu")).toThrow(/WGSL has no f64/);
@@ -502,7 +537,7 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
 
   it("methods without a WGSL kernel yet throw naming themselves, never a wrong answer", () => {
     const x = gpu(rnd(3, 4));
-    expect(() => conv2d(x.unsqueeze(0).unsqueeze(0), gpu(rnd(1, 1, 2, 2)))).toThrow("webgpu: conv2d has no WGSL kernel yet (issue 15)");
+    expect(() => attentionSoftmax(x, 1, true)).toThrow("webgpu: attentionSoftmax has no WGSL kernel yet (issue 15)");
     expect(() => x.argsort(1)).toThrow("webgpu: argsort has no WGSL kernel yet (issue 15)");
   });
 });

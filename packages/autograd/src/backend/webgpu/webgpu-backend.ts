@@ -14,7 +14,7 @@ import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-c
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
   binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, FLAG_CODES, INDEX_CODES, laneInfo,
-  mapKernel, matmulKernel, CHECK_INDICES, MAX_POOL_2D, MAX_POOL_2D_BACKWARD, col2imKernel, im2colKernel, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  mapKernel, matmulKernel, CHECK_INDICES, CONV2D, CONV2D_INPUT_GRAD, CONV2D_WEIGHT_GRAD, MAX_POOL_2D, MAX_POOL_2D_BACKWARD, col2imKernel, im2colKernel, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -481,14 +481,38 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       if (total > 0) ctx.dispatch(col2imKernel(t), windowInfo(total, c, height, width, win, [cols]), [cols.buffer, out].map(gpu), groupsFor(total));
     },
 
+    conv2d(x, weight, bias, win, groups, out) {
+      float32("conv2d", x.buffer, weight.buffer, out, ...(bias === null ? [] : [bias.buffer]));
+      const [n, c, h, w] = x.shape;
+      const o = weight.shape[0];
+      const total = n * o * win.oh * win.ow;
+      const info = windowInfo(total, c, h, w, win, [x, weight], [o, groups, bias === null ? 0 : 1, bias?.offset ?? 0, bias?.strides[0] ?? 0]);
+      if (total > 0) ctx.dispatch(CONV2D, info, [x.buffer, weight.buffer, (bias ?? x).buffer, out].map(gpu), groupsFor(total));
+    },
+
+    conv2dInputGrad(g, weight, win, groups, height, width, out) {
+      float32("conv2dInputGrad", g.buffer, weight.buffer, out);
+      const [n, o] = g.shape;
+      const c = weight.shape[1] * groups;
+      const total = n * c * height * width;
+      const info = windowInfo(total, c, height, width, win, [g, weight], [o, groups, 0, 0, 0]);
+      if (total > 0) ctx.dispatch(CONV2D_INPUT_GRAD, info, [g.buffer, weight.buffer, out].map(gpu), groupsFor(total));
+    },
+
+    conv2dWeightGrad(x, g, win, groups, out) {
+      float32("conv2dWeightGrad", x.buffer, g.buffer, out);
+      const [n, c, h, w] = x.shape;
+      const o = g.shape[1];
+      const total = o * (c / groups) * win.kh * win.kw;
+      const info = windowInfo(total, c, h, w, win, [x, g], [o, groups, 0, 0, 0, n]);
+      if (total > 0) ctx.dispatch(CONV2D_WEIGHT_GRAD, info, [x.buffer, g.buffer, out].map(gpu), groupsFor(total));
+    },
+
     memory: () => ctx.memory(),
     flush: () => ctx.submit(),
 
     // Not yet in WGSL: each throws naming itself (issue 15).
     argsort: () => missing("argsort"),
-    conv2d: () => missing("conv2d"),
-    conv2dInputGrad: () => missing("conv2dInputGrad"),
-    conv2dWeightGrad: () => missing("conv2dWeightGrad"),
     lstmCell: () => missing("lstmCell"),
     lstmCellBackward: () => missing("lstmCellBackward"),
     gruCell: () => missing("gruCell"),

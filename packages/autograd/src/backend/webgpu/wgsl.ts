@@ -1000,3 +1000,127 @@ ${MAIN_1D}
   dst[i] = acc;
 }`;
 }
+
+// ---------------------------------------------------------------- 2-d convolution (direct, one thread per output element)
+
+/**
+ * The convolution kernels' info: the window words (WIN: [total, C, H, W, oh, ow, kh, kw, sh, sw,
+ * ph, pw, dh, dw]) with C, H, W the input image's, then views of x (or g) at 14 and of the
+ * weight (or g) at 19 (offset + 4 strides each), then [O, groups, hasBias, bias offset, bias
+ * stride] at 24. Sums are compensated (the cpu oracle sums in float64).
+ */
+const CONV_COMMON = `${WIN}
+${KAHAN}
+fn cin() -> i32 { return win(1) / win(25); }
+fn cout() -> i32 { return win(24) / win(25); }`;
+
+/** conv2d, one thread per out [N, O, oh, ow]: bias[o] + Σ_{c in o's group, r, q} w[o, c, r, q]·x[n, c₀ + c, tap]. */
+export const CONV2D = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
+${CONV_COMMON}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let oj = i % ow;
+  let oi = (i / ow) % oh;
+  let o = (i / (ow * oh)) % win(24);
+  let n = i / (ow * oh * win(24));
+  let c0 = (o / cout()) * cin();
+  var s = 0.0;
+  var comp = 0.0;
+  if (win(26) != 0) { s = bias[win(27) + o * win(28)]; }
+  for (var c = 0; c < cin(); c++) {
+    for (var r = 0; r < kh; r++) {
+      let y = oi * win(8) - win(10) + r * win(12);
+      if (y < 0 || y >= H) { continue; }
+      for (var q = 0; q < kw; q++) {
+        let xx = oj * win(9) - win(11) + q * win(13);
+        if (xx < 0 || xx >= W) { continue; }
+        let xv = x[win(14) + n * win(15) + (c0 + c) * win(16) + y * win(17) + xx * win(18)];
+        let wv = w[win(19) + o * win(20) + c * win(21) + r * win(22) + q * win(23)];
+        kadd(&s, &comp, xv * wv);
+      }
+    }
+  }
+  dst[i] = s;
+}`;
+
+/**
+ * conv2d's input gradient, one thread per out [N, C, H, W]: Σ over the output channels o of c's
+ * group and the taps (r, q) whose window (i, j) reads this element of g[n, o, i, j]·w[o, c − c₀, r, q].
+ * g's view at 14, the weight's at 19.
+ */
+export const CONV2D_INPUT_GRAD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${CONV_COMMON}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let sh = win(8); let sw = win(9);
+  let px = i % W;
+  let py = (i / W) % H;
+  let c = (i / (W * H)) % win(1);
+  let n = i / (W * H * win(1));
+  let k = c / cin();
+  let cl = c - k * cin();
+  var s = 0.0;
+  var comp = 0.0;
+  for (var o = k * cout(); o < (k + 1) * cout(); o++) {
+    for (var r = 0; r < kh; r++) {
+      let yy = py + win(10) - r * win(12);
+      if (yy < 0 || yy % sh != 0 || yy / sh >= oh) { continue; }
+      for (var q = 0; q < kw; q++) {
+        let xq = px + win(11) - q * win(13);
+        if (xq < 0 || xq % sw != 0 || xq / sw >= ow) { continue; }
+        let gv = g[win(14) + n * win(15) + o * win(16) + (yy / sh) * win(17) + (xq / sw) * win(18)];
+        let wv = w[win(19) + o * win(20) + cl * win(21) + r * win(22) + q * win(23)];
+        kadd(&s, &comp, gv * wv);
+      }
+    }
+  }
+  dst[i] = s;
+}`;
+
+/**
+ * conv2d's weight gradient, one thread per out [O, C/groups, kh, kw]: Σ_{n, i, j} g[n, o, i, j]·
+ * x[n, c₀ + c, tap (r, q) of (i, j)]. x's view at 14, g's at 19; total is O·(C/groups)·kh·kw and
+ * word 29 is N.
+ */
+export const CONV2D_WEIGHT_GRAD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${CONV_COMMON}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let q = i % kw;
+  let r = (i / kw) % kh;
+  let c = (i / (kw * kh)) % cin();
+  let o = i / (kw * kh * cin());
+  let c0 = (o / cout()) * cin();
+  var s = 0.0;
+  var comp = 0.0;
+  for (var n = 0; n < win(29); n++) {
+    for (var a = 0; a < oh; a++) {
+      let y = a * win(8) - win(10) + r * win(12);
+      if (y < 0 || y >= H) { continue; }
+      for (var b = 0; b < ow; b++) {
+        let xx = b * win(9) - win(11) + q * win(13);
+        if (xx < 0 || xx >= W) { continue; }
+        let xv = x[win(14) + n * win(15) + (c0 + c) * win(16) + y * win(17) + xx * win(18)];
+        let gv = g[win(19) + n * win(20) + o * win(21) + a * win(22) + b * win(23)];
+        kadd(&s, &comp, gv * xv);
+      }
+    }
+  }
+  dst[i] = s;
+}`;
