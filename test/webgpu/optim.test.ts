@@ -1,12 +1,13 @@
 /**
  * Training-step pieces of nn on webgpu against the cpu oracle: clipGradNorm_ (the tensor form,
- * clipped on the device), clipGradValue_, every optimizer's step, and BatchNorm in training mode.
+ * clipped on the device), clipGradValue_, every optimizer's step, BatchNorm in training mode, and
+ * a small CNN trained end to end.
  * Sync reads throw on webgpu, so passing also proves these read nothing on the host.
  */
 
 import { expect, it } from "vitest";
-import { Generator, randn, tensor, type Tensor } from "@tensorgrad/autograd";
-import { BatchNorm1d, BatchNorm2d, Parameter, optim } from "@tensorgrad/nn";
+import { Generator, noGrad, randn, tensor, type Tensor } from "@tensorgrad/autograd";
+import { BatchNorm1d, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Parameter, ReLU, Sequential, crossEntropy, optim } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
 const gen = new Generator(1515);
@@ -111,5 +112,39 @@ describeGpu("nn's training-step pieces on webgpu vs the cpu oracle (no host read
       const [c, g] = results;
       for (const k of ["y2", "y3", "grad", "mean", "variance", "wg"] as const) expect(await host(g[k])).toBeAllclose(c[k], { rtol: 1e-4, atol: 1e-5 });
     }
+  });
+  it("a small CNN (Conv2d, BatchNorm2d, ReLU, MaxPool2d, Linear) trains with crossEntropy, clipping and AdamW as on the cpu, reading only at the end", async () => {
+    const x = rnd(8, 1, 8, 8);
+    const t = tensor([0, 1, 2, 0, 1, 2, 0, 1], { dtype: "int32", device: "cpu" });
+    const init = new Generator(3);
+    const make = (): Sequential => {
+      const model = new Sequential(new Conv2d(1, 4, 3, { padding: 1 }), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(64, 3)).to("cpu"); // made on the default device (wasm)
+      noGrad(() => {
+        for (const p of model.parameters()) p.copy_(randn(p.shape, { device: "cpu", generator: init }).mul(0.3));
+      });
+      return model;
+    };
+    const cpuModel = make();
+    const gpuModel = make();
+    gpuModel.loadStateDict(cpuModel.stateDict());
+    gpuModel.to("webgpu");
+    const train = (model: Sequential, device: "cpu" | "webgpu"): Tensor[] => {
+      const opt = new optim.AdamW(model.parameters(), { lr: 0.02 });
+      const [xd, td] = [x.to(device), t.to(device)];
+      const losses: Tensor[] = [];
+      for (let step = 0; step < 15; step++) {
+        opt.zeroGrad();
+        const loss = crossEntropy(model.call(xd), td);
+        loss.backward();
+        optim.clipGradNorm_(model.parameters(), 2, 2, { returnTensor: true });
+        opt.step();
+        losses.push(loss.detach());
+      }
+      return losses;
+    };
+    const cpu = await Promise.all(train(cpuModel, "cpu").map((l) => l.itemAsync()));
+    const got = await Promise.all(train(gpuModel, "webgpu").map((l) => l.itemAsync()));
+    expect(got.at(-1)!).toBeLessThan(got[0] * 0.7);
+    for (let i = 0; i < cpu.length; i++) expect(got[i]).toBeCloseTo(cpu[i], 3);
   });
 });
