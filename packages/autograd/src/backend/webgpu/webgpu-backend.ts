@@ -14,7 +14,7 @@ import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-c
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
   binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, FLAG_CODES, INDEX_CODES, laneInfo,
-  mapKernel, matmulKernel, CHECK_INDICES, CONV2D, CONV2D_INPUT_GRAD, CONV2D_WEIGHT_GRAD, MAX_POOL_2D, MAX_POOL_2D_BACKWARD, col2imKernel, im2colKernel, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  mapKernel, matmulKernel, ATTENTION_SOFTMAX, ATTENTION_SOFTMAX_BACKWARD, GRU_CELL, GRU_CELL_BACKWARD, LSTM_CELL, LSTM_CELL_BACKWARD, CHECK_INDICES, CONV2D, CONV2D_INPUT_GRAD, CONV2D_WEIGHT_GRAD, MAX_POOL_2D, MAX_POOL_2D_BACKWARD, col2imKernel, im2colKernel, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -156,6 +156,13 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     const info = elementwiseInfo(shape, [base, index, src, { offset: 0, strides: rowMajor(shape) }], [axis, code(op), f32Bits(alpha), ...indexShape]);
     const n = numel(shape);
     if (n > 0) ctx.dispatch(scatterAddKernel(t), info, [gpu(base.buffer), gpu(index.buffer), gpu(src.buffer), gpu(out), ctx.flag], groupsFor(n));
+  }
+
+  /** Info words of a recurrent cell kernel (wgsl.ts, CELL): rows, hid, then each view's offset and 3 strides (2-d views padded in front). */
+  function cellInfo(rows: number, hid: number, views: readonly View[]): Int32Array {
+    const words = [rows, hid];
+    for (const v of views) words.push(v.offset, ...new Array<number>(3 - v.strides.length).fill(0), ...v.strides);
+    return new Int32Array(words);
   }
 
   /** Info words of a window kernel (wgsl.ts, WIN): the grid's size, the geometry, then each view's offset and strides. */
@@ -508,17 +515,45 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       if (total > 0) ctx.dispatch(CONV2D_WEIGHT_GRAD, info, [x.buffer, g.buffer, out].map(gpu), groupsFor(total));
     },
 
+    attentionSoftmax(x, rows, L, S, scale, causal, out) {
+      float32("attentionSoftmax", x, out);
+      if (rows > 0 && S > 0) ctx.dispatch(ATTENTION_SOFTMAX, new Int32Array([rows, L, S, causal ? 1 : 0, f32Bits(scale)]), [gpu(x), gpu(out)], groupsFor(rows));
+    },
+
+    attentionSoftmaxBackward(g, y, rows, S, scale, out) {
+      float32("attentionSoftmaxBackward", g, y, out);
+      if (rows > 0 && S > 0) ctx.dispatch(ATTENTION_SOFTMAX_BACKWARD, new Int32Array([rows, S, f32Bits(scale)]), [gpu(g), gpu(y), gpu(out)], groupsFor(rows));
+    },
+
+    lstmCell(gates, c, out) {
+      float32("lstmCell", gates.buffer, c.buffer, out);
+      const [rows, hid] = c.shape;
+      if (rows * hid > 0) ctx.dispatch(LSTM_CELL, cellInfo(rows, hid, [gates, c]), [gates.buffer, c.buffer, out].map(gpu), groupsFor(rows * hid));
+    },
+
+    lstmCellBackward(gates, c, gOut, out) {
+      float32("lstmCellBackward", gates.buffer, c.buffer, gOut.buffer, out);
+      const [rows, hid] = c.shape;
+      if (rows * hid > 0) ctx.dispatch(LSTM_CELL_BACKWARD, cellInfo(rows, hid, [gates, c, gOut]), [gates.buffer, c.buffer, gOut.buffer, out].map(gpu), groupsFor(rows * hid));
+    },
+
+    gruCell(gi, gh, h, out) {
+      float32("gruCell", gi.buffer, gh.buffer, h.buffer, out);
+      const [rows, hid] = h.shape;
+      if (rows * hid > 0) ctx.dispatch(GRU_CELL, cellInfo(rows, hid, [gi, gh, h]), [gi.buffer, gh.buffer, h.buffer, out].map(gpu), groupsFor(rows * hid));
+    },
+
+    gruCellBackward(gi, gh, h, g, out) {
+      float32("gruCellBackward", gi.buffer, gh.buffer, h.buffer, g.buffer, out);
+      const [rows, hid] = h.shape;
+      if (rows * hid > 0) ctx.dispatch(GRU_CELL_BACKWARD, cellInfo(rows, hid, [gi, gh, h, g]), [gi.buffer, gh.buffer, h.buffer, g.buffer, out].map(gpu), groupsFor(rows * hid));
+    },
+
     memory: () => ctx.memory(),
     flush: () => ctx.submit(),
 
     // Not yet in WGSL: each throws naming itself (issue 15).
     argsort: () => missing("argsort"),
-    lstmCell: () => missing("lstmCell"),
-    lstmCellBackward: () => missing("lstmCellBackward"),
-    gruCell: () => missing("gruCell"),
-    gruCellBackward: () => missing("gruCellBackward"),
-    attentionSoftmax: () => missing("attentionSoftmax"),
-    attentionSoftmaxBackward: () => missing("attentionSoftmaxBackward"),
   };
   return backend;
 }

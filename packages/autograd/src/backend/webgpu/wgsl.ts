@@ -1124,3 +1124,134 @@ ${MAIN_1D}
   }
   dst[i] = s;
 }`;
+
+// ---------------------------------------------------------------- attention softmax (rows of a contiguous [rows, S] buffer)
+
+/**
+ * Scaled, optionally causal softmax, one thread per row r (query i = r mod L): only keys j ≤ i
+ * take part under `causal` (the rest get exactly 0). Info [rows, L, S, causal, scale bits];
+ * bindings info, x, dst.
+ */
+export const ATTENTION_SOFTMAX = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+${SPECIALS}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let S = info[2];
+  let base = i * S;
+  let scale = bitcast<f32>(info[4]);
+  var len = S;
+  if (info[3] != 0) { len = min(S, i % info[1] + 1); }
+  var m = bits_(0xff800000u);
+  for (var j = 0; j < len; j++) { let v = x[base + j] * scale; if (v > m || isnan_(v)) { m = v; } }
+  var s = 0.0;
+  for (var j = 0; j < len; j++) { let e = exp(x[base + j] * scale - m); dst[base + j] = e; s += e; }
+  let inv = 1.0 / s;
+  for (var j = 0; j < len; j++) { dst[base + j] = dst[base + j] * inv; }
+  for (var j = len; j < S; j++) { dst[base + j] = 0.0; }
+}`;
+
+/** Its gradient, one thread per row: dx = scale·y·(g − Σ_row g·y). Info [rows, S, scale bits]; bindings info, g, y, dst. */
+export const ATTENTION_SOFTMAX_BACKWARD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let S = info[1];
+  let base = i * S;
+  let scale = bitcast<f32>(info[2]);
+  var dot = 0.0;
+  for (var j = 0; j < S; j++) { dot += g[base + j] * y[base + j]; }
+  for (var j = 0; j < S; j++) { dst[base + j] = scale * y[base + j] * (g[base + j] - dot); }
+}`;
+
+// ---------------------------------------------------------------- recurrent cells (one thread per (b, j) of [B, H])
+
+/**
+ * LSTM and GRU steps. Info [rows, hid, then per operand view: offset, strides (3 words, a 2-d
+ * view's first word unused)]; el(k, b, j) reads operand k's element (b, j) of a 2-d view, el3 the
+ * element (s, b, j) of a 3-d one.
+ */
+const CELL = `fn sig(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+fn th(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+fn at2(k: i32, b: i32, j: i32) -> i32 { let w = 2 + 4 * k; return info[w] + b * info[w + 2] + j * info[w + 3]; }
+fn at3(k: i32, s: i32, b: i32, j: i32) -> i32 { let w = 2 + 4 * k; return info[w] + s * info[w + 1] + b * info[w + 2] + j * info[w + 3]; }`;
+
+function cellKernel(inputs: number, body: string): string {
+  const lines = ["@group(0) @binding(0) var<storage, read> info: array<i32>;"];
+  for (let k = 0; k < inputs; k++) lines.push(`@group(0) @binding(${k + 1}) var<storage, read> src${k}: array<f32>;`);
+  lines.push(`@group(0) @binding(${inputs + 1}) var<storage, read_write> dst: array<f32>;`);
+  return `${lines.join("\n")}
+${CELL}
+${MAIN_1D}
+  ${INDEX}
+  let rows = info[0];
+  let hid = info[1];
+  if (i >= rows * hid) { return; }
+  let b = i / hid;
+  let j = i % hid;
+${body}
+}`;
+}
+
+/** lstmCell: operands gates [B, 4H], c [B, H]; dst [2, B, H] = (h', c'), h' from c' as stored. */
+export const LSTM_CELL = cellKernel(2, `  let ig = sig(src0[at2(0, b, j)]);
+  let fg = sig(src0[at2(0, b, hid + j)]);
+  let gg = th(src0[at2(0, b, 2 * hid + j)]);
+  let og = sig(src0[at2(0, b, 3 * hid + j)]);
+  let c2 = fg * src1[at2(1, b, j)] + ig * gg;
+  dst[rows * hid + i] = c2;
+  dst[i] = og * th(c2);`);
+
+/** lstmCellBackward: operands gates, c, gOut [2, B, H]; dst = ∂gates [B, 4H] then ∂c [B, H]. */
+export const LSTM_CELL_BACKWARD = cellKernel(3, `  let ig = sig(src0[at2(0, b, j)]);
+  let fg = sig(src0[at2(0, b, hid + j)]);
+  let gg = th(src0[at2(0, b, 2 * hid + j)]);
+  let og = sig(src0[at2(0, b, 3 * hid + j)]);
+  let cp = src1[at2(1, b, j)];
+  let tc = th(fg * cp + ig * gg);
+  let gh = src2[at3(2, 0, b, j)];
+  let gc = src2[at3(2, 1, b, j)];
+  let dc = gc + gh * og * (1.0 - tc * tc);
+  let row = b * 4 * hid;
+  dst[row + j] = dc * gg * ig * (1.0 - ig);
+  dst[row + hid + j] = dc * cp * fg * (1.0 - fg);
+  dst[row + 2 * hid + j] = dc * ig * (1.0 - gg * gg);
+  dst[row + 3 * hid + j] = gh * tc * og * (1.0 - og);
+  dst[rows * 4 * hid + i] = dc * fg;`);
+
+/** gruCell: operands gi, gh [B, 3H], h [B, H]; dst h' [B, H]. */
+export const GRU_CELL = cellKernel(3, `  let r = sig(src0[at2(0, b, j)] + src1[at2(1, b, j)]);
+  let z = sig(src0[at2(0, b, hid + j)] + src1[at2(1, b, hid + j)]);
+  let n = th(src0[at2(0, b, 2 * hid + j)] + r * src1[at2(1, b, 2 * hid + j)]);
+  dst[i] = (1.0 - z) * n + z * src2[at2(2, b, j)];`);
+
+/** gruCellBackward: operands gi, gh, h, g [B, H]; dst = ∂gi [B, 3H], ∂gh [B, 3H], ∂h [B, H]. */
+export const GRU_CELL_BACKWARD = cellKernel(4, `  let r = sig(src0[at2(0, b, j)] + src1[at2(1, b, j)]);
+  let z = sig(src0[at2(0, b, hid + j)] + src1[at2(1, b, hid + j)]);
+  let hn = src1[at2(1, b, 2 * hid + j)];
+  let n = th(src0[at2(0, b, 2 * hid + j)] + r * hn);
+  let gv = src3[at2(3, b, j)];
+  let a = gv * (1.0 - z) * (1.0 - n * n);
+  let dr = a * hn * r * (1.0 - r);
+  let dz = gv * (src2[at2(2, b, j)] - n) * z * (1.0 - z);
+  let row = b * 3 * hid;
+  let h3 = rows * 3 * hid;
+  dst[row + j] = dr;
+  dst[row + hid + j] = dz;
+  dst[row + 2 * hid + j] = a;
+  dst[h3 + row + j] = dr;
+  dst[h3 + row + hid + j] = dz;
+  dst[h3 + row + 2 * hid + j] = a * r;
+  dst[2 * h3 + i] = gv * z;`);
