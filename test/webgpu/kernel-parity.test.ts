@@ -2,12 +2,12 @@
  * webgpu vs the cpu oracle, kernel by kernel: the same op on a cpu tensor and on its copy on the
  * GPU, compared with float32 tolerances. Inputs come from a seeded generator and include
  * broadcasting and non-contiguous views (transposes, stepped slices, expanded dims), so every
- * stride path of a kernel runs. Methods without a WGSL kernel yet are checked to throw naming
- * themselves.
+ * stride path of a kernel runs; hand-computed cases check what the oracle could share with the
+ * code under test.
  */
 
 import { expect, it } from "vitest";
-import { Generator, arange, attentionSoftmax, conv2d, gruCell, lstmCell, binaryCrossEntropy, fold, maxPool2d, unfold, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Generator, arange, attentionSoftmax, sort, topk, conv2d, gruCell, lstmCell, binaryCrossEntropy, fold, maxPool2d, unfold, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 import { Parameter, optim } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
@@ -568,8 +568,25 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
     expect(() => rnd(2).double().to("webgpu")).toThrow(/WGSL has no f64/);
   });
 
-  it("methods without a WGSL kernel yet throw naming themselves, never a wrong answer", () => {
-    const x = gpu(rnd(3, 4));
-    expect(() => x.argsort(1)).toThrow("webgpu: argsort has no WGSL kernel yet (issue 15)");
+  it.each([0, 1, -1])("argsort, sort and topk along dim %i of a strided input, both directions, vs the cpu", async (dim) => {
+    const x = rnd(6, 5, 4).permute(2, 0, 1).mul(3).round(); // rounded: many ties, which must keep their order
+    for (const descending of [false, true]) {
+      await parity((a) => a.argsort(dim, descending), [x]);
+      const c = sort(x, dim, descending);
+      const g = sort(gpu(x), dim, descending);
+      expect(await host(g.values)).toEqual(c.values.toArray());
+      expect(await host(g.indices)).toEqual(c.indices.toArray());
+    }
+    const c = topk(x, 2, dim);
+    const g = topk(gpu(x), 2, dim);
+    expect(await host(g.values)).toEqual(c.values.toArray());
+    expect(await host(g.indices)).toEqual(c.indices.toArray());
+  });
+
+  it("argsort by hand: stable ties, NaN last ascending and first descending, int32 lanes", async () => {
+    const x = tensor([3, Number.NaN, 1, 3, -2, 1], { device: "webgpu" });
+    expect(await host(x.argsort(0))).toEqual([4, 2, 5, 0, 3, 1]);
+    expect(await host(x.argsort(0, true))).toEqual([1, 0, 3, 2, 5, 4]);
+    expect(await host(tensor([[5, -1, 5, 0]], { dtype: "int32", device: "webgpu" }).argsort(1))).toEqual([[1, 3, 0, 2]]);
   });
 });

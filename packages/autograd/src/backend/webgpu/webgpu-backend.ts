@@ -3,8 +3,7 @@
  * The webgpu backend: tensors in GPU storage buffers, kernels in WGSL (wgsl.ts), memory and
  * command batching in gpu-context.ts, set-up in init.ts (`await initWebGPU()`). Reads are
  * asynchronous (`readAsync`); the sync `read`/`readElement` throw naming the async forms.
- * Backend methods without a WGSL kernel yet throw "webgpu: <method> has no WGSL kernel yet
- * (issue 15)" rather than compute on the host.
+ * Every Backend method has a WGSL kernel: nothing computes on the host.
  */
 
 import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, StridedView, UnaryOp, Window2d } from "../backend.js";
@@ -14,7 +13,7 @@ import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-c
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
   binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, FLAG_CODES, INDEX_CODES, laneInfo,
-  mapKernel, matmulKernel, ATTENTION_SOFTMAX, ATTENTION_SOFTMAX_BACKWARD, GRU_CELL, GRU_CELL_BACKWARD, LSTM_CELL, LSTM_CELL_BACKWARD, CHECK_INDICES, CONV2D, CONV2D_INPUT_GRAD, CONV2D_WEIGHT_GRAD, MAX_POOL_2D, MAX_POOL_2D_BACKWARD, col2imKernel, im2colKernel, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  mapKernel, matmulKernel, argsortKernel, ATTENTION_SOFTMAX, ATTENTION_SOFTMAX_BACKWARD, GRU_CELL, GRU_CELL_BACKWARD, LSTM_CELL, LSTM_CELL_BACKWARD, CHECK_INDICES, CONV2D, CONV2D_INPUT_GRAD, CONV2D_WEIGHT_GRAD, MAX_POOL_2D, MAX_POOL_2D_BACKWARD, col2imKernel, im2colKernel, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -52,11 +51,6 @@ function storage(op: string, dtype: DType): Wgsl {
 /** Throws unless every buffer is float32 (the whole-buffer float kernels). */
 function float32(op: string, ...buffers: readonly WebGPUBuffer[]): void {
   for (const b of buffers) if (storage(op, b.dtype) !== "f32") throw new DTypeError(`webgpu: ${op}: expected float32 buffers, got ${b.dtype}`);
-}
-
-/** The error of a Backend method that has no WGSL kernel yet. */
-function missing(method: string): never {
-  throw new ValueError(`webgpu: ${method} has no WGSL kernel yet (issue 15)`);
 }
 
 /** The row-major strides of `shape`. */
@@ -552,8 +546,12 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     memory: () => ctx.memory(),
     flush: () => ctx.submit(),
 
-    // Not yet in WGSL: each throws naming itself (issue 15).
-    argsort: () => missing("argsort"),
+    argsort(x, axis, descending, out) {
+      const t = storage("argsort", x.buffer.dtype);
+      const info = laneInfo(x.shape, axis, [x, { offset: 0, strides: rowMajor(x.shape) }]);
+      const n = info[0] * info[2];
+      if (n > 0) ctx.dispatch(argsortKernel(t, descending), info, [gpu(x.buffer), gpu(out)], groupsFor(n));
+    },
   };
   return backend;
 }

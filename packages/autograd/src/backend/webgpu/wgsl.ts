@@ -1255,3 +1255,46 @@ export const GRU_CELL_BACKWARD = cellKernel(4, `  let r = sig(src0[at2(0, b, j)]
   dst[h3 + row + hid + j] = dz;
   dst[h3 + row + 2 * hid + j] = a * r;
   dst[2 * h3 + i] = gv * z;`);
+
+// ---------------------------------------------------------------- argsort (stable, by rank)
+
+/**
+ * Stable argsort along the axis, one thread per element: its rank is the number of lane elements
+ * that sort before it (a smaller value — larger when descending — or an equal one at a smaller
+ * index; NaN above every number), and dst[lane, rank] = its index. O(len) per thread: meant for
+ * the short lanes of sort/topk in models. Lane info as the lane kernels', threads nLanes·len.
+ */
+export function argsortKernel(t: Wgsl, descending: boolean): string {
+  const rank =
+    t === "f32"
+      ? `fn rank(a: f32, b: f32) -> i32 {
+  if (a < b) { return -1; }
+  if (a > b) { return 1; }
+  let an = isnan_(a);
+  if (an == isnan_(b)) { return 0; }
+  return select(-1, 1, an);
+}`
+      : `fn rank(a: i32, b: i32) -> i32 { return select(select(0, 1, a > b), -1, a < b); }`;
+  const before = descending ? "rank(vi, vj)" : "rank(vj, vi)";
+  return `${bindings([t], "i32")}
+${SPECIALS}
+${LANE}
+${rank}
+${MAIN_1D}
+  let tid = i32((wid.y * nwg.x + wid.x) * 64u + lid);
+  let n = info[2];
+  if (tid >= info[0] * n) { return; }
+  let l = tid / n;
+  let i = tid % n;
+  let x0 = lane(l, 0);
+  let sx = step(0);
+  let vi = src0[x0 + i * sx];
+  var r = 0;
+  for (var j = 0; j < n; j++) {
+    let vj = src0[x0 + j * sx];
+    let c = ${before};
+    if (c < 0 || (c == 0 && j < i)) { r++; }
+  }
+  dst[lane(l, 1) + r * step(1)] = i;
+}`;
+}
