@@ -113,6 +113,20 @@ describeGpu("nn's training-step pieces on webgpu vs the cpu oracle (no host read
       for (const k of ["y2", "y3", "grad", "mean", "variance", "wg"] as const) expect(await host(g[k])).toBeAllclose(c[k], { rtol: 1e-4, atol: 1e-5 });
     }
   });
+  it("BatchNorm with momentum null (a cumulative average) keeps its batch count on the device, matching the cpu's statistics", async () => {
+    const batches = [0, 1, 2].map(() => rnd(6, 3, 2).mul(2).add(1));
+    const run = (device: "cpu" | "webgpu"): BatchNorm1d => {
+      const bn = new BatchNorm1d(3, { momentum: null }).to(device);
+      for (const b of batches) bn.forward(b.to(device));
+      return bn;
+    };
+    const c = run("cpu");
+    const g = run("webgpu");
+    expect(await host(g.runningMean!)).toBeAllclose(c.runningMean!, { rtol: 1e-5, atol: 1e-6 });
+    expect(await host(g.runningVar!)).toBeAllclose(c.runningVar!, { rtol: 1e-5, atol: 1e-6 });
+    expect(await g.numBatchesTracked!.itemAsync()).toBe(3);
+  });
+
   it("a small CNN (Conv2d, BatchNorm2d, ReLU, MaxPool2d, Linear) trains with crossEntropy, clipping and AdamW as on the cpu, reading only at the end", async () => {
     const x = rnd(8, 1, 8, 8);
     const t = tensor([0, 1, 2, 0, 1, 2, 0, 1], { dtype: "int32", device: "cpu" });
