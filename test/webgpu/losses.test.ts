@@ -6,8 +6,8 @@
  */
 
 import { expect, it } from "vitest";
-import { Generator, randint, randn, tensor, type Tensor } from "@tensorgrad/autograd";
-import { crossEntropy, nllLoss, type CrossEntropyOptions } from "@tensorgrad/nn";
+import { Generator, oneHot, randint, randn, tensor, type Tensor } from "@tensorgrad/autograd";
+import { crossEntropy, functional, nllLoss, type CrossEntropyOptions } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
 const gen = new Generator(15_2026);
@@ -94,5 +94,16 @@ describeGpu("classification losses on webgpu vs the cpu oracle (no host read of 
     }
     // the cpu checks on the host, at once
     expect(() => crossEntropy(rnd(3, 4), tensor([0, 4, 1], { dtype: "int32", device: "cpu" }))).toThrow("crossEntropy: target 4 is out of bounds for 4 classes");
+  });
+
+  it("oneHot (autograd's and nn's) with numClasses: no host read, a bad index is an IndexError naming oneHot at the next read", async () => {
+    const idx = tensor([[2, 0], [1, 2]], { dtype: "int32", device: "cpu" });
+    for (const f of [oneHot, functional.oneHot]) {
+      expect(await host(f(idx.to("webgpu"), 4))).toEqual(f(idx, 4).toArray());
+      const bad = f(tensor([1, 4, 0], { dtype: "int32", device: "webgpu" }), 4);
+      await expect(bad.toArrayAsync()).rejects.toThrow(/webgpu: oneHot: an index was out of range/);
+      await expect(f(tensor([-1], { dtype: "int32", device: "webgpu" }), 3).toArrayAsync()).rejects.toThrow(/oneHot/);
+      expect(() => f(idx.to("webgpu"))).toThrow(/oneHot: numClasses -1 \(infer\) needs the largest index read on the host.*pass numClasses/);
+    }
   });
 });

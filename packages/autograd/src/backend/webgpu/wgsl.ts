@@ -39,7 +39,7 @@ function bindings(inputs: readonly Wgsl[], out: Wgsl): string {
  * [0, size) skips it and raises the device's error flag (binding after dst) to its op's code,
  * which the next read from the GPU turns into an IndexError (gpu-context.ts).
  */
-export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd", "softmaxCrossEntropy", "crossEntropy", "nllLoss"] as const;
+export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd", "softmaxCrossEntropy", "crossEntropy", "nllLoss", "oneHot"] as const;
 
 /**
  * Every code of the device's error flag (1 + position): the index kernels', then kernels that
