@@ -576,6 +576,19 @@ describe("clipGradNorm_ / clipGradValue_", () => {
     expect(() => optim.clipGradNorm_(params, 1, 0)).toThrow("clipGradNorm_: invalid normType 0");
   });
 
+  it("{ returnTensor: true }: the total norm as a 0-d tensor (PyTorch's return), gradients scaled by clamp(maxNorm/(total + 1e-6), max 1)", () => {
+    const params = withGrads([3, 4], [12]); // 13
+    const total = optim.clipGradNorm_(params, 6.5, 2, { returnTensor: true });
+    expect(total.shape).toEqual([]);
+    expect(total.item()).toBeCloseTo(13, 12);
+    const c = 6.5 / (13 + 1e-6);
+    expect(params[0].grad).toBeAllclose([3 * c, 4 * c], TOL);
+    const inf = withGrads([1, -7], [2]);
+    expect(optim.clipGradNorm_(inf, 100, Infinity, { returnTensor: true }).item()).toBe(7);
+    expect(inf[0].grad?.toFlatArray()).toEqual([1, -7]); // coefficient clamped to 1
+    expect(optim.clipGradNorm_([], 1, 2, { returnTensor: true }).item()).toBe(0);
+  });
+
   it("clipGradValue_ clamps every element to [−c, c]", () => {
     const params = withGrads([0.5, -3, 2], [-0.1]);
     optim.clipGradValue_(params, 1);

@@ -2,12 +2,12 @@
  * webgpu vs the cpu oracle, kernel by kernel: the same op on a cpu tensor and on its copy on the
  * GPU, compared with float32 tolerances. Inputs come from a seeded generator and include
  * broadcasting and non-contiguous views (transposes, stepped slices, expanded dims), so every
- * stride path of a kernel runs. Methods without a WGSL kernel yet are checked to throw naming
- * themselves.
+ * stride path of a kernel runs; hand-computed cases check what the oracle could share with the
+ * code under test.
  */
 
 import { expect, it } from "vitest";
-import { Generator, arange, binaryCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
+import { Generator, arange, attentionSoftmax, sort, topk, conv2d, gruCell, lstmCell, binaryCrossEntropy, fold, maxPool2d, unfold, softmaxCrossEntropy, dropout, embedding, eye, full, gelu, layerNorm, linear, ones, randint, randn, tensor, zeros, type Tensor } from "@tensorgrad/autograd";
 import { Parameter, optim } from "@tensorgrad/nn";
 import { describeGpu, host } from "./gpu.js";
 
@@ -375,14 +375,218 @@ describeGpu("webgpu kernels vs the cpu oracle", () => {
     await expect(binaryCrossEntropy(tensor([0, 1, 0.5], { device: "webgpu" }), tensor([0, 1, 1], { device: "webgpu" })).sum().itemAsync()).resolves.toBeCloseTo(Math.LN2, 5);
   });
 
+  it("softmaxCrossEntropy and its one-kernel gradient against the cpu (large logits, a strided input made dense)", async () => {
+    const x = rnd(7, 5).mul(30); // large logits: the row max must be subtracted
+    const t = randint(0, 5, [7], { device: "cpu", generator: gen });
+    await parity((a, b) => softmaxCrossEntropy(a, b), [x, t], LOOSE);
+    const xt = rnd(5, 7).t(); // a transposed view: the op copies it dense first
+    await parity((a, b) => softmaxCrossEntropy(a, b), [xt, t], LOOSE);
+    const w = rnd(7);
+    const xc = x.clone().requiresGrad_();
+    softmaxCrossEntropy(xc, t).mul(w).sum().backward();
+    const xg = gpu(x).requiresGrad_();
+    softmaxCrossEntropy(xg, gpu(t)).mul(gpu(w)).sum().backward();
+    expect(await host(xg.grad!)).toBeAllclose(xc.grad!, LOOSE);
+    // hand values: one row [0, ln 3] with target 1 → log(1 + 3) − ln 3; gradient softmax − onehot = [1/4, 3/4 − 1]
+    const h = tensor([[0, Math.log(3)]], { device: "webgpu", requiresGrad: true });
+    const loss = softmaxCrossEntropy(h, tensor([1], { dtype: "int32", device: "webgpu" }));
+    expect(await loss.itemAsync()).toBeCloseTo(Math.log(4) - Math.log(3), 6);
+    loss.backward();
+    expect(await host(h.grad!)).toBeAllclose([[0.25, -0.25]], TOL);
+  });
+
+  it("softmaxCrossEntropy with a target out of range is an IndexError at the next read, naming the op (no host read)", async () => {
+    const x = gpu(rnd(3, 4));
+    for (const bad of [[0, 4, 1], [-1, 0, 0]]) {
+      const loss = softmaxCrossEntropy(x, tensor(bad, { dtype: "int32", device: "webgpu" })); // nothing read yet
+      await expect(loss.sum().itemAsync()).rejects.toThrow(/webgpu: softmaxCrossEntropy: an index was out of range/);
+      await expect(loss.toArrayAsync()).resolves.toHaveLength(3); // the read that reported it cleared the flag
+    }
+  });
+
+  it.each([
+    ["weight and bias, last dim", [5, 8], 1, true, true],
+    ["weight only, last two dims of a strided view", [3, 4, 6], 2, true, false],
+    ["bias only", [7, 16], 1, false, true],
+    ["no affine, a constant row", [4, 5], 1, false, false],
+  ] as const)("layerNorm with %s: forward, statistics and the one-kernel backward (dx, dweight, dbias) vs the cpu", async (_, shape, k, hasW, hasB) => {
+    let x = rnd(...shape).mul(3).add(2);
+    if (k === 2) x = rnd(shape[0], shape[2], shape[1]).transpose(1, 2); // not contiguous: the op copies it dense
+    if (!hasW && !hasB) {
+      x = x.clone();
+      x.slice(0, 0, 1).fill_(1.5); // a constant row: variance 0, rstd 1/√eps
+    }
+    const tail = shape.slice(shape.length - k);
+    const w = hasW ? rnd(...tail) : null;
+    const b = hasB ? rnd(...tail) : null;
+    const up = rnd(...shape);
+    const run = async (device: "cpu" | "webgpu") => {
+      const xi = x.clone().to(device).requiresGrad_();
+      const wi = w === null ? null : w.clone().to(device).requiresGrad_();
+      const bi = b === null ? null : b.clone().to(device).requiresGrad_();
+      const y = layerNorm(xi, k, wi, bi);
+      y.mul(up.to(device)).sum().backward();
+      return [y, xi.grad, wi?.grad ?? null, bi?.grad ?? null];
+    };
+    const cpu = await run("cpu");
+    const got = await run("webgpu");
+    for (let i = 0; i < cpu.length; i++) {
+      if (cpu[i] === null) expect(got[i]).toBeNull();
+      else expect(await host(got[i]!)).toBeAllclose(cpu[i]!, { rtol: 1e-4, atol: 1e-5 });
+    }
+  });
+
+  it("layerNorm by hand: [1, 2, 3] → [−1, 0, 1]·√(3/2) (eps 0), weight and bias applied", async () => {
+    const y = layerNorm(tensor([[1, 2, 3]], { device: "webgpu" }), 1, tensor([2, 2, 2], { device: "webgpu" }), tensor([0, 1, 0], { device: "webgpu" }), 0);
+    const s = Math.sqrt(1.5);
+    expect(await host(y)).toBeAllclose([[-2 * s, 1, 2 * s]], TOL);
+  });
+
+  it("argmax and argmin: a NaN wins, as on the cpu (tested by its bits: WGSL may fold x != x to false)", async () => {
+    for (const v of [[1, Number.NaN, 3, 2], [Number.NaN, 5], [4, 2, Number.NaN]]) {
+      for (const op of ["argmax", "argmin"] as const) {
+        expect(await tensor(v, { device: "webgpu" })[op](0).itemAsync()).toBe(tensor(v, { device: "cpu" })[op](0).item());
+      }
+    }
+  });
+
+  type Pool = [string, number | readonly [number, number], { stride?: number | readonly [number, number]; padding?: number | readonly [number, number]; dilation?: number; ceilMode?: boolean }];
+  const POOLS: Pool[] = [
+    ["2×2, stride 2", 2, {}],
+    ["3×3, stride 1, padding 1 (overlapping windows)", 3, { stride: 1, padding: 1 }],
+    ["3×2, stride [2, 1], dilation 2, ceil mode", [3, 2], { stride: [2, 1], dilation: 2, ceilMode: true }],
+    ["2×3, stride [1, 2], padding [1, 1], ceil mode", [2, 3], { stride: [1, 2], padding: [1, 1], ceilMode: true }],
+  ];
+
+  it.each(POOLS)("maxPool2d %s on a strided input: values, indices and the gradient vs the cpu", async (_, k, options) => {
+    const x = rnd(2, 3, 9, 8).transpose(2, 3).mul(2); // [2, 3, 8, 9], not contiguous
+    const [vc, ic] = maxPool2d(x, k, { ...options, returnIndices: true });
+    const [vg, ig] = maxPool2d(gpu(x), k, { ...options, returnIndices: true });
+    expect(await host(vg)).toBeAllclose(vc, TOL);
+    expect(await host(ig)).toEqual(ic.toArray());
+    const up = rnd(...vc.shape);
+    const xc = x.clone().requiresGrad_();
+    maxPool2d(xc, k, options).mul(up).sum().backward();
+    const xg = gpu(x).requiresGrad_();
+    maxPool2d(xg, k, options).mul(gpu(up)).sum().backward();
+    expect(await host(xg.grad!)).toBeAllclose(xc.grad!, TOL);
+  });
+
+  it("maxPool2d by hand: ties keep the first, a NaN wins, and a shared maximum gets both windows' gradients", async () => {
+    const x = tensor([[[[1, 5, 5], [2, 0, Number.NaN], [4, 9, 3]]]], { device: "webgpu", requiresGrad: true });
+    const [v, i] = maxPool2d(x, 2, { stride: 1, returnIndices: true });
+    expect(await host(i)).toEqual([[[[1, 5], [7, 5]]]]);
+    expect(await host(v)).toEqual([[[[5, Number.NaN], [9, Number.NaN]]]]);
+    v.sum().backward(); // index 5 is the maximum of two windows: gradient 2 there
+    expect(await host(x.grad!)).toEqual([[[[0, 1, 0], [0, 0, 2], [0, 1, 0]]]]);
+  });
+
+  it.each(POOLS.slice(0, 3))("unfold and fold (im2col, col2im) with %s vs the cpu, and fold's gradient", async (_, k, options) => {
+    const o = { stride: options.stride ?? k, padding: options.padding ?? 0, dilation: options.dilation ?? 1 };
+    const x = rnd(2, 3, 9, 8).transpose(2, 3); // [2, 3, 8, 9]
+    await parity((a) => unfold(a, k, o), [x]);
+    const cols = unfold(x, k, o);
+    await parity((c) => fold(c, [8, 9], k, o), [cols]);
+    const cc = cols.clone().requiresGrad_();
+    const up = rnd(2, 3, 8, 9);
+    fold(cc, [8, 9], k, o).mul(up).sum().backward();
+    const cg = gpu(cols).requiresGrad_();
+    fold(cg, [8, 9], k, o).mul(gpu(up)).sum().backward();
+    expect(await host(cg.grad!)).toBeAllclose(cc.grad!, TOL);
+  });
+
+  it.each([
+    ["3×3, padding 1, bias", 4, 6, 1, [3, 3], { padding: 1 }, true],
+    ["2×3, stride 2, dilation [1, 2], no bias", 3, 5, 1, [2, 3], { stride: 2, dilation: [1, 2] }, false],
+    ["groups 2, stride [1, 2], padding [2, 0], bias", 4, 6, 2, [3, 3], { stride: [1, 2], padding: [2, 0] }, true],
+    ["depthwise (groups = C), 3×3", 3, 3, 3, [3, 3], { padding: 1 }, true],
+  ] as const)("conv2d %s on strided inputs: output and its gradients (input, weight, bias) vs the cpu", async (_, c, o, groups, k, options, hasBias) => {
+    const x = rnd(2, c, 9, 7).transpose(2, 3); // [2, c, 7, 9], not contiguous
+    const w = rnd(o, c / groups, k[0], k[1]).mul(0.5);
+    const b = hasBias ? rnd(o) : null;
+    const run = (device: "cpu" | "webgpu") => {
+      const xi = x.clone().to(device).requiresGrad_();
+      const wi = w.clone().to(device).requiresGrad_();
+      const bi = b === null ? null : b.clone().to(device).requiresGrad_();
+      const y = conv2d(xi, wi, bi, { ...options, groups });
+      return { y, xi, wi, bi };
+    };
+    const cpu = run("cpu");
+    const got = run("webgpu");
+    expect(got.y.shape).toEqual(cpu.y.shape);
+    const up = rnd(...cpu.y.shape);
+    cpu.y.mul(up).sum().backward();
+    got.y.mul(gpu(up)).sum().backward();
+    expect(await host(got.y)).toBeAllclose(cpu.y, MATMUL);
+    expect(await host(got.xi.grad!)).toBeAllclose(cpu.xi.grad!, MATMUL);
+    expect(await host(got.wi.grad!)).toBeAllclose(cpu.wi.grad!, MATMUL);
+    if (b !== null) expect(await host(got.bi!.grad!)).toBeAllclose(cpu.bi!.grad!, MATMUL);
+  });
+
+  it("conv2d by hand: a 2×2 image with a 2×2 kernel of ones and bias 1 (padding 1 gives the 3×3 partial sums)", async () => {
+    const x = tensor([[[[1, 2], [3, 4]]]], { device: "webgpu" });
+    const w = tensor([[[[1, 1], [1, 1]]]], { device: "webgpu" });
+    const y = conv2d(x, w, tensor([1], { device: "webgpu" }), { padding: 1 });
+    expect(await host(y)).toEqual([[[[2, 4, 3], [5, 11, 7], [4, 8, 5]]]]);
+  });
+
+  /** f and its input gradients (through a random upstream weighting) on the cpu and on webgpu, compared. */
+  async function gradParity(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], tol = LOOSE): Promise<void> {
+    const cpuIn = inputs.map((t) => t.clone().requiresGrad_());
+    const yc = f(...cpuIn);
+    const up = rnd(...yc.shape);
+    yc.mul(up).sum().backward();
+    const gpuIn = inputs.map((t) => gpu(t).requiresGrad_());
+    const yg = f(...gpuIn);
+    yg.mul(gpu(up)).sum().backward();
+    expect(await host(yg)).toBeAllclose(yc, tol);
+    for (let i = 0; i < inputs.length; i++) expect(await host(gpuIn[i].grad!)).toBeAllclose(cpuIn[i].grad!, tol);
+  }
+
+  it.each([false, true])("attentionSoftmax (causal %s), scaled, over [B, heads, L, S] and its gradient vs the cpu", async (causal) => {
+    await gradParity((x) => attentionSoftmax(x, 0.35, causal), [rnd(2, 3, 5, 5).mul(4)]);
+    await gradParity((x) => attentionSoftmax(x, 1, causal), [rnd(4, 3, 7)]); // S > L
+  });
+
+  it("attentionSoftmax by hand: a causal row sees only the keys up to its query", async () => {
+    const y = attentionSoftmax(tensor([[0, 5, 5], [0, Math.log(3), 9]], { device: "webgpu" }), 1, true);
+    expect(await host(y)).toBeAllclose([[1, 0, 0], [0.25, 0.75, 0]], TOL);
+  });
+
+  it("lstmCell and gruCell on strided views, forward and gradients vs the cpu", async () => {
+    await gradParity((g, c) => lstmCell(g, c), [rnd(12, 3).t().mul(2), rnd(3, 3).t()]); // gates [3, 12], c [3, 3] transposed views
+    await gradParity((a, b, h) => gruCell(a, b, h), [rnd(3, 9).mul(2), rnd(9, 3).t(), rnd(3, 6).slice(1, 0, 6, 2)]);
+  });
+
+  it("lstmCell by hand: zero gates and c = 1 give c' = ½, h' = ½·tanh ½", async () => {
+    const y = lstmCell(tensor([[0, 0, 0, 0]], { device: "webgpu" }), tensor([[1]], { device: "webgpu" }));
+    expect(await host(y)).toBeAllclose([[[0.5 * Math.tanh(0.5)]], [[0.5]]], TOL);
+  });
+
   it("float64 cannot go to the GPU, and says why", () => {
     expect(() => ones([2], { dtype: "float64", device: "webgpu" })).toThrow(/float64 tensors cannot live on the GPU \(WGSL has no f64\)/);
     expect(() => rnd(2).double().to("webgpu")).toThrow(/WGSL has no f64/);
   });
 
-  it("methods without a WGSL kernel yet throw naming themselves, never a wrong answer", () => {
-    const x = gpu(rnd(3, 4));
-    expect(() => layerNorm(x, 1, null, null)).toThrow("webgpu: layerNorm has no WGSL kernel yet (issue 15)");
-    expect(() => x.argsort(1)).toThrow("webgpu: argsort has no WGSL kernel yet (issue 15)");
+  it.each([0, 1, -1])("argsort, sort and topk along dim %i of a strided input, both directions, vs the cpu", async (dim) => {
+    const x = rnd(6, 5, 4).permute(2, 0, 1).mul(3).round(); // rounded: many ties, which must keep their order
+    for (const descending of [false, true]) {
+      await parity((a) => a.argsort(dim, descending), [x]);
+      const c = sort(x, dim, descending);
+      const g = sort(gpu(x), dim, descending);
+      expect(await host(g.values)).toEqual(c.values.toArray());
+      expect(await host(g.indices)).toEqual(c.indices.toArray());
+    }
+    const c = topk(x, 2, dim);
+    const g = topk(gpu(x), 2, dim);
+    expect(await host(g.values)).toEqual(c.values.toArray());
+    expect(await host(g.indices)).toEqual(c.indices.toArray());
+  });
+
+  it("argsort by hand: stable ties, NaN last ascending and first descending, int32 lanes", async () => {
+    const x = tensor([3, Number.NaN, 1, 3, -2, 1], { device: "webgpu" });
+    expect(await host(x.argsort(0))).toEqual([4, 2, 5, 0, 3, 1]);
+    expect(await host(x.argsort(0, true))).toEqual([1, 0, 3, 2, 5, 4]);
+    expect(await host(tensor([[5, -1, 5, 0]], { dtype: "int32", device: "webgpu" }).argsort(1))).toEqual([[1, 3, 0, 2]]);
   });
 });

@@ -35,7 +35,7 @@ export { matmul } from "./ops/matmul.js";
 export { linear } from "./ops/linear.js";
 export { cat } from "./ops/cat.js";
 export { stack, flatten, squeeze, unsqueeze, transpose, select, split, chunk } from "./ops/shape-ops.js";
-export { indexSelect, indexAdd, embedding, type IndexAddOptions } from "./ops/index-select.js";
+export { indexSelect, indexAdd, embedding, checkClassIndices, type IndexAddOptions } from "./ops/index-select.js";
 export { binaryCrossEntropy } from "./ops/binary-cross-entropy.js";
 export { gather, scatterAdd } from "./ops/gather.js";
 export { slice, narrow, sliceScatter } from "./ops/slice.js";

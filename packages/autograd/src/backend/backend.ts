@@ -134,6 +134,13 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    * garbage collector.
    */
   readonly recycler?: BufferRecycler<B>;
+  /**
+   * GPU backends: the op layer's index check without a host read. Raises the device's error flag
+   * for any value of the int32 view outside [0, size) other than `ignore`, so that the next read
+   * from the device throws an IndexError naming `op` (one of the ops the backend knows: webgpu's
+   * INDEX_CODES). Sync backends leave it out: their callers check on the host.
+   */
+  checkIndices?(op: string, index: StridedView<B>, size: number, ignore: number): void;
 
   /** dst[i] = cast(src[i]) over two views of the same shape (dst may be strided: in-place writes). */
   copy(src: StridedView<B>, dst: StridedView<B>): void;
@@ -188,7 +195,8 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   softmaxBackward(g: StridedView<B>, y: StridedView<B>, axis: number, log: boolean, out: B): void;
   /**
    * Cross entropy of logits against class indices, per row: out[i] = log Σⱼ e^{x[i, j]} − x[i, t[i]]
-   * for contiguous x [rows, cols] and int32 t [rows] (indices checked by the op layer), computed
+   * for contiguous x [rows, cols] and int32 t [rows] (indices checked by the op layer on sync
+   * backends; a GPU kernel flags a bad one, see checkIndices), computed
    * stably with the row max subtracted. Kernels: backend/cpu/softmax.ts, assembly/softmax.ts; op:
    * ops/softmax-cross-entropy.ts.
    */
@@ -256,8 +264,12 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
   conv2dInputGrad(g: StridedView<B>, weight: StridedView<B>, window: Window2d, groups: number, height: number, width: number, out: B): void;
   /** conv2d's gradient with respect to weight: out [O, C/groups, kh, kw] = Σ_{n, i, j} g[n, o, i, j]·x[n, c, tap (r, q) of (i, j)]. */
   conv2dWeightGrad(x: StridedView<B>, g: StridedView<B>, window: Window2d, groups: number, out: B): void;
-  /** Max pooling's gradient: out [N, C, height, width] = zeros with each g[n, c, i, j] added at its plane's indices[n, c, i, j]. */
-  maxPool2dBackward(g: StridedView<B>, indices: StridedView<B>, height: number, width: number, out: B): void;
+  /**
+   * Max pooling's gradient: out [N, C, height, width] = zeros with each g[n, c, i, j] added at its
+   * plane's indices[n, c, i, j]. `window` (the forward's; the op passes it) lets a kernel that
+   * gathers per input element (webgpu: no float atomics) visit only the windows that can hold it.
+   */
+  maxPool2dBackward(g: StridedView<B>, indices: StridedView<B>, height: number, width: number, out: B, window?: Window2d): void;
   // Transformer kernels (ops/gelu.ts, ops/layer-norm.ts, ops/attention-softmax.ts; cpu kernels in
   // cpu/norm-kernels.ts and cpu/attention-kernels.ts). Every operand is a whole contiguous float
   // buffer of one dtype; the op layer checks shapes and makes the copies.

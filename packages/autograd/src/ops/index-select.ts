@@ -29,6 +29,28 @@ export function checkIndexRange(op: string, index: Tensor, size: number, what: s
   }
 }
 
+/**
+ * Checks int32 class indices (a loss's targets) against [0, size), `ignore` allowed, and counts
+ * the ignored ones. On the host (sync backends): throws an IndexError `op: target v is out of
+ * bounds for size classes` and returns the count. On a GPU backend no host read happens: a kernel
+ * raises the device's error flag, the next read from the device throws an IndexError naming `op`,
+ * and the count (unknown on the host) is null.
+ */
+export function checkClassIndices(op: string, target: Tensor, size: number, ignore: number): number | null {
+  if (target.dtype !== "int32") throw new DTypeError(`${op}: target must be int32 class indices, got ${target.dtype}`);
+  if (target.backend.asyncReads) {
+    if (target.backend.checkIndices === undefined) throw new ValueError(`${op}: the ${target.device} backend cannot check indices without a host read`);
+    target.backend.checkIndices(op, target, size, ignore);
+    return null;
+  }
+  let ignored = 0;
+  for (const v of target.toTypedArray()) {
+    if (v === ignore) ignored++;
+    else if (v < 0 || v >= size) throw new IndexError(`${op}: target ${v} is out of bounds for ${size} classes`);
+  }
+  return ignored;
+}
+
 function checkIndexTensor(op: string, index: Tensor): void {
   if (checkTensor(op, "index", index).dtype !== "int32") throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
   if (index.ndim > 1) throw new ShapeError(`${op}: index must be 0-d or 1-d, got ${fmtShape(index.shape)}`);

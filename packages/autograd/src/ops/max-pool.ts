@@ -39,7 +39,7 @@ const maxPoolOp = defineOp<MaxPoolAttrs>({
   // (overlapping windows that share a maximum add up).
   vjp: (g, ctx) => {
     const [, , height, width] = ctx.inputShape(0);
-    return [maxPoolBackwardOp([g], { indices: ctx.attrs.indices as Tensor, height, width })];
+    return [maxPoolBackwardOp([g], { indices: ctx.attrs.indices as Tensor, height, width, window: ctx.attrs.window })];
   },
 });
 
@@ -48,6 +48,8 @@ interface MaxPoolBackwardAttrs {
   readonly indices: Tensor;
   readonly height: number;
   readonly width: number;
+  /** The pooling windows (GPU kernels bound their search with it). */
+  readonly window: Window2d;
 }
 
 const maxPoolBackwardOp = defineOp<MaxPoolBackwardAttrs>({
@@ -55,7 +57,7 @@ const maxPoolBackwardOp = defineOp<MaxPoolBackwardAttrs>({
   saves: { inputs: false, output: false },
   forward: ([g], a) => {
     const out = allocTensor(g.backend, [g.shape[0], g.shape[1], a.height, a.width], g.dtype);
-    g.backend.maxPool2dBackward(g, a.indices, a.height, a.width, out.buffer);
+    g.backend.maxPool2dBackward(g, a.indices, a.height, a.width, out.buffer, a.window);
     return out;
   },
   // A scatter-add of g at idx is linear in g; its adjoint reads each output's entry back: ḡ gathered at idx.

@@ -1,6 +1,6 @@
 /** `linear`, `dropout`, `oneHot` and `embedding` in functional form. */
 
-import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, embedding as embeddingRows, linear as fusedLinear, dropout as dropoutOp } from "@tensorgrad/autograd";
+import { DTypeError, Generator, IndexError, ShapeError, Tensor, arange, defaultGenerator, embedding as embeddingRows, linear as fusedLinear, dropout as dropoutOp, oneHot as oneHotOp } from "@tensorgrad/autograd";
 import { checkOptions, type SpecFor } from "../options.js";
 import { checkFloat, checkIndices, checkInt, checkProbability, checkTensor, fmtShape } from "./checks.js";
 
@@ -63,6 +63,8 @@ export function dropout(x: Tensor, p = 0.5, training = true, options: DropoutOpt
  */
 export function oneHot(indices: Tensor, numClasses = -1): Tensor {
   checkIndices("oneHot", "indices", indices);
+  // on a GPU backend the indices are not read: autograd's oneHot flags a bad one on the device
+  if (indices.backend.asyncReads) return oneHotOp(indices, numClasses);
   const values = indices.toTypedArray();
   let max = -1;
   for (const v of values) {
@@ -72,7 +74,7 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
   const classes = numClasses === -1 ? max + 1 : numClasses;
   checkInt("oneHot", "numClasses", classes, 0);
   if (max >= classes) throw new IndexError(`oneHot: class values must be smaller than numClasses (got ${max} with numClasses ${classes})`);
-  return arange(classes).eq(indices.unsqueeze(-1)).to("int32");
+  return arange(classes, { device: indices.device }).eq(indices.unsqueeze(-1)).to("int32");
 }
 
 /** Rows of `weight` [num, dim] picked by int32 indices of shape S: out has shape [...S, dim].

@@ -1,6 +1,6 @@
 /** LayerNorm and BatchNorm1d. */
 
-import { ShapeError, Tensor, ones, tensor, zeros } from "@tensorgrad/autograd";
+import { ShapeError, Tensor, noGrad, ones, tensor, zeros } from "@tensorgrad/autograd";
 import { checkFloat, checkInt, checkNonNegative, fmtShape } from "../functional/checks.js";
 import { batchNorm, layerNorm } from "../functional/normalization.js";
 import { Module } from "../module.js";
@@ -123,6 +123,7 @@ export class BatchNorm1d extends Module {
       throw new ShapeError(`${this.layerName}: expected input with ${this.numFeatures} channels at dim 1, got ${fmtShape(x.shape)}`);
     }
     const counted = this.training && this.trackRunningStats ? this.numBatchesTracked : null;
+    if (counted !== null && this.momentum === null && counted.backend.asyncReads) return this.cumulativeOnDevice(x, counted);
     // momentum null: a cumulative moving average, weight 1/(batches seen, this one included).
     const factor = this.momentum ?? (counted === null ? 0 : 1 / (counted.item() + 1));
     const useBatchStats = this.training || (this.runningMean === null && this.runningVar === null);
@@ -136,6 +137,28 @@ export class BatchNorm1d extends Module {
     }, this.layerName);
     // Counted only once batchNorm has accepted the input: a refused call changes nothing.
     counted?.add_(1);
+    return y;
+  }
+
+  /**
+   * Training with momentum null on a GPU backend: the cumulative average's weight
+   * f = 1/(batches seen, this one included) stays a device scalar (reading the count would stall
+   * the step), so the running statistics are updated here, r ← (1 − f)·r + f·batch stat (the
+   * unbiased variance for runningVar), and batchNorm normalizes with the batch statistics.
+   */
+  private cumulativeOnDevice(x: Tensor, counted: Tensor): Tensor {
+    const y = batchNorm(x, null, null, { weight: this.weight, bias: this.bias, training: true, eps: this.eps }, this.layerName);
+    const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const n = x.numel() / this.numFeatures;
+    noGrad(() => {
+      const f = counted.add(1).to(x.dtype).reciprocal();
+      const mean = x.mean(dims, true);
+      const variance = x.sub(mean).square().mean(dims).mul(n / (n - 1));
+      const keep = f.neg().add(1);
+      this.runningMean?.mul_(keep).add_(mean.reshape([this.numFeatures]).mul(f).to(this.runningMean.dtype));
+      this.runningVar?.mul_(keep).add_(variance.mul(f).to(this.runningVar.dtype));
+      counted.add_(1);
+    });
     return y;
   }
 

@@ -1,6 +1,13 @@
-/** Multi-class losses: nllLoss on log-probabilities and crossEntropy on logits. */
+/**
+ * Multi-class losses: nllLoss on log-probabilities and crossEntropy on logits.
+ *
+ * Class-index targets are checked without a host read on a GPU backend (checkClassIndices): a
+ * target outside [0, C) other than ignoreIndex raises the device's error flag, and the next read
+ * from the device throws an IndexError naming the loss. The number of ignored targets is then a
+ * tensor (Σ target ≠ ignoreIndex), so the "mean" divides by a device scalar.
+ */
 
-import { DTypeError, IndexError, ShapeError, Tensor, ValueError, softmaxCrossEntropy, where } from "@tensorgrad/autograd";
+import { DTypeError, ShapeError, Tensor, ValueError, checkClassIndices, softmaxCrossEntropy, where } from "@tensorgrad/autograd";
 import { checkFloat, checkProbability, checkTensor, fmtShape } from "../functional/checks.js";
 import { checkOptions, type SpecFor } from "../options.js";
 import { REDUCTION_SPEC, type Reduction, type ReductionOptions } from "./reduction.js";
@@ -74,33 +81,32 @@ interface Picked {
   readonly losses: Tensor;
   /** wᵢ = weight[tᵢ] (or 1), 0 at ignored positions; null when all are 1. */
   readonly weights: Tensor | null;
-  /** Positions whose target is not ignoreIndex; null when none is ignored. */
+  /** Positions whose target is not ignoreIndex; null when none is ignored (known on the host only). */
   readonly keep: Tensor | null;
-  /** Number of positions not ignored. */
-  readonly count: number;
+  /** Number of positions not ignored: a number on the host, a 0-d tensor on a GPU backend. */
+  readonly count: number | Tensor;
 }
 
-/** How many targets equal ignoreIndex; throws for any other target outside [0, c). */
-function countIgnored(op: string, target: Tensor, c: number, ignoreIndex: number): number {
-  let ignored = 0;
-  for (const v of target.toTypedArray()) {
-    if (v === ignoreIndex) ignored++;
-    else if (v < 0 || v >= c) throw new IndexError(`${op}: target ${v} is out of bounds for ${c} classes`);
-  }
-  return ignored;
+/**
+ * The targets checked (see the file's header) with ignored ones pointed at class 0 so gathers
+ * stay in range: the mask of kept positions (null when the host counted no ignored target) and
+ * the count of kept positions (a tensor on a GPU backend).
+ */
+function keptTargets(op: string, target: Tensor, c: number, ignoreIndex: number): { safe: Tensor; keep: Tensor | null; count: number | Tensor } {
+  const ignored = checkClassIndices(op, target, c, ignoreIndex);
+  if (ignored === 0) return { safe: target, keep: null, count: target.numel() };
+  const keep = target.ne(ignoreIndex);
+  return { safe: where(keep, target, 0), keep, count: ignored === null ? keep.sum() : target.numel() - ignored };
 }
 
 function pick(op: string, logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number): Picked {
-  const ignored = countIgnored(op, target, logp.shape[1], ignoreIndex);
-  // Ignored targets are pointed at class 0 so gather stays in range; the mask zeroes them after.
-  const keep = ignored > 0 ? target.ne(ignoreIndex) : null;
-  const safe = keep ? where(keep, target, 0) : target;
+  const { safe, keep, count } = keptTargets(op, target, logp.shape[1], ignoreIndex);
   const nll = logp.gather(1, safe.unsqueeze(1)).squeeze(1).neg();
   let weights: Tensor | null = weight ? weight.indexSelect(0, safe.reshape([-1])).reshape(safe.shape) : null;
   if (keep) weights = weights ? where(keep, weights, 0) : keep.to(logp.dtype);
   const weighted = weight && weights ? nll.mul(weights) : nll;
   const losses = keep ? where(keep, weighted, 0) : weighted;
-  return { losses, weights, keep, count: target.numel() - ignored };
+  return { losses, weights, keep, count };
 }
 
 /** Reduces per-element class-index losses: the mean is Σ losses / Σ weights over non-ignored targets. */
@@ -146,10 +152,12 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   const batched = prepare(op, input, target, weight);
   const x = batched.input;
   const c = x.shape[1];
-  if (x.ndim === 2 && weight === null && epsilon === 0 && !batched.target.isFloatingPoint() && countIgnored(op, batched.target, c, ignoreIndex) === 0) {
+  if (x.ndim === 2 && weight === null && epsilon === 0 && !batched.target.isFloatingPoint()) {
+    const { safe, keep, count } = keptTargets(op, batched.target, c, ignoreIndex);
     // the common case as one fused primitive: no [N, C] log-probabilities kept, one-kernel backward
-    const losses = softmaxCrossEntropy(x, batched.target);
-    const result = reduction === "none" ? losses : reduction === "sum" ? losses.sum() : losses.sum().div(losses.numel());
+    const fused = softmaxCrossEntropy(x, safe);
+    const losses = keep ? where(keep, fused, 0) : fused;
+    const result = reduction === "none" ? losses : reduction === "sum" ? losses.sum() : losses.sum().div(count);
     return finish(result, batched, reduction);
   }
   const logp = x.logSoftmax(1);

@@ -3,18 +3,17 @@
  * The webgpu backend: tensors in GPU storage buffers, kernels in WGSL (wgsl.ts), memory and
  * command batching in gpu-context.ts, set-up in init.ts (`await initWebGPU()`). Reads are
  * asynchronous (`readAsync`); the sync `read`/`readElement` throw naming the async forms.
- * Backend methods without a WGSL kernel yet throw "webgpu: <method> has no WGSL kernel yet
- * (issue 15)" rather than compute on the host.
+ * Every Backend method has a WGSL kernel: nothing computes on the host.
  */
 
-import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, StridedView, UnaryOp } from "../backend.js";
+import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, StridedView, UnaryOp, Window2d } from "../backend.js";
 import type { DType } from "../../dtype.js";
 import { DTypeError, ValueError } from "../../errors.js";
 import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-context.js";
 import {
   ADAM, ADAM_COUPLED, ADAM_DECOUPLED, ADAM_LERP_UPPER, ADAM_MAXIMIZE, ADD_SCALED, BCE, BCE_BACKWARD, DROPOUT, argReduceKernel,
   binaryExpr, elementwiseInfo, fillKernel, flatInfo, gatherKernel, geluBackwardKernel, geluKernel, groupsFor, FLAG_CODES, INDEX_CODES, laneInfo,
-  mapKernel, matmulKernel, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
+  mapKernel, matmulKernel, argsortKernel, ATTENTION_SOFTMAX, ATTENTION_SOFTMAX_BACKWARD, GRU_CELL, GRU_CELL_BACKWARD, LSTM_CELL, LSTM_CELL_BACKWARD, CHECK_INDICES, CONV2D, CONV2D_INPUT_GRAD, CONV2D_WEIGHT_GRAD, MAX_POOL_2D, MAX_POOL_2D_BACKWARD, col2imKernel, im2colKernel, LAYER_NORM, LAYER_NORM_AFFINE_GRAD, LAYER_NORM_BACKWARD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_BACKWARD, scanKernel, scatterAddKernel, reduceKernel, softmaxBackwardKernel, softmaxKernel, TILE, unaryExpr, type Wgsl,
 } from "./wgsl.js";
 
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
@@ -52,11 +51,6 @@ function storage(op: string, dtype: DType): Wgsl {
 /** Throws unless every buffer is float32 (the whole-buffer float kernels). */
 function float32(op: string, ...buffers: readonly WebGPUBuffer[]): void {
   for (const b of buffers) if (storage(op, b.dtype) !== "f32") throw new DTypeError(`webgpu: ${op}: expected float32 buffers, got ${b.dtype}`);
-}
-
-/** The error of a Backend method that has no WGSL kernel yet. */
-function missing(method: string): never {
-  throw new ValueError(`webgpu: ${method} has no WGSL kernel yet (issue 15)`);
 }
 
 /** The row-major strides of `shape`. */
@@ -137,6 +131,7 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
 
   /** Code of an index kernel in the device's error flag (see INDEX_CODES). */
   const code = (op: (typeof INDEX_CODES)[number]): number => INDEX_CODES.indexOf(op) + 1;
+  const isIndexOp = (op: string): op is (typeof INDEX_CODES)[number] => (INDEX_CODES as readonly string[]).includes(op);
   const f32Bits = (v: number): number => new Int32Array(new Float32Array([v]).buffer)[0];
 
   /** x[…, index[p], …] over `shape` (gather: index's shape; indexSelect: out's), index viewed with that shape. */
@@ -155,6 +150,20 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     const info = elementwiseInfo(shape, [base, index, src, { offset: 0, strides: rowMajor(shape) }], [axis, code(op), f32Bits(alpha), ...indexShape]);
     const n = numel(shape);
     if (n > 0) ctx.dispatch(scatterAddKernel(t), info, [gpu(base.buffer), gpu(index.buffer), gpu(src.buffer), gpu(out), ctx.flag], groupsFor(n));
+  }
+
+  /** Info words of a recurrent cell kernel (wgsl.ts, CELL): rows, hid, then each view's offset and 3 strides (2-d views padded in front). */
+  function cellInfo(rows: number, hid: number, views: readonly View[]): Int32Array {
+    const words = [rows, hid];
+    for (const v of views) words.push(v.offset, ...new Array<number>(3 - v.strides.length).fill(0), ...v.strides);
+    return new Int32Array(words);
+  }
+
+  /** Info words of a window kernel (wgsl.ts, WIN): the grid's size, the geometry, then each view's offset and strides. */
+  function windowInfo(total: number, c: number, h: number, w: number, win: Window2d, views: readonly { offset: number; strides: readonly number[] }[], extra: readonly number[] = []): Int32Array {
+    const words = [total, c, h, w, win.oh, win.ow, win.kh, win.kw, win.sh, win.sw, win.ph, win.pw, win.dh, win.dw];
+    for (const v of views) words.push(v.offset, ...v.strides, ...new Array<number>(4 - v.strides.length).fill(0));
+    return new Int32Array([...words, ...extra]);
   }
 
   /** A contiguous copy of a view in a fresh buffer (or the view's own buffer when it already is one). */
@@ -400,28 +409,149 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
       scatterAlong("indexAdd", base, axis, indexView, src, src.shape, alpha, out);
     },
 
+    checkIndices(op, index, size, ignore) {
+      if (!isIndexOp(op)) throw new ValueError(`webgpu: checkIndices: no error code for op "${op}" (known: ${INDEX_CODES.join(", ")})`);
+      if (index.buffer.dtype !== "int32") throw new DTypeError(`webgpu: ${op}: indices must be int32, got ${index.buffer.dtype}`);
+      const n = numel(index.shape);
+      if (n > 0) ctx.dispatch(CHECK_INDICES, elementwiseInfo(index.shape, [index], [size, ignore, code(op)]), [gpu(index.buffer), ctx.flag], groupsFor(n));
+    },
+
+    softmaxCrossEntropy(x, target, rows, cols, out) {
+      float32("softmaxCrossEntropy", x, out);
+      // A target outside [0, cols) raises the device's error flag (an IndexError at the next read).
+      if (rows > 0) ctx.dispatch(SOFTMAX_CROSS_ENTROPY, new Int32Array([rows, cols, code("softmaxCrossEntropy")]), [gpu(x), gpu(target), gpu(out), ctx.flag], groupsFor(rows));
+    },
+
+    softmaxCrossEntropyBackward(g, x, target, rows, cols, out) {
+      float32("softmaxCrossEntropyBackward", g, x, out);
+      if (rows > 0) {
+        ctx.dispatch(SOFTMAX_CROSS_ENTROPY_BACKWARD, new Int32Array([rows, cols, code("softmaxCrossEntropy")]), [gpu(g), gpu(x), gpu(target), gpu(out), ctx.flag], groupsFor(rows));
+      }
+    },
+
+    layerNorm(x, weight, bias, rows, cols, eps, out, mean, rstd) {
+      float32("layerNorm", x, out, mean, rstd, ...[weight, bias].filter((b) => b !== null));
+      if (rows === 0 || cols === 0) return;
+      const info = new Int32Array([rows, cols, weight === null ? 0 : 1, bias === null ? 0 : 1, f32Bits(eps)]);
+      ctx.dispatch(LAYER_NORM, info, [x, weight ?? x, bias ?? x, out, mean, rstd].map(gpu), groupsFor(rows));
+    },
+
+    layerNormBackward(g, x, mean, rstd, weight, rows, cols, dx, dweight, dbias) {
+      float32("layerNormBackward", g, x, mean, rstd, ...[weight, dx, dweight, dbias].filter((b) => b !== null));
+      if (cols === 0) return;
+      if (rows === 0) {
+        // no rows: the affine gradients are sums of nothing
+        for (const d of [dweight, dbias]) if (d !== null) ctx.clear(gpu(d), d.pooled!.bytes);
+        return;
+      }
+      const stats = [g, x, mean, rstd];
+      if (dx !== null) ctx.dispatch(LAYER_NORM_BACKWARD, new Int32Array([rows, cols, weight === null ? 0 : 1]), [...stats, weight ?? x, dx].map(gpu), groupsFor(rows));
+      if (dweight !== null) ctx.dispatch(LAYER_NORM_AFFINE_GRAD, new Int32Array([rows, cols, 1]), [...stats, dweight].map(gpu), groupsFor(cols));
+      if (dbias !== null) ctx.dispatch(LAYER_NORM_AFFINE_GRAD, new Int32Array([rows, cols, 0]), [...stats, dbias].map(gpu), groupsFor(cols));
+    },
+
+    maxPool2d(x, win, values, indices) {
+      float32("maxPool2d", x.buffer, values);
+      const [n, c, h, w] = x.shape;
+      const total = n * c * win.oh * win.ow;
+      if (total > 0) ctx.dispatch(MAX_POOL_2D, windowInfo(total, c, h, w, win, [x]), [x.buffer, values, indices].map(gpu), groupsFor(total));
+    },
+
+    maxPool2dBackward(g, indices, height, width, out, win) {
+      float32("maxPool2dBackward", g.buffer, out);
+      const [n, c] = g.shape;
+      const total = n * c * height * width;
+      // Without the forward's window every window is searched (the last word says which).
+      const geometry = win ?? { oh: g.shape[2], ow: g.shape[3], kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 };
+      const info = windowInfo(total, c, height, width, geometry, [g, indices], [win === undefined ? 0 : 1]);
+      if (total > 0) ctx.dispatch(MAX_POOL_2D_BACKWARD, info, [g.buffer, indices.buffer, out].map(gpu), groupsFor(total));
+    },
+
+    im2col(x, win, out) {
+      const t = storage("im2col", x.buffer.dtype);
+      const [n, c, h, w] = x.shape;
+      const total = n * c * win.kh * win.kw * win.oh * win.ow;
+      if (total > 0) ctx.dispatch(im2colKernel(t), windowInfo(total, c, h, w, win, [x]), [x.buffer, out].map(gpu), groupsFor(total));
+    },
+
+    col2im(cols, win, height, width, out) {
+      const t = storage("col2im", cols.buffer.dtype);
+      const n = cols.shape[0];
+      const c = cols.shape[1] / (win.kh * win.kw);
+      const total = n * c * height * width;
+      if (total > 0) ctx.dispatch(col2imKernel(t), windowInfo(total, c, height, width, win, [cols]), [cols.buffer, out].map(gpu), groupsFor(total));
+    },
+
+    conv2d(x, weight, bias, win, groups, out) {
+      float32("conv2d", x.buffer, weight.buffer, out, ...(bias === null ? [] : [bias.buffer]));
+      const [n, c, h, w] = x.shape;
+      const o = weight.shape[0];
+      const total = n * o * win.oh * win.ow;
+      const info = windowInfo(total, c, h, w, win, [x, weight], [o, groups, bias === null ? 0 : 1, bias?.offset ?? 0, bias?.strides[0] ?? 0]);
+      if (total > 0) ctx.dispatch(CONV2D, info, [x.buffer, weight.buffer, (bias ?? x).buffer, out].map(gpu), groupsFor(total));
+    },
+
+    conv2dInputGrad(g, weight, win, groups, height, width, out) {
+      float32("conv2dInputGrad", g.buffer, weight.buffer, out);
+      const [n, o] = g.shape;
+      const c = weight.shape[1] * groups;
+      const total = n * c * height * width;
+      const info = windowInfo(total, c, height, width, win, [g, weight], [o, groups, 0, 0, 0]);
+      if (total > 0) ctx.dispatch(CONV2D_INPUT_GRAD, info, [g.buffer, weight.buffer, out].map(gpu), groupsFor(total));
+    },
+
+    conv2dWeightGrad(x, g, win, groups, out) {
+      float32("conv2dWeightGrad", x.buffer, g.buffer, out);
+      const [n, c, h, w] = x.shape;
+      const o = g.shape[1];
+      const total = o * (c / groups) * win.kh * win.kw;
+      const info = windowInfo(total, c, h, w, win, [x, g], [o, groups, 0, 0, 0, n]);
+      if (total > 0) ctx.dispatch(CONV2D_WEIGHT_GRAD, info, [x.buffer, g.buffer, out].map(gpu), groupsFor(total));
+    },
+
+    attentionSoftmax(x, rows, L, S, scale, causal, out) {
+      float32("attentionSoftmax", x, out);
+      if (rows > 0 && S > 0) ctx.dispatch(ATTENTION_SOFTMAX, new Int32Array([rows, L, S, causal ? 1 : 0, f32Bits(scale)]), [gpu(x), gpu(out)], groupsFor(rows));
+    },
+
+    attentionSoftmaxBackward(g, y, rows, S, scale, out) {
+      float32("attentionSoftmaxBackward", g, y, out);
+      if (rows > 0 && S > 0) ctx.dispatch(ATTENTION_SOFTMAX_BACKWARD, new Int32Array([rows, S, f32Bits(scale)]), [gpu(g), gpu(y), gpu(out)], groupsFor(rows));
+    },
+
+    lstmCell(gates, c, out) {
+      float32("lstmCell", gates.buffer, c.buffer, out);
+      const [rows, hid] = c.shape;
+      if (rows * hid > 0) ctx.dispatch(LSTM_CELL, cellInfo(rows, hid, [gates, c]), [gates.buffer, c.buffer, out].map(gpu), groupsFor(rows * hid));
+    },
+
+    lstmCellBackward(gates, c, gOut, out) {
+      float32("lstmCellBackward", gates.buffer, c.buffer, gOut.buffer, out);
+      const [rows, hid] = c.shape;
+      if (rows * hid > 0) ctx.dispatch(LSTM_CELL_BACKWARD, cellInfo(rows, hid, [gates, c, gOut]), [gates.buffer, c.buffer, gOut.buffer, out].map(gpu), groupsFor(rows * hid));
+    },
+
+    gruCell(gi, gh, h, out) {
+      float32("gruCell", gi.buffer, gh.buffer, h.buffer, out);
+      const [rows, hid] = h.shape;
+      if (rows * hid > 0) ctx.dispatch(GRU_CELL, cellInfo(rows, hid, [gi, gh, h]), [gi.buffer, gh.buffer, h.buffer, out].map(gpu), groupsFor(rows * hid));
+    },
+
+    gruCellBackward(gi, gh, h, g, out) {
+      float32("gruCellBackward", gi.buffer, gh.buffer, h.buffer, g.buffer, out);
+      const [rows, hid] = h.shape;
+      if (rows * hid > 0) ctx.dispatch(GRU_CELL_BACKWARD, cellInfo(rows, hid, [gi, gh, h, g]), [gi.buffer, gh.buffer, h.buffer, g.buffer, out].map(gpu), groupsFor(rows * hid));
+    },
+
     memory: () => ctx.memory(),
     flush: () => ctx.submit(),
 
-    // Not yet in WGSL: each throws naming itself (issue 15).
-    argsort: () => missing("argsort"),
-    im2col: () => missing("im2col"),
-    col2im: () => missing("col2im"),
-    maxPool2d: () => missing("maxPool2d"),
-    conv2d: () => missing("conv2d"),
-    conv2dInputGrad: () => missing("conv2dInputGrad"),
-    conv2dWeightGrad: () => missing("conv2dWeightGrad"),
-    maxPool2dBackward: () => missing("maxPool2dBackward"),
-    layerNorm: () => missing("layerNorm"),
-    layerNormBackward: () => missing("layerNormBackward"),
-    lstmCell: () => missing("lstmCell"),
-    lstmCellBackward: () => missing("lstmCellBackward"),
-    gruCell: () => missing("gruCell"),
-    gruCellBackward: () => missing("gruCellBackward"),
-    attentionSoftmax: () => missing("attentionSoftmax"),
-    attentionSoftmaxBackward: () => missing("attentionSoftmaxBackward"),
-    softmaxCrossEntropy: () => missing("softmaxCrossEntropy"),
-    softmaxCrossEntropyBackward: () => missing("softmaxCrossEntropyBackward"),
+    argsort(x, axis, descending, out) {
+      const t = storage("argsort", x.buffer.dtype);
+      const info = laneInfo(x.shape, axis, [x, { offset: 0, strides: rowMajor(x.shape) }]);
+      const n = info[0] * info[2];
+      if (n > 0) ctx.dispatch(argsortKernel(t, descending), info, [gpu(x.buffer), gpu(out)], groupsFor(n));
+    },
   };
   return backend;
 }

@@ -39,7 +39,7 @@ function bindings(inputs: readonly Wgsl[], out: Wgsl): string {
  * [0, size) skips it and raises the device's error flag (binding after dst) to its op's code,
  * which the next read from the GPU turns into an IndexError (gpu-context.ts).
  */
-export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd"] as const;
+export const INDEX_CODES = ["gather", "indexSelect", "scatterAdd", "indexAdd", "softmaxCrossEntropy", "crossEntropy", "nllLoss", "oneHot"] as const;
 
 /**
  * Every code of the device's error flag (1 + position): the index kernels', then kernels that
@@ -113,6 +113,10 @@ export function fillKernel(out: Wgsl): string {
 const SPECIALS = `fn bits_(b: u32) -> f32 {
   var v = b;
   return bitcast<f32>(v);
+}
+fn isnan_(x: f32) -> bool {
+  // by the bits: WGSL lets an implementation assume that no value is NaN, so x != x may be false
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 }`;
 
 /** Helper functions the float kernels call (WGSL's builtins leave these cases undefined or inexact). */
@@ -349,15 +353,16 @@ function laneKernel(inputs: readonly Wgsl[], out: Wgsl, body: string): string {
 /** Index of the first max (or min) along the axis; a NaN wins (as the cpu kernel: NaN compares as the extremum). */
 export function argReduceKernel(op: "argmax" | "argmin", t: Wgsl): string {
   const better = op === "argmax" ? "v > best" : "v < best";
-  const nan = t === "f32" ? " || v != v" : "";
+  // NaN tested by its bits (isnan_): WGSL lets an implementation fold x != x to false
+  const isNan = (v: string): string => (t === "f32" ? `isnan_(${v})` : "false");
   return laneKernel([t], "i32", `  let x0 = lane(l, 0);
   let sx = step(0);
   var best = src0[x0];
   var at_ = 0;
-  if (best == best) {
+  if (!${isNan("best")}) {
     for (var j = 1; j < n; j++) {
       let v = src0[x0 + j * sx];
-      if (${better}${nan}) { best = v; at_ = j; if (v != v) { break; } }
+      if (${better} || ${isNan("v")}) { best = v; at_ = j; if (${isNan("v")}) { break; } }
     }
   }
   dst[lane(l, 1)] = at_;`);
@@ -650,5 +655,646 @@ ${MAIN_1D}
     }
   }
   dst[od] = src0[ob] + ${alpha} * acc;
+}`;
+}
+
+// ---------------------------------------------------------------- fused cross entropy (rows of logits against class indices)
+
+/**
+ * One thread per row r of contiguous logits x [rows, cols] (info [rows, cols, op code]) against
+ * int32 targets t [rows]: lse = m + log Σⱼ e^{x[r, j] − m} with m the row max (an all −∞ row: −∞).
+ * A target outside [0, cols) raises the device's error flag (softmaxCrossEntropy's code) and the
+ * row gets NaN (forward) or no one-hot term (backward).
+ */
+const ROW_LSE = `fn lse(o: i32, n: i32) -> f32 {
+  var m = bits_(0xff800000u);
+  for (var j = 0; j < n; j++) { let v = x[o + j]; if (v > m || isnan_(v)) { m = v; } }
+  if (m == bits_(0xff800000u)) { return m; }
+  var s = 0.0;
+  for (var j = 0; j < n; j++) { s += exp(x[o + j] - m); }
+  return m + log(s);
+}`;
+
+/** Per row: out[r] = lse(x[r]) − x[r, t[r]] (bindings info, x, t, dst, flag). */
+export const SOFTMAX_CROSS_ENTROPY = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> t: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<storage, read_write> flag: array<atomic<i32>>;
+${SPECIALS}
+${ROW_LSE}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let n = info[1];
+  let o = i * n;
+  let k = t[i];
+  if (k < 0 || k >= n) {
+    atomicMax(&flag[0], info[2]);
+    dst[i] = bits_(0x7fc00000u);
+    return;
+  }
+  dst[i] = lse(o, n) - x[o + k];
+}`;
+
+/**
+ * Its gradient, one thread per row: out[r, j] = (e^{x[r, j] − lse} − [j = t[r]])·g[r]
+ * (bindings info, g, x, t, dst, flag).
+ */
+export const SOFTMAX_CROSS_ENTROPY_BACKWARD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> t: array<i32>;
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(5) var<storage, read_write> flag: array<atomic<i32>>;
+${SPECIALS}
+${ROW_LSE}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let n = info[1];
+  let o = i * n;
+  let k = t[i];
+  let gr = g[i];
+  let l = lse(o, n);
+  for (var j = 0; j < n; j++) { dst[o + j] = exp(x[o + j] - l) * gr; }
+  if (k < 0 || k >= n) { atomicMax(&flag[0], info[2]); } else { dst[o + k] -= gr; }
+}`;
+
+/**
+ * Index check with no output (crossEntropy's and nllLoss's targets on the GPU, where reading them
+ * on the host is not allowed): elementwise over the int32 view (info: its shape and view, extra
+ * words [size, ignore, op code]); a value outside [0, size) other than `ignore` raises the flag.
+ */
+export const CHECK_INDICES = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> src0: array<i32>;
+@group(0) @binding(2) var<storage, read_write> flag: array<atomic<i32>>;
+${AT}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let e = 2 + info[1] + (info[1] + 1);
+  let v = src0[at(i, 0)];
+  if (v != info[e + 1] && (v < 0 || v >= info[e])) { atomicMax(&flag[0], info[e + 2]); }
+}`;
+
+// ---------------------------------------------------------------- layer norm (rows of a contiguous [rows, cols] buffer)
+
+/** A compensated (Kahan) running sum, as the float64 sums of the cpu oracle: kadd(&s, &c, v). */
+const KAHAN = `fn kadd(s: ptr<function, f32>, c: ptr<function, f32>, v: f32) {
+  let y = v - *c;
+  let t = *s + y;
+  *c = (t - *s) - y;
+  *s = t;
+}`;
+
+/**
+ * layerNorm, one thread per row: mean, then the centred variance (two compensated passes), rstd =
+ * 1/√(var + eps), out = (x − mean)·rstd·w + b. Info [rows, cols, hasWeight, hasBias, eps bits];
+ * bindings info, x, w, b (x's buffer stands in for a missing one), out, mean, rstd.
+ */
+export const LAYER_NORM = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(5) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
+${KAHAN}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let n = info[1];
+  let o = i * n;
+  var s = 0.0;
+  var c = 0.0;
+  for (var j = 0; j < n; j++) { kadd(&s, &c, x[o + j]); }
+  let mu = s / f32(n);
+  s = 0.0;
+  c = 0.0;
+  for (var j = 0; j < n; j++) { let d = x[o + j] - mu; kadd(&s, &c, d * d); }
+  let rs = 1.0 / sqrt(s / f32(n) + bitcast<f32>(info[4]));
+  mean[i] = mu;
+  rstd[i] = rs;
+  for (var j = 0; j < n; j++) {
+    var y = (x[o + j] - mu) * rs;
+    if (info[2] != 0) { y = y * w[j]; }
+    if (info[3] != 0) { y = y + b[j]; }
+    dst[o + j] = y;
+  }
+}`;
+
+/**
+ * layerNorm's input gradient, one thread per row: with x̂ = (x − mean)·rstd and ĝ = g·w,
+ * dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)). Info [rows, cols, hasWeight]; bindings info, g, x,
+ * mean, rstd, w (x's buffer when there is no weight), dx.
+ */
+export const LAYER_NORM_BACKWARD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> mean: array<f32>;
+@group(0) @binding(4) var<storage, read> rstd: array<f32>;
+@group(0) @binding(5) var<storage, read> w: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dst: array<f32>;
+${KAHAN}
+fn ghat(k: i32, j: i32) -> f32 {
+  if (info[2] != 0) { return g[k] * w[j]; }
+  return g[k];
+}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let n = info[1];
+  let o = i * n;
+  let mu = mean[i];
+  let rs = rstd[i];
+  var sg = 0.0;
+  var cg = 0.0;
+  var sgx = 0.0;
+  var cgx = 0.0;
+  for (var j = 0; j < n; j++) {
+    let gh = ghat(o + j, j);
+    kadd(&sg, &cg, gh);
+    kadd(&sgx, &cgx, gh * (x[o + j] - mu) * rs);
+  }
+  let mg = sg / f32(n);
+  let mgx = sgx / f32(n);
+  for (var j = 0; j < n; j++) {
+    let xh = (x[o + j] - mu) * rs;
+    dst[o + j] = rs * (ghat(o + j, j) - mg - xh * mgx);
+  }
+}`;
+
+/**
+ * layerNorm's weight (info[2] = 1: Σ_rows g·x̂) or bias (0: Σ_rows g) gradient, one thread per
+ * column, compensated. Info [rows, cols, weight?]; bindings info, g, x, mean, rstd, dst.
+ */
+export const LAYER_NORM_AFFINE_GRAD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> mean: array<f32>;
+@group(0) @binding(4) var<storage, read> rstd: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dst: array<f32>;
+${KAHAN}
+${MAIN_1D}
+  ${INDEX}
+  let n = info[1];
+  if (i >= n) { return; }
+  var s = 0.0;
+  var c = 0.0;
+  for (var r = 0; r < info[0]; r++) {
+    let k = r * n + i;
+    if (info[2] != 0) { kadd(&s, &c, g[k] * (x[k] - mean[r]) * rstd[r]); } else { kadd(&s, &c, g[k]); }
+  }
+  dst[i] = s;
+}`;
+
+// ---------------------------------------------------------------- sliding windows (max pooling, im2col, col2im)
+
+/**
+ * Window kernels share their first words: info [total, C, H, W, oh, ow, kh, kw, sh, sw, ph, pw,
+ * dh, dw, then operand views (offset and 4 strides each)], H and W the image's (x's or out's), and
+ * one thread per element of the grid each kernel names. win(k) reads word k.
+ */
+const WIN = `fn win(k: i32) -> i32 { return info[k]; }`;
+
+/**
+ * Max pooling, one thread per output element [N, C, oh, ow] (x's view at word 14): each window
+ * clipped to the image (padding is −∞), the first strict maximum wins, a NaN replaces what came
+ * before it (PyTorch's loop, as the cpu kernel); indices are y·W + x in the plane.
+ */
+export const MAX_POOL_2D = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> values: array<f32>;
+@group(0) @binding(3) var<storage, read_write> indices: array<i32>;
+${SPECIALS}
+${WIN}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5);
+  let kh = win(6); let kw = win(7); let dh = win(12); let dw = win(13);
+  let oj = i % ow;
+  let oi = (i / ow) % oh;
+  let nc = i / (ow * oh);
+  let c = nc % win(1);
+  let n = nc / win(1);
+  let plane = win(14) + n * win(15) + c * win(16);
+  var y0 = oi * win(8) - win(10);
+  let y1 = min(y0 + (kh - 1) * dh + 1, H);
+  while (y0 < 0) { y0 += dh; }
+  var x0 = oj * win(9) - win(11);
+  let x1 = min(x0 + (kw - 1) * dw + 1, W);
+  while (x0 < 0) { x0 += dw; }
+  var best = bits_(0xff800000u);
+  var at_ = y0 * W + x0;
+  for (var y = y0; y < y1; y += dh) {
+    for (var xx = x0; xx < x1; xx += dw) {
+      let v = x[plane + y * win(17) + xx * win(18)];
+      if (v > best || isnan_(v)) { best = v; at_ = y * W + xx; }
+    }
+  }
+  values[i] = best;
+  indices[i] = at_;
+}`;
+
+/**
+ * Max pooling's gradient without atomics, one thread per input element [N, C, H, W]: the sum, in
+ * the cpu's order (windows row by row), of g over the windows that could hold it and whose index
+ * names it. Views at word 14: g, then indices; word 24 says whether the geometry is known.
+ */
+export const MAX_POOL_2D_BACKWARD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${WIN}
+fn lo(p: i32, pad: i32, k: i32, d: i32, s: i32) -> i32 {
+  // the first window i with i·s − pad + (k − 1)·d ≥ p
+  let m = p + pad - (k - 1) * d;
+  if (m <= 0) { return 0; }
+  return (m + s - 1) / s;
+}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5);
+  let px = i % W;
+  let py = (i / W) % H;
+  let nc = i / (W * H);
+  let c = nc % win(1);
+  let n = nc / win(1);
+  let gb = win(14) + n * win(15) + c * win(16);
+  let ib = win(19) + n * win(20) + c * win(21);
+  let want = py * W + px;
+  // word 24: 1 when the geometry is the forward's (search only the windows that can hold the
+  // element), 0 when it is unknown (search them all)
+  let bounded = win(24) != 0;
+  let i0 = select(0, lo(py, win(10), win(6), win(12), win(8)), bounded);
+  let j0 = select(0, lo(px, win(11), win(7), win(13), win(9)), bounded);
+  let i1 = select(oh - 1, min(oh - 1, (py + win(10)) / win(8)), bounded);
+  let j1 = select(ow - 1, min(ow - 1, (px + win(11)) / win(9)), bounded);
+  var acc = 0.0;
+  for (var a = i0; a <= i1; a++) {
+    for (var b = j0; b <= j1; b++) {
+      if (idx[ib + a * win(22) + b * win(23)] == want) { acc += g[gb + a * win(17) + b * win(18)]; }
+    }
+  }
+  dst[i] = acc;
+}`;
+
+/** im2col, one thread per output element [N, C·kh·kw, oh·ow] (x's view at word 14), 0 in the padding. */
+export function im2colKernel(t: Wgsl): string {
+  return `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<${t}>;
+@group(0) @binding(2) var<storage, read_write> dst: array<${t}>;
+${WIN}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let l = i % (oh * ow);
+  let row = (i / (oh * ow)) % (win(1) * kh * kw);
+  let n = i / (oh * ow * win(1) * kh * kw);
+  let q = row % kw;
+  let r = (row / kw) % kh;
+  let c = row / (kw * kh);
+  let y = (l / ow) * win(8) - win(10) + r * win(12);
+  let xx = (l % ow) * win(9) - win(11) + q * win(13);
+  var v = ${t}(0);
+  if (y >= 0 && y < H && xx >= 0 && xx < W) { v = x[win(14) + n * win(15) + c * win(16) + y * win(17) + xx * win(18)]; }
+  dst[i] = v;
+}`;
+}
+
+/**
+ * col2im, one thread per output element [N, C, height, width] (cols' view at word 14: offset,
+ * strides of [N, C·kh·kw, oh·ow] and a padding word): the column entries read from it, in the
+ * cpu's order (taps r, q).
+ */
+export function col2imKernel(t: Wgsl): string {
+  return `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> cols: array<${t}>;
+@group(0) @binding(2) var<storage, read_write> dst: array<${t}>;
+${WIN}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let sh = win(8); let sw = win(9);
+  let px = i % W;
+  let py = (i / W) % H;
+  let nc = i / (W * H);
+  let c = nc % win(1);
+  let n = nc / win(1);
+  var acc = ${t}(0);
+  for (var r = 0; r < kh; r++) {
+    let yy = py + win(10) - r * win(12);
+    if (yy < 0 || yy % sh != 0 || yy / sh >= oh) { continue; }
+    for (var q = 0; q < kw; q++) {
+      let xq = px + win(11) - q * win(13);
+      if (xq < 0 || xq % sw != 0 || xq / sw >= ow) { continue; }
+      let k = (c * kh + r) * kw + q;
+      acc += cols[win(14) + n * win(15) + k * win(16) + ((yy / sh) * ow + xq / sw) * win(17)];
+    }
+  }
+  dst[i] = acc;
+}`;
+}
+
+// ---------------------------------------------------------------- 2-d convolution (direct, one thread per output element)
+
+/**
+ * The convolution kernels' info: the window words (WIN: [total, C, H, W, oh, ow, kh, kw, sh, sw,
+ * ph, pw, dh, dw]) with C, H, W the input image's, then views of x (or g) at 14 and of the
+ * weight (or g) at 19 (offset + 4 strides each), then [O, groups, hasBias, bias offset, bias
+ * stride] at 24. Sums are compensated (the cpu oracle sums in float64).
+ */
+const CONV_COMMON = `${WIN}
+${KAHAN}
+fn cin() -> i32 { return win(1) / win(25); }
+fn cout() -> i32 { return win(24) / win(25); }`;
+
+/** conv2d, one thread per out [N, O, oh, ow]: bias[o] + Σ_{c in o's group, r, q} w[o, c, r, q]·x[n, c₀ + c, tap]. */
+export const CONV2D = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
+${CONV_COMMON}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let oj = i % ow;
+  let oi = (i / ow) % oh;
+  let o = (i / (ow * oh)) % win(24);
+  let n = i / (ow * oh * win(24));
+  let c0 = (o / cout()) * cin();
+  var s = 0.0;
+  var comp = 0.0;
+  if (win(26) != 0) { s = bias[win(27) + o * win(28)]; }
+  for (var c = 0; c < cin(); c++) {
+    for (var r = 0; r < kh; r++) {
+      let y = oi * win(8) - win(10) + r * win(12);
+      if (y < 0 || y >= H) { continue; }
+      for (var q = 0; q < kw; q++) {
+        let xx = oj * win(9) - win(11) + q * win(13);
+        if (xx < 0 || xx >= W) { continue; }
+        let xv = x[win(14) + n * win(15) + (c0 + c) * win(16) + y * win(17) + xx * win(18)];
+        let wv = w[win(19) + o * win(20) + c * win(21) + r * win(22) + q * win(23)];
+        kadd(&s, &comp, xv * wv);
+      }
+    }
+  }
+  dst[i] = s;
+}`;
+
+/**
+ * conv2d's input gradient, one thread per out [N, C, H, W]: Σ over the output channels o of c's
+ * group and the taps (r, q) whose window (i, j) reads this element of g[n, o, i, j]·w[o, c − c₀, r, q].
+ * g's view at 14, the weight's at 19.
+ */
+export const CONV2D_INPUT_GRAD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${CONV_COMMON}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let sh = win(8); let sw = win(9);
+  let px = i % W;
+  let py = (i / W) % H;
+  let c = (i / (W * H)) % win(1);
+  let n = i / (W * H * win(1));
+  let k = c / cin();
+  let cl = c - k * cin();
+  var s = 0.0;
+  var comp = 0.0;
+  for (var o = k * cout(); o < (k + 1) * cout(); o++) {
+    for (var r = 0; r < kh; r++) {
+      let yy = py + win(10) - r * win(12);
+      if (yy < 0 || yy % sh != 0 || yy / sh >= oh) { continue; }
+      for (var q = 0; q < kw; q++) {
+        let xq = px + win(11) - q * win(13);
+        if (xq < 0 || xq % sw != 0 || xq / sw >= ow) { continue; }
+        let gv = g[win(14) + n * win(15) + o * win(16) + (yy / sh) * win(17) + (xq / sw) * win(18)];
+        let wv = w[win(19) + o * win(20) + cl * win(21) + r * win(22) + q * win(23)];
+        kadd(&s, &comp, gv * wv);
+      }
+    }
+  }
+  dst[i] = s;
+}`;
+
+/**
+ * conv2d's weight gradient, one thread per out [O, C/groups, kh, kw]: Σ_{n, i, j} g[n, o, i, j]·
+ * x[n, c₀ + c, tap (r, q) of (i, j)]. x's view at 14, g's at 19; total is O·(C/groups)·kh·kw and
+ * word 29 is N.
+ */
+export const CONV2D_WEIGHT_GRAD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${CONV_COMMON}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let q = i % kw;
+  let r = (i / kw) % kh;
+  let c = (i / (kw * kh)) % cin();
+  let o = i / (kw * kh * cin());
+  let c0 = (o / cout()) * cin();
+  var s = 0.0;
+  var comp = 0.0;
+  for (var n = 0; n < win(29); n++) {
+    for (var a = 0; a < oh; a++) {
+      let y = a * win(8) - win(10) + r * win(12);
+      if (y < 0 || y >= H) { continue; }
+      for (var b = 0; b < ow; b++) {
+        let xx = b * win(9) - win(11) + q * win(13);
+        if (xx < 0 || xx >= W) { continue; }
+        let xv = x[win(14) + n * win(15) + (c0 + c) * win(16) + y * win(17) + xx * win(18)];
+        let gv = g[win(19) + n * win(20) + o * win(21) + a * win(22) + b * win(23)];
+        kadd(&s, &comp, gv * xv);
+      }
+    }
+  }
+  dst[i] = s;
+}`;
+
+// ---------------------------------------------------------------- attention softmax (rows of a contiguous [rows, S] buffer)
+
+/**
+ * Scaled, optionally causal softmax, one thread per row r (query i = r mod L): only keys j ≤ i
+ * take part under `causal` (the rest get exactly 0). Info [rows, L, S, causal, scale bits];
+ * bindings info, x, dst.
+ */
+export const ATTENTION_SOFTMAX = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+${SPECIALS}
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let S = info[2];
+  let base = i * S;
+  let scale = bitcast<f32>(info[4]);
+  var len = S;
+  if (info[3] != 0) { len = min(S, i % info[1] + 1); }
+  var m = bits_(0xff800000u);
+  for (var j = 0; j < len; j++) { let v = x[base + j] * scale; if (v > m || isnan_(v)) { m = v; } }
+  var s = 0.0;
+  for (var j = 0; j < len; j++) { let e = exp(x[base + j] * scale - m); dst[base + j] = e; s += e; }
+  let inv = 1.0 / s;
+  for (var j = 0; j < len; j++) { dst[base + j] = dst[base + j] * inv; }
+  for (var j = len; j < S; j++) { dst[base + j] = 0.0; }
+}`;
+
+/** Its gradient, one thread per row: dx = scale·y·(g − Σ_row g·y). Info [rows, S, scale bits]; bindings info, g, y, dst. */
+export const ATTENTION_SOFTMAX_BACKWARD = `@group(0) @binding(0) var<storage, read> info: array<i32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${MAIN_1D}
+  ${INDEX}
+  if (i >= info[0]) { return; }
+  let S = info[1];
+  let base = i * S;
+  let scale = bitcast<f32>(info[2]);
+  var dot = 0.0;
+  for (var j = 0; j < S; j++) { dot += g[base + j] * y[base + j]; }
+  for (var j = 0; j < S; j++) { dst[base + j] = scale * y[base + j] * (g[base + j] - dot); }
+}`;
+
+// ---------------------------------------------------------------- recurrent cells (one thread per (b, j) of [B, H])
+
+/**
+ * LSTM and GRU steps. Info [rows, hid, then per operand view: offset, strides (3 words, a 2-d
+ * view's first word unused)]; el(k, b, j) reads operand k's element (b, j) of a 2-d view, el3 the
+ * element (s, b, j) of a 3-d one.
+ */
+const CELL = `fn sig(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+fn th(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+fn at2(k: i32, b: i32, j: i32) -> i32 { let w = 2 + 4 * k; return info[w] + b * info[w + 2] + j * info[w + 3]; }
+fn at3(k: i32, s: i32, b: i32, j: i32) -> i32 { let w = 2 + 4 * k; return info[w] + s * info[w + 1] + b * info[w + 2] + j * info[w + 3]; }`;
+
+function cellKernel(inputs: number, body: string): string {
+  const lines = ["@group(0) @binding(0) var<storage, read> info: array<i32>;"];
+  for (let k = 0; k < inputs; k++) lines.push(`@group(0) @binding(${k + 1}) var<storage, read> src${k}: array<f32>;`);
+  lines.push(`@group(0) @binding(${inputs + 1}) var<storage, read_write> dst: array<f32>;`);
+  return `${lines.join("\n")}
+${CELL}
+${MAIN_1D}
+  ${INDEX}
+  let rows = info[0];
+  let hid = info[1];
+  if (i >= rows * hid) { return; }
+  let b = i / hid;
+  let j = i % hid;
+${body}
+}`;
+}
+
+/** lstmCell: operands gates [B, 4H], c [B, H]; dst [2, B, H] = (h', c'), h' from c' as stored. */
+export const LSTM_CELL = cellKernel(2, `  let ig = sig(src0[at2(0, b, j)]);
+  let fg = sig(src0[at2(0, b, hid + j)]);
+  let gg = th(src0[at2(0, b, 2 * hid + j)]);
+  let og = sig(src0[at2(0, b, 3 * hid + j)]);
+  let c2 = fg * src1[at2(1, b, j)] + ig * gg;
+  dst[rows * hid + i] = c2;
+  dst[i] = og * th(c2);`);
+
+/** lstmCellBackward: operands gates, c, gOut [2, B, H]; dst = ∂gates [B, 4H] then ∂c [B, H]. */
+export const LSTM_CELL_BACKWARD = cellKernel(3, `  let ig = sig(src0[at2(0, b, j)]);
+  let fg = sig(src0[at2(0, b, hid + j)]);
+  let gg = th(src0[at2(0, b, 2 * hid + j)]);
+  let og = sig(src0[at2(0, b, 3 * hid + j)]);
+  let cp = src1[at2(1, b, j)];
+  let tc = th(fg * cp + ig * gg);
+  let gh = src2[at3(2, 0, b, j)];
+  let gc = src2[at3(2, 1, b, j)];
+  let dc = gc + gh * og * (1.0 - tc * tc);
+  let row = b * 4 * hid;
+  dst[row + j] = dc * gg * ig * (1.0 - ig);
+  dst[row + hid + j] = dc * cp * fg * (1.0 - fg);
+  dst[row + 2 * hid + j] = dc * ig * (1.0 - gg * gg);
+  dst[row + 3 * hid + j] = gh * tc * og * (1.0 - og);
+  dst[rows * 4 * hid + i] = dc * fg;`);
+
+/** gruCell: operands gi, gh [B, 3H], h [B, H]; dst h' [B, H]. */
+export const GRU_CELL = cellKernel(3, `  let r = sig(src0[at2(0, b, j)] + src1[at2(1, b, j)]);
+  let z = sig(src0[at2(0, b, hid + j)] + src1[at2(1, b, hid + j)]);
+  let n = th(src0[at2(0, b, 2 * hid + j)] + r * src1[at2(1, b, 2 * hid + j)]);
+  dst[i] = (1.0 - z) * n + z * src2[at2(2, b, j)];`);
+
+/** gruCellBackward: operands gi, gh, h, g [B, H]; dst = ∂gi [B, 3H], ∂gh [B, 3H], ∂h [B, H]. */
+export const GRU_CELL_BACKWARD = cellKernel(4, `  let r = sig(src0[at2(0, b, j)] + src1[at2(1, b, j)]);
+  let z = sig(src0[at2(0, b, hid + j)] + src1[at2(1, b, hid + j)]);
+  let hn = src1[at2(1, b, 2 * hid + j)];
+  let n = th(src0[at2(0, b, 2 * hid + j)] + r * hn);
+  let gv = src3[at2(3, b, j)];
+  let a = gv * (1.0 - z) * (1.0 - n * n);
+  let dr = a * hn * r * (1.0 - r);
+  let dz = gv * (src2[at2(2, b, j)] - n) * z * (1.0 - z);
+  let row = b * 3 * hid;
+  let h3 = rows * 3 * hid;
+  dst[row + j] = dr;
+  dst[row + hid + j] = dz;
+  dst[row + 2 * hid + j] = a;
+  dst[h3 + row + j] = dr;
+  dst[h3 + row + hid + j] = dz;
+  dst[h3 + row + 2 * hid + j] = a * r;
+  dst[2 * h3 + i] = gv * z;`);
+
+// ---------------------------------------------------------------- argsort (stable, by rank)
+
+/**
+ * Stable argsort along the axis, one thread per element: its rank is the number of lane elements
+ * that sort before it (a smaller value — larger when descending — or an equal one at a smaller
+ * index; NaN above every number), and dst[lane, rank] = its index. O(len) per thread: meant for
+ * the short lanes of sort/topk in models. Lane info as the lane kernels', threads nLanes·len.
+ */
+export function argsortKernel(t: Wgsl, descending: boolean): string {
+  const rank =
+    t === "f32"
+      ? `fn rank(a: f32, b: f32) -> i32 {
+  if (a < b) { return -1; }
+  if (a > b) { return 1; }
+  let an = isnan_(a);
+  if (an == isnan_(b)) { return 0; }
+  return select(-1, 1, an);
+}`
+      : `fn rank(a: i32, b: i32) -> i32 { return select(select(0, 1, a > b), -1, a < b); }`;
+  const before = descending ? "rank(vi, vj)" : "rank(vj, vi)";
+  return `${bindings([t], "i32")}
+${SPECIALS}
+${LANE}
+${rank}
+${MAIN_1D}
+  let tid = i32((wid.y * nwg.x + wid.x) * 64u + lid);
+  let n = info[2];
+  if (tid >= info[0] * n) { return; }
+  let l = tid / n;
+  let i = tid % n;
+  let x0 = lane(l, 0);
+  let sx = step(0);
+  let vi = src0[x0 + i * sx];
+  var r = 0;
+  for (var j = 0; j < n; j++) {
+    let vj = src0[x0 + j * sx];
+    let c = ${before};
+    if (c < 0 || (c == 0 && j < i)) { r++; }
+  }
+  dst[lane(l, 1) + r * step(1)] = i;
 }`;
 }
