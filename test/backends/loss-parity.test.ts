@@ -66,6 +66,27 @@ describe.runIf(wasmSimdSupported())("wasm binaryCrossEntropy and its backward ag
     }
   });
 
+  it("float32: ln p (y = 1) and ln(1 − p) (y = 0) within 1 ulp of the cpu's over p spread across every float32 in (0, 1]", () => {
+    // every 4099th bit pattern from the smallest subnormal to 1: all binades, mantissas of every kind
+    const bits = new Uint32Array(Math.ceil(0x3f800000 / 4099));
+    for (let i = 0; i < bits.length; i++) bits[i] = Math.min(1 + i * 4099, 0x3f800000);
+    const n = bits.length;
+    const p = whole(cpu.fromValues("float32", Array.from(new Float32Array(bits.buffer))) as CpuBuffer, [n]);
+    for (const yValue of [1, 0]) {
+      const y = whole(cpu.fromValues("float32", new Array<number>(n).fill(yValue)) as CpuBuffer, [n]);
+      const got = wasm.alloc("float32", n) as CpuBuffer;
+      const want = cpu.alloc("float32", n) as CpuBuffer;
+      wasm.binaryCrossEntropy(p, y, got);
+      cpu.binaryCrossEntropy(p, y, want);
+      for (let i = 0; i < n; i++) {
+        const w = want.data[i];
+        // one ulp of the cpu's value, from its binade (w = 0 at p = 1, y = 1: then exactly 0)
+        const ulp = w === 0 ? 0 : 2 ** (Math.floor(Math.log2(Math.abs(w))) - 23);
+        if (!(Math.abs(got.data[i] - w) <= ulp)) expect.fail(`y = ${yValue}, p = ${p.buffer.data[i]}: ${got.data[i]}, cpu says ${w}`);
+      }
+    }
+  });
+
   it("the range check in the kernels' pass: false for p or y outside [0, 1] or NaN at any position, true for 0 and 1 themselves", () => {
     for (const n of [1, 2, 7, 8, 33]) {
       const ones = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : 0.5));

@@ -150,3 +150,49 @@ const ROUND_MAGIC_BITS: i32 = 0x4b400000; // its bit pattern: subtracting it lea
   const r = v128.bitselect(erfSmall32(z), signed, small);
   return v128.bitselect(z, r, f32x4.ne(z, z)); // NaN passes
 }
+
+
+// fdlibm's logf constants, as their exact float32 bit patterns.
+const LOG_LN2_HI: f32 = reinterpret<f32>(0x3f317180); // ln 2's high part: k·LOG_LN2_HI is exact
+const LOG_LN2_LO: f32 = reinterpret<f32>(0x3717f7d1);
+const LG1: f32 = reinterpret<f32>(0x3f2aaaaa); // 0.66666662693
+const LG2: f32 = reinterpret<f32>(0x3eccce13); // 0.40000972152
+const LG3: f32 = reinterpret<f32>(0x3e91e9ee); // 0.28498786688
+const LG4: f32 = reinterpret<f32>(0x3e789e26); // 0.24279078841
+
+/**
+ * ln x on f32x4 lanes, fdlibm's e_logf.c without its branches (< 1 ulp): x = 2^k·(1 + f) with
+ * 1 + f in [√2/2, √2) (subnormals scaled by 2^25 first), s = f/(2 + f), z = s²,
+ * R = z·(Lg1 + z²·Lg3) + z²·(Lg2 + z²·Lg4) ≈ (ln(1 + f) − f + f²/2)/… and
+ * ln x = k·ln2_hi − ((f²/2 − (s·(f²/2 + R) + k·ln2_lo)) − f), or for mantissas near 1 (where
+ * f²/2 carries no weight) k·ln2_hi − ((s·(f − R) − k·ln2_lo) − f): fdlibm picks per value, so
+ * does each lane. ln 0 = −∞, ln(x < 0) = NaN, ln ∞ = ∞, NaN passes.
+ */
+export function logV32(x: v128): v128 { // not inlined: the module's size
+  const tiny = f32x4.lt(x, f32x4.splat(1.17549435e-38)); // below the smallest normal (zero, negatives too)
+  const xs = f32x4.mul(x, v128.bitselect(f32x4.splat(33554432), f32x4.splat(1), tiny)); // 2^25
+  const ix = v128.and(xs, i32x4.splat(0x007fffff)); // the mantissa bits
+  // i: 2^23 when the mantissa is ≥ √2 (0x3504f3): then x's mantissa is halved and k is one more
+  const i = v128.and(i32x4.add(ix, i32x4.splat(0x95f64 << 3)), i32x4.splat(0x800000));
+  const k = i32x4.add(i32x4.sub(i32x4.sub(i32x4.shr_u(xs, 23), i32x4.splat(127)), v128.and(tiny, i32x4.splat(25))), i32x4.shr_u(i, 23));
+  const f = f32x4.sub(v128.or(ix, v128.xor(i, i32x4.splat(0x3f800000))), f32x4.splat(1));
+  const dk = f32x4.convert_i32x4_s(k);
+  const s = f32x4.div(f, f32x4.add(f32x4.splat(2), f));
+  const z = f32x4.mul(s, s);
+  const w = f32x4.mul(z, z);
+  const t1 = f32x4.mul(w, f32x4.add(f32x4.splat(LG2), f32x4.mul(w, f32x4.splat(LG4))));
+  const t2 = f32x4.mul(z, f32x4.add(f32x4.splat(LG1), f32x4.mul(w, f32x4.splat(LG3))));
+  const r = f32x4.add(t2, t1);
+  // fdlibm's test: (ix − 0x30d3d0) | (0x35c288 − ix) > 0, i.e. the mantissa bits in (0x30d3d0, 0x35c288)
+  const wide = i32x4.gt_s(v128.or(i32x4.sub(ix, i32x4.splat(0x6147a << 3)), i32x4.sub(i32x4.splat(0x6b851 << 3), ix)), i32x4.splat(0));
+  const hfsq = f32x4.mul(f32x4.mul(f32x4.splat(0.5), f), f);
+  const klo = f32x4.mul(dk, f32x4.splat(LOG_LN2_LO));
+  const khi = f32x4.mul(dk, f32x4.splat(LOG_LN2_HI));
+  const yWide = f32x4.sub(khi, f32x4.sub(f32x4.sub(hfsq, f32x4.add(f32x4.mul(s, f32x4.add(hfsq, r)), klo)), f));
+  const yNarrow = f32x4.sub(khi, f32x4.sub(f32x4.sub(f32x4.mul(s, f32x4.sub(f, r)), klo), f));
+  let y = v128.bitselect(yWide, yNarrow, wide);
+  // special values: x = 0 → −∞; x < 0 or NaN → NaN; x = ∞ → ∞
+  y = v128.bitselect(f32x4.splat(-Infinity), y, f32x4.eq(x, f32x4.splat(0)));
+  y = v128.bitselect(f32x4.splat(NaN), y, v128.not(f32x4.ge(x, f32x4.splat(0))));
+  return v128.bitselect(x, y, f32x4.eq(x, f32x4.splat(Infinity)));
+}

@@ -2,8 +2,8 @@
  * Host side of the wasm binary cross entropy and its gradient (assembly/loss.ts), float32 only
  * (float64 runs the cpu kernels: no model here trains in float64): p and y read
  * whole (and g whole or as one broadcast value, the gradient of a summed loss) are copied into
- * scratch memory, the kernel computes the cpu kernel's float64 formula there, and the result is
- * copied out. Anything else returns false so the caller uses the cpu kernel
+ * scratch memory, the kernel computes the cpu kernel's float64 formula there (the forward's logs
+ * in float32 lanes, within 1 ulp), and the result is copied out. Anything else returns false so the caller uses the cpu kernel
  * (backend/cpu/loss-kernels.ts). Large operands are split across worker threads by whole vectors.
  */
 
@@ -16,8 +16,9 @@ import { SCRATCH_BASE } from "./runtime.js";
 type View = StridedView<CpuBuffer>;
 
 /**
- * Each thread gets at least this many elements: the f64 logs cost ~15 ns per element (the
- * gradient's division ~3), so the VAE's [128, 784] reconstruction loss splits across two threads.
+ * Each thread gets at least this many elements: the forward costs ~5–10 ns per element (two
+ * float32 logs and a float64 division; the f64 logs before took ~15), the gradient's division
+ * ~3, so the VAE's [128, 784] reconstruction loss splits across two threads.
  */
 export const BCE_MIN_ELEMS_PER_THREAD = 1 << 14;
 
