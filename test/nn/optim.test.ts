@@ -237,26 +237,29 @@ describe("AdamW", () => {
   });
 });
 
-describe("fused Adam(W) step (the wasm backend's kernel) against the op-by-op update", () => {
+describe("fused Adam(W) and Adadelta steps (the wasm backend's kernels) against the op-by-op update", () => {
   // The cpu backend has no fused kernel, so there the optimizer runs its Tensor ops: the oracle.
   // On wasm a 300-element parameter takes the fused kernel (the spy counts its uses).
-  const variants: [string, "Adam" | "AdamW", Partial<optim.AdamOptions>][] = [
-    ["Adam defaults", "Adam", { lr: 1e-2 }],
-    ["Adam, L2 weight decay and maximize", "Adam", { lr: 1e-2, weightDecay: 0.1, maximize: true }],
-    ["Adam, beta1 0.3 (lerp's other form) and a large eps", "Adam", { lr: 0.05, betas: [0.3, 0.8], eps: 1e-2 }],
-    ["AdamW decoupled decay", "AdamW", { lr: 1e-2, weightDecay: 0.3 }],
-    ["AdamW without decay", "AdamW", { lr: 1e-2, weightDecay: 0 }],
+  type Make = (p: Tensor) => { step(): void };
+  const variants: [string, "adamStep" | "adadeltaStep", Make][] = [
+    ["Adam defaults", "adamStep", (p) => new optim.Adam([p], { lr: 1e-2 })],
+    ["Adam, L2 weight decay and maximize", "adamStep", (p) => new optim.Adam([p], { lr: 1e-2, weightDecay: 0.1, maximize: true })],
+    ["Adam, beta1 0.3 (lerp's other form) and a large eps", "adamStep", (p) => new optim.Adam([p], { lr: 0.05, betas: [0.3, 0.8], eps: 1e-2 })],
+    ["AdamW decoupled decay", "adamStep", (p) => new optim.AdamW([p], { lr: 1e-2, weightDecay: 0.3 })],
+    ["AdamW without decay", "adamStep", (p) => new optim.AdamW([p], { lr: 1e-2, weightDecay: 0 })],
+    ["Adadelta defaults", "adadeltaStep", (p) => new optim.Adadelta([p])],
+    ["Adadelta lr 0.5, rho 0.8, eps 1e-4, L2 weight decay and maximize", "adadeltaStep", (p) => new optim.Adadelta([p], { lr: 0.5, rho: 0.8, eps: 1e-4, weightDecay: 0.1, maximize: true })],
   ];
 
-  /** Parameter values after 4 steps of `kind` on `backend`, with gradients from a fixed formula. */
-  function run(backend: string, dtype: "float32" | "float64", kind: "Adam" | "AdamW", o: Partial<optim.AdamOptions>): { values: number[]; fusedCalls: number } {
+  /** Parameter values after 4 steps of the optimizer on `backend`, with gradients from a fixed formula. */
+  function run(backend: string, dtype: "float32" | "float64", method: "adamStep" | "adadeltaStep", make: Make): { values: number[]; fusedCalls: number } {
     const previous = getBackend().name;
     setBackend(backend);
-    const b = getBackend();
-    const original = b.adamStep;
+    const b = getBackend() as unknown as Record<string, ((...args: unknown[]) => boolean) | undefined>;
+    const original = b[method];
     let fusedCalls = 0;
     if (original !== undefined) {
-      b.adamStep = (...args) => {
+      b[method] = (...args: unknown[]) => {
         const done = original.apply(b, args);
         if (done) fusedCalls++;
         return done;
@@ -265,23 +268,23 @@ describe("fused Adam(W) step (the wasm backend's kernel) against the op-by-op up
     try {
       const n = 300;
       const p = tensor(Array.from({ length: n }, (_, i) => Math.sin(i) * 2), { dtype, requiresGrad: true });
-      const opt = kind === "Adam" ? new optim.Adam([p], o) : new optim.AdamW([p], o);
+      const opt = make(p);
       for (let step = 1; step <= 4; step++) {
         p.grad = tensor(Array.from({ length: n }, (_, i) => Math.cos(i * step) * (i % 7 === 0 ? 1e-4 : 1)), { dtype });
         opt.step();
       }
       return { values: p.toFlatArray(), fusedCalls };
     } finally {
-      if (original !== undefined) b.adamStep = original;
+      if (original !== undefined) b[method] = original;
       setBackend(previous);
     }
   }
 
   for (const dtype of ["float32", "float64"] as const) {
-    it.each(variants)(`%s (${dtype}): bit for bit the cpu's op-by-op result`, (_, kind, o) => {
-      const oracle = run("cpu", dtype, kind, o);
+    it.each(variants)(`%s (${dtype}): bit for bit the cpu's op-by-op result`, (_, method, make) => {
+      const oracle = run("cpu", dtype, method, make);
       expect(oracle.fusedCalls).toBe(0);
-      const fused = run("wasm", dtype, kind, o);
+      const fused = run("wasm", dtype, method, make);
       expect(fused.fusedCalls).toBe(4);
       expect(fused.values.length).toBe(oracle.values.length);
       for (let i = 0; i < oracle.values.length; i++) expect(Object.is(fused.values[i], oracle.values[i]), `element ${i}`).toBe(true);

@@ -8,7 +8,7 @@ export {
   addF32, subF32, mulF32, divF32, sigmoidBackwardF32, tanhBackwardF32, reluBackwardF32,
   addF64, subF64, mulF64, divF64, sigmoidBackwardF64, tanhBackwardF64, reluBackwardF64,
 } from "./elementwise";
-export { adamF32, adamF64 } from "./optim";
+export { adadeltaF32, adadeltaF64, adamF32, adamF64 } from "./optim";
 export {
   convForwardF32, convForwardF64, convInputGradF32, convInputGradF64, convWeightGradF32, convWeightGradF64,
 } from "./conv";

@@ -1,8 +1,8 @@
 /**
  * Fused optimizer steps. Every lane runs the same IEEE operations, in the same order, as the
  * op-by-op update through the elementwise kernels (each op rounding to the element type), so the
- * results are bit for bit those of the Tensor ops in nn's Adam — in one pass over the data
- * instead of a dozen. The host copies param, grad and both moments in (padded to whole vectors).
+ * results are bit for bit those of the Tensor ops in nn's Adam and Adadelta — in one pass over the data
+ * instead of a dozen. The host copies param, grad and both states in (padded to whole vectors).
  */
 
 /** Flags of adamF32/adamF64. */
@@ -68,4 +68,44 @@ export function adamF32(p: usize, g: usize, m: usize, v: usize, s: usize, n: i32
 
 export function adamF64(p: usize, g: usize, m: usize, v: usize, s: usize, n: i32, flags: i32): void {
   adamStep<f64>(p, g, m, v, s, n, flags);
+}
+
+/**
+ * One Adadelta step over n values of T at p, g, v (squareAvg), u (accDelta), in place on p, v, u
+ * (byte addresses). Scalars at s, as T: [weightDecay, ρ, 1 − ρ, eps, −lr]. Flags: MAXIMIZE,
+ * COUPLED. The op-by-op update's operations in its order: g² rounded, ρ·v and (1 − ρ)·g² rounded
+ * before their sum, √(u + eps)/√(v + eps) before the product with g.
+ */
+// @ts-ignore: decorator
+@inline function adadeltaStep<T>(p: usize, g: usize, v: usize, u: usize, s: usize, n: i32, flags: i32): void {
+  const size = <usize>sizeof<T>();
+  const weightDecay = splat<T>(s);
+  const rho = splat<T>(s + size);
+  const oneMinusRho = splat<T>(s + 2 * size);
+  const eps = splat<T>(s + 3 * size);
+  const negLr = splat<T>(s + 4 * size);
+  const end = <usize>n * size;
+  for (let i: usize = 0; i < end; i += 16) {
+    let gv = v128.load(g + i);
+    if (flags & MAXIMIZE) gv = neg<T>(gv);
+    let pv = v128.load(p + i);
+    if (flags & COUPLED) gv = add<T>(gv, mul<T>(pv, weightDecay));
+    const vv = add<T>(mul<T>(v128.load(v + i), rho), mul<T>(mul<T>(gv, gv), oneMinusRho));
+    const std = sqrt<T>(add<T>(vv, eps));
+    let uv = v128.load(u + i);
+    const delta = mul<T>(div<T>(sqrt<T>(add<T>(uv, eps)), std), gv);
+    uv = add<T>(mul<T>(uv, rho), mul<T>(mul<T>(delta, delta), oneMinusRho));
+    pv = add<T>(pv, mul<T>(delta, negLr));
+    v128.store(p + i, pv);
+    v128.store(v + i, vv);
+    v128.store(u + i, uv);
+  }
+}
+
+export function adadeltaF32(p: usize, g: usize, v: usize, u: usize, s: usize, n: i32, flags: i32): void {
+  adadeltaStep<f32>(p, g, v, u, s, n, flags);
+}
+
+export function adadeltaF64(p: usize, g: usize, v: usize, u: usize, s: usize, n: i32, flags: i32): void {
+  adadeltaStep<f64>(p, g, v, u, s, n, flags);
 }

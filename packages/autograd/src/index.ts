@@ -44,7 +44,7 @@ export { leakyRelu, gelu, softplus, silu, elu, clamp } from "./ops/activations.j
 export { sigmoidBackward, tanhBackward, reluBackward } from "./ops/activation-grads.js";
 export type { ValuesIndices, VarOptions } from "./ops/reductions.js";
 export type { Operand } from "./ops/elementwise.js";
-export { fusedAdamStep_ } from "./ops/fused-optim.js";
+export { fusedAdadeltaStep_, fusedAdamStep_ } from "./ops/fused-optim.js";
 export { tril, triu, maskedFill } from "./ops/masks.js";
 export { cumsum, cumprod } from "./ops/scan.js";
 export type { ScanOptions } from "./ops/scan.js";
@@ -81,7 +81,7 @@ export type { FoldOptions } from "./ops/unfold.js";
 export type { SizeArg } from "./ops/window-args.js";
 
 // Backends
-export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, AdamStepScalars } from "./backend/backend.js";
+export type { Backend, BackendBuffer, StridedView, HostArray, UnaryOp, BinaryOp, ReduceOp, ArgReduceOp, AdamStepScalars, AdadeltaStepScalars } from "./backend/backend.js";
 export type { ScanOp, Window2d } from "./backend/backend.js";
 export type { GeluApproximate } from "./backend/backend.js";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.js";

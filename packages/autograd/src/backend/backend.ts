@@ -41,6 +41,20 @@ export interface AdamStepScalars {
   readonly stepSize: number;
 }
 
+/**
+ * The scalars of one Adadelta step (PyTorch's single-tensor update). Each is rounded to the
+ * dtype, as the scalar operands of the op-by-op update are.
+ */
+export interface AdadeltaStepScalars {
+  /** Step against the gradient's sign (g ← −grad). */
+  readonly maximize: boolean;
+  /** L2 term: g ← g + p·weightDecay (0: none). */
+  readonly weightDecay: number;
+  readonly rho: number;
+  readonly eps: number;
+  readonly lr: number;
+}
+
 /** GELU's two forms: x·Φ(x) exactly ("none"), or PyTorch's tanh approximation ("tanh"). */
 export type GeluApproximate = "none" | "tanh";
 
@@ -163,6 +177,12 @@ export interface Backend<B extends BackendBuffer = BackendBuffer> {
    * dtype. Returns false when it does not handle the case (the caller then runs the ops).
    */
   adamStep?(param: B, grad: B, expAvg: B, expAvgSq: B, scalars: AdamStepScalars): boolean;
+  /**
+   * Optional fused Adadelta step, as adamStep: in place on param, squareAvg (v) and accDelta (u),
+   * bit for bit the op-by-op update v ← ρ·v + (1−ρ)·g², Δ = √(u + eps)/√(v + eps)·g,
+   * u ← ρ·u + (1−ρ)·Δ², p ← p − lr·Δ. Returns false when it does not handle the case.
+   */
+  adadeltaStep?(param: B, grad: B, squareAvg: B, accDelta: B, scalars: AdadeltaStepScalars): boolean;
   /** out = cond ? a : b over views of one shape. */
   where(cond: StridedView<B>, a: StridedView<B>, b: StridedView<B>, out: B): void;
   /** Reduces `axes` of x; `out` is contiguous with x's shape minus those axes. */

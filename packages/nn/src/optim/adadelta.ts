@@ -1,6 +1,6 @@
 /** Adadelta, after PyTorch 1.13's optim/adadelta.py. */
 
-import type { Tensor } from "@tensorgrad/autograd";
+import { fusedAdadeltaStep_, type Tensor } from "@tensorgrad/autograd";
 import { checkOption, decayedGrad, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** Adadelta's options (PyTorch's defaults). */
@@ -28,8 +28,11 @@ function adadelta(params: readonly Tensor[], grads: readonly Tensor[], states: A
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const s = states[i];
-    const g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     s.step += 1;
+    // One backend call where the backend has a fused kernel (wasm): the same result, bit for bit.
+    const { maximize, weightDecay, rho, eps, lr } = o;
+    if (fusedAdadeltaStep_(p, grads[i], s.squareAvg, s.accDelta, { maximize, weightDecay, rho, eps, lr })) continue;
+    const g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     // PyTorch's operations in its order, in two temporaries (a large fresh array costs more to
     // touch the first time than to compute): t holds g², then std = √(v + eps), then Δ².
     const t = g.mul(g);

@@ -6,7 +6,7 @@
  * the cpu kernel.
  */
 
-import type { AdamStepScalars, BinaryOp, ReduceOp, StridedView, UnaryOp } from "../backend.js";
+import type { AdadeltaStepScalars, AdamStepScalars, BinaryOp, ReduceOp, StridedView, UnaryOp } from "../backend.js";
 import type { CpuBuffer } from "../cpu/cpu-backend.js";
 import { contiguousStrides, numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
@@ -169,49 +169,65 @@ export function wasmAddScaled(x: View, alpha: number, out: CpuBuffer, minSize: n
   return true;
 }
 
-/** Flags of the adam kernels (assembly/optim.ts). */
-const ADAM_MAXIMIZE = 1;
-const ADAM_DECOUPLED = 2;
-const ADAM_COUPLED = 4;
-const ADAM_LERP_UPPER = 8;
-
 /**
- * A fused Adam(W) step (Backend.adamStep): param, grad and both moments are copied into wasm
- * memory once, one kernel pass applies the update — lane by lane the same IEEE operations in the
- * same order as the op-by-op update, so bit for bit its result — and param and the moments are
- * copied back. False for small or non-float buffers.
+ * Runs a fused optimizer kernel (assembly/optim.ts) over param, grad and two state buffers: each
+ * is copied into wasm memory once, one kernel pass updates param and the states in place there,
+ * and those three are copied back. `scalars` are written as the dtype (as scalar tensors of them
+ * would be). False for small or non-float buffers.
  */
-export function wasmAdamStep(p: CpuBuffer, g: CpuBuffer, m: CpuBuffer, v: CpuBuffer, s: AdamStepScalars, minSize: number): boolean {
+function fusedOptimizerStep(kernel: "adam" | "adadelta", p: CpuBuffer, g: CpuBuffer, s1: CpuBuffer, s2: CpuBuffer, scalars: readonly number[], flags: number, minSize: number): boolean {
   const n = p.length;
   if (n < minSize || !isFloat(p)) return false;
   const f32 = p.dtype === "float32";
   const bpe = f32 ? 4 : 8;
   const big = paddedBytes(n, bpe);
-  const [P, G, M, V] = [0, 1, 2, 3].map((i) => SCRATCH_BASE + i * big);
+  const [P, G, S1, S2] = [0, 1, 2, 3].map((i) => SCRATCH_BASE + i * big);
   const S = SCRATCH_BASE + 4 * big;
   const rt = availableRuntime();
   if (rt === undefined) return false;
-  if (4 * big > MAX_BYTES || !rt.reserve(S + 8 * bpe)) return false;
+  if (4 * big > MAX_BYTES || !rt.reserve(S + scalars.length * bpe)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
   copyRange(heap, P / bpe, p.data, 0, n);
   copyRange(heap, G / bpe, g.data, 0, n);
-  copyRange(heap, M / bpe, m.data, 0, n);
-  copyRange(heap, V / bpe, v.data, 0, n);
+  copyRange(heap, S1 / bpe, s1.data, 0, n);
+  copyRange(heap, S2 / bpe, s2.data, 0, n);
+  for (let i = 0; i < scalars.length; i++) heap[S / bpe + i] = scalars[i];
+  const k = rt.kernels;
+  (kernel === "adam" ? (f32 ? k.adamF32 : k.adamF64) : f32 ? k.adadeltaF32 : k.adadeltaF64)(P, G, S1, S2, S, n, flags);
+  (p.data as Floats).set(rt.view(f32, P, n));
+  (s1.data as Floats).set(rt.view(f32, S1, n));
+  (s2.data as Floats).set(rt.view(f32, S2, n));
+  return true;
+}
+
+/** Flags of the optimizer kernels (assembly/optim.ts). */
+const OPTIM_MAXIMIZE = 1;
+const OPTIM_DECOUPLED = 2;
+const OPTIM_COUPLED = 4;
+const ADAM_LERP_UPPER = 8;
+
+/**
+ * A fused Adam(W) step (Backend.adamStep): lane by lane the same IEEE operations in the same
+ * order as the op-by-op update, so bit for bit its result.
+ */
+export function wasmAdamStep(p: CpuBuffer, g: CpuBuffer, m: CpuBuffer, v: CpuBuffer, s: AdamStepScalars, minSize: number): boolean {
   // m ← lerp(m, g, w), w = 1 − β1, in nn's lerp_ forms: m + (g − m)·w for w < 0.5, else g − (g − m)·(1 − w).
   const w = 1 - s.beta1;
   const upper = w >= 0.5;
-  // The scalars as the dtype (as scalar tensors of them would be): see assembly/optim.ts for the order.
+  // See assembly/optim.ts for the order.
   const scalars = [s.decay ?? 1, s.weightDecay, upper ? 1 - w : w, s.beta2, 1 - s.beta2, s.biasCorrection2Sqrt, s.eps, -s.stepSize];
-  for (let i = 0; i < scalars.length; i++) heap[S / bpe + i] = scalars[i];
   const flags =
-    (s.maximize ? ADAM_MAXIMIZE : 0) |
-    (s.decay !== null ? ADAM_DECOUPLED : s.weightDecay !== 0 ? ADAM_COUPLED : 0) |
+    (s.maximize ? OPTIM_MAXIMIZE : 0) |
+    (s.decay !== null ? OPTIM_DECOUPLED : s.weightDecay !== 0 ? OPTIM_COUPLED : 0) |
     (upper ? ADAM_LERP_UPPER : 0);
-  (f32 ? rt.kernels.adamF32 : rt.kernels.adamF64)(P, G, M, V, S, n, flags);
-  (p.data as Floats).set(rt.view(f32, P, n));
-  (m.data as Floats).set(rt.view(f32, M, n));
-  (v.data as Floats).set(rt.view(f32, V, n));
-  return true;
+  return fusedOptimizerStep("adam", p, g, m, v, scalars, flags, minSize);
+}
+
+/** A fused Adadelta step (Backend.adadeltaStep), bit for bit the op-by-op update as wasmAdamStep. */
+export function wasmAdadeltaStep(p: CpuBuffer, g: CpuBuffer, squareAvg: CpuBuffer, accDelta: CpuBuffer, s: AdadeltaStepScalars, minSize: number): boolean {
+  const scalars = [s.weightDecay, s.rho, 1 - s.rho, s.eps, -s.lr]; // see assembly/optim.ts
+  const flags = (s.maximize ? OPTIM_MAXIMIZE : 0) | (s.weightDecay !== 0 ? OPTIM_COUPLED : 0);
+  return fusedOptimizerStep("adadelta", p, g, squareAvg, accDelta, scalars, flags, minSize);
 }
 
 /**

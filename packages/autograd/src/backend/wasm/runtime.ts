@@ -49,6 +49,9 @@ export interface KernelExports {
   /** One fused Adam(W) step (assembly/optim.ts): p, m, v in place; scalars at s; flags say which terms. */
   adamF32(p: number, g: number, m: number, v: number, s: number, n: number, flags: number): void;
   adamF64(p: number, g: number, m: number, v: number, s: number, n: number, flags: number): void;
+  /** One fused Adadelta step in place (assembly/optim.ts). */
+  adadeltaF32(p: number, g: number, v: number, u: number, s: number, n: number, flags: number): void;
+  adadeltaF64(p: number, g: number, v: number, u: number, s: number, n: number, flags: number): void;
   // 2-d convolution, one image per call (assembly/conv.ts; host in backend/wasm/conv.ts).
   convForwardF32(x: number, geo: number, a: number, raw: number, pb: number, c: number, bias: number, y: number): void;
   convForwardF64(x: number, geo: number, a: number, raw: number, pb: number, c: number, bias: number, y: number): void;

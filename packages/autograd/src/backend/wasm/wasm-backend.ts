@@ -17,7 +17,7 @@ import type { Backend, StridedView } from "../backend.js";
 import { cpuAddScaled, createCpuBackend, type CpuBuffer } from "../cpu/cpu-backend.js";
 import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
-import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmUnary } from "./elementwise.js";
+import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdadeltaStep, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmUnary } from "./elementwise.js";
 import { packRows, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
@@ -123,6 +123,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend<Cpu
 
     adamStep(param, grad, expAvg, expAvgSq, scalars) {
       return wasmAdamStep(param, grad, expAvg, expAvgSq, scalars, minElems);
+    },
+
+    adadeltaStep(param, grad, squareAvg, accDelta, scalars) {
+      return wasmAdadeltaStep(param, grad, squareAvg, accDelta, scalars, minElems);
     },
 
     softmax(x, axis, log, out) {
