@@ -104,6 +104,13 @@ const CASES: readonly Case[] = [
   { a: [3, 6, 10], b: [3, 10, 21] },
   { a: [4, 5, 12], b: [4, 12, 33], layouts: ["contiguous", "broadcast"] },
   { a: [3, 7, 8], b: [3, 8, 17], layouts: ["broadcast", "transposed"] },
+  // B packed in strips (packsB: n a multiple of 512, or n < 16), every layout of B
+  { a: [13, 32], b: [32, 1024] },
+  { a: [6, 20], b: [20, 512], layouts: ["transposed", "transposed"] },
+  { a: [9, 40], b: [40, 10] },
+  { a: [5, 70], b: [70, 13], layouts: ["contiguous", "transposed"] },
+  { a: [7, 9], b: [9, 15], layouts: ["stepped", "stepped"] },
+  { a: [3, 5, 12], b: [3, 12, 9], layouts: ["contiguous", "broadcast"] },
 ];
 
 describe.runIf(wasmSimdSupported())("wasm small-k matmul", () => {

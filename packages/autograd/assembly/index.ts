@@ -18,7 +18,7 @@ export { layerNormF32, layerNormBackwardF32 } from "./layernorm";
 export { attentionSoftmaxF32, attentionSoftmaxBackwardF32 } from "./attention";
 export { bceF32, bceBackwardF32 } from "./loss";
 export { indexSelectRows, indexAddRowsF32 } from "./index-rows";
-export { smallGemmF32, transposeF32 } from "./small-gemm";
+export { smallGemmF32, smallGemmPackedF32, transposeF32 } from "./small-gemm";
 export { batchedGemmF32 } from "./batched-gemm";
 export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32 } from "./recurrent";
 export { maxPool2dF32, maxPool2dF64, maxPool2dBackwardF32, maxPool2dBackwardF64 } from "./pool";

@@ -32,15 +32,15 @@ const NB_BYTES: i32 = 1024;
 
 /**
  * Rows i..i+3, columns j..j+2L−1 (L lanes): Σ_p A[i+r, p]·B[p, j..] over all k, plus the bias
- * row when `bias` ≠ 0, stored to C.
+ * row when `bias` ≠ 0, stored to C (ldc values per row). B's two vectors of row p are at
+ * bp + p·bStep: B's own rows (bStep = its row length) or a packed strip (bStep = 32 bytes).
  */
 // @ts-ignore: decorator
-@inline function tile4<T>(a: usize, b: usize, bias: usize, c: usize, k: i32, n: i32, i: i32, j: i32): void {
+@inline function tile4<T>(a: usize, bp: usize, bStep: usize, bias: usize, c: usize, k: i32, ldc: i32, i: i32, j: i32): void {
   const es = <usize>sizeof<T>();
   const lda = <usize>k * es;
-  const ldb = <usize>n * es;
+  const ldb = <usize>ldc * es; // C's row stride
   let a0 = a + <usize>i * lda;
-  let bp = b + <usize>j * es;
   let c00 = v128.splat<T>(0), c01 = v128.splat<T>(0), c10 = v128.splat<T>(0), c11 = v128.splat<T>(0);
   let c20 = v128.splat<T>(0), c21 = v128.splat<T>(0), c30 = v128.splat<T>(0), c31 = v128.splat<T>(0);
   for (let p = 0; p < k; p++) {
@@ -59,7 +59,7 @@ const NB_BYTES: i32 = 1024;
     c30 = madd<T>(av, b0, c30);
     c31 = madd<T>(av, b1, c31);
     a0 += es;
-    bp += ldb;
+    bp += bStep;
   }
   if (bias != 0) {
     const v0 = v128.load(bias + <usize>j * es);
@@ -69,7 +69,7 @@ const NB_BYTES: i32 = 1024;
     c20 = v128.add<T>(c20, v0); c21 = v128.add<T>(c21, v1);
     c30 = v128.add<T>(c30, v0); c31 = v128.add<T>(c31, v1);
   }
-  const cp = c + (<usize>i * <usize>n + <usize>j) * es;
+  const cp = c + (<usize>i * <usize>ldc + <usize>j) * es;
   v128.store(cp, c00); v128.store(cp, c01, 16);
   v128.store(cp + ldb, c10); v128.store(cp + ldb, c11, 16);
   v128.store(cp + 2 * ldb, c20); v128.store(cp + 2 * ldb, c21, 16);
@@ -78,19 +78,17 @@ const NB_BYTES: i32 = 1024;
 
 /** Row i, one vector of columns j..j+L−1: as tile4 for a single row and vector (row and column edges). */
 // @ts-ignore: decorator
-@inline function tile1<T>(a: usize, b: usize, bias: usize, c: usize, k: i32, n: i32, i: i32, j: i32): void {
+@inline function tile1<T>(a: usize, bp: usize, bStep: usize, bias: usize, c: usize, k: i32, ldc: i32, i: i32, j: i32): void {
   const es = <usize>sizeof<T>();
-  const ldb = <usize>n * es;
   let ap = a + <usize>i * <usize>k * es;
-  let bp = b + <usize>j * es;
   let acc = v128.splat<T>(0);
   for (let p = 0; p < k; p++) {
     acc = madd<T>(splatAt<T>(ap), v128.load(bp), acc);
     ap += es;
-    bp += ldb;
+    bp += bStep;
   }
   if (bias != 0) acc = v128.add<T>(acc, v128.load(bias + <usize>j * es));
-  v128.store(c + (<usize>i * <usize>n + <usize>j) * es, acc);
+  v128.store(c + (<usize>i * <usize>ldc + <usize>j) * es, acc);
 }
 
 /** C[i, j] for one value (the last n mod L columns), in scalar arithmetic. */
@@ -111,6 +109,8 @@ const NB_BYTES: i32 = 1024;
 
 // @ts-ignore: decorator
 @inline function smallGemm<T>(a: usize, b: usize, bias: usize, c: usize, k: i32, n: i32, i0: i32, i1: i32): void {
+  const es = <usize>sizeof<T>();
+  const ldb = <usize>n * es;
   const lanes = 16 / <i32>sizeof<T>();
   const nb = NB_BYTES / <i32>sizeof<T>();
   const nVec = n - (n % lanes); // columns in whole vectors
@@ -119,11 +119,11 @@ const NB_BYTES: i32 = 1024;
     const je = min(jb + nb, nVec);
     const je2 = je - ((je - jb) % (2 * lanes)); // columns in whole two-vector tiles
     for (let i = i0; i < rows4; i += 4) {
-      for (let j = jb; j < je2; j += 2 * lanes) tile4<T>(a, b, bias, c, k, n, i, j);
-      if (je2 < je) for (let r = 0; r < 4; r++) tile1<T>(a, b, bias, c, k, n, i + r, je2);
+      for (let j = jb; j < je2; j += 2 * lanes) tile4<T>(a, b + <usize>j * es, ldb, bias, c, k, n, i, j);
+      if (je2 < je) for (let r = 0; r < 4; r++) tile1<T>(a, b + <usize>je2 * es, ldb, bias, c, k, n, i + r, je2);
     }
     for (let i = rows4; i < i1; i++) {
-      for (let j = jb; j < je; j += lanes) tile1<T>(a, b, bias, c, k, n, i, j);
+      for (let j = jb; j < je; j += lanes) tile1<T>(a, b + <usize>j * es, ldb, bias, c, k, n, i, j);
     }
   }
   for (let i = i0; i < i1; i++) for (let j = nVec; j < n; j++) one<T>(a, b, bias, c, k, n, i, j);
@@ -137,6 +137,35 @@ export function smallGemmF32(a: usize, b: usize, bias: usize, c: usize, k: i32, 
   smallGemm<f32>(a, b, bias, c, k, n, i0, i1);
 }
 
+
+/** Bytes of packed B strips kept in cache while every row tile passes over them. */
+const PACKED_BLOCK_BYTES: i32 = 16384;
+
+/**
+ * Rows i0..i1−1 of C [m, nP] = A [m, k] · B (+ the row bias [nP] when bias ≠ 0), float32, with B
+ * packed into strips of 8 columns as the packed GEMM's (assembly/pack.ts: strip s holds, for
+ * p = 0..k−1, B[p, 8s..8s+7], zero past n) and C's rows nP = 8·strips long. Row-major B with
+ * rows a multiple of 4 KiB apart (n = 1024) walks one cache set per column block and runs at half
+ * speed; a strip is read front to back instead.
+ */
+export function smallGemmPackedF32(a: usize, b: usize, bias: usize, c: usize, k: i32, nP: i32, i0: i32, i1: i32): void {
+  const strips = nP >> 3;
+  const stripBytes = <usize>k << 5;
+  const block = max(1, PACKED_BLOCK_BYTES / <i32>stripBytes);
+  const rows4 = i0 + ((i1 - i0) & ~3);
+  for (let s0 = 0; s0 < strips; s0 += block) {
+    const s1 = min(s0 + block, strips);
+    for (let i = i0; i < rows4; i += 4) {
+      for (let s = s0; s < s1; s++) tile4<f32>(a, b + <usize>s * stripBytes, 32, bias, c, k, nP, i, s << 3);
+    }
+    for (let i = rows4; i < i1; i++) {
+      for (let s = s0; s < s1; s++) {
+        tile1<f32>(a, b + <usize>s * stripBytes, 32, bias, c, k, nP, i, s << 3);
+        tile1<f32>(a, b + <usize>s * stripBytes + 16, 32, bias, c, k, nP, i, (s << 3) + 4);
+      }
+    }
+  }
+}
 
 /**
  * dst [cols, rows] = the transpose of src [rows, cols] (both row-major), float32: 4×4 blocks

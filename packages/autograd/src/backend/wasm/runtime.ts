@@ -95,6 +95,8 @@ export interface KernelExports {
   // Small-k products, float32 (assembly/small-gemm.ts; host in small-gemm.ts here).
   /** Rows i0..i1−1 of C [m, n] = A [m, k]·B [k, n] (+ bias row [n] when bias ≠ 0), row-major, float32. */
   smallGemmF32(a: number, b: number, bias: number, c: number, k: number, n: number, i0: number, i1: number): void;
+  /** As smallGemmF32 with B packed in strips of 8 columns and C [m, nP] (nP = n rounded up to 8). */
+  smallGemmPackedF32(a: number, b: number, bias: number, c: number, k: number, nP: number, i0: number, i1: number): void;
   /** dst [cols, rows] = transpose of src [rows, cols], row-major. */
   transposeF32(src: number, dst: number, rows: number, cols: number): void;
   /** C[e] = A[e]·B[e] for `batches` small strided entries at i32 element offsets offs[2e], offs[2e+1] (assembly/batched-gemm.ts). */
