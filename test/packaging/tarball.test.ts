@@ -2,7 +2,8 @@
  * The packages as a JavaScript developer gets them: `pnpm pack` each one, install the tarballs into
  * a temporary project, import every entry from ESM and CJS, bundle an app of them with esbuild (for
  * Node as ESM and CJS, run; for the browser), and type-check a consumer with tsc in node16, node10
- * (`module: commonjs`) and bundler resolution. (`pnpm test` builds first.)
+ * (`module: commonjs`) and bundler resolution, without the optional peers (vega, vega-lite).
+ * (`pnpm test` builds first.)
  *
  * Installing is offline: each tarball is unpacked into the project's node_modules as npm would,
  * and the few third-party runtime dependencies (the examples' commander and cli-progress) and the
@@ -31,8 +32,20 @@ function pnpm(args: string[], cwd: string): string {
   return execFileSync("npx", ["--yes", pinned, ...args], { cwd, encoding: "utf8", stdio: "pipe" });
 }
 
+/**
+ * Runs node in the consumer project as its user would: without NODE_PATH, which pnpm's bin shims
+ * (vitest's included) point at this checkout's node_modules/.pnpm/node_modules, where every
+ * package of the workspace is hoisted (vega-lite too), so that require() would find there what
+ * the installed tarballs fail to bring.
+ */
 function node(args: string[], cwd: string): string {
-  return execFileSync(process.execPath, args, { cwd, encoding: "utf8", stdio: "pipe", timeout: 60_000 });
+  const { NODE_PATH: _nodePath, ...env } = process.env;
+  return execFileSync(process.execPath, args, { cwd, env, encoding: "utf8", stdio: "pipe", timeout: 60_000 });
+}
+
+/** Whether `name` resolves from the consumer project (without NODE_PATH). */
+function resolvable(name: string): boolean {
+  return node(["-e", `try { require.resolve(${JSON.stringify(name)}); console.log("yes"); } catch { console.log("no"); }`], project).trim() === "yes";
 }
 
 /** The real directory of `name` as the package at `from` resolves it. */
@@ -200,8 +213,16 @@ describe("packed tarballs", () => {
       import { Linear } from "@tensorgrad/nn";
       import { save } from "@tensorgrad/nn/node";
     `;
+    // @tensorgrad/examples is ESM only: imported where the file is ESM. Its declarations must not
+    // need vega-lite, an optional peer dependency that this project does not have.
+    expect(resolvable("vega-lite")).toBe(false);
+    const esmOnly = `
+      import { lineChart, runWorked, type PlotSpec } from "@tensorgrad/examples";
+      export const plot: PlotSpec = lineChart({ title: "loss", x: "step", y: "loss", rows: [{ step: 0, loss: 1 }] });
+      export const worked: typeof runWorked = runWorked;
+    `;
     const files = options.module === "node16" ? ["esm.mts", "cjs.cts"] : ["index.ts"];
-    for (const f of files) writeFileSync(join(dir, f), imports + body);
+    for (const f of files) writeFileSync(join(dir, f), imports + (f.endsWith(".cts") || options.module === "commonjs" ? "" : esmOnly) + body);
     writeFileSync(
       join(dir, "tsconfig.json"),
       JSON.stringify({ compilerOptions: { ...options, target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: ["node"] }, files }),
