@@ -232,6 +232,8 @@ describe("the live training page in Chromium", () => {
     expect(Number(await page.getAttribute("#status", "data-loaded"))).toBe(accuracy); // same weights, same test set
 
     await page.click("#sine-run");
+    // animated: the fit is shown step by step on the way, not only at the end
+    await page.waitForFunction(`/^step [1-9][0-9]* of 4000 /.test(document.getElementById("sine-status").textContent) && !document.getElementById("sine-status").textContent.startsWith("step 4000")`);
     await page.waitForSelector("#sine-status[data-mse]", { timeout: 60_000 });
     expect(Number(await page.getAttribute("#sine-status", "data-mse"))).toBeLessThan(1); // from a variance of 200
 
