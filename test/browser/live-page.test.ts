@@ -13,7 +13,8 @@
  * On the isolated page it trains the digits until the test accuracy passes a bound, draws digits
  * on the canvas with mouse events and checks the predictions, saves the weights and loads them
  * back, runs the sine fit, checks the layout at a phone's width, and saves screenshots to
- * test/.generated/browser/. No page may log a console error.
+ * test/.generated/browser/. A phone (360 px, touch) then loads those weights into a fresh page
+ * through the file picker and recognises digits drawn with a finger. No page may log a console error.
  *
  * One more page, sync-loop.html, runs the built @tensorgrad/autograd (packages/autograd/dist, which
  * `pnpm test` builds first) in an isolated worker that asks for threads and then runs past the
@@ -98,9 +99,12 @@ function serve(dir: string): Promise<Server> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
+/** A phone's screen: 360 CSS pixels wide, touch, the page's viewport meta tag honoured. */
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 3 };
+
 /** A page whose console messages (its workers' too) and uncaught errors are collected. */
-async function open(browser: Browser, url: string, width = 1000): Promise<{ page: Page; messages: ConsoleMessage[]; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
+async function open(browser: Browser, url: string, options: Parameters<Browser["newPage"]>[0] = {}): Promise<{ page: Page; messages: ConsoleMessage[]; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 900 }, ...options });
   const messages: ConsoleMessage[] = [];
   const errors: string[] = [];
   page.on("console", (m) => messages.push(m));
@@ -129,17 +133,50 @@ const STROKES: Record<number, [number, number][][]> = {
   0: [Array.from({ length: 25 }, (_, i): [number, number] => [0.5 + 0.2 * Math.cos((i * Math.PI) / 12), 0.5 + 0.32 * Math.sin((i * Math.PI) / 12)])],
 };
 
-/** Draws `digit` on the pad with mouse events and returns the page's prediction. */
-async function drawAndPredict(page: Page, digit: number): Promise<number> {
-  await page.click("#clear");
-  const box = await page.locator("#pad").boundingBox();
+/** Clears the pad with a click or a tap, and waits until the page shows no prediction (so nothing drawn before remains). */
+async function clearPad(page: Page, pointer: "mouse" | "finger"): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await (pointer === "mouse" ? page.click("#clear") : page.tap("#clear"));
+    try {
+      await page.waitForSelector('#prediction[data-digit="-1"]', { timeout: 2_000 });
+      return;
+    } catch (e) {
+      // Chromium drops a tap that comes within ~100 ms of the end of a synthetic touch stroke, faster than a person taps
+      if (attempt === 3) throw e;
+    }
+  }
+}
+
+/** Draws `digit` on the pad with mouse events, or with a finger (touch events), and returns the page's prediction. */
+async function drawAndPredict(page: Page, digit: number, pointer: "mouse" | "finger" = "mouse"): Promise<number> {
+  await clearPad(page, pointer);
+  const pad = page.locator("#pad");
+  await pad.scrollIntoViewIfNeeded(); // on a phone the Clear button lies below the pad: tapping it may scroll the pad away
+  const box = await pad.boundingBox(); // in the viewport's coordinates, which mouse and touch events take
   if (!box) throw new Error("the pad is not visible");
-  for (const stroke of STROKES[digit]) {
-    const at = ([x, y]: [number, number]) => [box.x + x * box.width, box.y + y * box.height] as const;
-    await page.mouse.move(...at(stroke[0]));
-    await page.mouse.down();
-    for (const p of stroke.slice(1)) await page.mouse.move(...at(p), { steps: 8 });
-    await page.mouse.up();
+  const at = ([x, y]: [number, number]) => ({ x: box.x + x * box.width, y: box.y + y * box.height });
+  if (pointer === "finger") {
+    // playwright-core taps but does not drag a finger: Chromium's own touch input (DevTools protocol)
+    const cdp = await page.context().newCDPSession(page);
+    for (const stroke of STROKES[digit]) {
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at(stroke[0])] });
+      for (let i = 1; i < stroke.length; i++) {
+        for (let k = 1; k <= 8; k++) {
+          const t = k / 8, [x0, y0] = stroke[i - 1], [x1, y1] = stroke[i];
+          await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [at([x0 + t * (x1 - x0), y0 + t * (y1 - y0)])] });
+        }
+      }
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    }
+    await cdp.detach();
+  } else {
+    for (const stroke of STROKES[digit]) {
+      const start = at(stroke[0]);
+      await page.mouse.move(start.x, start.y);
+      await page.mouse.down();
+      for (const p of stroke.slice(1)) await page.mouse.move(at(p).x, at(p).y, { steps: 8 });
+      await page.mouse.up();
+    }
   }
   // every prediction asked for is answered, and one is shown (the test's tsconfig has no DOM types, hence a string)
   await page.waitForFunction(`(() => { const p = document.getElementById("prediction"); return p.dataset.pending === "0" && p.dataset.digit !== "-1"; })()`);
@@ -149,6 +186,8 @@ async function drawAndPredict(page: Page, digit: number): Promise<number> {
 let browser: Browser;
 let server: Server;
 let base: string;
+/** The safetensors file the first test downloads from the page, which the phone test loads. */
+let savedWeights: string | undefined;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the browser test needs Debian's chromium (apt-get install chromium; .ci/run installs it)`);
@@ -182,6 +221,7 @@ describe("the live training page in Chromium", () => {
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
     const file = join(tempDir("live-page-weights"), download.suggestedFilename());
+    savedWeights = file;
     await download.saveAs(file);
     const bytes = readFileSync(file);
     const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString("utf8")) as Record<string, { shape?: number[] }>;
@@ -192,6 +232,8 @@ describe("the live training page in Chromium", () => {
     expect(Number(await page.getAttribute("#status", "data-loaded"))).toBe(accuracy); // same weights, same test set
 
     await page.click("#sine-run");
+    // animated: the fit is shown step by step on the way, not only at the end
+    await page.waitForFunction(`/^step [1-9][0-9]* of 4000 /.test(document.getElementById("sine-status").textContent) && !document.getElementById("sine-status").textContent.startsWith("step 4000")`);
     await page.waitForSelector("#sine-status[data-mse]", { timeout: 60_000 });
     expect(Number(await page.getAttribute("#sine-status", "data-mse"))).toBeLessThan(1); // from a variance of 200
 
@@ -204,6 +246,21 @@ describe("the live training page in Chromium", () => {
     expect(warningsOf(messages, "TENSORGRAD")).toEqual([]); // the threads started
     await page.close();
   }, 110_000);
+
+  it("on a phone: no sideways scrolling; weights saved above load into a fresh page, and digits drawn with a finger are recognised", async () => {
+    if (!savedWeights) throw new Error("no weights file: the first test (which trains and saves them) did not get that far");
+    const { page, messages, errors } = await open(browser, `${base}/isolated/`, PHONE);
+    expect(Number(await page.evaluate("document.documentElement.scrollWidth"))).toBeLessThanOrEqual(360);
+    await page.setInputFiles("#load", savedWeights);
+    await page.waitForSelector("#status[data-loaded]");
+    expect(Number(await page.getAttribute("#status", "data-loaded"))).toBeGreaterThan(0.9); // on the loader's own test digits
+    for (const digit of [1, 7]) expect(await drawAndPredict(page, digit, "finger")).toBe(digit);
+    expect(Number(await page.evaluate("document.documentElement.scrollWidth"))).toBeLessThanOrEqual(360);
+    await page.screenshot({ path: join(screenshots, "live-page-phone.png") });
+    expect(errors).toEqual([]);
+    expect(consoleErrors(messages)).toEqual([]);
+    await page.close();
+  }, 60_000);
 
   it("isolated: a synchronous loop past the 10 s start-up window before the first yield leaves the threads on", async () => {
     if (!existsSync(join(autogradDist, "index.js"))) throw new Error(`${autogradDist} is missing: run \`pnpm build\` (pnpm test builds before vitest)`);

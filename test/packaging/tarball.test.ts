@@ -1,8 +1,9 @@
 /**
  * The packages as a JavaScript developer gets them: `pnpm pack` each one, install the tarballs into
  * a temporary project, import every entry from ESM and CJS, bundle an app of them with esbuild (for
- * Node as ESM and CJS, run; for the browser), and type-check a consumer with tsc in node16, node10
- * (`module: commonjs`) and bundler resolution. (`pnpm test` builds first.)
+ * Node as ESM and CJS, run; for the browser) and the README's Web Worker recipe with Vite, and
+ * type-check a consumer with tsc in node16, node10 (`module: commonjs`) and bundler resolution,
+ * without the optional peers (fast-check, vega, vega-lite). (`pnpm test` builds first.)
  *
  * Installing is offline: each tarball is unpacked into the project's node_modules as npm would,
  * and the few third-party runtime dependencies (the examples' commander and cli-progress) and the
@@ -14,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -31,8 +32,20 @@ function pnpm(args: string[], cwd: string): string {
   return execFileSync("npx", ["--yes", pinned, ...args], { cwd, encoding: "utf8", stdio: "pipe" });
 }
 
+/**
+ * Runs node in the consumer project as its user would: without NODE_PATH, which pnpm's bin shims
+ * (vitest's included) point at this checkout's node_modules/.pnpm/node_modules, where every
+ * package of the workspace is hoisted (vega-lite too), so that require() would find there what
+ * the installed tarballs fail to bring.
+ */
 function node(args: string[], cwd: string): string {
-  return execFileSync(process.execPath, args, { cwd, encoding: "utf8", stdio: "pipe", timeout: 60_000 });
+  const { NODE_PATH: _nodePath, ...env } = process.env;
+  return execFileSync(process.execPath, args, { cwd, env, encoding: "utf8", stdio: "pipe", timeout: 60_000 });
+}
+
+/** Whether `name` resolves from the consumer project (without NODE_PATH). */
+function resolvable(name: string): boolean {
+  return node(["-e", `try { require.resolve(${JSON.stringify(name)}); console.log("yes"); } catch { console.log("no"); }`], project).trim() === "yes";
 }
 
 /** The real directory of `name` as the package at `from` resolves it. */
@@ -85,13 +98,36 @@ describe("packed tarballs", () => {
     }
     const nn = JSON.parse(readFileSync(join(project, "node_modules", "@tensorgrad", "nn", "package.json"), "utf8")) as { dependencies: Record<string, string> };
     expect(Object.keys(nn.dependencies)).toEqual(["@tensorgrad/autograd"]); // csv-parse is bundled
+    // vega and vega-lite (~49 MB) are optional peers of the examples, not dependencies
+    const examples = JSON.parse(readFileSync(join(project, "node_modules", "@tensorgrad", "examples", "package.json"), "utf8")) as {
+      dependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    expect(Object.keys(examples.dependencies).sort()).toEqual(["@tensorgrad/autograd", "@tensorgrad/nn", "cli-progress", "commander"]);
+    expect(examples.peerDependenciesMeta).toEqual({ vega: { optional: true }, "vega-lite": { optional: true } });
     expect(unpacked.examples).toContain("docs/numpy-to-tensorgrad.md"); // the README links it
     // Sizes, for the record (issue 14 measured autograd at 2.7 MB unpacked before).
     const sizes = PACKAGES.map((p) => `${p} ${(statSync(tarballs[p]).size / 1024).toFixed(0)} KB packed`);
     console.log(sizes.join(", "));
   });
 
+  it("every relative link in a shipped Markdown file names a file in the same tarball", () => {
+    const broken: string[] = [];
+    for (const p of PACKAGES) {
+      for (const md of unpacked[p].filter((f) => f.endsWith(".md"))) {
+        const text = readFileSync(join(project, "node_modules", "@tensorgrad", p, md), "utf8");
+        for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+          if (/^[a-z]+:|^#/.test(target)) continue; // https:, mailto:, an anchor in the same file
+          const file = posix.normalize(posix.join(posix.dirname(md), target.split("#")[0]));
+          if (!unpacked[p].includes(file)) broken.push(`${p}/${md}: ${target}`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
   it("import from ESM: autograd, /testing, nn, nn/node, examples", () => {
+    // /testing's gradcheck must not need fast-check (an optional peer for the arbitraries), and the project has none
+    expect(resolvable("fast-check")).toBe(false);
     const out = node(
       [
         "--input-type=module",
@@ -180,6 +216,50 @@ describe("packed tarballs", () => {
     if (platform === "node") expect(node([outfile], dir).trim()).toBe("trained");
   });
 
+  it("Vite builds the README's Web Worker recipe from the installed packages (worker.format 'es'), and the worker trains", () => {
+    const dir = mkdtempSync(join(project, "vite-"));
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "index.html"), `<!doctype html><script type="module" src="./src/main.js"></script>`);
+    writeFileSync(
+      join(dir, "src", "main.js"),
+      `const worker = new Worker(new URL("./train.worker.js", import.meta.url), { type: "module" });
+       worker.onmessage = (e) => console.log(e.data);`,
+    );
+    writeFileSync(
+      join(dir, "src", "train.worker.js"),
+      `import { getBackend, linspace, manualSeed } from "@tensorgrad/autograd";
+       import { Linear, Sequential, Tanh, optim } from "@tensorgrad/nn";
+       manualSeed(0);
+       const x = linspace(0, 1, 64).reshape(64, 1), y = x.mul(2 * Math.PI).sin();
+       const model = new Sequential(new Linear(1, 32), new Tanh(), new Linear(32, 1));
+       const opt = new optim.Adam(model.parameters(), { lr: 0.02 });
+       let loss = 0;
+       for (let step = 0; step < 600; step++) {
+         opt.zeroGrad();
+         const halfMse = model.call(x).sub(y).square().mean().mul(0.5);
+         halfMse.backward();
+         opt.step();
+         loss = halfMse.item();
+       }
+       postMessage({ backend: getBackend().name, loss });`,
+    );
+    writeFileSync(join(dir, "vite.config.mjs"), `export default { worker: { format: "es" }, build: { target: "es2022" } };`);
+    // the examples package's Vite (its devDependency, which builds the live page)
+    const vite = join(root, "packages", "examples", "node_modules", "vite", "bin", "vite.js");
+    const log = node([vite, "build", "--config", "vite.config.mjs", "--logLevel", "warn"], dir);
+    expect(log.trim()).toBe(""); // no warnings
+    const assets = join(dir, "dist", "assets");
+    const worker = readdirSync(assets).find((f) => f.startsWith("train.worker"));
+    expect(worker).toBeDefined();
+    const bundled = readFileSync(join(assets, worker!), "utf8");
+    expect(bundled).not.toMatch(/(from\s*|import\()["']@tensorgrad\//);
+    // the worker bundle runs in Node too, with postMessage stubbed: it trains
+    const out = node(["--input-type=module", "-e", `globalThis.postMessage = (m) => console.log(JSON.stringify(m)); await import(${JSON.stringify(join(assets, worker!))});`], dir);
+    const result = JSON.parse(out.trim()) as { backend: string; loss: number };
+    expect(result.backend).toBe("wasm");
+    expect(result.loss).toBeLessThan(0.01);
+  });
+
   it.each([
     ["node16", { module: "node16", moduleResolution: "node16" }],
     ["node10 (module: commonjs)", { module: "commonjs", moduleResolution: "node10" }],
@@ -200,8 +280,16 @@ describe("packed tarballs", () => {
       import { Linear } from "@tensorgrad/nn";
       import { save } from "@tensorgrad/nn/node";
     `;
+    // @tensorgrad/examples is ESM only: imported where the file is ESM. Its declarations must not
+    // need vega-lite, an optional peer dependency that this project does not have.
+    expect(resolvable("vega-lite")).toBe(false);
+    const esmOnly = `
+      import { lineChart, runWorked, type PlotSpec } from "@tensorgrad/examples";
+      export const plot: PlotSpec = lineChart({ title: "loss", x: "step", y: "loss", rows: [{ step: 0, loss: 1 }] });
+      export const worked: typeof runWorked = runWorked;
+    `;
     const files = options.module === "node16" ? ["esm.mts", "cjs.cts"] : ["index.ts"];
-    for (const f of files) writeFileSync(join(dir, f), imports + body);
+    for (const f of files) writeFileSync(join(dir, f), imports + (f.endsWith(".cts") || options.module === "commonjs" ? "" : esmOnly) + body);
     writeFileSync(
       join(dir, "tsconfig.json"),
       JSON.stringify({ compilerOptions: { ...options, target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: ["node"] }, files }),

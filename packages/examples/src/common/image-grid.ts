@@ -1,6 +1,6 @@
 /** A grid of small grey images with a caption each, as a Vega-Lite spec (sample predictions, generated digits). */
 
-import type { PlotSpec, Row } from "./plot.js";
+import type { PlotSpec, Row, VegaLiteSpec } from "./plot.js";
 
 /** What imageGridSpec draws. */
 export interface ImageGridOptions {
@@ -53,5 +53,5 @@ export function imageGridSpec(options: ImageGridOptions): PlotSpec {
         color: { field: "v", type: "quantitative", scale: { domain: [0, 1], range: ["white", "black"] }, legend: null },
       },
     },
-  };
+  } satisfies VegaLiteSpec;
 }

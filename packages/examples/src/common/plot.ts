@@ -8,8 +8,16 @@ import { join, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { OptionError } from "./errors.js";
 
-/** A Vega-Lite specification (see https://vega.github.io/vega-lite/docs/). */
-export type PlotSpec = TopLevelSpec;
+/**
+ * A Vega-Lite specification (see https://vega.github.io/vega-lite/docs/): a JSON object. Typed no
+ * closer than that in the public declarations, which must not import vega-lite: it is an optional
+ * peer dependency, and a consumer without it would get "Cannot find module 'vega-lite'" from our
+ * .d.ts. The specs built here are checked against vega-lite's own type, VegaLiteSpec.
+ */
+export type PlotSpec = object;
+
+/** vega-lite's TopLevelSpec, for the specs this package builds (internal: never in an exported signature). */
+export type VegaLiteSpec = TopLevelSpec;
 
 /** One row of a plot's inline data. */
 export type Row = Record<string, number | string | null>;
@@ -33,7 +41,7 @@ export async function renderSvg(spec: PlotSpec): Promise<string> {
   const loaded = await loadVega();
   if (loaded === null) throw new OptionError("plot: SVG plots need the optional packages vega and vega-lite (npm install vega vega-lite), or pass noPlots");
   const [vega, vegaLite] = loaded;
-  const compiled = vegaLite.compile(spec).spec;
+  const compiled = vegaLite.compile(spec as VegaLiteSpec).spec; // vega-lite validates the spec itself
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
     return await view.toSVG();
@@ -84,5 +92,5 @@ export function lineChart(options: {
       y: { field: y, type: "quantitative", scale: logY ? { type: "log" } : { zero: false } },
       ...(series ? { color: { field: series, type: "nominal" as const } } : {}),
     },
-  };
+  } satisfies VegaLiteSpec;
 }

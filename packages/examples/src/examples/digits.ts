@@ -13,7 +13,7 @@ import { Generator, eye, manualSeed, noGrad, tensor, type Tensor } from "@tensor
 import { DataLoader, TensorDataset, optim, functional as F } from "@tensorgrad/nn";
 import { OptionError } from "../common/errors.js";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";
-import { lineChart, writeSvg, type PlotSpec, type Row } from "../common/plot.js";
+import { lineChart, writeSvg, type PlotSpec, type Row, type VegaLiteSpec } from "../common/plot.js";
 import { Reporter } from "../common/reporter.js";
 import { loadDigitData } from "../data/digit-data.js";
 import type { DigitSet } from "../data/idx.js";
@@ -172,5 +172,5 @@ export function digitSamplesSpec(set: DigitSet, count: number): PlotSpec {
         color: { field: "v", type: "quantitative", scale: { scheme: "greys", domain: [0, 1] }, legend: null },
       },
     },
-  };
+  } satisfies VegaLiteSpec;
 }

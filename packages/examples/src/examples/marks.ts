@@ -11,7 +11,7 @@ import { Generator, manualSeed, noGrad, type Tensor } from "@tensorgrad/autograd
 import { Linear, Sequential, Sigmoid, optim, functional as F } from "@tensorgrad/nn";
 import { DataError } from "../common/errors.js";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";
-import { writeSvg, type PlotSpec } from "../common/plot.js";
+import { writeSvg, type VegaLiteSpec } from "../common/plot.js";
 import { Reporter } from "../common/reporter.js";
 import { checkBinaryTarget, loadTable, standardize } from "../data/table.js";
 import { marksTable } from "../data/synthetic.js";
@@ -110,7 +110,7 @@ export async function runMarks(options: MarksOptions = {}): Promise<MarksResult>
   return { example: "marks", finalCost, trainAccuracy, testAccuracy, trainRows, testRows: rows - trainRows, iterations, seconds, history, plots };
 }
 
-function marksSpec(history: MarksResult["history"]): PlotSpec {
+function marksSpec(history: MarksResult["history"]): VegaLiteSpec {
   const rows = history.flatMap((h) => [
     { iteration: h.iteration, value: h.cost, metric: "cost (BCE)" },
     { iteration: h.iteration, value: h.accuracy, metric: "train accuracy" },

@@ -12,7 +12,7 @@
 import { manualSeed, noGrad, tensor, type Tensor } from "@tensorgrad/autograd";
 import { Linear, Sequential, Sigmoid, optim, functional as F } from "@tensorgrad/nn";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";
-import { lineChart, writeSvg, type PlotSpec, type Row } from "../common/plot.js";
+import { lineChart, writeSvg, type VegaLiteSpec, type Row } from "../common/plot.js";
 import { Reporter } from "../common/reporter.js";
 import type { MarkDef } from "vega-lite/build/src/mark.js";
 import { sineData } from "../data/synthetic.js";
@@ -114,7 +114,7 @@ export async function runSine(options: SineOptions = {}): Promise<SineResult> {
 }
 
 /** Data points, the true curve and the network's fit in one chart. */
-function sineFitSpec(data: { x: number[]; y: number[] }, grid: number[], fit: number[], mse: number): PlotSpec {
+function sineFitSpec(data: { x: number[]; y: number[] }, grid: number[], fit: number[], mse: number): VegaLiteSpec {
   const series = ["training points", "20·sin(2πx)", "network"];
   const color = { field: "series", type: "nominal" as const, title: null, scale: { domain: series, range: ["#4c78a8", "#9a9a9a", "#e45756"] } };
   const xy = { x: { field: "x", type: "quantitative" as const, scale: { domain: [0, 1] } }, y: { field: "y", type: "quantitative" as const } };

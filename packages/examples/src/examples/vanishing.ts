@@ -17,7 +17,7 @@ import { Generator, manualSeed, randperm, tensor, type Tensor } from "@tensorgra
 import { Linear, ReLU, Sequential, Sigmoid, optim, functional as F } from "@tensorgrad/nn";
 import { OptionError } from "../common/errors.js";
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, positive, positiveInt, type CommonOptions } from "../common/options.js";
-import { thin, writeSvg, type PlotSpec, type Row } from "../common/plot.js";
+import { thin, writeSvg, type VegaLiteSpec, type Row } from "../common/plot.js";
 import { Reporter } from "../common/reporter.js";
 import { spheres } from "../data/synthetic.js";
 
@@ -153,7 +153,7 @@ export async function runVanishing(options: VanishingOptions = {}): Promise<Vani
   return { example: "vanishing", runs, plots };
 }
 
-function gradientSpec(runs: readonly VanishingRun[]): PlotSpec {
+function gradientSpec(runs: readonly VanishingRun[]): VegaLiteSpec {
   const rows: Row[] = runs.flatMap((run) =>
     thin(run.history, 300).flatMap((h) =>
       h.gradNorm.map((g, layer) => ({ activation: run.activation, iteration: h.iteration, layer: `layer ${layer + 1} (${["3→3", "3→2", "2→1"][layer]})`, norm: Math.max(g, 1e-12) })),
@@ -178,7 +178,7 @@ function gradientSpec(runs: readonly VanishingRun[]): PlotSpec {
   };
 }
 
-function lossSpec(runs: readonly VanishingRun[], window: number): PlotSpec {
+function lossSpec(runs: readonly VanishingRun[], window: number): VegaLiteSpec {
   const rows: Row[] = runs.flatMap((run) => thin(run.history, 400).map((h) => ({ activation: run.activation, iteration: h.iteration, loss: h.meanLoss })));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
