@@ -120,6 +120,10 @@ const digits = startWorker((m) => {
       predictDrawing();
       return;
     case "error":
+      if (m.request === "predict") {
+        pending--; // a failed prediction is answered too
+        ui.prediction.dataset.pending = String(pending);
+      }
       showError(m.message);
       setTraining(false);
       return;

@@ -49,4 +49,5 @@ export type FromWorker =
   | { readonly type: "sine-data"; readonly x: readonly number[]; readonly y: readonly number[]; readonly grid: readonly number[] }
   /** The sine fit on the grid after `step` steps, and its mean squared error on the data. */
   | { readonly type: "sine-step"; readonly step: number; readonly steps: number; readonly mse: number; readonly fit: readonly number[] }
-  | { readonly type: "error"; readonly message: string };
+  /** A request failed; `request` names which (the page stops waiting for its answer). */
+  | { readonly type: "error"; readonly message: string; readonly request: ToWorker["type"] };

@@ -198,6 +198,7 @@ async function handle(message: ToWorker): Promise<void> {
 }
 
 scope.onmessage = (event) => {
-  handle(event.data).catch((e: unknown) => post({ type: "error", message: e instanceof Error ? e.message : String(e) }));
+  const request = event.data.type;
+  handle(event.data).catch((e: unknown) => post({ type: "error", message: e instanceof Error ? e.message : String(e), request }));
 };
 post({ type: "info", info: backendInfo() });
