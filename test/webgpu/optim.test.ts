@@ -8,7 +8,7 @@
 import { expect, it } from "vitest";
 import { Generator, noGrad, randn, tensor, type Tensor } from "@tensorgrad/autograd";
 import { BatchNorm1d, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Parameter, ReLU, Sequential, crossEntropy, optim } from "@tensorgrad/nn";
-import { describeGpu, host } from "./gpu.js";
+import { describeGpu, host, train } from "./gpu.js";
 
 const gen = new Generator(1515);
 const rnd = (...shape: number[]): Tensor => randn(shape, { device: "cpu", generator: gen });
@@ -142,22 +142,15 @@ describeGpu("nn's training-step pieces on webgpu vs the cpu oracle (no host read
     const gpuModel = make();
     gpuModel.loadStateDict(cpuModel.stateDict());
     gpuModel.to("webgpu");
-    const train = (model: Sequential, device: "cpu" | "webgpu"): Tensor[] => {
-      const opt = new optim.AdamW(model.parameters(), { lr: 0.02 });
+    const losses = async (model: Sequential, device: "cpu" | "webgpu"): Promise<number[]> => {
       const [xd, td] = [x.to(device), t.to(device)];
-      const losses: Tensor[] = [];
-      for (let step = 0; step < 15; step++) {
-        opt.zeroGrad();
-        const loss = crossEntropy(model.call(xd), td);
-        loss.backward();
-        optim.clipGradNorm_(model.parameters(), 2, 2, { returnTensor: true });
-        opt.step();
-        losses.push(loss.detach());
-      }
-      return losses;
+      const kept = await train(new optim.AdamW(model.parameters(), { lr: 0.02 }), () => crossEntropy(model.call(xd), td), 15, {
+        beforeStep: () => optim.clipGradNorm_(model.parameters(), 2, 2, { returnTensor: true }),
+      });
+      return Promise.all(kept.map((l) => l.itemAsync()));
     };
-    const cpu = await Promise.all(train(cpuModel, "cpu").map((l) => l.itemAsync()));
-    const got = await Promise.all(train(gpuModel, "webgpu").map((l) => l.itemAsync()));
+    const cpu = await losses(cpuModel, "cpu");
+    const got = await losses(gpuModel, "webgpu");
     expect(got.at(-1)!).toBeLessThan(got[0] * 0.7);
     for (let i = 0; i < cpu.length; i++) expect(got[i]).toBeCloseTo(cpu[i], 3);
   });
