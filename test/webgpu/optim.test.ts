@@ -1,7 +1,7 @@
 /**
  * Training-step pieces of nn on webgpu against the cpu oracle: clipGradNorm_ (the tensor form,
- * clipped on the device), clipGradValue_, every optimizer's step, BatchNorm in training mode, and
- * a small CNN trained end to end.
+ * clipped on the device), clipGradValue_, every optimizer's step, BatchNorm in training mode,
+ * ReduceLROnPlateau with a GPU metric, and a small CNN trained end to end.
  * Sync reads throw on webgpu, so passing also proves these read nothing on the host.
  */
 
@@ -125,6 +125,22 @@ describeGpu("nn's training-step pieces on webgpu vs the cpu oracle (no host read
     expect(await host(g.runningMean!)).toBeAllclose(c.runningMean!, { rtol: 1e-5, atol: 1e-6 });
     expect(await host(g.runningVar!)).toBeAllclose(c.runningVar!, { rtol: 1e-5, atol: 1e-6 });
     expect(await g.numBatchesTracked!.itemAsync()).toBe(3);
+  });
+
+  it("ReduceLROnPlateau with a webgpu metric: step says to use stepAsync and changes nothing; stepAsync follows the hand-traced sequence", async () => {
+    const opt = new optim.SGD([new Parameter(tensor([1], { device: "webgpu" }))], { lr: 0.1 });
+    const s = new optim.ReduceLROnPlateau(opt, { mode: "max", factor: 0.1, patience: 0, threshold: 0.05, thresholdMode: "abs" });
+    const metric = (m: number): Tensor => tensor([m], { device: "webgpu" }).sum(); // a 0-d result of a GPU op, unread
+    expect(() => s.step(metric(0.5))).toThrow(/ReduceLROnPlateau\.step: the metric is on webgpu, which is read asynchronously; use await scheduler\.stepAsync\(metric\)/);
+    expect([s.lastEpoch, s.best]).toEqual([0, -Infinity]);
+    // better means > best + 0.05: 0.5 (best), 0.54 (bad → reduce), 0.6 (best), 0.6 (bad → reduce).
+    const seen: number[] = [];
+    for (const m of [0.5, 0.54, 0.6, 0.6]) {
+      await s.stepAsync(metric(m));
+      seen.push(opt.paramGroups[0].lr);
+    }
+    expect(seen).toBeAllclose([0.1, 0.01, 0.01, 0.001], { rtol: 1e-12, atol: 0 });
+    expect(s.best).toBeCloseTo(0.6, 6);
   });
 
   it("a small CNN (Conv2d, BatchNorm2d, ReLU, MaxPool2d, Linear) trains with crossEntropy, clipping and AdamW as on the cpu, reading only at the end", async () => {
