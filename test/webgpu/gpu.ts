@@ -39,7 +39,7 @@ export interface TrainOptions {
   /**
    * Sees each step's loss (1-based step, the loss detached and unread). It may return a promise
    * (a read, a garbage collection), which the loop awaits; otherwise the loop never yields, as a
-   * user's synchronous loop would not.
+   * user's synchronous loop would not (an async function always returns a promise).
    */
   readonly each?: (step: number, loss: Tensor) => unknown;
 }
