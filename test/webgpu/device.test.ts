@@ -119,7 +119,7 @@ describeGpu("webgpu devices", () => {
   it("GPU memory stays exactly flat over 10,000 training steps without tidy or dispose (buffers return to the pool)", async () => {
     // Linear-ReLU-Linear, crossEntropy on class indices, Adam: its step is one fused kernel per
     // parameter, whose changing bias corrections are kernel arguments, not new scalar tensors.
-    // Tiny sizes: on SwiftShader a step costs its ~27 dispatches (about 6 ms here).
+    // Tiny sizes: on SwiftShader a step costs its ~27 dispatches (33 to 84 s for the test here).
     const gen = new Generator(10_000);
     const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 3)).to("webgpu");
     const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
@@ -127,11 +127,23 @@ describeGpu("webgpu devices", () => {
     const target = tensor([0, 1, 2, 0, 1, 2, 0, 1], { dtype: "int32", device: "webgpu" });
     const loss = (): Tensor => crossEntropy(model.call(x), target);
     const first = await loss().itemAsync();
+    const backend = x.backend as { recycler?: unknown };
+    const recycler = backend.recycler;
     const live: number[] = [];
+    const grown: number[] = [];
     for (let window = 0; window < 20; window++) {
       // 500 steps as a user's synchronous loop runs them: no await, so no finalizer runs in between
+      // and the live bytes grow by what the steps leave to the garbage collector. Window 1 runs
+      // without gradient recycling, to measure what recycling saves.
+      if (window === 1) backend.recycler = undefined;
       const ends: Tensor[] = [];
-      await train(opt, loss, 500, { each: (step, l) => step === 500 && ends.push(l) });
+      const before = webgpuMemory()!.liveBytes;
+      try {
+        await train(opt, loss, 500, { each: (step, l) => step === 500 && ends.push(l) });
+      } finally {
+        backend.recycler = recycler;
+      }
+      grown.push(webgpuMemory()!.liveBytes - before);
       await ends.pop()!.itemAsync(); // waits for the GPU, like a user's logging
       await collect();
       live.push(webgpuMemory()!.liveBytes);
@@ -139,6 +151,11 @@ describeGpu("webgpu devices", () => {
     // After the first window (Adam's moments, cached scalars) the live bytes do not move at all.
     expect(live, `live bytes every 500 steps: ${live.join(", ")}`).toEqual(live.map((v, i) => (i === 0 ? v : live[1])));
     expect(webgpuMemory()!.pooledBytes).toBeGreaterThan(0);
+    // Between collections, recycling returns each step's 5 consumed gradients at once: those of the
+    // mean (0-d: 16 bytes), the per-sample losses ([8]: 32), the logits ([8, 3]: 128 bucket), the
+    // ReLU's output and the first Linear's ([8, 8]: 256 each) — 688 bytes a step.
+    expect(grown.slice(2)).toEqual(grown.slice(2).map(() => grown[2]));
+    expect(grown[1] - grown[2]).toBe(500 * 688);
     expect(await loss().itemAsync()).toBeLessThan(first / 10); // it learned
   }, 300_000);
 });

@@ -1,7 +1,8 @@
 /**
- * The webgpu project's set-up: `await initWebGPU()` once per test file. Without an adapter the
- * suites are skipped with "skipped: no WebGPU adapter (reason)" — except under CI, which installs
- * a driver (SwiftShader from chromium) and so must never skip: there it is an error.
+ * The webgpu project's set-up (`await initWebGPU()` once per test file) and the training loop its
+ * tests share (`train`). Without an adapter the suites are skipped with "skipped: no WebGPU
+ * adapter (reason)" — except under CI, which installs a driver (SwiftShader from chromium) and so
+ * must never skip: there it is an error.
  */
 
 import { describe, expect } from "vitest";
