@@ -182,6 +182,28 @@ describe("ReduceLROnPlateau", () => {
     expect(seen).toBeAllclose([0.1, 0.01, 0.01, 0.001], TOL);
   });
 
+  it("stepAsync (numbers and tensors) follows the same hand-traced sequence, and calls not awaited apply in order", async () => {
+    // The sequence of "min mode, rel threshold, …" above, its metrics alternating numbers and tensors.
+    const metrics = [10, 9, 9.5, 9.2, 9.1, 8, 8.5, 8.5, 8.5, 8.5, 8.5, 8.5, 8.5, 8.5, 8.5, 8.5, 8.5];
+    const expected = [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2];
+    const options = { factor: 0.5, patience: 2, threshold: 0.01, cooldown: 1, minLr: 0.2 };
+    const awaited = new optim.ReduceLROnPlateau(sgd(1), options);
+    const seen: number[] = [];
+    for (const [i, m] of metrics.entries()) {
+      await awaited.stepAsync(i % 2 === 0 ? m : tensor(m, { dtype: "float64" }));
+      seen.push(awaited.getLastLr()[0]);
+    }
+    expect(seen).toEqual(expected);
+    const queued = new optim.ReduceLROnPlateau(sgd(1), options);
+    const calls = metrics.map((m, i) => queued.stepAsync(i % 2 === 0 ? m : tensor(m, { dtype: "float64" })));
+    expect([queued.lastEpoch, queued.getLastLr()[0]]).toEqual([0, 1]); // nothing applied before the reads complete
+    await Promise.all(calls);
+    expect([queued.lastEpoch, queued.best, queued.getLastLr()[0]]).toEqual([17, 8, 0.2]);
+    await expect(queued.stepAsync(tensor([1, 2]))).rejects.toThrow("only one-element tensors");
+    await queued.stepAsync(7); // a failed call does not block the later ones
+    expect([queued.lastEpoch, queued.best]).toEqual([18, 7]);
+  });
+
   it("rejects bad options", () => {
     expect(() => new optim.ReduceLROnPlateau(sgd(), { factor: 1 })).toThrow("ReduceLROnPlateau: invalid factor 1 (expected 0 ≤ factor < 1)");
     expect(() => new optim.ReduceLROnPlateau(sgd(), { mode: "up" as "min" })).toThrow(ValueError);

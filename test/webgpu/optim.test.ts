@@ -1,14 +1,14 @@
 /**
  * Training-step pieces of nn on webgpu against the cpu oracle: clipGradNorm_ (the tensor form,
- * clipped on the device), clipGradValue_, every optimizer's step, BatchNorm in training mode, and
- * a small CNN trained end to end.
+ * clipped on the device), clipGradValue_, every optimizer's step, BatchNorm in training mode,
+ * ReduceLROnPlateau with a GPU metric, and a small CNN trained end to end.
  * Sync reads throw on webgpu, so passing also proves these read nothing on the host.
  */
 
 import { expect, it } from "vitest";
 import { Generator, noGrad, randn, tensor, type Tensor } from "@tensorgrad/autograd";
 import { BatchNorm1d, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Parameter, ReLU, Sequential, crossEntropy, optim } from "@tensorgrad/nn";
-import { describeGpu, host } from "./gpu.js";
+import { describeGpu, host, train } from "./gpu.js";
 
 const gen = new Generator(1515);
 const rnd = (...shape: number[]): Tensor => randn(shape, { device: "cpu", generator: gen });
@@ -127,6 +127,22 @@ describeGpu("nn's training-step pieces on webgpu vs the cpu oracle (no host read
     expect(await g.numBatchesTracked!.itemAsync()).toBe(3);
   });
 
+  it("ReduceLROnPlateau with a webgpu metric: step says to use stepAsync and changes nothing; stepAsync follows the hand-traced sequence", async () => {
+    const opt = new optim.SGD([new Parameter(tensor([1], { device: "webgpu" }))], { lr: 0.1 });
+    const s = new optim.ReduceLROnPlateau(opt, { mode: "max", factor: 0.1, patience: 0, threshold: 0.05, thresholdMode: "abs" });
+    const metric = (m: number): Tensor => tensor([m], { device: "webgpu" }).sum(); // a 0-d result of a GPU op, unread
+    expect(() => s.step(metric(0.5))).toThrow(/ReduceLROnPlateau\.step: the metric is on webgpu, which is read asynchronously; use await scheduler\.stepAsync\(metric\)/);
+    expect([s.lastEpoch, s.best]).toEqual([0, -Infinity]);
+    // better means > best + 0.05: 0.5 (best), 0.54 (bad → reduce), 0.6 (best), 0.6 (bad → reduce).
+    const seen: number[] = [];
+    for (const m of [0.5, 0.54, 0.6, 0.6]) {
+      await s.stepAsync(metric(m));
+      seen.push(opt.paramGroups[0].lr);
+    }
+    expect(seen).toBeAllclose([0.1, 0.01, 0.01, 0.001], { rtol: 1e-12, atol: 0 });
+    expect(s.best).toBeCloseTo(0.6, 6);
+  });
+
   it("a small CNN (Conv2d, BatchNorm2d, ReLU, MaxPool2d, Linear) trains with crossEntropy, clipping and AdamW as on the cpu, reading only at the end", async () => {
     const x = rnd(8, 1, 8, 8);
     const t = tensor([0, 1, 2, 0, 1, 2, 0, 1], { dtype: "int32", device: "cpu" });
@@ -142,22 +158,15 @@ describeGpu("nn's training-step pieces on webgpu vs the cpu oracle (no host read
     const gpuModel = make();
     gpuModel.loadStateDict(cpuModel.stateDict());
     gpuModel.to("webgpu");
-    const train = (model: Sequential, device: "cpu" | "webgpu"): Tensor[] => {
-      const opt = new optim.AdamW(model.parameters(), { lr: 0.02 });
+    const losses = async (model: Sequential, device: "cpu" | "webgpu"): Promise<number[]> => {
       const [xd, td] = [x.to(device), t.to(device)];
-      const losses: Tensor[] = [];
-      for (let step = 0; step < 15; step++) {
-        opt.zeroGrad();
-        const loss = crossEntropy(model.call(xd), td);
-        loss.backward();
-        optim.clipGradNorm_(model.parameters(), 2, 2, { returnTensor: true });
-        opt.step();
-        losses.push(loss.detach());
-      }
-      return losses;
+      const kept = await train(new optim.AdamW(model.parameters(), { lr: 0.02 }), () => crossEntropy(model.call(xd), td), 15, {
+        beforeStep: () => optim.clipGradNorm_(model.parameters(), 2, 2, { returnTensor: true }),
+      });
+      return Promise.all(kept.map((l) => l.itemAsync()));
     };
-    const cpu = await Promise.all(train(cpuModel, "cpu").map((l) => l.itemAsync()));
-    const got = await Promise.all(train(gpuModel, "webgpu").map((l) => l.itemAsync()));
+    const cpu = await losses(cpuModel, "cpu");
+    const got = await losses(gpuModel, "webgpu");
     expect(got.at(-1)!).toBeLessThan(got[0] * 0.7);
     for (let i = 0; i < cpu.length; i++) expect(got[i]).toBeCloseTo(cpu[i], 3);
   });

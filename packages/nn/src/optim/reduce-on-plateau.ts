@@ -89,9 +89,38 @@ export class ReduceLROnPlateau {
     return this.thresholdMode === "rel" ? a > best * (t + 1) : a > best + t;
   }
 
-  /** Records one epoch's metric and reduces the learning rates if it has plateaued. */
+  /**
+   * Records one epoch's metric and reduces the learning rates if it has plateaued. A tensor metric
+   * is read on the host, as PyTorch's `float(metrics)` does; a GPU tensor can only be read
+   * asynchronously, so there this throws naming `stepAsync`.
+   */
   step(metric: number | Tensor): void {
-    const current = metric instanceof Tensor ? metric.item() : metric;
+    if (metric instanceof Tensor && metric.backend.asyncReads) {
+      throw new ValueError(
+        `ReduceLROnPlateau.step: the metric is on ${metric.device}, which is read asynchronously; use await scheduler.stepAsync(metric) ` +
+          "(it reads the metric without blocking, then steps, so the learning rates are set before your next epoch as in PyTorch)",
+      );
+    }
+    this.update(metric instanceof Tensor ? metric.item() : metric);
+  }
+
+  /**
+   * `step(metric)` for a metric on any device, a GPU's included: waits for the metric's value
+   * (`itemAsync`) without blocking, then steps. Await it before the next epoch's optimizer steps,
+   * as PyTorch's step waits for a CUDA metric. Calls made without awaiting still apply in order.
+   */
+  stepAsync(metric: number | Tensor): Promise<void> {
+    const value = metric instanceof Tensor ? metric.itemAsync() : Promise.resolve(metric); // the read starts now
+    const done = this.#pending.then(async () => this.update(await value));
+    this.#pending = done.catch(() => undefined); // a failed read fails its own call, not the later ones
+    return done;
+  }
+
+  /** The last `stepAsync` still waiting for its metric (so later calls apply after it). */
+  #pending: Promise<void> = Promise.resolve();
+
+  /** One epoch with the metric read: counts bad epochs, reduces the rates after `patience` of them. */
+  private update(current: number): void {
     if (typeof current !== "number") throw new ValueError(`ReduceLROnPlateau: the metric must be a number or a one-element tensor, got ${typeof current}`);
     this.lastEpoch += 1;
     if (this.isBetter(current, this.best)) {

@@ -6,7 +6,7 @@
  * Every Backend method has a WGSL kernel: nothing computes on the host.
  */
 
-import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, ReduceOp, StridedView, UnaryOp, Window2d } from "../backend.js";
+import type { ArgReduceOp, Backend, BackendBuffer, BinaryOp, BufferRecycler, ReduceOp, StridedView, UnaryOp, Window2d } from "../backend.js";
 import type { DType } from "../../dtype.js";
 import { DTypeError, ValueError } from "../../errors.js";
 import { GpuContext, WORD, type GpuMemoryInfo, type PooledBuffer } from "./gpu-context.js";
@@ -19,12 +19,21 @@ import {
 /** A tensor's GPU memory: one pooled storage buffer, or null once disposed. */
 export class WebGPUBuffer implements BackendBuffer {
   version = 0;
+  readonly #serial: number;
   constructor(
     readonly dtype: DType,
     readonly length: number,
     /** @internal */
     public pooled: PooledBuffer | null,
-  ) {}
+    serial: number,
+  ) {
+    this.#serial = serial;
+  }
+
+  /** Allocation number on its backend (1, 2, …), for the recycler's marks. */
+  get serial(): number {
+    return this.#serial;
+  }
 }
 
 type View = StridedView<WebGPUBuffer>;
@@ -75,6 +84,7 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
   const ctx = new GpuContext(device, FLAG_CODES, INDEX_CODES.length);
   // Memory comes back to the pool when its tensor (every view of it) is garbage-collected.
   const collected = new FinalizationRegistry<PooledBuffer>((pooled) => ctx.release(pooled));
+  let allocations = 0;
 
   function gpu(b: WebGPUBuffer): GPUBuffer {
     if (b.pooled === null) throw new ValueError("webgpu: this tensor's memory was disposed (dispose() was called on it or on a tensor sharing its memory)");
@@ -84,7 +94,7 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
   function allocRaw(op: string, dtype: DType, length: number): WebGPUBuffer {
     storage(op, dtype);
     const pooled = ctx.acquire(Math.max(1, length) * WORD);
-    const b = new WebGPUBuffer(dtype, length, pooled);
+    const b = new WebGPUBuffer(dtype, length, pooled, ++allocations);
     collected.register(b, pooled, b);
     return b;
   }
@@ -176,9 +186,22 @@ export function createWebGPUBackend(device: GPUDevice): WebGPUBackend {
     return out;
   }
 
+  /**
+   * Reverse mode hands back the gradients it consumed (engine/gradient-memory.ts): dispose puts
+   * their storage in the pool at once, for the next step's allocations, instead of waiting for
+   * the garbage collector (which never runs inside a synchronous training loop). Every buffer has
+   * memory of its own, so every one allocated after the mark is worth it.
+   */
+  const recycler: BufferRecycler<WebGPUBuffer> = {
+    mark: () => allocations,
+    recyclable: (buffer, mark) => buffer.serial > mark && buffer.pooled !== null,
+    recycle: (buffer) => backend.dispose(buffer),
+  };
+
   const backend: WebGPUBackend = {
     name: "webgpu",
     asyncReads: true,
+    recycler,
 
     alloc(dtype, length) {
       const b = allocRaw("alloc", dtype, length);

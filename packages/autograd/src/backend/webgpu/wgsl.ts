@@ -859,6 +859,29 @@ ${MAIN_1D}
 const WIN = `fn win(k: i32) -> i32 { return info[k]; }`;
 
 /**
+ * The window geometry both ways, once for every kernel that walks taps: which image row output
+ * row a reads at tap row r (a·sh − ph + r·dh), and which output row reads image row p at tap
+ * row r ((p + ph − r·dh) / sh, when that divides), each −1 where there is none (the padding, or
+ * past the edge); columns likewise with sw, pw, dw. Needs WIN.
+ */
+const TAPS = `fn tapRow(a: i32, r: i32) -> i32 {
+  let p = a * win(8) - win(10) + r * win(12);
+  return select(-1, p, p >= 0 && p < win(2));
+}
+fn tapCol(b: i32, q: i32) -> i32 {
+  let p = b * win(9) - win(11) + q * win(13);
+  return select(-1, p, p >= 0 && p < win(3));
+}
+fn outRow(p: i32, r: i32) -> i32 {
+  let t = p + win(10) - r * win(12);
+  return select(-1, t / win(8), t >= 0 && t % win(8) == 0 && t / win(8) < win(4));
+}
+fn outCol(p: i32, q: i32) -> i32 {
+  let t = p + win(11) - q * win(13);
+  return select(-1, t / win(9), t >= 0 && t % win(9) == 0 && t / win(9) < win(5));
+}`;
+
+/**
  * Max pooling, one thread per output element [N, C, oh, ow] (x's view at word 14): each window
  * clipped to the image (padding is −∞), the first strict maximum wins, a NaN replaces what came
  * before it (PyTorch's loop, as the cpu kernel); indices are y·W + x in the plane.
@@ -948,20 +971,21 @@ export function im2colKernel(t: Wgsl): string {
 @group(0) @binding(1) var<storage, read> x: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> dst: array<${t}>;
 ${WIN}
+${TAPS}
 ${MAIN_1D}
   ${INDEX}
   if (i >= info[0]) { return; }
-  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
   let l = i % (oh * ow);
   let row = (i / (oh * ow)) % (win(1) * kh * kw);
   let n = i / (oh * ow * win(1) * kh * kw);
   let q = row % kw;
   let r = (row / kw) % kh;
   let c = row / (kw * kh);
-  let y = (l / ow) * win(8) - win(10) + r * win(12);
-  let xx = (l % ow) * win(9) - win(11) + q * win(13);
+  let y = tapRow(l / ow, r);
+  let xx = tapCol(l % ow, q);
   var v = ${t}(0);
-  if (y >= 0 && y < H && xx >= 0 && xx < W) { v = x[win(14) + n * win(15) + c * win(16) + y * win(17) + xx * win(18)]; }
+  if (y >= 0 && xx >= 0) { v = x[win(14) + n * win(15) + c * win(16) + y * win(17) + xx * win(18)]; }
   dst[i] = v;
 }`;
 }
@@ -976,11 +1000,11 @@ export function col2imKernel(t: Wgsl): string {
 @group(0) @binding(1) var<storage, read> cols: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> dst: array<${t}>;
 ${WIN}
+${TAPS}
 ${MAIN_1D}
   ${INDEX}
   if (i >= info[0]) { return; }
-  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
-  let sh = win(8); let sw = win(9);
+  let H = win(2); let W = win(3); let ow = win(5); let kh = win(6); let kw = win(7);
   let px = i % W;
   let py = (i / W) % H;
   let nc = i / (W * H);
@@ -988,13 +1012,13 @@ ${MAIN_1D}
   let n = nc / win(1);
   var acc = ${t}(0);
   for (var r = 0; r < kh; r++) {
-    let yy = py + win(10) - r * win(12);
-    if (yy < 0 || yy % sh != 0 || yy / sh >= oh) { continue; }
+    let a = outRow(py, r);
+    if (a < 0) { continue; }
     for (var q = 0; q < kw; q++) {
-      let xq = px + win(11) - q * win(13);
-      if (xq < 0 || xq % sw != 0 || xq / sw >= ow) { continue; }
+      let b = outCol(px, q);
+      if (b < 0) { continue; }
       let k = (c * kh + r) * kw + q;
-      acc += cols[win(14) + n * win(15) + k * win(16) + ((yy / sh) * ow + xq / sw) * win(17)];
+      acc += cols[win(14) + n * win(15) + k * win(16) + (a * ow + b) * win(17)];
     }
   }
   dst[i] = acc;
@@ -1010,6 +1034,7 @@ ${MAIN_1D}
  * stride] at 24. Sums are compensated (the cpu oracle sums in float64).
  */
 const CONV_COMMON = `${WIN}
+${TAPS}
 ${KAHAN}
 fn cin() -> i32 { return win(1) / win(25); }
 fn cout() -> i32 { return win(24) / win(25); }`;
@@ -1024,7 +1049,7 @@ ${CONV_COMMON}
 ${MAIN_1D}
   ${INDEX}
   if (i >= info[0]) { return; }
-  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
   let oj = i % ow;
   let oi = (i / ow) % oh;
   let o = (i / (ow * oh)) % win(24);
@@ -1035,11 +1060,11 @@ ${MAIN_1D}
   if (win(26) != 0) { s = bias[win(27) + o * win(28)]; }
   for (var c = 0; c < cin(); c++) {
     for (var r = 0; r < kh; r++) {
-      let y = oi * win(8) - win(10) + r * win(12);
-      if (y < 0 || y >= H) { continue; }
+      let y = tapRow(oi, r);
+      if (y < 0) { continue; }
       for (var q = 0; q < kw; q++) {
-        let xx = oj * win(9) - win(11) + q * win(13);
-        if (xx < 0 || xx >= W) { continue; }
+        let xx = tapCol(oj, q);
+        if (xx < 0) { continue; }
         let xv = x[win(14) + n * win(15) + (c0 + c) * win(16) + y * win(17) + xx * win(18)];
         let wv = w[win(19) + o * win(20) + c * win(21) + r * win(22) + q * win(23)];
         kadd(&s, &comp, xv * wv);
@@ -1062,8 +1087,7 @@ ${CONV_COMMON}
 ${MAIN_1D}
   ${INDEX}
   if (i >= info[0]) { return; }
-  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
-  let sh = win(8); let sw = win(9);
+  let H = win(2); let W = win(3); let kh = win(6); let kw = win(7);
   let px = i % W;
   let py = (i / W) % H;
   let c = (i / (W * H)) % win(1);
@@ -1074,12 +1098,12 @@ ${MAIN_1D}
   var comp = 0.0;
   for (var o = k * cout(); o < (k + 1) * cout(); o++) {
     for (var r = 0; r < kh; r++) {
-      let yy = py + win(10) - r * win(12);
-      if (yy < 0 || yy % sh != 0 || yy / sh >= oh) { continue; }
+      let a = outRow(py, r);
+      if (a < 0) { continue; }
       for (var q = 0; q < kw; q++) {
-        let xq = px + win(11) - q * win(13);
-        if (xq < 0 || xq % sw != 0 || xq / sw >= ow) { continue; }
-        let gv = g[win(14) + n * win(15) + o * win(16) + (yy / sh) * win(17) + (xq / sw) * win(18)];
+        let b = outCol(px, q);
+        if (b < 0) { continue; }
+        let gv = g[win(14) + n * win(15) + o * win(16) + a * win(17) + b * win(18)];
         let wv = w[win(19) + o * win(20) + cl * win(21) + r * win(22) + q * win(23)];
         kadd(&s, &comp, gv * wv);
       }
@@ -1101,7 +1125,7 @@ ${CONV_COMMON}
 ${MAIN_1D}
   ${INDEX}
   if (i >= info[0]) { return; }
-  let H = win(2); let W = win(3); let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
+  let oh = win(4); let ow = win(5); let kh = win(6); let kw = win(7);
   let q = i % kw;
   let r = (i / kw) % kh;
   let c = (i / (kw * kh)) % cin();
@@ -1111,11 +1135,11 @@ ${MAIN_1D}
   var comp = 0.0;
   for (var n = 0; n < win(29); n++) {
     for (var a = 0; a < oh; a++) {
-      let y = a * win(8) - win(10) + r * win(12);
-      if (y < 0 || y >= H) { continue; }
+      let y = tapRow(a, r);
+      if (y < 0) { continue; }
       for (var b = 0; b < ow; b++) {
-        let xx = b * win(9) - win(11) + q * win(13);
-        if (xx < 0 || xx >= W) { continue; }
+        let xx = tapCol(b, q);
+        if (xx < 0) { continue; }
         let xv = x[win(14) + n * win(15) + (c0 + c) * win(16) + y * win(17) + xx * win(18)];
         let gv = g[win(19) + n * win(20) + o * win(21) + a * win(22) + b * win(23)];
         kadd(&s, &comp, gv * xv);
