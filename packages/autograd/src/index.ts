@@ -45,6 +45,7 @@ export { sigmoidBackward, tanhBackward, reluBackward } from "./ops/activation-gr
 export type { ValuesIndices, VarOptions } from "./ops/reductions.js";
 export type { Operand } from "./ops/elementwise.js";
 export { fusedAdadeltaStep_, fusedAdamStep_ } from "./ops/fused-optim.js";
+export { keep, memoryScope } from "./engine/memory-scope.js";
 export { tril, triu, maskedFill } from "./ops/masks.js";
 export { cumsum, cumprod } from "./ops/scan.js";
 export type { ScanOptions } from "./ops/scan.js";

@@ -9,6 +9,7 @@ import { backendNamed, listBackends } from "./backend/registry.js";
 import { backward as runBackward, type BackwardOptions } from "./engine/backward.js";
 import { isGradEnabled, noGrad } from "./engine/grad-mode.js";
 import type { GradHook, Node } from "./engine/node.js";
+import { swapGrad, trackTensor } from "./engine/memory-scope.js";
 import { DTypeError, GradError, ShapeError, ValueError, fmtShape, fmtValue } from "./errors.js";
 import { formatTensor } from "./format.js";
 import * as act from "./ops/activations.js";
@@ -85,7 +86,9 @@ export class Tensor implements StridedView {
     /** Index of the first element in the buffer. */
     readonly offset: number,
     readonly dtype: DType,
-  ) {}
+  ) {
+    trackTensor(this);
+  }
 
   // ---------------------------------------------------------------- metadata
 
@@ -150,6 +153,7 @@ export class Tensor implements StridedView {
         throw new ValueError(`grad: assigned grad is on backend ${value.backend.name}, but the tensor is on ${this.backend.name}`);
       }
     }
+    swapGrad(this.gradTensor, value); // a .grad outlives memory scopes (engine/memory-scope.ts)
     this.gradTensor = value;
   }
 
@@ -392,7 +396,11 @@ export class Tensor implements StridedView {
     self.backend = target;
     self.strides = contiguousStrides(this.shape);
     self.offset = 0;
-    if (grad !== null) this.gradTensor = grad.backend === target ? grad : grad.detach().moveTo_(device, gradHost);
+    if (grad !== null && grad.backend !== target) {
+      const moved = grad.detach().moveTo_(device, gradHost);
+      swapGrad(grad, moved);
+      this.gradTensor = moved;
+    }
     return this;
   }
 

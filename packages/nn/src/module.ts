@@ -8,7 +8,7 @@
  * PyTorch (`encoder.layers.1.bias`), so state dicts move to and from PyTorch unchanged.
  */
 
-import { DTYPES, DTypeError, Tensor, ValueError, isFloating, noGrad, type DType, type HostArray } from "@tensorgrad/autograd";
+import { DTYPES, DTypeError, Tensor, ValueError, isFloating, keep, noGrad, type DType, type HostArray } from "@tensorgrad/autograd";
 import { checkOptions, type SpecFor } from "./options.js";
 import { Parameter } from "./parameter.js";
 
@@ -173,6 +173,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       if (other !== name && entry.key === key) throw new ValueError(`registerBuffer: key "${key}" is already used by buffer "${other}"`);
     }
     this.#buffers.set(name, { persistent: options.persistent ?? true, key });
+    if (tensor !== null) keep(tensor); // registered inside a memory scope, it outlives the scope
     Reflect.set(this, name, tensor);
   }
 

@@ -1,6 +1,6 @@
 /** `Parameter`: a leaf Tensor that a Module registers as learnable (PyTorch's nn.Parameter). */
 
-import { Tensor } from "@tensorgrad/autograd";
+import { keep, Tensor } from "@tensorgrad/autograd";
 
 /**
  * A tensor that is a module's learnable state. It shares `data`'s memory (detached from any graph)
@@ -11,6 +11,7 @@ export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
     super(data.backend, data.buffer, data.shape, data.strides, data.offset, data.dtype);
     this.requiresGrad = requiresGrad;
+    keep(this); // a model built inside a memory scope keeps its parameters
   }
 
   /** PyTorch-style text: `Parameter containing:\ntensor([...], requires_grad=True)`. */

@@ -6,6 +6,7 @@ import { broadcastShapes } from "../shape.js";
 import type { Tensor as TensorType } from "../tensor.js";
 import { Tensor } from "../tensor.js";
 import { allocTensor, broadcastView, pairBackend } from "./define.js";
+import { keep } from "../engine/memory-scope.js";
 import { castTo } from "./cast.js";
 import { operandError } from "../validate.js";
 
@@ -42,7 +43,7 @@ export function scalarTensor(value: number, dtype: DType, like: Tensor): Tensor 
     t = new Tensor(backend, backend.fromValues(dtype, [value]), [], [], 0, dtype);
     if (Object.is(value, -0)) return t;
     if (cache.size >= SCALAR_CACHE_LIMIT) cache.clear();
-    cache.set(value, t);
+    cache.set(value, keep(t)); // cached constants outlive memory scopes
   }
   return t;
 }

@@ -1,6 +1,6 @@
 /** Adam and AdamW (decoupled weight decay), with AMSGrad, after PyTorch's optim/adam.py and adamw.py. */
 
-import { fusedAdamStep_, type Tensor } from "@tensorgrad/autograd";
+import { fusedAdamStep_, keep, type Tensor } from "@tensorgrad/autograd";
 import { Optimizer, checkBetas, checkOption, decayedGrad, lerp_, nonNegative, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** Adam's and AdamW's options (PyTorch's defaults). */
@@ -83,7 +83,7 @@ abstract class AdamBase extends Optimizer<AdamOptions, AdamState> {
   protected updateGroup(group: ParamGroup<AdamOptions>): void {
     const { params, grads, states } = this.withGrads(group, (p) => {
       const s = this.stateFor(p, () => ({ step: 0, expAvg: p.zerosLike(), expAvgSq: p.zerosLike() }));
-      if (group.amsgrad && s.maxExpAvgSq === undefined) s.maxExpAvgSq = p.zerosLike();
+      if (group.amsgrad && s.maxExpAvgSq === undefined) s.maxExpAvgSq = keep(p.zerosLike());
       return s;
     });
     adam(params, grads, states, group, this.decoupled);

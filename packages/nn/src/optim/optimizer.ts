@@ -5,7 +5,7 @@
  * lives in a plain function in its own file (sgd.ts, adam.ts, ...).
  */
 
-import { Tensor, ValueError, enableGrad, noGrad } from "@tensorgrad/autograd";
+import { Tensor, ValueError, enableGrad, keep, noGrad } from "@tensorgrad/autograd";
 import { ZERO_GRAD_SPEC, type ZeroGradOptions } from "../module.js";
 import { checkOptions, definedOptions, specOf, type OptionSpec } from "../options.js";
 
@@ -75,6 +75,12 @@ export function lerp_(x: Tensor, end: Tensor, weight: number): Tensor {
   return weight < 0.5 ? x.add_(diff, weight) : x.copy_(end.sub(diff.mul_(1 - weight)));
 }
 
+/** Marks a parameter state's tensors to outlive memory scopes (state made inside one, at the first step, persists). */
+export function keepState<S extends object>(s: S): S {
+  for (const v of Object.values(s)) if (v instanceof Tensor) keep(v);
+  return s;
+}
+
 /** Base class of all optimizers: parameter groups, per-parameter state and state dicts. */
 export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S extends ParamState = ParamState> {
   /** The parameter groups; change `group.lr` (or any option) to affect the next step. */
@@ -141,7 +147,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
   protected stateFor(p: Tensor, create: () => S): S {
     let s = this.state.get(p);
     if (s === undefined) {
-      s = create();
+      s = keepState(create());
       this.state.set(p, s);
     }
     return s;
@@ -275,7 +281,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
       return copyOptions(options);
     });
     this.state.clear();
-    for (const [p, s] of newState) this.state.set(p, s);
+    for (const [p, s] of newState) this.state.set(p, keepState(s));
     this.paramGroups.forEach((group, g) => Object.assign(group, newOptions[g]));
   }
 }

@@ -1,6 +1,6 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay (PyTorch's SGD). */
 
-import { ValueError, type Tensor } from "@tensorgrad/autograd";
+import { ValueError, keep, type Tensor } from "@tensorgrad/autograd";
 import { checkOption, decayedGrad, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** SGD's options (PyTorch's defaults). */
@@ -33,7 +33,7 @@ function sgd(params: readonly Tensor[], grads: readonly Tensor[], states: SGDSta
     let g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     if (o.momentum !== 0) {
       let buf = states[i].momentumBuffer;
-      if (buf === undefined) states[i].momentumBuffer = buf = g.detach().clone();
+      if (buf === undefined) states[i].momentumBuffer = buf = keep(g.detach().clone()); // state: outlives memory scopes
       else buf.mul_(o.momentum).add_(g, 1 - o.dampening);
       g = o.nesterov ? g.add(buf.mul(o.momentum)) : buf;
     }
