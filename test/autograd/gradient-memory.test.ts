@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Tensor, defineFunction, full, grad, randn, tensor, manualSeed } from "@tensorgrad/autograd";
 import { POOL_LIMIT_BYTES, recycledPoolBytes } from "../../packages/autograd/src/backend/cpu/slabs.js";
+import { backwardThroughHooks } from "../helpers/hooked-graph.js";
 
 /** Rows × cols floats: 64 × 100 float32 is 25.6 KB, above the 16 KiB slab arrays, so it is recycled. */
 const R = 64;
@@ -83,22 +84,7 @@ describe("gradient memory reuse", () => {
 
   it("retained gradients, and gradients hooks received, kept or returned, are never reused", () => {
     const x = big(5);
-    const h = x.mul(3);
-    h.retainGrad();
-    const seen: Tensor[] = [];
-    const h2 = h.exp();
-    h2.registerHook((g) => {
-      seen.push(g);
-    });
-    const h3 = h2.mul(x);
-    h3.registerHook((g) => {
-      seen.push(g); // kept, and replaced by the hook's own tensor
-      return g.mul(1);
-    });
-    x.registerHook((g) => {
-      seen.push(g);
-    });
-    h3.mul(3).sum().backward();
+    const { h, seen } = backwardThroughHooks(x);
     clobberPool();
     // seen: ∂L/∂h3 = 3 (h3's hook), ∂L/∂h2 = 3x (h2's hook), ∂L/∂x (x's hook, = x.grad)
     expect(seen).toHaveLength(3);

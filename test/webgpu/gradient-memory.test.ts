@@ -13,6 +13,7 @@ import { expect, it } from "vitest";
 import fc from "fast-check";
 import { Generator, Tensor, defineFunction, full, grad, linspace, randn, webgpuMemory } from "@tensorgrad/autograd";
 import { describeGpu } from "./gpu.js";
+import { backwardThroughHooks } from "../helpers/hooked-graph.js";
 
 /** 64 × 100 float32 is 25,600 bytes: the pool's 32 KiB bucket. */
 const R = 64;
@@ -105,22 +106,7 @@ describeGpu("gradient memory reuse on webgpu", () => {
 
   it("retained gradients, and gradients hooks received, kept or returned, are never reused", async () => {
     const x = leaf(-0.5, 0.5);
-    const h = x.mul(3);
-    h.retainGrad();
-    const seen: Tensor[] = [];
-    const h2 = h.exp();
-    h2.registerHook((g) => {
-      seen.push(g);
-    });
-    const h3 = h2.mul(x);
-    h3.registerHook((g) => {
-      seen.push(g); // kept, and replaced by the hook's own tensor
-      return g.mul(1);
-    });
-    x.registerHook((g) => {
-      seen.push(g);
-    });
-    h3.mul(3).sum().backward();
+    const { h, seen } = backwardThroughHooks(x);
     clobberPool();
     const xv = await values(x);
     // seen: ∂L/∂h3 = 3, ∂L/∂h2 = 3x, ∂L/∂x (= x.grad); d(3·Σ x·exp(3x))/dx = 3·exp(3x)·(1 + 3x); h.grad = 3x·exp(3x)
