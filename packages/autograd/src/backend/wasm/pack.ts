@@ -5,6 +5,8 @@
  * are instead copied in whole and packed by assembly/pack.ts. Layouts: assembly/matmul.ts.
  */
 
+import type { Runtime } from "./runtime.js";
+
 type Floats = Float32Array | Float64Array;
 type Source = Float32Array | Float64Array | Int32Array | Uint8Array;
 
@@ -38,6 +40,30 @@ export function packRows(src: Source, off: number, sm: number, sk: number, m: nu
     if (rows < mr) {
       for (let p = 0; p < k; p++) for (let r = rows; r < mr; r++) dst[sBase + p * mr + r] = 0;
     }
+  }
+}
+
+/** True when a rows×cols matrix with these strides fills one block of memory (row- or column-major). */
+export function isDense(rows: number, cols: number, rs: number, cs: number): boolean {
+  const rowMajor = (cols === 1 || cs === 1) && (rows === 1 || rs === cols);
+  const colMajor = (rows === 1 || rs === 1) && (cols === 1 || cs === rows);
+  return rowMajor || colMajor;
+}
+
+/**
+ * Packs a rows×cols operand (element (i, p) at off + i·rs + p·cs) into strips of `tile` rows at
+ * element `dst` of the runtime's float32 or float64 memory: a dense block is copied in with one
+ * memcpy to element `raw` and the strided gather runs in wasm (SIMD copies and transposes,
+ * assembly/pack.ts); any other layout is gathered here (packRows).
+ */
+export function packOperand(rt: Runtime, f32: boolean, data: Source, off: number, rows: number, cols: number, rs: number, cs: number, tile: number, dst: number, raw: number): void {
+  const heap: Floats = f32 ? rt.f32() : rt.f64();
+  if (isDense(rows, cols, rs, cs)) {
+    heap.set(data.subarray(off, off + rows * cols), raw);
+    const bpe = heap.BYTES_PER_ELEMENT;
+    (f32 ? rt.kernels.packF32 : rt.kernels.packF64)(raw * bpe, dst * bpe, rows, cols, rs, cs, tile);
+  } else {
+    packRows(data, off, rs, cs, rows, cols, tile, heap, dst);
   }
 }
 

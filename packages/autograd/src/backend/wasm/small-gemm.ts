@@ -14,7 +14,7 @@ import type { CpuBuffer } from "../cpu/cpu-backend.js";
 import { forEachRow } from "../cpu/strided.js";
 import { numelOf } from "../../shape.js";
 import { copyIn, copyRange, paddedBytes } from "./elementwise.js";
-import { packRows, unpackResult } from "./pack.js";
+import { packOperand, unpackResult } from "./pack.js";
 import { SCRATCH_BASE, availableRuntime, getSharedRuntime, type Runtime } from "./runtime.js";
 import { getNumThreads, runShares, type KernelCalls } from "./threads.js";
 
@@ -64,23 +64,6 @@ function copyRowMajor(rt: Runtime, buffer: CpuBuffer, off: number, rows: number,
 }
 
 /**
- * The rows×cols matrix (element (i, p) at off + i·rs + p·cs) packed into strips of 8 rows at
- * heap[base…] (B's columns are these rows): a row- or column-major block is copied in whole to
- * `tmp` and packed in wasm, anything else gathered here.
- */
-function packStrips(rt: Runtime, buffer: CpuBuffer, off: number, rows: number, cols: number, rs: number, cs: number, base: number, tmp: number): void {
-  const heap = rt.f32();
-  const rowMajor = (cols === 1 || cs === 1) && (rows === 1 || rs === cols);
-  const colMajor = (rows === 1 || rs === 1) && (cols === 1 || cs === rows);
-  if (rowMajor || colMajor) {
-    copyRange(heap, tmp, buffer.data, off, rows * cols);
-    rt.kernels.packF32(tmp * 4, base * 4, rows, cols, rowMajor ? cols : 1, rowMajor ? 1 : rows, 8);
-  } else {
-    packRows(buffer.data, off, rs, cs, rows, cols, 8, heap, base);
-  }
-}
-
-/**
  * out = a @ b (+ bias, a [n] view added to every row) with the small-k kernel, float32 (one dtype
  * throughout); false for float64 (the packed GEMM runs it) or when the scratch cannot hold one
  * batch entry.
@@ -117,7 +100,7 @@ export function wasmSmallMatmul(a: View, b: View, out: CpuBuffer, m: number, k: 
   const run = (aOff: number, bOff: number): void => {
     copyRowMajor(rt, a.buffer, aOff, m, k, sam, sak, A / bpe, TMP / bpe);
     if (bOff !== lastB) {
-      if (packed) packStrips(rt, b.buffer, bOff, n, k, sbn, sbk, B / bpe, TMP / bpe);
+      if (packed) packOperand(rt, true, b.buffer.data, bOff, n, k, sbn, sbk, 8, B / bpe, TMP / bpe); // B's columns are the strips' rows
       else copyRowMajor(rt, b.buffer, bOff, k, n, sbk, sbn, B / bpe, TMP / bpe);
     }
     lastB = bOff;

@@ -18,7 +18,7 @@ import { cpuAddScaled, createCpuBackend, type CpuBuffer } from "../cpu/cpu-backe
 import { numelOf } from "../../shape.js";
 import { forEachRow } from "../cpu/strided.js";
 import { copyIn, copyRange, isFloat, paddedBytes, roundUp, wasmAdadeltaStep, wasmAdamStep, wasmAddScaled, wasmBinary, wasmReduce, wasmUnary } from "./elementwise.js";
-import { packRows, unpackResult } from "./pack.js";
+import { packOperand, unpackResult } from "./pack.js";
 import { wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad } from "./conv.js";
 import { wasmErf, wasmGelu, wasmGeluBackward } from "./gelu.js";
 import { wasmSoftmax, wasmSoftmaxBackward, wasmSoftmaxCrossEntropy, wasmSoftmaxCrossEntropyBackward } from "./softmax.js";
@@ -347,13 +347,6 @@ function wasmMatmul(a: View, b: View, out: CpuBuffer, m: number, k: number, n: n
   return true;
 }
 
-/** True when a rows×cols matrix with these strides fills one block of memory (row- or column-major). */
-function isDense(rows: number, cols: number, rs: number, cs: number): boolean {
-  const rowMajor = (cols === 1 || cs === 1) && (rows === 1 || rs === cols);
-  const colMajor = (rows === 1 || rs === 1) && (cols === 1 || cs === rows);
-  return rowMajor || colMajor;
-}
-
 /** Packs, multiplies and unpacks batch entries first..first+aOffs.length-1. */
 function runGroup(
   rt: Runtime, a: View, b: View, out: CpuBuffer, m: number, k: number, n: number, mr: number, nr: number,
@@ -372,16 +365,8 @@ function runGroup(
   // Packed regions first, then the results, then a raw region for dense operands (below).
   const packedElems = (new Set(aOffs).size * mP + new Set(bOffs).size * nP) * k;
   const raw = SCRATCH_BASE / bpe + packedElems + aOffs.length * mP * nP;
-  const pack = (data: CpuBuffer["data"], off: number, rows: number, cols: number, rs: number, cs: number, tile: number, dst: number): void => {
-    if (isDense(rows, cols, rs, cs)) {
-      // One memcpy in, then the strided gather runs in wasm (SIMD copies and transposes).
-      heap.set(data.subarray(off, off + rows * cols), raw);
-      const packKernel = f32 ? rt.kernels.packF32 : rt.kernels.packF64;
-      packKernel(raw * bpe, dst * bpe, rows, cols, rs, cs, tile);
-    } else {
-      packRows(data, off, rs, cs, rows, cols, tile, heap, dst);
-    }
-  };
+  const pack = (data: CpuBuffer["data"], off: number, rows: number, cols: number, rs: number, cs: number, tile: number, dst: number): void =>
+    packOperand(rt, f32, data, off, rows, cols, rs, cs, tile, dst, raw);
   let next = SCRATCH_BASE / bpe;
   const packedA = new Map<number, number>();
   const packedB = new Map<number, number>();
