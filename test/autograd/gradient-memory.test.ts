@@ -9,9 +9,9 @@
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { Tensor, defineFunction, full, grad, randn, tensor, manualSeed } from "@tensorgrad/autograd";
+import { Tensor, full, grad, randn, tensor, manualSeed } from "@tensorgrad/autograd";
 import { POOL_LIMIT_BYTES, recycledPoolBytes } from "../../packages/autograd/src/backend/cpu/slabs.js";
-import { backwardThroughHooks } from "../helpers/hooked-graph.js";
+import { backwardThroughHooks, keepingDouble, randomGraphLoss, type GraphStep } from "../helpers/gradient-memory-graphs.js";
 
 /** Rows × cols floats: 64 × 100 float32 is 25.6 KB, above the 16 KiB slab arrays, so it is recycled. */
 const R = 64;
@@ -119,29 +119,19 @@ describe("gradient memory reuse", () => {
   });
 
   it("a custom function's backward may keep the gradients it gets and return memory it shares", () => {
-    const stash: Tensor[] = [];
-    let shared: Tensor | null = null;
-    const double = defineFunction({
-      name: "double",
-      forward: (_ctx, a: Tensor) => a.mul(2),
-      backward: (_ctx, g: Tensor) => {
-        stash.push(g);
-        shared = g.mul(2);
-        return shared;
-      },
-    });
+    const { double, stash, returned } = keepingDouble();
     const x = big(6);
     double(x.mul(1).exp()).mul(3).sum().backward();
     clobberPool();
     // what it received is d(3·Σ y)/dy = 3, what it returned 6
     expect(stash).toHaveLength(1);
     expect(stash[0]).toBeAllclose(full([R, C], 3), { rtol: 0, atol: 0 });
-    expect(shared).toBeAllclose(full([R, C], 6), { rtol: 0, atol: 0 });
+    expect(returned()).toBeAllclose(full([R, C], 6), { rtol: 0, atol: 0 });
     expect(x.grad).toBeAllclose(x.detach().exp().mul(6), { rtol: 1e-6, atol: 0 });
   });
 
   it("random graphs with fan-in, views and broadcasts: backward equals grad(), and reuse corrupts nothing", () => {
-    type Step = { op: "mul" | "add" | "exp" | "tanh" | "t" | "matmul" | "rowsum" | "twice"; operand: number };
+    type Step = GraphStep;
     const step = fc.record({
       op: fc.constantFrom<Step["op"]>("mul", "add", "exp", "tanh", "t", "matmul", "rowsum", "twice"),
       operand: fc.nat(5),
@@ -150,25 +140,7 @@ describe("gradient memory reuse", () => {
       fc.property(fc.array(step, { minLength: 1, maxLength: 10 }), fc.nat(1000), (steps, seed) => {
         manualSeed(seed);
         const leaves = [randn([C, C]), randn([C, C]), randn([C]), randn([C, 1])].map((t) => t.mul(0.1).requiresGrad_());
-        const build = (): Tensor => {
-          let h = leaves[0];
-          const outs: Tensor[] = [];
-          for (const { op, operand } of steps) {
-            const o = leaves[operand % leaves.length];
-            if (op === "mul") h = h.mul(o);
-            else if (op === "add") h = h.add(o);
-            else if (op === "exp") h = h.tanh().exp();
-            else if (op === "tanh") h = h.tanh();
-            else if (op === "t") h = h.t();
-            else if (op === "matmul") h = h.matmul(leaves[operand % 2]).mul(0.1);
-            else if (op === "rowsum") outs.push(h.sum(1, true).mul(o.ndim === 1 ? 1 : 0.5).tanh());
-            else h = h.add(h.mul(h)); // fan-in: h used twice
-          }
-          let total = h.tanh().sum();
-          for (const o of outs) total = total.add(o.sum());
-          for (const l of leaves) total = total.add(l.tanh().sum()); // every leaf reached
-          return total;
-        };
+        const build = (): Tensor => randomGraphLoss(leaves, steps);
         const expected = grad([build()], leaves) as Tensor[];
         for (const l of leaves) l.grad = null;
         build().backward();

@@ -11,9 +11,9 @@
 
 import { expect, it } from "vitest";
 import fc from "fast-check";
-import { Generator, Tensor, defineFunction, full, grad, linspace, randn, webgpuMemory } from "@tensorgrad/autograd";
+import { Generator, Tensor, full, grad, linspace, randn, webgpuMemory } from "@tensorgrad/autograd";
 import { describeGpu } from "./gpu.js";
-import { backwardThroughHooks } from "../helpers/hooked-graph.js";
+import { backwardThroughHooks, keepingDouble, randomGraphLoss, type GraphStep } from "../helpers/gradient-memory-graphs.js";
 
 /** 64 × 100 float32 is 25,600 bytes: the pool's 32 KiB bucket. */
 const R = 64;
@@ -119,52 +119,25 @@ describeGpu("gradient memory reuse on webgpu", () => {
   });
 
   it("a custom function's backward may keep the gradients it gets and return memory it shares", async () => {
-    const stash: Tensor[] = [];
-    let shared: Tensor | null = null;
-    const double = defineFunction({
-      name: "double",
-      forward: (_ctx, a: Tensor) => a.mul(2),
-      backward: (_ctx, g: Tensor) => {
-        stash.push(g);
-        shared = g.mul(2);
-        return shared;
-      },
-    });
+    const { double, stash, returned } = keepingDouble();
     const x = leaf(-1, 1);
     double(x.mul(1).exp()).mul(3).sum().backward();
     clobberPool();
     // it received d(3·Σ y)/dy = 3 and returned 6; dL/dx = 6·exp(x)
     const xv = await values(x);
     expect(await values(stash[0])).toEqual(xv.map(() => 3));
-    expect(await values(shared!)).toEqual(xv.map(() => 6));
+    expect(await values(returned()!)).toEqual(xv.map(() => 6));
     expect(await values(x.grad!)).toBeAllclose(xv.map((v) => 6 * Math.exp(v)), { rtol: 1e-5, atol: 0 });
   });
 
   it("random graphs with fan-in, views and broadcasts: backward equals grad(), and reuse corrupts nothing", async () => {
-    type Step = { op: "mul" | "add" | "tanh" | "t" | "matmul" | "rowsum" | "twice"; operand: number };
+    type Step = GraphStep & { op: "mul" | "add" | "tanh" | "t" | "matmul" | "rowsum" | "twice" };
     const step = fc.record({ op: fc.constantFrom<Step["op"]>("mul", "add", "tanh", "t", "matmul", "rowsum", "twice"), operand: fc.nat(5) });
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), fc.nat(1000), async (steps, seed) => {
         const gen = new Generator(seed);
         const leaves = [[C, C], [C, C], [C], [C, 1]].map((s) => randn(s, { device: "cpu", generator: gen }).mul(0.1).to("webgpu").requiresGrad_());
-        const build = (): Tensor => {
-          let h = leaves[0];
-          const outs: Tensor[] = [];
-          for (const { op, operand } of steps) {
-            const o = leaves[operand % leaves.length];
-            if (op === "mul") h = h.mul(o);
-            else if (op === "add") h = h.add(o);
-            else if (op === "tanh") h = h.tanh();
-            else if (op === "t") h = h.t();
-            else if (op === "matmul") h = h.matmul(leaves[operand % 2]).mul(0.1);
-            else if (op === "rowsum") outs.push(h.sum(1, true).mul(o.ndim === 1 ? 1 : 0.5).tanh());
-            else h = h.add(h.mul(h)); // fan-in: h used twice
-          }
-          let total = h.tanh().sum();
-          for (const o of outs) total = total.add(o.sum());
-          for (const l of leaves) total = total.add(l.tanh().sum()); // every leaf reached
-          return total;
-        };
+        const build = (): Tensor => randomGraphLoss(leaves, steps);
         const expected = grad([build()], leaves) as Tensor[];
         build().backward();
         const held = clobberPool([[C, C], [C]]);
