@@ -4,7 +4,8 @@
  */
 
 import { afterEach, describe, expect, it } from "vitest";
-import { getBackend, keep, memoryScope, randn, tensor, type BackendBuffer, type Tensor } from "@tensorgrad/autograd";
+import { Tensor, getBackend, keep, memoryScope, randn, tensor, type BackendBuffer } from "@tensorgrad/autograd";
+import { BatchNorm1d, Linear, Sequential, optim } from "@tensorgrad/nn";
 
 describe("memoryScope", () => {
   const backend = getBackend();
@@ -74,6 +75,30 @@ describe("memoryScope", () => {
     expect(made).not.toBeNull();
     // @ts-expect-error: not a function
     expect(() => memoryScope(3)).toThrow("memoryScope: expected a function, got number");
+  });
+
+  it("nn state made inside survives: parameters, module buffers, SGD momentum and AMSGrad's maximum (large enough for the recycler)", () => {
+    const { result, disposed } = disposedBy(() => {
+      const model = new Sequential(new Linear(128, 64), new BatchNorm1d(5000));
+      const sgd = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+      const adam = new optim.Adam(model.parameters(), { lr: 0.1, amsgrad: true });
+      const x = randn([8, 128]);
+      const norm = new BatchNorm1d(5000);
+      norm.forward(randn([4, 5000])).pow(2).sum().backward();
+      model.get(0).forward(x).pow(2).sum().backward();
+      sgd.step();
+      adam.step();
+      return { model, norm, sgd, adam };
+    });
+    expect(disposed.length).toBeGreaterThan(0); // the activations and temporaries went back
+    const stateTensors = (o: { state: Map<Tensor, object> }): Tensor[] => [...o.state.values()].flatMap((st) => Object.values(st).filter((v): v is Tensor => v instanceof Tensor));
+    const { model, norm, sgd, adam } = result;
+    const buffers = [...model.namedBuffers(), ...norm.namedBuffers()].map(([, t]) => t);
+    expect(stateTensors(sgd).length).toBe(2); // the Linear weight and bias had grads: their momentum buffers
+    expect(stateTensors(adam).length).toBe(2 * 3); // expAvg, expAvgSq, maxExpAvgSq
+    expect(buffers.some((t) => t.numel() === 5000)).toBe(true);
+    const alive = [...model.parameters(), ...norm.parameters(), ...buffers, ...stateTensors(sgd), ...stateTensors(adam)];
+    for (const t of alive) expect(disposed).not.toContain(t.buffer);
   });
 
   it("values computed inside are the same as outside (host backends: nothing changes)", () => {
