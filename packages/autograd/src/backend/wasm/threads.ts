@@ -1,8 +1,9 @@
 /**
  * Worker threads for large wasm kernels. Every worker instantiates the same compiled module over
  * the same shared WebAssembly.Memory, so a job is just a list of kernel calls on pointers into
- * that memory. The calling thread posts each worker its share, runs its own share, then blocks in
- * Atomics.wait until every worker has counted itself done — the Backend interface is synchronous.
+ * that memory. The calling thread describes the job in a shared control block and wakes the
+ * workers, claims and runs shares itself alongside them, then blocks in Atomics.wait until every
+ * share is done — the Backend interface is synchronous.
  *
  * Where: Node (worker_threads; blocking is allowed on its main thread) and browsers inside a
  * Web Worker of a cross-origin-isolated page (nested Web Workers; a page's main thread may not
@@ -19,7 +20,6 @@ import { warnOnce, type KernelExports, type Runtime } from "./runtime.js";
 
 /** What the pool needs of a started worker (Node's Worker or a Web Worker, adapted). */
 interface WorkerLike {
-  postMessage(value: unknown): void;
   terminate(): void;
 }
 /** The worker_threads surface we use (typed locally: the core imports no modules by name). */
@@ -50,7 +50,7 @@ interface WebGlobals {
 
 /** How this environment starts workers. */
 interface ThreadHost {
-  /** Starts a worker that instantiates the runtime's module and counts itself ready in control slot 2. */
+  /** Starts a worker that instantiates the runtime's module over the control block, counts itself ready and serves jobs. */
   spawn(rt: Runtime, control: SharedArrayBuffer): WorkerLike;
   /** Whether the caller may block until new workers are ready (not in a browser: see the file comment). */
   readonly waitForStart: boolean;
@@ -64,54 +64,87 @@ export interface KernelCalls {
   readonly calls: readonly (readonly number[])[];
 }
 
-// What each worker runs once it has its kernels and the control flags: claim shares of the job
-// one at a time and run them, counting each done (slot 0); a failure sets slot 1 so the caller
-// can throw. A share is claimed by moving the claim counter (slot 3) from base + i to base + i + 1
-// while i < the job's share count (see runShares); a job whose counter has moved past its range
-// (the caller and the other workers took every share) is skipped.
+// The control block every thread shares: Int32 slots, then the job's description in float64.
+// A worker never returns to its event loop: it sleeps in Atomics.wait on the claim word and wakes
+// when the caller stores a new job there. (Jobs once came as messages, but a message reaches a
+// worker only through its event loop: 0.1–2 ms on a 2-core virtual machine, long enough that the
+// calling thread ran 5 of a product's 8 shares itself, and all but one of a loss kernel's 2.)
+const SLOT_DONE = 0; // shares of the current job finished
+const SLOT_FAILED = 1; // 1 when a kernel threw in a worker
+const SLOT_READY = 2; // workers that are up
+const SLOT_CLAIM = 3; // the claim word: shares << 16 | next share to claim
+const CONTROL_SLOTS = 4;
+const JOB_BYTE_OFFSET = 16;
+/** Float64 slots for a job's description: a job that needs more runs in rounds (runShares). */
+const JOB_CAPACITY = 1 << 16;
+/** Most shares in one job: the claim word's 16-bit fields. */
+const MAX_JOB_SHARES = 0x7fff;
+
+// What each worker runs once it has its kernels and the control block: sleep until the claim
+// word holds a job with shares left (count << 16 | next, next < count), claim them one at a time
+// by compare-exchange of that word (next → next + 1) and run them, counting each done; a failure
+// sets the failed slot so the caller can throw. A job's description: for share i, job[i] is where
+// it starts; there, the kernel's index among the instance's function exports (in their order),
+// the number of calls, then per call its argument count and arguments (see encodeJob).
 const RUN_JOBS = `
-const runJob = ({ shares, base }) => {
+const fns = Object.values(kernels).filter((f) => typeof f === "function");
+const runShare = (i) => {
+  let o = job[i];
+  const f = fns[job[o]];
+  const calls = job[o + 1];
+  o += 2;
+  for (let c = 0; c < calls; c++) {
+    const argc = job[o];
+    f.apply(null, job.subarray(o + 1, o + 1 + argc));
+    o += 1 + argc;
+  }
+};
+const serve = () => {
   for (;;) {
-    const v = Atomics.load(flags, 3);
-    const i = (v - base) | 0;
-    if (i < 0 || i >= shares.length) return;
-    if (Atomics.compareExchange(flags, 3, v, (v + 1) | 0) !== v) continue;
-    try {
-      const f = kernels[shares[i].kernel];
-      for (const args of shares[i].calls) f(...args);
-    } catch (e) {
-      Atomics.store(flags, 1, 1);
+    const w = Atomics.load(flags, ${SLOT_CLAIM});
+    const next = w & 0xffff;
+    if (next >= w >>> 16) {
+      Atomics.wait(flags, ${SLOT_CLAIM}, w);
+      continue;
     }
-    Atomics.add(flags, 0, 1);
-    Atomics.notify(flags, 0);
+    if (Atomics.compareExchange(flags, ${SLOT_CLAIM}, w, w + 1) !== w) continue;
+    try {
+      runShare(next);
+    } catch (e) {
+      Atomics.store(flags, ${SLOT_FAILED}, 1);
+    }
+    Atomics.add(flags, ${SLOT_DONE}, 1);
+    Atomics.notify(flags, ${SLOT_DONE});
   }
 };
 `;
 
-// Node: instantiate over the shared memory from workerData, count itself ready (slot 2), then
-// run jobs. It reaches worker_threads through process.getBuiltinModule, which works whether the
-// eval'd source is taken as CommonJS or as an ES module.
+// Node: instantiate over the shared memory from workerData, count itself ready, then serve jobs.
+// It reaches worker_threads through process.getBuiltinModule, which works whether the eval'd
+// source is taken as CommonJS or as an ES module.
 const NODE_WORKER_SOURCE = `
-const { parentPort, workerData } = process.getBuiltinModule("node:worker_threads");
+const { workerData } = process.getBuiltinModule("node:worker_threads");
 const { module, memory, control } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const flags = new Int32Array(control);
+const flags = new Int32Array(control, 0, ${CONTROL_SLOTS});
+const job = new Float64Array(control, ${JOB_BYTE_OFFSET});
 ${RUN_JOBS}
-Atomics.add(flags, 2, 1);
-Atomics.notify(flags, 2);
-parentPort.on("message", runJob);
+Atomics.add(flags, ${SLOT_READY}, 1);
+Atomics.notify(flags, ${SLOT_READY});
+serve();
 `;
 
-// Browser: the first message brings the module, the shared memory and the flags; later ones are jobs.
+// Browser: the one message brings the module, the shared memory and the control block.
 const WEB_WORKER_SOURCE = `
-let kernels, flags;
-${RUN_JOBS}
 self.onmessage = ({ data }) => {
-  if (kernels !== undefined) return runJob(data);
-  kernels = new WebAssembly.Instance(data.module, { env: { memory: data.memory } }).exports;
-  flags = new Int32Array(data.control);
-  Atomics.add(flags, 2, 1);
-  Atomics.notify(flags, 2);
+  const { module, memory, control } = data;
+  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const flags = new Int32Array(control, 0, ${CONTROL_SLOTS});
+  const job = new Float64Array(control, ${JOB_BYTE_OFFSET});
+  ${RUN_JOBS}
+  Atomics.add(flags, ${SLOT_READY}, 1);
+  Atomics.notify(flags, ${SLOT_READY});
+  serve();
 };
 `;
 
@@ -137,7 +170,7 @@ function nodeHost(): ThreadHost | undefined {
       });
       w.unref();
       w.on("error", (e) => switchOff(`a worker thread failed (${errorText(e)})`));
-      return { postMessage: (v) => w.postMessage(v), terminate: () => void w.terminate() };
+      return { terminate: () => void w.terminate() };
     },
     waitForStart: true,
     cores: () => os?.availableParallelism?.() ?? os?.cpus().length ?? 1,
@@ -158,7 +191,7 @@ function webHost(): ThreadHost | undefined {
       // A CSP without worker-src blob: fails the worker here, with an event that carries no message.
       w.onerror = (e) => switchOff(`a worker thread failed to start (${errorText(e)}); a Content-Security-Policy needs worker-src blob: for them`);
       w.postMessage({ module: rt.module, memory: rt.memory, control });
-      return w;
+      return { terminate: () => w.terminate() };
     },
     waitForStart: false,
     cores: () => g.navigator?.hardwareConcurrency ?? 1,
@@ -214,9 +247,11 @@ const STALL_MS = 120_000;
 
 let requested: number | undefined;
 let workers: WorkerLike[] = [];
-let spawned = 0; // workers ever started: the ready count (control slot 2) counts up to this
+let spawned = 0; // workers ever started: the ready count (SLOT_READY) counts up to this
 let spawnedAt = 0; // when the latest worker was started (Date.now())
-let control: Int32Array | undefined;
+let control: Int32Array | undefined; // the control slots (SLOT_*) of the control block
+let job: Float64Array | undefined; // the job description area of the same block
+let jobFunctions: Map<string, number> | undefined; // kernel name → its index in the job description
 let broken = false; // threads off for good: a worker failed, or could not be created or started
 let stalled = false; // browser: the workers had STARTUP_MS of chances and are not up yet; threads off until they are
 let chanceMs = 0; // browser: how long this thread has yielded since the pending workers were spawned
@@ -238,7 +273,7 @@ function errorText(e: unknown): string {
 
 /** Whether every worker ever spawned has counted itself ready. */
 function allReady(): boolean {
-  return control !== undefined && Atomics.load(control, 2) >= spawned;
+  return control !== undefined && Atomics.load(control, SLOT_READY) >= spawned;
 }
 
 /**
@@ -305,7 +340,11 @@ function ensureWorkers(rt: Runtime, count: number): boolean {
   if (!rt.shared || broken) return false;
   const h = threadHost();
   if (!h) return false;
-  control ??= new Int32Array(new SharedArrayBuffer(16)); // done, failed, ready, claim counter
+  if (control === undefined) {
+    const block = new SharedArrayBuffer(JOB_BYTE_OFFSET + JOB_CAPACITY * 8);
+    control = new Int32Array(block, 0, CONTROL_SLOTS);
+    job = new Float64Array(block, JOB_BYTE_OFFSET);
+  }
   const flags = control;
   while (workers.length < count) {
     try {
@@ -330,10 +369,10 @@ function ensureWorkers(rt: Runtime, count: number): boolean {
   // this thread blocks, so wait for the ready count with a deadline instead.
   const deadline = spawnedAt + STARTUP_MS;
   for (;;) {
-    const ready = Atomics.load(flags, 2);
+    const ready = Atomics.load(flags, SLOT_READY);
     if (ready >= spawned) return true;
     const left = deadline - Date.now();
-    if (left <= 0 || Atomics.wait(flags, 2, ready, left) === "timed-out") {
+    if (left <= 0 || Atomics.wait(flags, SLOT_READY, ready, left) === "timed-out") {
       switchOff(`worker threads did not start within ${STARTUP_MS / 1000} s`);
       return false;
     }
@@ -347,56 +386,98 @@ function ensureWorkers(rt: Runtime, count: number): boolean {
  * Shares are not assigned to threads: every thread, this one included, claims the next share not
  * yet taken until none is left, so a worker the OS schedules late (more busy threads than cores)
  * or that wakes slowly simply runs fewer of them. Callers therefore cut the work into a few more
- * shares than threads (see splitShares), and a share that uses per-share scratch may run on any
- * thread. On a loaded 2-core machine the VAE's products waited 1–4 ms per step for a late worker
- * with one fixed share per thread.
+ * shares than threads (see sharesPerThread), and a share that uses per-share scratch may run on
+ * any thread. On a loaded 2-core machine the VAE's products waited 1–4 ms per step for a late
+ * worker with one fixed share per thread.
  *
- * The claim counter (control slot 3) only ever grows: job j owns the values base..base+count−1,
- * the next job starts where it ended, and a claim moves it by one with a compare-exchange only
- * while it is inside the job's range. So a job message that reaches its worker after the job has
- * finished finds the counter past its range and does nothing (Atomics convert with ToInt32: the
- * counter wraps consistently past 2^32 shares).
+ * A job is described in the control block (encodeJob), then published by one store of the claim
+ * word, which wakes the sleeping workers. The description is rewritten only after every share of
+ * the previous job is done, and a worker claims a share by compare-exchange of the very word that
+ * publishes the current job, so a worker that wakes late can only ever claim (and read) a share
+ * of the job in the block now. A job too large for the block runs in rounds.
  */
 export function runShares(rt: Runtime, shares: readonly KernelCalls[], threads: number = shares.length): void {
-  const run = (share: KernelCalls): void => {
-    const f = rt.kernels[share.kernel] as (...args: number[]) => void;
-    for (const args of share.calls) f(...args);
-  };
   const helpers = Math.min(threads, shares.length) - 1;
-  if (helpers <= 0 || !ensureWorkers(rt, helpers) || !control) {
-    for (const share of shares) run(share);
+  if (helpers <= 0 || !ensureWorkers(rt, helpers) || !control || !job) {
+    for (const share of shares) runShare(rt, share);
     return;
   }
-  const flags = control;
-  const count = shares.length;
-  Atomics.store(flags, 0, 0);
-  Atomics.store(flags, 1, 0);
-  const base = Atomics.load(flags, 3); // no claim is in flight between calls: runShares waited for them
-  for (let t = 0; t < helpers; t++) workers[t].postMessage({ shares, base });
+  for (let first = 0; first < shares.length; ) {
+    const count = encodeJob(rt, shares, first, job);
+    if (count === 0) {
+      runShare(rt, shares[first++]); // one share larger than the whole block: run here
+      continue;
+    }
+    runJob(rt, shares, first, count, control, helpers);
+    first += count;
+  }
+}
+
+/** Runs one share's kernel calls on this thread. */
+function runShare(rt: Runtime, share: KernelCalls): void {
+  const f = rt.kernels[share.kernel] as (...args: number[]) => void;
+  for (const args of share.calls) f(...args);
+}
+
+/**
+ * Writes shares[first], shares[first + 1], … into the job area (layout: RUN_JOBS) while they fit,
+ * and returns how many it wrote.
+ */
+function encodeJob(rt: Runtime, shares: readonly KernelCalls[], first: number, out: Float64Array): number {
+  // The same numbering as the workers' (RUN_JOBS): the instance's function exports in order.
+  const exports = rt.kernels as unknown as Record<string, unknown>;
+  jobFunctions ??= new Map(Object.keys(exports).filter((name) => typeof exports[name] === "function").map((name, i) => [name, i]));
+  const ids = jobFunctions;
+  const count = Math.min(shares.length - first, MAX_JOB_SHARES, out.length);
+  let o = count; // the share index table comes first
+  for (let i = 0; i < count; i++) {
+    const share = shares[first + i];
+    let size = 2;
+    for (const args of share.calls) size += 1 + args.length;
+    if (o + size > out.length) return i;
+    out[i] = o;
+    out[o] = ids.get(share.kernel) ?? -1;
+    out[o + 1] = share.calls.length;
+    o += 2;
+    for (const args of share.calls) {
+      out[o++] = args.length;
+      out.set(args, o);
+      o += args.length;
+    }
+  }
+  return count;
+}
+
+/** Publishes the job in the control block, runs shares here until none is left, and waits for the workers' ones. */
+function runJob(rt: Runtime, shares: readonly KernelCalls[], first: number, count: number, flags: Int32Array, helpers: number): void {
+  Atomics.store(flags, SLOT_DONE, 0);
+  Atomics.store(flags, SLOT_FAILED, 0);
+  Atomics.store(flags, SLOT_CLAIM, count << 16);
+  Atomics.notify(flags, SLOT_CLAIM, helpers);
   let failure: unknown;
   for (;;) {
-    const v = Atomics.load(flags, 3);
-    const i = (v - base) | 0;
-    if (i >= count) break;
-    if (Atomics.compareExchange(flags, 3, v, (v + 1) | 0) !== v) continue;
+    const w = Atomics.load(flags, SLOT_CLAIM);
+    const next = w & 0xffff;
+    if (next >= count) break;
+    if (Atomics.compareExchange(flags, SLOT_CLAIM, w, w + 1) !== w) continue;
     // After a failure the remaining shares are claimed but not run: the error is thrown anyway.
     if (failure === undefined) {
       try {
-        run(shares[i]);
+        runShare(rt, shares[first + next]);
       } catch (e) {
         failure = e; // still wait: the workers are writing into the same scratch memory
       }
     }
-    Atomics.add(flags, 0, 1);
+    Atomics.add(flags, SLOT_DONE, 1);
   }
   for (;;) {
-    const done = Atomics.load(flags, 0);
+    const done = Atomics.load(flags, SLOT_DONE);
     if (done >= count) break;
-    if (Atomics.wait(flags, 0, done, STALL_MS) === "timed-out") {
+    if (Atomics.wait(flags, SLOT_DONE, done, STALL_MS) === "timed-out") {
       broken = true;
       throw new Error(`wasm backend: worker threads stalled (${done} of ${count} shares done); threads are now off`);
     }
   }
   if (failure !== undefined) throw failure;
-  if (Atomics.load(flags, 1) !== 0) throw new Error("wasm backend: a kernel failed in a worker thread");
+  if (Atomics.load(flags, SLOT_FAILED) !== 0) throw new Error("wasm backend: a kernel failed in a worker thread");
 }
