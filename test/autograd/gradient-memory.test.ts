@@ -9,7 +9,9 @@
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { Tensor, full, grad, randn, tensor, manualSeed } from "@tensorgrad/autograd";
+import { Tensor, full, getBackend, grad, lstmCell, randn, tensor, manualSeed } from "@tensorgrad/autograd";
+import type { BufferRecycler } from "../../packages/autograd/src/backend/backend.js";
+import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
 import { POOL_LIMIT_BYTES, recycledPoolBytes } from "../../packages/autograd/src/backend/cpu/slabs.js";
 import { backwardThroughHooks, keepingDouble, randomGraphLoss, type GraphStep } from "../helpers/gradient-memory-graphs.js";
 
@@ -29,6 +31,26 @@ function clobberPool(): void {
 }
 
 const snapshot = (t: Tensor): number[] => Array.from(t.toTypedArray());
+
+/**
+ * Runs fn with the backend's recycler filling every buffer it takes with NaN at once, so that a
+ * gradient read after its memory was handed back shows it even when no allocation reused the
+ * memory in between.
+ */
+function withPoisonedRecycling(fn: () => void): void {
+  const recycler = getBackend().recycler as { recycle: BufferRecycler<CpuBuffer>["recycle"] } | undefined;
+  if (recycler === undefined) throw new Error("this backend has no recycler");
+  const recycle = recycler.recycle;
+  recycler.recycle = (buffer) => {
+    buffer.data.fill(Number.NaN);
+    recycle(buffer);
+  };
+  try {
+    fn();
+  } finally {
+    recycler.recycle = recycle;
+  }
+}
 
 describe("gradient memory reuse", () => {
   it("consumed gradients go to the pool, and a later step's allocations take them", () => {
@@ -80,6 +102,29 @@ describe("gradient memory reuse", () => {
       return (xw > 0 ? 2 * Math.exp(2 * xw) * wv[i] : 0) + 2 * xi * wv[i];
     });
     expect(x.grad).toBeAllclose(tensor(Array.from(hand)).reshape([R, C]), { rtol: 1e-5, atol: 1e-5 });
+  });
+
+  it("a vjp's gradients that share one buffer (lstmCell's two views) all reach their inputs, when the first is summed into a waiting one", () => {
+    // lstmCell's backward returns gates' and c's gradients as two views of one [5·B·H] buffer
+    // (5·64·20 float32 = R·C: clobberPool's size). gates is also used by square(), so its view is
+    // summed into the gradient already waiting there — which consumes it — before c's view is
+    // sent: the buffer must stay held until every view is. Both orders of the two terms.
+    const H = 20;
+    for (const squareFirst of [false, true]) {
+      manualSeed(11);
+      const gates = randn([R, 4 * H]).requiresGrad_();
+      const c = randn([R, H]).requiresGrad_();
+      const loss = (): Tensor => {
+        const square = (): Tensor => gates.square().sum();
+        const cell = (): Tensor => lstmCell(gates, c).mul(c.unsqueeze(0)).sum();
+        return squareFirst ? square().add(cell()) : cell().add(square());
+      };
+      const [gGates, gC] = grad([loss()], [gates, c]) as Tensor[];
+      withPoisonedRecycling(() => loss().backward());
+      clobberPool();
+      expect(gates.grad).toBeAllclose(gGates, { rtol: 0, atol: 0 });
+      expect(c.grad).toBeAllclose(gC, { rtol: 0, atol: 0 });
+    }
   });
 
   it("retained gradients, and gradients hooks received, kept or returned, are never reused", () => {

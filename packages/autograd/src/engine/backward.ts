@@ -264,6 +264,7 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
         if (g !== null) grads[k] = observeOutputGrad(node, k, g, createGraph, sink, memory);
       }
       const inputGrads = node.backwardFn(grads, node);
+      const sent: Tensor[] = [];
       for (let j = 0; j < node.numInputs; j++) {
         const edge = node.edge(j);
         const raw = inputGrads[j];
@@ -271,10 +272,15 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
         const g = fitToInput(node, j, edge, raw);
         if (isAnomalyEnabled()) checkFinite(node, j, g);
         if (memory !== null && node.kind.userCode) memory.escape(g);
+        // Held until every input's gradient is sent: a vjp may return views of one buffer
+        // (lstmCell's), and the first one summed into a waiting gradient is consumed at once.
+        memory?.hold(g);
+        sent.push(g);
         if (edge instanceof Node) send(edge, 0, g);
         else if (edge instanceof OutputRef) send(edge.node, edge.index, g);
         else sendToLeaf(edge, g);
       }
+      if (memory !== null) for (const g of sent) memory.release(g);
       // The gradients this node received are consumed (after the sends: a vjp may pass one on).
       if (memory !== null) {
         for (let k = 0; k < held.length; k++) {
