@@ -62,7 +62,7 @@ function cumprodGrad(g: Tensor, x: Tensor, y: Tensor, dim: number): Tensor {
   const n = x.shape[dim];
   if (n <= 1) return g;
   if (isGradEnabled()) {
-    if (!x.eq(0).any().item()) return reverseCumsum(g.mul(y), dim).div(x);
+    if (!x.backend.asyncReads && !x.eq(0).any().item()) return reverseCumsum(g.mul(y), dim).div(x);
     return cumprodGradExplicit(g, x, dim);
   }
   const isZero = x.eq(0);
