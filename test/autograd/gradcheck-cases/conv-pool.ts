@@ -1,7 +1,7 @@
 /**
  * gradcheck cases of the convolution and pooling family (primitives conv2d, conv2dInputGrad,
  * conv2dWeightGrad, unfold, fold, maxPool2d, maxPool2dBackward, dropout and the composites built on them;
- * the smooth cases are also gradgradchecked, which runs the gradient primitives' own vjps), spread into CASES by test/autograd/gradcheck-ops.test.ts.
+ * the smooth cases are also gradgradchecked, which runs the gradient primitives' own vjps), spread into OP_CASES (ops.ts).
  * Configurations are drawn at random and encoded in an int32 tensor, so each case stays a
  * function of tensors only.
  */
@@ -12,6 +12,7 @@ import {
   type PadMode, type Tensor,
 } from "@tensorgrad/autograd";
 import { tensorArb } from "@tensorgrad/autograd/testing/arbitraries";
+import { config } from "./config.js";
 
 /** The shape of a case in gradcheck-ops.test.ts. */
 export interface WindowOpCase {
@@ -24,7 +25,7 @@ export interface WindowOpCase {
 }
 
 const grad = { requiresGrad: true } as const;
-const ints = (values: number[]): Tensor => tensor(values, { dtype: "int32" });
+const ints = (values: number[]): Tensor => config(values);
 const read = (t: Tensor): number[] => t.toFlatArray();
 
 /** Values at least 2e-3 apart, so max pooling's choice stays put under a finite-difference step. */
@@ -188,7 +189,7 @@ export const CONV_POOL_CASES: WindowOpCase[] = [
     smooth: true,
     inputs: fc
       .tuple(tensorArb([2, 3, 4], grad), fc.integer({ min: 0, max: 1000 }), fc.constantFrom(0.2, 0.5, 0.75))
-      .map(([x, seed, p]) => [x, tensor([seed, p], { dtype: "float64" })]),
+      .map(([x, seed, p]) => [x, config([seed, p], "float64")]),
     fn: (x, spec) => {
       const [seed, p] = read(spec);
       return dropout(x, p, new Generator(seed)).square();

@@ -1,15 +1,16 @@
 /**
  * gradcheck cases of the fused transformer primitives (gelu and geluBackward, layerNorm,
- * attentionSoftmax), spread into CASES by test/autograd/gradcheck-ops.test.ts. The smooth ones
+ * attentionSoftmax), spread into OP_CASES (ops.ts). The smooth ones
  * are gradgradchecked too, which runs each vjp's recorded (createGraph) form; the first-order
  * check runs the one-kernel backward. Configurations are encoded in an int32/float64 tensor, so
  * each case stays a function of tensors only.
  */
 
 import fc from "fast-check";
-import { attentionSoftmax, layerNorm, tensor, type Tensor } from "@tensorgrad/autograd";
+import { attentionSoftmax, layerNorm, type Tensor } from "@tensorgrad/autograd";
 import { shapeArb, tensorArb } from "@tensorgrad/autograd/testing/arbitraries";
 import type { WindowOpCase } from "./conv-pool.js";
+import { config } from "./config.js";
 
 const grad = { requiresGrad: true } as const;
 
@@ -23,16 +24,16 @@ const layerNormInputs = (affine: boolean): fc.Arbitrary<Tensor[]> =>
   shapeArb({ minRank: 1, maxRank: 3, minSize: 2, maxSize: 3 }).chain((shape) =>
     fc.integer({ min: 1, max: shape.length }).chain((k) => {
       const tail = shape.slice(shape.length - k);
-      const config = fc.constant(tensor([k], { dtype: "int32" }));
+      const spec = fc.constant(config([k]));
       const x = tensorArb(shape, grad);
-      const all: fc.Arbitrary<Tensor[]> = affine ? fc.tuple(x, config, tensorArb(tail, grad), tensorArb(tail, grad)) : fc.tuple(x, config);
+      const all: fc.Arbitrary<Tensor[]> = affine ? fc.tuple(x, spec, tensorArb(tail, grad), tensorArb(tail, grad)) : fc.tuple(x, spec);
       return all;
     }),
   );
 
 const attentionInputs = shapeArb({ minRank: 0, maxRank: 2, minSize: 1, maxSize: 2 }).chain((batch) =>
   fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.double({ min: 0.2, max: 2, noNaN: true })).chain(([L, S, causal, scale]) =>
-    fc.tuple(tensorArb([...batch, L, S], grad), fc.constant(tensor([causal ? 1 : 0, scale], { dtype: "float64" }))),
+    fc.tuple(tensorArb([...batch, L, S], grad), fc.constant(config([causal ? 1 : 0, scale], "float64"))),
   ),
 );
 
