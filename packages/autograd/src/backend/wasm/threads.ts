@@ -119,12 +119,9 @@ const serve = () => {
 };
 `;
 
-// Node: instantiate over the shared memory from workerData, count itself ready, then serve jobs.
-// It reaches worker_threads through process.getBuiltinModule, which works whether the eval'd
-// source is taken as CommonJS or as an ES module.
-const NODE_WORKER_SOURCE = `
-const { workerData } = process.getBuiltinModule("node:worker_threads");
-const { module, memory, control } = workerData;
+// Every worker, given module, memory and control: instantiate the kernels over the shared memory,
+// count itself ready, then serve jobs (never returning to its event loop).
+const START_SERVING = `
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const flags = new Int32Array(control, 0, ${CONTROL_SLOTS});
 const job = new Float64Array(control, ${JOB_BYTE_OFFSET});
@@ -134,17 +131,19 @@ Atomics.notify(flags, ${SLOT_READY});
 serve();
 `;
 
-// Browser: the one message brings the module, the shared memory and the control block.
+// Node: the module, memory and control block come as workerData. It reaches worker_threads
+// through process.getBuiltinModule, which works whether the eval'd source is taken as CommonJS or
+// as an ES module.
+const NODE_WORKER_SOURCE = `
+const { workerData } = process.getBuiltinModule("node:worker_threads");
+const { module, memory, control } = workerData;
+${START_SERVING}`;
+
+// Browser: the one message brings them.
 const WEB_WORKER_SOURCE = `
 self.onmessage = ({ data }) => {
   const { module, memory, control } = data;
-  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const flags = new Int32Array(control, 0, ${CONTROL_SLOTS});
-  const job = new Float64Array(control, ${JOB_BYTE_OFFSET});
-  ${RUN_JOBS}
-  Atomics.add(flags, ${SLOT_READY}, 1);
-  Atomics.notify(flags, ${SLOT_READY});
-  serve();
+  ${START_SERVING}
 };
 `;
 
