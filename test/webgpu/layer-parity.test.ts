@@ -387,6 +387,15 @@ describeGpu("nn layers on webgpu vs the cpu oracle: outputs, input and parameter
     layer("BCELoss on a transposed input", () => new BCELoss({ reduction: "sum" }), () => [probabilities(4, 3), probabilities(3, 4)], { run: (m, [a, b]) => m.call(a.t(), b) }),
   ]);
 
+  it("TransformerEncoder made from a layer on webgpu: its copies (TransformerEncoderLayer.clone) are made there, and match the cpu's", async () => {
+    const make = (): TransformerEncoderLayer => new TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dropout: 0, generator: new Generator(3) }).to("cpu");
+    const cpu = new TransformerEncoder(make(), 2);
+    const gpu = new TransformerEncoder(make().to("webgpu"), 2);
+    expect(gpu.parameters().every((p) => p.device === "webgpu")).toBe(true);
+    const x = rnd(3, 2, 4);
+    expect(await host(gpu.call(x.to("webgpu")))).toBeAllclose(cpu.call(x), TOL);
+  });
+
   it("Embedding: an index out of range is an IndexError at the next read (no host read at the lookup)", async () => {
     const e = new Embedding(5, 2).to("cpu").to("webgpu");
     const y = e.call(tensor([1, 7], { dtype: "int32", device: "webgpu" })); // nothing read yet
