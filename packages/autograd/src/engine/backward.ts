@@ -264,19 +264,39 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
         if (g !== null) grads[k] = observeOutputGrad(node, k, g, createGraph, sink, memory);
       }
       const inputGrads = node.backwardFn(grads, node);
+      // Every input's gradient is held before any is sent: they may share one buffer (a fused
+      // backward kernel's results as views of one output: lstmCell, gruCell, or one tensor for two
+      // inputs), and a send that merges a gradient into one already waiting releases it, which
+      // must not free the memory of those not sent yet.
+      const outgoing: (Tensor | null)[] = [];
       for (let j = 0; j < node.numInputs; j++) {
         const edge = node.edge(j);
         const raw = inputGrads[j];
-        if (edge === null || raw === null || raw === undefined) continue;
+        if (edge === null || raw === null || raw === undefined) {
+          outgoing.push(null);
+          continue;
+        }
         const g = fitToInput(node, j, edge, raw);
         if (isAnomalyEnabled()) checkFinite(node, j, g);
         if (memory !== null && node.kind.userCode) memory.escape(g);
+        memory?.hold(g);
+        outgoing.push(g);
+      }
+      for (let j = 0; j < outgoing.length; j++) {
+        const g = outgoing[j];
+        if (g === null) continue;
+        const edge = node.edge(j);
         if (edge instanceof Node) send(edge, 0, g);
         else if (edge instanceof OutputRef) send(edge.node, edge.index, g);
-        else sendToLeaf(edge, g);
+        else if (edge !== null) sendToLeaf(edge, g);
       }
-      // The gradients this node received are consumed (after the sends: a vjp may pass one on).
+      // The gradients this node received are consumed (after the sends: a vjp may pass one on),
+      // and the sends hold what they passed on.
       if (memory !== null) {
+        for (let j = 0; j < outgoing.length; j++) {
+          const g = outgoing[j];
+          if (g !== null) memory.release(g);
+        }
         for (let k = 0; k < held.length; k++) {
           const g = held[k];
           if (g === null) continue;
