@@ -9,7 +9,7 @@
  */
 
 import { expect, it } from "vitest";
-import { Generator, noGrad, rand, randint, randn, tensor, type Tensor } from "@tensorgrad/autograd";
+import { Generator, grad, noGrad, rand, randint, randn, tensor, type Tensor } from "@tensorgrad/autograd";
 import {
   AdaptiveAvgPool2d, AvgPool2d, BCELoss, BCEWithLogitsLoss, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, CrossEntropyLoss, Dropout,
   Dropout2d, ELU, Embedding, Flatten, GELU, GRU, GRUCell, GroupNorm, HuberLoss, Identity, L1Loss, LSTM, LSTMCell, LayerNorm, LeakyReLU, Linear,
@@ -72,13 +72,31 @@ function jitter(model: AnyModule): void {
   });
 }
 
-/** Runs `c` on the cpu and on webgpu in each of its modes and compares everything. */
-async function layerParity(c: LayerCase): Promise<void> {
+/** The two layers a check compares: built from one seed, the cpu one jittered, its state copied into the webgpu one. */
+function pair(c: LayerCase): [AnyModule, AnyModule] {
   const cpu = c.make(new Generator(77)).to("cpu");
   jitter(cpu);
   const gpu = c.make(new Generator(77)).to("cpu");
   gpu.loadStateDict(cpu.stateDict());
-  gpu.to("webgpu");
+  return [cpu, gpu.to("webgpu")];
+}
+
+/** Every parameter's gradient on webgpu against the cpu's; each must have one unless `someUnused`, and then as on the cpu. */
+async function expectParamGrads(cpu: AnyModule, gpu: AnyModule, tol: Tol, what: string, someUnused = false): Promise<void> {
+  const gpuParams = new Map(gpu.namedParameters());
+  for (const [name, p] of cpu.namedParameters()) {
+    const q = gpuParams.get(name)!;
+    if (someUnused && p.grad === null) expect(q.grad, `${what}: ${name} has no gradient, as on the cpu`).toBeNull();
+    else {
+      expect(p.grad, `${what}: the cpu gave ${name} a gradient`).not.toBeNull();
+      expect(await host(q.grad!), `${what}: gradient of ${name}`).toBeAllclose(p.grad!, tol);
+    }
+  }
+}
+
+/** Runs `c` on the cpu and on webgpu in each of its modes and compares everything. */
+async function layerParity(c: LayerCase): Promise<void> {
+  const [cpu, gpu] = pair(c);
   for (const mode of c.modes) {
     for (const m of [cpu, gpu]) {
       m.train(mode === "train");
@@ -112,15 +130,33 @@ async function layerParity(c: LayerCase): Promise<void> {
       expect(xc[i].grad, `${mode}: the cpu gave input ${i} a gradient`).not.toBeNull();
       expect(await host(xg[i].grad!), `${mode}: gradient of input ${i}`).toBeAllclose(xc[i].grad!, tol);
     }
-    const gpuParams = new Map(gpu.namedParameters());
-    for (const [name, p] of cpu.namedParameters()) {
-      const q = gpuParams.get(name)!;
-      expect(p.grad, `${mode}: the cpu gave ${name} a gradient`).not.toBeNull();
-      expect(await host(q.grad!), `${mode}: gradient of ${name}`).toBeAllclose(p.grad!, tol);
-    }
+    await expectParamGrads(cpu, gpu, tol, mode);
     const gpuBuffers = new Map(gpu.namedBuffers());
     for (const [name, b] of cpu.namedBuffers()) expect(await host(gpuBuffers.get(name)!), `${mode}: buffer ${name}`).toBeAllclose(b, tol);
   }
+}
+
+/**
+ * A gradient penalty (WGAN-GP's) through the layer, in training mode: P = |∂(Σ out·w)/∂x|² for
+ * the first input x and the first output, then P.backward(), which differentiates the layer's
+ * backward pass (recorded with createGraph). P and every parameter's gradient are compared.
+ */
+async function penaltyParity(c: LayerCase): Promise<void> {
+  const [cpu, gpu] = pair(c);
+  const [x] = c.inputs();
+  let w: Tensor | null = null;
+  const penalty = (m: AnyModule, device: string): Tensor => {
+    const xd = (device === "cpu" ? x.clone() : x.to(device)).requiresGrad_();
+    const out = flat(c.run(m, [xd]))[0];
+    w ??= rnd(...out.shape);
+    const [gx] = grad([out.mul(w.to(device)).sum()], [xd], { createGraph: true }) as Tensor[];
+    const p = gx.square().sum();
+    p.backward();
+    return p;
+  };
+  const pc = penalty(cpu, "cpu");
+  expect(await host(penalty(gpu, "webgpu")), "the penalty").toBeAllclose(pc, c.tol);
+  await expectParamGrads(cpu, gpu, c.tol, "penalty", true); // a last bias does not change ∂out/∂x
 }
 
 /** Runs each row of a table as its own test. */
@@ -386,6 +422,22 @@ describeGpu("nn layers on webgpu vs the cpu oracle: outputs, input and parameter
     layer("BCEWithLogitsLoss on transposed operands", () => new BCEWithLogitsLoss({ reduction: "none" }), () => [rnd(4, 3), probabilities(3, 4)], { run: (m, [a, b]) => m.call(a.t(), b) }),
     layer("BCELoss on a transposed input", () => new BCELoss({ reduction: "sum" }), () => [probabilities(4, 3), probabilities(3, 4)], { run: (m, [a, b]) => m.call(a.t(), b) }),
   ]);
+
+  // Second order: each layer's backward pass, recorded, is differentiated on the device too.
+  it.each([
+    layer("MLP: Linear, Tanh, Linear, SiLU, Linear", (g) => new Sequential(new Linear(3, 6, { generator: g }), new Tanh(), new Linear(6, 6, { generator: g }), new SiLU(), new Linear(6, 2, { generator: g })), () => [rnd(5, 3)]),
+    layer("CNN: Conv2d, GELU, MaxPool2d, Conv2d, AvgPool2d", (g) => new Sequential(new Conv2d(2, 3, 3, { padding: 1, generator: g }), new GELU(), new MaxPool2d(2), new Conv2d(3, 2, 2, { generator: g }), new AvgPool2d(2)), () => [rnd(2, 2, 6, 6)]),
+    layer("ConvTranspose2d, Sigmoid", (g) => new Sequential(new ConvTranspose2d(2, 3, 3, { stride: 2, generator: g }), new Sigmoid()), () => [rnd(1, 2, 3, 3)]),
+    layer("Linear, LayerNorm, Softmax", (g) => new Sequential(new Linear(4, 5, { generator: g }), new LayerNorm(5), new Softmax(1)), () => [rnd(3, 4)]),
+    layer("Linear, BatchNorm1d, ELU", (g) => new Sequential(new Linear(4, 3, { generator: g }), new BatchNorm1d(3), new ELU()), () => [rnd(6, 4)]),
+    layer("Linear, GroupNorm, RMSNorm", (g) => new Sequential(new Linear(4, 4, { generator: g }), new GroupNorm(2, 4), new RMSNorm(4)), () => [rnd(3, 4)]),
+    layer("GRUCell", (g) => new GRUCell(3, 4, { generator: g }), () => [rnd(2, 3)]),
+    layer("LSTMCell (h)", (g) => new LSTMCell(3, 4, { generator: g }), () => [rnd(2, 3)]),
+    layer("GRU 2 layers", (g) => new GRU(3, 4, { numLayers: 2, generator: g }), () => [rnd(3, 2, 3)]),
+    layer("LSTM bidirectional", (g) => new LSTM(3, 4, { bidirectional: true, generator: g }), () => [rnd(3, 2, 3)]),
+    layer("RNN relu", (g) => new RNN(3, 4, { nonlinearity: "relu", generator: g }), () => [rnd(3, 2, 3)]),
+    layer("MultiheadAttention", (g) => new MultiheadAttention(4, 2, { generator: g }), () => [rnd(3, 2, 4)], { run: (m, [x]) => m.call(x, x, x) }),
+  ].map((c) => [c.name, c] as const))("gradient penalty (double backward) through %s", async (_, c) => penaltyParity(c));
 
   it("TransformerEncoder made from a layer on webgpu: its copies (TransformerEncoderLayer.clone) are made there, and match the cpu's", async () => {
     const make = (): TransformerEncoderLayer => new TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dropout: 0, generator: new Generator(3) }).to("cpu");
