@@ -6,6 +6,9 @@
  * statistics) must agree. Layers that behave differently in training and in eval run in both
  * modes, in sequence on the same two instances (BatchNorm: eval uses the statistics training
  * updated). Sync reads throw on webgpu, so passing also proves that no layer reads the host.
+ * The tables cover sizes past the kernels' tiles, non-contiguous inputs, saturated activations and
+ * missing initial states; gradient penalties (double backward) differentiate the layers' recorded
+ * backward passes on the device too. float64 is refused on webgpu by design (WGSL has no f64).
  */
 
 import { expect, it } from "vitest";
@@ -232,6 +235,7 @@ describeGpu("nn layers on webgpu vs the cpu oracle: outputs, input and parameter
     layer("Embedding with repeated indices", (g) => new Embedding(10, 4, { generator: g }), () => [tensor([[1, 5, 1, 9], [0, 1, 7, 7]], { dtype: "int32", device: "cpu" })]),
     layer("Embedding with paddingIdx 2 (no gradient to that row)", (g) => new Embedding(6, 3, { paddingIdx: 2, generator: g }), () => [tensor([[2, 5, 2], [0, 2, 3]], { dtype: "int32", device: "cpu" })]),
     layer("Embedding with paddingIdx -1, random indices", (g) => new Embedding(7, 5, { paddingIdx: -1, generator: g }), () => [ints(7, 3, 8)]),
+    layer("Embedding.fromPretrained, trainable, paddingIdx 1", () => Embedding.fromPretrained(rnd(6, 3), { freeze: false, paddingIdx: 1 }), () => [tensor([[1, 4], [0, 1]], { dtype: "int32", device: "cpu" })]),
     layer("Dropout 0.3: eval is the identity; training masks from the layer's generator", (g) => new Dropout(0.3, { generator: g }), () => [rnd(4, 6)], { modes: ["eval", "train", "train"] }),
     layer("Dropout2d 0.5", (g) => new Dropout2d(0.5, { generator: g }), () => [rnd(2, 5, 3, 3)], { modes: ["eval", "train"] }),
     layer("Flatten", () => new Flatten(), () => [rnd(2, 3, 4)]),
@@ -329,6 +333,18 @@ describeGpu("nn layers on webgpu vs the cpu oracle: outputs, input and parameter
       () => [rnd(4, 2, 8)],
       { run: (m, [x]) => m.call(x, { isCausal: true }) },
     ),
+    layer(
+      "TransformerEncoder with a bool [L, L] mask and a float key padding mask",
+      (g) => new TransformerEncoder(new TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dropout: 0, normFirst: true, generator: g }), 2),
+      () => [rnd(4, 2, 4)],
+      {
+        run: (m, [x]) => {
+          const mask = tensor([[false, true, false, true], [false, false, true, true], [true, false, false, false], [false, false, false, false]], { device: x.device });
+          const keyPadding = tensor([[0, 0, -1, -Infinity], [0, 0.5, 0, 0]], { device: x.device });
+          return m.call(x, { mask, srcKeyPaddingMask: keyPadding });
+        },
+      },
+    ),
   ]);
 
   table("sequential models", [
@@ -362,6 +378,7 @@ describeGpu("nn layers on webgpu vs the cpu oracle: outputs, input and parameter
     layer("SmoothL1Loss beta 0 (l1)", () => new SmoothL1Loss({ beta: 0 }), () => [rnd(3, 4), rnd(3, 4)]),
     layer("BCELoss", () => new BCELoss(), () => [probabilities(6), probabilities(6).round()]),
     layer("CrossEntropyLoss with class weights and label smoothing", () => new CrossEntropyLoss({ weight: rnd(4).abs().add(0.1), labelSmoothing: 0.1 }), () => [rnd(6, 4), ints(4, 6)]),
+    layer("CrossEntropyLoss with class probabilities (the target's gradient too)", () => new CrossEntropyLoss({ labelSmoothing: 0.05 }), () => [rnd(5, 4), rnd(5, 4).softmax(1)]),
     layer("NLLLoss with class weights, sum", () => new NLLLoss({ weight: rnd(3).abs().add(0.1), reduction: "sum" }), () => [rnd(5, 3).logSoftmax(1), ints(3, 5)]),
   ]);
 
