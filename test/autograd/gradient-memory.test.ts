@@ -9,7 +9,7 @@
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { Tensor, full, getBackend, grad, lstmCell, randn, tensor, manualSeed } from "@tensorgrad/autograd";
+import { Tensor, full, getBackend, grad, gruCell, lstmCell, randn, tensor, manualSeed } from "@tensorgrad/autograd";
 import type { BufferRecycler } from "../../packages/autograd/src/backend/backend.js";
 import type { CpuBuffer } from "../../packages/autograd/src/backend/cpu/cpu-backend.js";
 import { POOL_LIMIT_BYTES, recycledPoolBytes } from "../../packages/autograd/src/backend/cpu/slabs.js";
@@ -174,6 +174,31 @@ describe("gradient memory reuse", () => {
     expect(returned()).toBeAllclose(full([R, C], 6), { rtol: 0, atol: 0 });
     expect(x.grad).toBeAllclose(x.detach().exp().mul(6), { rtol: 1e-6, atol: 0 });
   });
+
+  it.each(["gruCell", "lstmCell"] as const)(
+    "%s's fused backward returns its gradients as views of one buffer: merging the first into a waiting gradient frees none of them",
+    (op) => {
+      manualSeed(9);
+      const H = C;
+      const k = op === "gruCell" ? 7 : 5; // the fused backward's buffer is [R, k·H], as the projection
+      const p = randn([R, k * H]).requiresGrad_();
+      // The cell's inputs are slices of one projection, and the first one is used again, so its
+      // gradient is waiting when the cell's vjp sends its own. Were the buffer freed at that
+      // merge, the next slice's vjp (a zero-padded [R, k·H]) would take it while the other views
+      // still had to be read.
+      const loss = (): Tensor => {
+        const proj = p.mul(1);
+        const first = proj.slice(1, 0, (op === "gruCell" ? 3 : 4) * H); // gi, or the gates
+        const out = op === "gruCell"
+          ? gruCell(first, proj.slice(1, 3 * H, 6 * H), proj.slice(1, 6 * H, 7 * H))
+          : lstmCell(first, proj.slice(1, 4 * H, 5 * H));
+        return out.tanh().sum().add(first.square().sum());
+      };
+      const [expected] = grad([loss()], [p]) as Tensor[];
+      loss().backward();
+      expect(p.grad).toBeAllclose(expected, { rtol: 0, atol: 0 });
+    },
+  );
 
   it("random graphs with fan-in, views and broadcasts: backward equals grad(), and reuse corrupts nothing", () => {
     type Step = GraphStep;

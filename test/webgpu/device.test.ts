@@ -6,7 +6,7 @@
 
 import { expect, it } from "vitest";
 import { Generator, initWebGPU, linspace, noGrad, randn, tensor, webgpuMemory, type Tensor } from "@tensorgrad/autograd";
-import { Linear, ReLU, Sequential, Tanh, crossEntropy, mseLoss, optim } from "@tensorgrad/nn";
+import { DataLoader, Linear, ReLU, Sequential, TensorDataset, Tanh, crossEntropy, mseLoss, optim } from "@tensorgrad/nn";
 import { describeGpu, host, train } from "./gpu.js";
 
 /** Runs the garbage collector (the project passes --expose-gc) and lets finalizers return buffers to the pool. */
@@ -99,6 +99,22 @@ describeGpu("webgpu devices", () => {
     expect(params.every((p) => p.device === "webgpu")).toBe(true);
     await model.toAsync("cpu");
     expect(params.every((p) => p.device === "cpu" && p.grad!.device === "cpu")).toBe(true);
+  });
+
+  it("TensorDataset and DataLoader over webgpu tensors batch on the GPU (each tensor indexed on its own device)", async () => {
+    const x = randn([7, 3], { device: "cpu", generator: new Generator(4) });
+    const y = tensor([0, 1, 2, 0, 1, 2, 0], { dtype: "int32", device: "cpu" });
+    const [xb, yb] = new TensorDataset(x.to("webgpu"), y.to("webgpu")).getBatch([5, 0, -1]);
+    expect([xb.device, yb.device]).toEqual(["webgpu", "webgpu"]);
+    expect(await host(xb)).toEqual(x.indexSelect(0, tensor([5, 0, 6], { dtype: "int32", device: "cpu" })).toArray());
+    expect(await host(yb)).toEqual([2, 0, 0]);
+    const mixed = new TensorDataset(x.to("webgpu"), y); // features on the GPU, labels on the cpu
+    const sizes: number[] = [];
+    for (const [xs, ys] of new DataLoader(mixed, { batchSize: 3 })) {
+      expect([xs.device, ys.device]).toEqual(["webgpu", "cpu"]);
+      sizes.push(ys.shape[0]);
+    }
+    expect(sizes).toEqual([3, 3, 1]);
   });
 
   it("an MLP trained on webgpu gives the cpu's losses (float32 tolerance), with reads only at the end", async () => {

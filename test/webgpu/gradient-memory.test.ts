@@ -11,7 +11,7 @@
 
 import { expect, it } from "vitest";
 import fc from "fast-check";
-import { Generator, Tensor, full, grad, linspace, randn, webgpuMemory } from "@tensorgrad/autograd";
+import { Generator, Tensor, full, grad, gruCell, linspace, lstmCell, randn, webgpuMemory } from "@tensorgrad/autograd";
 import { describeGpu } from "./gpu.js";
 import { backwardThroughHooks, keepingDouble, randomGraphLoss, type GraphStep } from "../helpers/gradient-memory-graphs.js";
 
@@ -129,6 +129,25 @@ describeGpu("gradient memory reuse on webgpu", () => {
     expect(await values(returned()!)).toEqual(xv.map(() => 6));
     expect(await values(x.grad!)).toBeAllclose(xv.map((v) => 6 * Math.exp(v)), { rtol: 1e-5, atol: 0 });
   });
+
+  it.each(["gruCell", "lstmCell"] as const)(
+    "%s's fused backward returns its gradients as views of one buffer: merging the first into a waiting gradient frees none of them",
+    async (op) => {
+      const gen = new Generator(9);
+      const rnd = (...shape: number[]): Tensor => randn(shape, { device: "cpu", generator: gen }).to("webgpu").requiresGrad_();
+      const [B, H] = [R, C / 4];
+      const inputs = op === "gruCell" ? [rnd(B, 3 * H), rnd(B, 3 * H), rnd(B, H)] : [rnd(B, 4 * H), rnd(B, H)];
+      // input 0 also feeds a later op, so its gradient is waiting when the cell's vjp sends its own
+      const loss = (): Tensor => {
+        const out = op === "gruCell" ? gruCell(inputs[0], inputs[1], inputs[2]) : lstmCell(inputs[0], inputs[1]);
+        return out.tanh().sum().add(inputs[0].mul(inputs[0]).sum());
+      };
+      const expected = grad([loss()], inputs) as Tensor[];
+      loss().backward();
+      clobberPool([[B, (op === "gruCell" ? 7 : 5) * H]]); // the fused backward's one buffer
+      for (let i = 0; i < inputs.length; i++) expect(await values(inputs[i].grad!)).toEqual(await values(expected[i]));
+    },
+  );
 
   it("random graphs with fan-in, views and broadcasts: backward equals grad(), and reuse corrupts nothing", async () => {
     type Step = GraphStep & { op: "mul" | "add" | "tanh" | "t" | "matmul" | "rowsum" | "twice" };

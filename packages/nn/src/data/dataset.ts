@@ -72,8 +72,15 @@ export class TensorDataset implements BatchedDataset<Tensor[], Tensor[]> {
   /** The rows at `indices` of every tensor, stacked: one indexSelect per tensor. */
   getBatch(indices: readonly number[]): Tensor[] {
     if (!Array.isArray(indices)) throw new ValueError(`TensorDataset.getBatch: indices must be an array of integers, got ${typeof indices}`);
-    const index = tensor(Int32Array.from(indices, (i) => normIndex("TensorDataset", i, this.length)));
-    return this.tensors.map((t) => t.indexSelect(0, index));
+    const ids = Int32Array.from(indices, (i) => normIndex("TensorDataset", i, this.length));
+    // the index on each tensor's own device (once per device), not on the default one
+    const byDevice = new Map<string, Tensor>();
+    const indexOn = (device: string): Tensor => {
+      const index = byDevice.get(device) ?? tensor(ids, { device });
+      byDevice.set(device, index);
+      return index;
+    };
+    return this.tensors.map((t) => t.indexSelect(0, indexOn(t.device)));
   }
 }
 

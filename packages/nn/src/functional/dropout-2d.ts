@@ -18,6 +18,7 @@ export function dropout2d(x: Tensor, p = 0.5, training = true, options: DropoutO
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
   const maskShape = x.shape.map((s, i) => (i < 2 ? s : 1));
-  const keep = rand(maskShape, { dtype: x.dtype, generator: options.generator ?? defaultGenerator }).lt(1 - p);
+  // the mask on x's device (drawn on the host from the generator, as dropout's noise is)
+  const keep = rand(maskShape, { dtype: x.dtype, device: x.device, generator: options.generator ?? defaultGenerator }).lt(1 - p);
   return x.mul(keep.to(x.dtype).mul(1 / (1 - p)));
 }

@@ -88,7 +88,7 @@ abstract class RNNCellBase<In extends unknown[], Out> extends Module<In, Out> {
 
   /** Checks a state ([B, hiddenSize], or [hiddenSize] unbatched) and returns it batched; zeros when null. */
   protected state(what: string, state: unknown, gi: Tensor, batched: boolean): Tensor {
-    if (state === null) return zeros([gi.shape[0], this.hiddenSize], { dtype: gi.dtype });
+    if (state === null) return gi.newZeros([gi.shape[0], this.hiddenSize]); // on gi's device, of its dtype
     const shape = batched ? [gi.shape[0], this.hiddenSize] : [this.hiddenSize];
     const s = checkState(this.constructor.name, what, state, shape);
     return batched ? s : s.unsqueeze(0);

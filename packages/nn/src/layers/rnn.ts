@@ -303,8 +303,9 @@ abstract class RNNBase<In extends unknown[], Out> extends Module<In, Out> {
         // W_ih·x_t + b_ih for every t in one matmul, then taken apart into the T steps.
         const bIh = names.bIh === null ? null : this.#param(names.bIh);
         const gi = unbindSteps(linear(layerInput, this.#param(names.wIh), bIh));
-        let h = h0 === null ? zeros([batch, this.outputSize], { dtype: x.dtype }) : h0.select(0, k);
-        let c = mode !== "LSTM" ? null : c0 === null ? zeros([batch, this.hiddenSize], { dtype: x.dtype }) : c0.select(0, k);
+        // zero states on x's device and of its dtype (not the default device's)
+        let h = h0 === null ? x.newZeros([batch, this.outputSize]) : h0.select(0, k);
+        let c = mode !== "LSTM" ? null : c0 === null ? x.newZeros([batch, this.hiddenSize]) : c0.select(0, k);
         const hs: Tensor[] = new Array<Tensor>(steps);
         for (let s = 0; s < steps; s++) {
           const t = dir === 0 ? s : steps - 1 - s;

@@ -164,14 +164,17 @@ export class TransformerEncoderLayer extends Module<[src: Tensor, options?: Tran
   }
 
   /**
-   * An independent copy with the same settings, parameter values, requiresGrad flags and
-   * training modes (what copy.deepcopy gives PyTorch's TransformerEncoder). A Module activation
+   * An independent copy with the same settings, parameter values, requiresGrad flags, training
+   * modes and device (what copy.deepcopy gives PyTorch's TransformerEncoder). A Module activation
    * is shared with the copy, not copied.
    * NOTE: the copy is built by the constructor, so it draws initial weights (then overwritten)
    * from the layer's generator, advancing it, where PyTorch's deepcopy draws nothing.
    */
   clone(): TransformerEncoderLayer {
     const copy = new TransformerEncoderLayer(this.dModel, this.nhead, { ...this.#options, dtype: this.linear1.weight.dtype });
+    // on this layer's device first, so the state dict is copied within it (from a GPU, a copy to
+    // the default device would need an asynchronous read)
+    copy.to(this.linear1.weight.device);
     copy.loadStateDict(this.stateDict());
     const params = this.parameters();
     copy.parameters().forEach((p, i) => (p.requiresGrad = params[i].requiresGrad));
