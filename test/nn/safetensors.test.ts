@@ -7,8 +7,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Tensor, ValueError, randn, tensor } from "@tensorgrad/autograd";
-import { loadSafetensors, readSafetensorsHeader, saveSafetensors, stateDictFromJSON, stateDictToJSON } from "@tensorgrad/nn";
-import { load, save } from "@tensorgrad/nn/node";
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors, saveSafetensorsAsync, stateDictFromJSON, stateDictToJSON } from "@tensorgrad/nn";
+import { load, save, saveAsync } from "@tensorgrad/nn/node";
 import { tempDir } from "../helpers/temp-dir.js";
 
 /** ASCII text as bytes (the headers below are ASCII). */
@@ -161,6 +161,17 @@ describe("round trips", () => {
     writeFileSync(path, readFileSync(path).subarray(0, 30));
     expect(() => load(path)).toThrow(`load: "${path}": header length 88 runs past the end of the file (30 bytes): the file is truncated or corrupted`);
     expect(() => load(join(dir, "missing.safetensors"))).toThrow(/^load: cannot read ".*missing.safetensors": ENOENT/);
+  });
+
+  it("saveAsync(path) and saveSafetensorsAsync write the same bytes as the sync forms (any device; errors name the async op)", async () => {
+    const dir = tempDir("st-async");
+    const sd = { b: tensor([true, false]), w: tensor([[1, 2], [3, 4]], { dtype: "float64" }), i: tensor([7, -1], { dtype: "int32" }) };
+    const sync = saveSafetensors(sd, { metadata: { epoch: "3" } });
+    expect(await saveSafetensorsAsync(sd, { metadata: { epoch: "3" } })).toEqual(sync);
+    await saveAsync(sd, join(dir, "a.safetensors"), { metadata: { epoch: "3" } });
+    expect(new Uint8Array(readFileSync(join(dir, "a.safetensors")))).toEqual(sync);
+    await expect(saveSafetensorsAsync({ w: 3 as unknown as Tensor })).rejects.toThrow('saveSafetensorsAsync: "w" is not a Tensor');
+    await expect(saveAsync(sd, join(dir, "missing-dir", "a.safetensors"))).rejects.toThrow(/^saveAsync: cannot write ".*a\.safetensors": ENOENT/);
   });
 
   it("loadSafetensors reads a small file straight from readFileSync (a Buffer into Node's shared pool)", () => {

@@ -6,7 +6,7 @@
 
 import { expect, it } from "vitest";
 import { Generator, initWebGPU, linspace, noGrad, randn, tensor, webgpuMemory, type Tensor } from "@tensorgrad/autograd";
-import { DataLoader, Linear, ReLU, Sequential, TensorDataset, Tanh, crossEntropy, mseLoss, optim } from "@tensorgrad/nn";
+import { DataLoader, Linear, ReLU, Sequential, TensorDataset, Tanh, crossEntropy, loadSafetensors, mseLoss, optim, saveSafetensors, saveSafetensorsAsync } from "@tensorgrad/nn";
 import { describeGpu, host, train } from "./gpu.js";
 
 /** Runs the garbage collector (the project passes --expose-gc) and lets finalizers return buffers to the pool. */
@@ -99,6 +99,22 @@ describeGpu("webgpu devices", () => {
     expect(params.every((p) => p.device === "webgpu")).toBe(true);
     await model.toAsync("cpu");
     expect(params.every((p) => p.device === "cpu" && p.grad!.device === "cpu")).toBe(true);
+  });
+
+  it("a model trained on webgpu saves with saveSafetensorsAsync: the same bytes as its cpu copy's; the sync form says what to use", async () => {
+    const gen = new Generator(7);
+    const model = new Sequential(new Linear(3, 4, { generator: gen }), new Tanh(), new Linear(4, 2, { generator: gen })).to("webgpu");
+    const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
+    const x = randn([5, 3], { device: "cpu", generator: gen }).to("webgpu");
+    await train(opt, () => model.call(x).square().mean(), 3);
+    expect(() => saveSafetensors(model.stateDict())).toThrow(
+      /saveSafetensors: "0\.bias" is on webgpu, whose memory is read asynchronously; use await saveSafetensorsAsync\(stateDict\)/,
+    );
+    const bytes = await saveSafetensorsAsync(model.stateDict(), { metadata: { step: "3" } });
+    await model.toAsync("cpu");
+    expect(bytes).toEqual(saveSafetensors(model.stateDict(), { metadata: { step: "3" } }));
+    const loaded = loadSafetensors(bytes);
+    for (const [name, t] of Object.entries(model.stateDict())) expect(loaded[name]).toBeAllclose(t, { rtol: 0, atol: 0 });
   });
 
   it("TensorDataset and DataLoader over webgpu tensors batch on the GPU (each tensor indexed on its own device)", async () => {

@@ -4,4 +4,4 @@
  */
 
 export { readCsv } from "./data/csv-file.js";
-export { save, load } from "./io/file.js";
+export { save, saveAsync, load } from "./io/file.js";

@@ -58,9 +58,8 @@ function fail(op: string, problem: string): never {
   throw new ValueError(`${op}: ${problem}`);
 }
 
-/** Little-endian bytes of a tensor's elements (row-major). */
-function tensorBytes(t: Tensor): Uint8Array {
-  const values = t.toTypedArray();
+/** Little-endian bytes of a tensor's elements (row-major, as toTypedArray gives them). */
+function tensorBytes(values: Float32Array | Float64Array | Int32Array | Uint8Array): Uint8Array {
   if (LITTLE_ENDIAN_HOST || values.BYTES_PER_ELEMENT === 1) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const out = new Uint8Array(values.byteLength);
   const view = new DataView(out.buffer);
@@ -103,10 +102,33 @@ function fromBytes(bytes: Uint8Array, dtype: SafetensorsDType, name: string): Fl
 
 /**
  * Serializes a state dict (name → tensor) to safetensors bytes: tensors sorted by name and stored
- * back to back, header padded with spaces to a multiple of 8 bytes.
+ * back to back, header padded with spaces to a multiple of 8 bytes. Tensors on a device read
+ * asynchronously (webgpu) need saveSafetensorsAsync.
  */
 export function saveSafetensors(stateDict: Readonly<Record<string, Tensor>>, options: SaveSafetensorsOptions = {}): Uint8Array {
   const op = "saveSafetensors";
+  const names = checkStateDict(op, stateDict, options);
+  for (const name of names) {
+    const t = stateDict[name];
+    if (t.backend.asyncReads) {
+      fail(op, `"${name}" is on ${t.device}, whose memory is read asynchronously; use await saveSafetensorsAsync(stateDict) (or move the model first: await model.toAsync("cpu"))`);
+    }
+  }
+  return encode(stateDict, names, options, names.map((name) => tensorBytes(stateDict[name].toTypedArray())));
+}
+
+/**
+ * saveSafetensors for tensors on any device: each tensor is read with toTypedArrayAsync (a GPU
+ * tensor waits for the device), then the same bytes are written.
+ */
+export async function saveSafetensorsAsync(stateDict: Readonly<Record<string, Tensor>>, options: SaveSafetensorsOptions = {}): Promise<Uint8Array> {
+  const names = checkStateDict("saveSafetensorsAsync", stateDict, options);
+  const values = await Promise.all(names.map((name) => stateDict[name].toTypedArrayAsync()));
+  return encode(stateDict, names, options, values.map(tensorBytes));
+}
+
+/** Checks a state dict and the options; returns its names, sorted. */
+function checkStateDict(op: string, stateDict: Readonly<Record<string, Tensor>>, options: SaveSafetensorsOptions): string[] {
   if (stateDict === null || typeof stateDict !== "object" || Array.isArray(stateDict) || stateDict instanceof Map || stateDict instanceof Tensor) {
     const got = Array.isArray(stateDict) ? "an array" : stateDict instanceof Map ? "a Map (use Object.fromEntries)" : stateDict instanceof Tensor ? "a Tensor" : String(stateDict);
     fail(op, `expected a state dict (an object of tensors), got ${got}`);
@@ -118,25 +140,30 @@ export function saveSafetensors(stateDict: Readonly<Record<string, Tensor>>, opt
     if (name === "__metadata__") fail(op, 'the name "__metadata__" is reserved for metadata');
     if (!(stateDict[name] instanceof Tensor)) fail(op, `"${name}" is not a Tensor`);
   }
-  const parts: string[] = [];
   if (options.metadata !== undefined) {
     const metadata = options.metadata;
     if (metadata === null || typeof metadata !== "object") fail(op, "metadata must be an object of strings");
     for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") fail(op, `metadata value of "${k}" is a ${typeof v}, not a string`);
+  }
+  return names;
+}
+
+/** The file's bytes, from the checked names (sorted) and each tensor's little-endian data. */
+function encode(stateDict: Readonly<Record<string, Tensor>>, names: readonly string[], options: SaveSafetensorsOptions, datas: readonly Uint8Array[]): Uint8Array {
+  const parts: string[] = [];
+  if (options.metadata !== undefined) {
+    const metadata = options.metadata;
     // Built by hand so keys keep this order even when they look like integers.
     const entries = Object.keys(metadata).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`);
     parts.push(`"__metadata__":{${entries.join(",")}}`);
   }
-  const datas: Uint8Array[] = [];
   let offset = 0;
-  for (const name of names) {
+  names.forEach((name, i) => {
     const t = stateDict[name];
-    const data = tensorBytes(t);
-    const info = { dtype: TO_FILE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + data.byteLength] };
+    const info = { dtype: TO_FILE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + datas[i].byteLength] };
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
-    datas.push(data);
-    offset += data.byteLength;
-  }
+    offset += datas[i].byteLength;
+  });
   let header = new TextEncoder().encode(`{${parts.join(",")}}`);
   const padded = Math.ceil(header.byteLength / 8) * 8;
   if (padded !== header.byteLength) {
