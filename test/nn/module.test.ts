@@ -233,6 +233,19 @@ describe("state dicts", () => {
     expect(lin.weight.dtype).toBe("float32");
     expect(lin.call(tensor([[2]]))).toBeAllclose([[3]]);
   });
+
+  it("loadStateDictAsync loads a host state dict as loadStateDict does (Map, casts, strictness, the same errors)", async () => {
+    const lin = new Linear(1, 1);
+    expect(await lin.loadStateDictAsync(new Map([["weight", tensor([[0.5]], { dtype: "float64" })], ["bias", tensor([2], { dtype: "float64" })]]))).toEqual({
+      missingKeys: [],
+      unexpectedKeys: [],
+    });
+    expect(lin.call(tensor([[2]]))).toBeAllclose([[3]]);
+    expect(await lin.loadStateDictAsync({ weight: tensor([[1]]), extra: zeros([1]) }, { strict: false })).toEqual({ missingKeys: ["bias"], unexpectedKeys: ["extra"] });
+    await expect(lin.loadStateDictAsync({ weight: zeros([2, 2]), bias: zeros([1]) })).rejects.toThrow(/size mismatch for "weight"/);
+    await expect(lin.loadStateDictAsync([] as unknown as Record<string, Tensor>)).rejects.toThrow("loadStateDict: expected a state dict (an object or Map of tensors by name), got an array");
+    expect(lin.call(tensor([[2]]))).toBeAllclose([[1 * 2 + 2]]);
+  });
 });
 
 describe("modes, gradients and conversion", () => {

@@ -117,6 +117,30 @@ describeGpu("webgpu devices", () => {
     for (const [name, t] of Object.entries(model.stateDict())) expect(loaded[name]).toBeAllclose(t, { rtol: 0, atol: 0 });
   });
 
+  it("loadStateDict of a webgpu state dict into a cpu model refuses before copying anything; loadStateDictAsync loads it", async () => {
+    const gen = new Generator(8);
+    const make = (): Sequential => new Sequential(new Linear(3, 4, { generator: gen }), new Tanh(), new Linear(4, 2, { generator: gen }));
+    const gpuModel = make().to("webgpu");
+    const cpuModel = make().to("cpu");
+    // the module's first entry from the cpu, so a load that copied as it went would change the model
+    const cpuWeight = randn([4, 3], { device: "cpu", generator: gen });
+    const mixed: Record<string, Tensor> = { ...gpuModel.stateDict(), "0.weight": cpuWeight };
+    const before = Object.fromEntries(Object.entries(cpuModel.stateDict()).map(([k, t]) => [k, t.clone()]));
+    expect(() => cpuModel.loadStateDict(mixed)).toThrow(
+      /loadStateDict: "0\.bias" is on webgpu, which is read asynchronously, and this module's tensor is on cpu; use await model\.loadStateDictAsync\(stateDict\) \(nothing was loaded\)/,
+    );
+    for (const [k, t] of Object.entries(cpuModel.stateDict())) expect(t).toBeAllclose(before[k], { rtol: 0, atol: 0 });
+    expect(await cpuModel.loadStateDictAsync(mixed)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    for (const [k, t] of Object.entries(gpuModel.stateDict())) {
+      expect(cpuModel.stateDict()[k]).toBeAllclose(k === "0.weight" ? cpuWeight : ((await host(t)) as number[]), { rtol: 0, atol: 0 });
+    }
+    // the other way needs no read: a cpu state dict loads into the GPU model synchronously
+    const fresh = make().to("cpu");
+    gpuModel.loadStateDict(fresh.stateDict());
+    for (const [k, t] of Object.entries(gpuModel.stateDict())) expect(await host(t)).toBeAllclose(fresh.stateDict()[k], { rtol: 0, atol: 0 });
+    await expect(cpuModel.loadStateDictAsync({ ...mixed, extra: mixed["0.bias"] })).rejects.toThrow(/unexpected keys: "extra"/);
+  });
+
   it("TensorDataset and DataLoader over webgpu tensors batch on the GPU (each tensor indexed on its own device)", async () => {
     const x = randn([7, 3], { device: "cpu", generator: new Generator(4) });
     const y = tensor([0, 1, 2, 0, 1, 2, 0], { dtype: "int32", device: "cpu" });

@@ -495,12 +495,41 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       const message = `loadStateDict: error(s) in loading state dict for ${this.constructor.name}:\n  ${problems.join("\n  ")}`;
       throw new StateDictError(message, missingKeys, unexpectedKeys, mismatchedKeys);
     }
+    // A GPU tensor cannot be read synchronously: refuse before copying anything.
+    for (const [key, target] of expected) {
+      const value = given.get(key);
+      if (value instanceof Tensor && value.device !== target.device && value.backend.asyncReads) {
+        throw new ValueError(
+          `loadStateDict: "${key}" is on ${value.device}, which is read asynchronously, and this module's tensor is on ${target.device}; use await model.loadStateDictAsync(stateDict) (nothing was loaded)`,
+        );
+      }
+    }
     noGrad(() => {
       // Copy through snapshots so a checkpoint tensor sharing memory with another target is safe.
       const sources = expected.map(([key, target]) => [target, (given.get(key) as Tensor | undefined)?.to(target.dtype).clone()] as const);
       for (const [target, source] of sources) if (source !== undefined) target.copy_(source);
     });
     return { missingKeys, unexpectedKeys };
+  }
+
+  /**
+   * loadStateDict for a state dict on any device: entries on a device read asynchronously (a GPU)
+   * that this module's tensors are not on are read first (`toAsync`), then loaded as loadStateDict
+   * does, with the same checks; a failed load leaves the module unchanged.
+   */
+  async loadStateDictAsync(stateDict: Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>, options: LoadStateDictOptions = {}): Promise<IncompatibleKeys> {
+    const sd: unknown = stateDict;
+    if (sd === null || typeof sd !== "object" || Array.isArray(sd) || sd instanceof Tensor) return this.loadStateDict(stateDict, options); // its error
+    const targets = new Map(this.stateEntries("", []));
+    const entries = sd instanceof Map ? [...(sd as ReadonlyMap<string, unknown>)] : Object.entries(sd);
+    const read = await Promise.all(
+      entries.map(async ([key, value]): Promise<[string, unknown]> => {
+        const target = targets.get(key);
+        const move = value instanceof Tensor && target !== undefined && value.device !== target.device && value.backend.asyncReads;
+        return [key, move ? await (value as Tensor).toAsync(target.device) : value];
+      }),
+    );
+    return this.loadStateDict(new Map(read) as ReadonlyMap<string, Tensor>, options);
   }
 
   // ---------------------------------------------------------------- printing
