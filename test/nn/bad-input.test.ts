@@ -225,6 +225,7 @@ describe("options", () => {
       [() => new TransformerEncoder(encoderLayer, 1, bad({ norm: {} })), "TransformerEncoder: option norm must be a Module or null, got an object"],
       [() => new TransformerEncoder(encoderLayer, 1).call(zeros([1, 4]), bad({ isCausal: 1 })), "TransformerEncoder.forward: option isCausal must be a boolean, got 1"],
       [() => generateSquareSubsequentMask(3, { dtype: "int32" as never }), 'generateSquareSubsequentMask: option dtype must be one of "float32", "float64", got "int32"'],
+      [() => generateSquareSubsequentMask(3, bad({ device: 0 })), "generateSquareSubsequentMask: option device must be a string, got 0"],
     ]);
   });
 

@@ -315,7 +315,7 @@ describeGpu("nn layers on webgpu vs the cpu oracle: outputs, input and parameter
       { run: (m, [q, k, v]) => m.call(q, k, v, { keyPaddingMask: padding.to(q.device), averageAttnWeights: false }) },
     ),
     layer("MultiheadAttention causal, float attnMask, no weights", (g) => new MultiheadAttention(4, 1, { generator: g }), () => [rnd(4, 3, 4), rnd(4, 3, 4)], {
-      run: (m, [q, kv]) => m.call(q, kv, kv, { attnMask: generateSquareSubsequentMask(4).to(q.device), needWeights: false }),
+      run: (m, [q, kv]) => m.call(q, kv, kv, { attnMask: generateSquareSubsequentMask(4, { device: q.device }), needWeights: false }),
     }),
     layer("TransformerEncoderLayer post-norm, relu", (g) => new TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, generator: g }), () => [rnd(5, 2, 8)]),
     layer(

@@ -36,6 +36,7 @@ export { Unflatten } from "./layers/unflatten.js";
 export { MultiheadAttention, NonDynamicallyQuantizableLinear } from "./layers/attention.js";
 export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions } from "./layers/attention.js";
 export { TransformerEncoderLayer, TransformerEncoder, generateSquareSubsequentMask } from "./layers/transformer.js";
+export type { SubsequentMaskOptions } from "./layers/transformer.js";
 export type {
   TransformerActivation, TransformerEncoderLayerOptions, TransformerEncoderLayerForwardOptions, TransformerEncoderOptions, TransformerEncoderForwardOptions,
 } from "./layers/transformer.js";

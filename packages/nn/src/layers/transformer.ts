@@ -82,11 +82,18 @@ const ENCODER_FORWARD_SPEC = {
   mask: ["tensor", "null"], srcKeyPaddingMask: ["tensor", "null"], isCausal: "boolean",
 } as const satisfies SpecFor<TransformerEncoderForwardOptions>;
 
+/** Options of generateSquareSubsequentMask: its dtype and, as PyTorch's, its device (default: the default device). */
+export interface SubsequentMaskOptions extends DTypeOptions {
+  readonly device?: string;
+}
+
+const SUBSEQUENT_MASK_SPEC = { ...DTYPE_SPEC, device: "string" } as const satisfies SpecFor<SubsequentMaskOptions>;
+
 /** [size, size] float mask with −∞ above the diagonal and 0 elsewhere (PyTorch's Transformer.generate_square_subsequent_mask). */
-export function generateSquareSubsequentMask(size: number, options: DTypeOptions = {}): Tensor {
-  checkOptions("generateSquareSubsequentMask", options, DTYPE_SPEC);
+export function generateSquareSubsequentMask(size: number, options: SubsequentMaskOptions = {}): Tensor {
+  checkOptions("generateSquareSubsequentMask", options, SUBSEQUENT_MASK_SPEC);
   checkInt("generateSquareSubsequentMask", "size", size, 0);
-  return full([size, size], -Infinity, { dtype: options.dtype ?? "float32" }).triu(1);
+  return full([size, size], -Infinity, { dtype: options.dtype ?? "float32", device: options.device }).triu(1);
 }
 
 /**
