@@ -39,7 +39,7 @@ const NB_BYTES: i32 = 1024;
 @inline function tile4<T>(a: usize, bp: usize, bStep: usize, bias: usize, c: usize, k: i32, ldc: i32, i: i32, j: i32): void {
   const es = <usize>sizeof<T>();
   const lda = <usize>k * es;
-  const ldb = <usize>ldc * es; // C's row stride
+  const ldcBytes = <usize>ldc * es;
   let a0 = a + <usize>i * lda;
   let c00 = v128.splat<T>(0), c01 = v128.splat<T>(0), c10 = v128.splat<T>(0), c11 = v128.splat<T>(0);
   let c20 = v128.splat<T>(0), c21 = v128.splat<T>(0), c30 = v128.splat<T>(0), c31 = v128.splat<T>(0);
@@ -71,9 +71,9 @@ const NB_BYTES: i32 = 1024;
   }
   const cp = c + (<usize>i * <usize>ldc + <usize>j) * es;
   v128.store(cp, c00); v128.store(cp, c01, 16);
-  v128.store(cp + ldb, c10); v128.store(cp + ldb, c11, 16);
-  v128.store(cp + 2 * ldb, c20); v128.store(cp + 2 * ldb, c21, 16);
-  v128.store(cp + 3 * ldb, c30); v128.store(cp + 3 * ldb, c31, 16);
+  v128.store(cp + ldcBytes, c10); v128.store(cp + ldcBytes, c11, 16);
+  v128.store(cp + 2 * ldcBytes, c20); v128.store(cp + 2 * ldcBytes, c21, 16);
+  v128.store(cp + 3 * ldcBytes, c30); v128.store(cp + 3 * ldcBytes, c31, 16);
 }
 
 /** Row i, one vector of columns j..j+L−1: as tile4 for a single row and vector (row and column edges). */

@@ -280,9 +280,10 @@ function run(roots: readonly Tensor[], seeds: readonly Tensor[], retainGraph: bo
         else if (edge instanceof OutputRef) send(edge.node, edge.index, g);
         else sendToLeaf(edge, g);
       }
-      if (memory !== null) for (const g of sent) memory.release(g);
-      // The gradients this node received are consumed (after the sends: a vjp may pass one on).
+      // The sends hold what they passed on; then the gradients this node received are consumed
+      // (after the sends: a vjp may pass one on).
       if (memory !== null) {
+        for (const g of sent) memory.release(g);
         for (let k = 0; k < held.length; k++) {
           const g = held[k];
           if (g === null) continue;

@@ -76,8 +76,8 @@ export class TensorDataset implements BatchedDataset<Tensor[], Tensor[]> {
     // the index on each tensor's own device (once per device), not on the default one
     const byDevice = new Map<string, Tensor>();
     const indexOn = (device: string): Tensor => {
-      const index = byDevice.get(device) ?? tensor(ids, { device });
-      byDevice.set(device, index);
+      let index = byDevice.get(device);
+      if (index === undefined) byDevice.set(device, (index = tensor(ids, { device })));
       return index;
     };
     return this.tensors.map((t) => t.indexSelect(0, indexOn(t.device)));

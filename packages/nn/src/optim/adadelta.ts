@@ -25,13 +25,13 @@ export type AdadeltaState = { step: number; squareAvg: Tensor; accDelta: Tensor 
  * v ← ρ·v + (1−ρ)·g²; Δ = √(u + eps)/√(v + eps)·g; u ← ρ·u + (1−ρ)·Δ²; p ← p − lr·Δ.
  */
 function adadelta(params: readonly Tensor[], grads: readonly Tensor[], states: AdadeltaState[], o: AdadeltaOptions): void {
+  const scalars = { maximize: o.maximize, weightDecay: o.weightDecay, rho: o.rho, eps: o.eps, lr: o.lr };
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const s = states[i];
     s.step += 1;
     // One backend call where the backend has a fused kernel (wasm): the same result, bit for bit.
-    const { maximize, weightDecay, rho, eps, lr } = o;
-    if (fusedAdadeltaStep_(p, grads[i], s.squareAvg, s.accDelta, { maximize, weightDecay, rho, eps, lr })) continue;
+    if (fusedAdadeltaStep_(p, grads[i], s.squareAvg, s.accDelta, scalars)) continue;
     const g = decayedGrad(p, grads[i], o.maximize, o.weightDecay);
     // PyTorch's operations in its order, in two temporaries (a large fresh array costs more to
     // touch the first time than to compute): t holds g², then std = √(v + eps), then Δ².

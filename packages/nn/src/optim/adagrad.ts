@@ -1,7 +1,7 @@
 /** Adagrad, after PyTorch's optim/adagrad.py. */
 
 import type { Tensor } from "@tensorgrad/autograd";
-import { checkOption, decayedGrad, keepState, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
+import { checkOption, decayedGrad, nonNegative, Optimizer, type ParamGroup, type ParamsInput } from "./optimizer.js";
 
 /** Adagrad's options (PyTorch's defaults). */
 export interface AdagradOptions {
@@ -56,9 +56,7 @@ export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
   }
 
   private initState(group: ParamGroup<AdagradOptions>): void {
-    for (const p of group.params) {
-      if (!this.state.has(p)) this.state.set(p, keepState({ step: 0, sum: p.newFull(p.shape, group.initialAccumulatorValue) }));
-    }
+    for (const p of group.params) this.stateFor(p, () => ({ step: 0, sum: p.newFull(p.shape, group.initialAccumulatorValue) }));
   }
 
   protected updateGroup(group: ParamGroup<AdagradOptions>): void {

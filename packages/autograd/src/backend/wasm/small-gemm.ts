@@ -117,8 +117,7 @@ export function wasmSmallMatmul(a: View, b: View, out: CpuBuffer, m: number, k: 
       }
       runShares(rt, shares);
     }
-    if (nP === n) od.set(rt.view(true, C, m * n), entry * m * n);
-    else unpackResult(rt.f32(), C / bpe, nP, m, n, od, entry * m * n);
+    unpackResult(rt.f32(), C / bpe, nP, m, n, od, entry * m * n);
     entry++;
   };
   if (r === 2) {
