@@ -239,7 +239,7 @@ describe("AdamW", () => {
 
 describe("fused Adam(W) and Adadelta steps (the wasm backend's kernels) against the op-by-op update", () => {
   // The cpu backend has no fused kernel, so there the optimizer runs its Tensor ops: the oracle.
-  // On wasm a 300-element parameter takes the fused kernel (the spy counts its uses).
+  // On wasm a 20,000-element parameter takes the fused kernel (the spy counts its uses).
   type Make = (p: Tensor) => { step(): void };
   const variants: [string, "adamStep" | "adadeltaStep", Make][] = [
     ["Adam defaults", "adamStep", (p) => new optim.Adam([p], { lr: 1e-2 })],
@@ -266,7 +266,7 @@ describe("fused Adam(W) and Adadelta steps (the wasm backend's kernels) against 
       };
     }
     try {
-      const n = 300;
+      const n = 20_000; // several of the wasm kernel's chunks (OPTIM_CHUNK_BYTES), the last one partial
       const p = tensor(Array.from({ length: n }, (_, i) => Math.sin(i) * 2), { dtype, requiresGrad: true });
       const opt = make(p);
       for (let step = 1; step <= 4; step++) {
