@@ -40,9 +40,10 @@ export default defineConfig({
       project("cpu", backendSuites, ["test/backends/cpu-default.setup.ts"]),
       // ...and on wasm with every float kernel forced into wasm, however small the tensor.
       project("wasm-forced", backendSuites, ["test/backends/wasm-default.setup.ts"], { TENSORGRAD_WASM_FORCE: "1" }),
-      // ...and the wasm-vs-cpu parity suite on the FMA (relaxed-SIMD) build of the kernels, which
-      // Node 20 runs only under this V8 flag (on by default from Node 22).
-      project("wasm-fma", ["test/backends/wasm-parity.test.ts"], ["test/backends/wasm-fma.setup.ts"], {}, ["--experimental-wasm-relaxed-simd"]),
+      // The default and wasm-forced projects run the FMA (relaxed-SIMD) build of the kernels, which
+      // the backend picks wherever relaxed SIMD exists (on Node 20 it turns on V8's flag). Engines
+      // without it run the plain build: the wasm kernel and parity suites on that build too.
+      project("wasm-plain", ["test/backends/wasm-*.test.ts"], ["test/backends/wasm-plain.setup.ts"], { TENSORGRAD_WASM_FMA: "0" }, [], ["test/backends/wasm-fma.test.ts", "test/backends/wasm-artifact.test.ts"]),
       // The webgpu backend against the cpu oracle, in Node over Dawn (SwiftShader where there is no
       // GPU; --expose-gc lets the leak test collect tensors). Without an adapter its tests say
       // "skipped: no WebGPU adapter (reason)", except under CI, where that is a failure.

@@ -6,7 +6,7 @@
  *
  * `node --import tsx bench/matmul-wasm.ts --fma-ab [rounds]` instead compares the two builds of
  * the wasm kernels side by side: child processes alternate TENSORGRAD_WASM_FMA=0 (plain SIMD) and
- * the FMA build (adding --experimental-wasm-relaxed-simd where this Node needs it), `rounds`
+ * the FMA build (the default wherever relaxed SIMD exists, Node 20 included), `rounds`
  * times each (default 3), and a table shows every measurement per case and thread count.
  */
 

@@ -33,8 +33,8 @@ const USAGE = `usage: pnpm bench:peers [-- options]
   --python CMD         python interpreter for the NumPy reference and PyTorch (default: python3 for
                        NumPy; for PyTorch the first of python3, /usr/bin/python3 that imports torch)
   --slow               also run the cells skipped as too slow (tfjs-cpu on W5: ~100 s per step)
-  --wasm-fma           add a column for tensorgrad's wasm FMA build (relaxed SIMD; Node 20 gets
-                       --experimental-wasm-relaxed-simd)
+  --wasm-plain         add a column for the wasm backend's plain SIMD build (TENSORGRAD_WASM_FMA=0)
+                       beside the default one, the FMA build wherever relaxed SIMD exists
   --keep               keep the scratch folder (data and compiled workers)`;
 
 /** Installs bench/peers/package.json's dependencies unless every one is already there at its pinned version. */
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     const baselineBackend = options.extra.baseline ?? (backends.includes("wasm") ? "wasm" : "cpu");
     const wanted = options.extra.libs?.split(",").map((s) => s.trim());
     const pythons = { numpy: numpyVersion === null ? null : python, torch: torch?.python ?? null };
-    const libs = libraries(scratch, tensorgradColumns(scratch, backends, options.wasmFma), pythons, options.timeoutS, options.flags.has("slow")).filter(
+    const libs = libraries(scratch, tensorgradColumns(scratch, backends, options.wasmPlain), pythons, options.timeoutS, options.flags.has("slow")).filter(
       (l) => !wanted || wanted.some((x) => l.name === x || l.name.startsWith(x)),
     );
     console.error(`bench:peers: ${libs.map((l) => l.name).join(", ")} on ${options.only.join(", ")}`);

@@ -15,8 +15,8 @@ const USAGE = `usage: pnpm bench [-- options]
   --reps N             timed W1 matmuls, median reported (default 5)
   --backends a,b       tensorgrad backends (default: every one listBackends() returns)
   --timeout S          seconds before a child is killed (default 600)
-  --wasm-fma           add a column for the wasm backend's FMA build (relaxed SIMD; Node 20 gets
-                       --experimental-wasm-relaxed-simd)
+  --wasm-plain         add a column for the wasm backend's plain SIMD build (TENSORGRAD_WASM_FMA=0)
+                       beside the default one, the FMA build wherever relaxed SIMD exists
   --keep               keep the scratch folder (data and compiled workers)`;
 
 async function main(): Promise<void> {
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   try {
     const registered = tensorgradBackends(scratch);
     const backends = options.extra.backends?.split(",") ?? registered;
-    const tgColumns = tensorgradColumns(scratch, backends, options.wasmFma);
+    const tgColumns = tensorgradColumns(scratch, backends, options.wasmPlain);
     console.error(`tensorgrad backends: ${registered.join(", ")}; running ${tgColumns.map((c) => c.name).join(", ")} on ${options.only.join(", ")}`);
     const columns: Column[] = tgColumns.map((c) => ({ name: c.name, outcomes: {} }));
     for (const w of options.only) {

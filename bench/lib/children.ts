@@ -6,19 +6,16 @@ import { join } from "node:path";
 import { EXAMPLES_DIST, NN_DIST, ROOT_DIR, runChild, TENSORGRAD_DIST, type Outcome, type Scratch } from "./harness.js";
 import type { WorkloadId } from "./protocol.js";
 
-/** V8's switch for WebAssembly relaxed SIMD, which Node 20 ships off (on from Node 22). */
-const RELAXED_SIMD_FLAG = "--experimental-wasm-relaxed-simd";
-
-/** One tensorgrad column: a registered backend, run in children started with `nodeFlags`. */
+/** One tensorgrad column: a registered backend, run in children with extra environment variables. */
 export interface TensorgradColumn {
   readonly name: string;
   readonly backend: string;
-  readonly nodeFlags: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /** Asks a child of the built package (`node [flags] tensorgrad.mjs <query>`) and parses its last line. */
-function askTensorgrad(scratch: Scratch, query: string, nodeFlags: readonly string[] = []): unknown {
-  const out = execFileSync(process.execPath, [...nodeFlags, scratch.worker("tensorgrad"), query, `lib=${TENSORGRAD_DIST}`], { encoding: "utf8" });
+function askTensorgrad(scratch: Scratch, query: string, env: Readonly<Record<string, string>> = {}): unknown {
+  const out = execFileSync(process.execPath, [scratch.worker("tensorgrad"), query, `lib=${TENSORGRAD_DIST}`], { encoding: "utf8", env: { ...process.env, ...env } });
   return JSON.parse(out.trim().split("\n").at(-1)!);
 }
 
@@ -28,17 +25,15 @@ export function tensorgradBackends(scratch: Scratch): string[] {
 }
 
 /**
- * The column of the wasm backend's FMA build: children get --experimental-wasm-relaxed-simd when
- * this Node does not validate relaxed SIMD without it. Throws when neither way works.
+ * The column of the wasm backend's plain SIMD build (TENSORGRAD_WASM_FMA=0), next to the default
+ * column, which runs the FMA build wherever the engine has relaxed SIMD (on Node 20 the backend
+ * turns on V8's flag for it). Throws when the default column would be the plain build too.
  */
-function wasmFmaColumn(scratch: Scratch): TensorgradColumn {
-  for (const nodeFlags of [[], [RELAXED_SIMD_FLAG]]) {
-    const features = askTensorgrad(scratch, "features", nodeFlags) as { relaxedSimd?: boolean } | null;
-    if (features?.relaxedSimd) {
-      return { name: `tensorgrad/wasm (FMA${nodeFlags.map((f) => `, ${f}`).join("")})`, backend: "wasm", nodeFlags };
-    }
-  }
-  throw new Error(`bench: --wasm-fma: relaxed SIMD is unavailable in Node ${process.version}, even with ${RELAXED_SIMD_FLAG} (or the built package predates wasmFeatures)`);
+function wasmPlainColumn(scratch: Scratch): TensorgradColumn {
+  const env = { TENSORGRAD_WASM_FMA: "0" };
+  const byDefault = askTensorgrad(scratch, "features") as { fma?: boolean } | null;
+  if (!byDefault?.fma) throw new Error(`bench: --wasm-plain: the default wasm column already runs the plain build here (Node ${process.version}: no relaxed SIMD), or the built package predates wasmFeatures`);
+  return { name: "tensorgrad/wasm (plain SIMD, TENSORGRAD_WASM_FMA=0)", backend: "wasm", env };
 }
 
 /** The version of the built package, as its package.json says. */
@@ -49,16 +44,16 @@ function tensorgradVersion(): string {
 /** Runs one workload of tensorgrad on one column's backend in a child. */
 export function runTensorgrad(scratch: Scratch, workload: WorkloadId, column: TensorgradColumn, timeoutS: number): Promise<Outcome> {
   const args = [
-    ...column.nodeFlags, scratch.worker("tensorgrad"), workload, scratch.dataDir,
+    scratch.worker("tensorgrad"), workload, scratch.dataDir,
     `lib=${TENSORGRAD_DIST}`, `nn=${NN_DIST}`, `examples=${EXAMPLES_DIST}`, `backend=${column.backend}`, `version=${tensorgradVersion()}`,
   ];
-  return runChild(process.execPath, args, timeoutS);
+  return runChild(process.execPath, args, timeoutS, { ...process.env, ...column.env });
 }
 
-/** The plain columns of these backends, plus the wasm FMA build's when `wasmFma` asks for it. */
-export function tensorgradColumns(scratch: Scratch, backends: readonly string[], wasmFma: boolean): TensorgradColumn[] {
-  const columns = backends.map((b) => ({ name: `tensorgrad/${b}`, backend: b, nodeFlags: [] }));
-  return wasmFma ? [...columns, wasmFmaColumn(scratch)] : columns;
+/** A column per backend, plus the wasm plain build's when `wasmPlain` asks for it. */
+export function tensorgradColumns(scratch: Scratch, backends: readonly string[], wasmPlain: boolean): TensorgradColumn[] {
+  const columns: TensorgradColumn[] = backends.map((b) => ({ name: `tensorgrad/${b}`, backend: b, env: {} }));
+  return wasmPlain ? [...columns, wasmPlainColumn(scratch)] : columns;
 }
 
 /** Prints one finished child as a progress line on stderr. */

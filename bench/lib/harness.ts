@@ -32,8 +32,8 @@ export interface CommonOptions {
   readonly timeoutS: number;
   /** Keep the scratch folder (data + compiled workers) for inspection. */
   readonly keep: boolean;
-  /** Add a column for the wasm backend's FMA build (under --experimental-wasm-relaxed-simd where needed). */
-  readonly wasmFma: boolean;
+  /** Add a column for the wasm backend's plain SIMD build (TENSORGRAD_WASM_FMA=0) beside the default FMA build. */
+  readonly wasmPlain: boolean;
   /** Other `--name value` options, for the script's own use. */
   readonly extra: Readonly<Record<string, string>>;
   /** The script's own `--name` switches (without a value) that were given. */
@@ -41,7 +41,7 @@ export interface CommonOptions {
 }
 
 /**
- * Parses `--only w1,w3 --reps 5 --timeout 300 --keep --wasm-fma`, the script's own switches
+ * Parses `--only w1,w3 --reps 5 --timeout 300 --keep --wasm-plain`, the script's own switches
  * `flagNames` (`--name`, no value) and any other `--name value`.
  */
 export function parseOptions(argv: readonly string[], usage: string, flagNames: readonly string[] = []): CommonOptions {
@@ -51,7 +51,7 @@ export function parseOptions(argv: readonly string[], usage: string, flagNames: 
   let reps = 5;
   let timeoutS = 600;
   let keep = false;
-  let wasmFma = false;
+  let wasmPlain = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--") continue;
@@ -63,8 +63,8 @@ export function parseOptions(argv: readonly string[], usage: string, flagNames: 
       keep = true;
       continue;
     }
-    if (arg === "--wasm-fma") {
-      wasmFma = true;
+    if (arg === "--wasm-plain") {
+      wasmPlain = true;
       continue;
     }
     if (arg.startsWith("--") && flagNames.includes(arg.slice(2))) {
@@ -88,7 +88,7 @@ export function parseOptions(argv: readonly string[], usage: string, flagNames: 
         extra[arg.slice(2)] = value;
     }
   }
-  return { only, reps, timeoutS, keep, wasmFma, extra, flags };
+  return { only, reps, timeoutS, keep, wasmPlain, extra, flags };
 }
 
 function positiveInt(name: string, value: string): number {

@@ -2,9 +2,10 @@
  * The wasm backend's two kernel builds, as users get them: child processes load the BUILT package
  * (packages/autograd/dist, which `pnpm test` builds first) and check which build runtime feature
  * detection picked, and its matmul against a float64 reference. The FMA (relaxed-SIMD) build
- * needs relaxed SIMD, which Node 20 validates only under --experimental-wasm-relaxed-simd, so
- * one child gets that flag; another gets it with TENSORGRAD_WASM_FMA=0 (the plain build is
- * forced), and one runs bare Node.
+ * needs relaxed SIMD, which Node 20 validates only under --experimental-wasm-relaxed-simd (the
+ * backend turns that flag on itself there, unless TENSORGRAD_WASM_FMA=0), so children run with
+ * the flag, with it and TENSORGRAD_WASM_FMA=0 (the plain build is forced), bare, and bare with
+ * TENSORGRAD_WASM_FMA=0.
  */
 
 import { spawnSync } from "node:child_process";
@@ -110,11 +111,14 @@ for (const { name, a, b, rows } of cases) {
     results.push({ name, threads: tg.getNumThreads(), ratio: worstRatio(a.matmul(b), ref) });
   }
 }
-console.log(JSON.stringify({ features: tg.wasmFeatures(), results }));
+// f32x4.relaxed_madd in a one-function module: whether relaxed SIMD validates in this process now
+const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
+console.log(JSON.stringify({ features: tg.wasmFeatures(), relaxedProbeValidates: WebAssembly.validate(probe), results }));
 `;
 
 interface ChildReport {
   readonly features: { simd: boolean; relaxedSimd: boolean; fma: boolean; sharedMemory: boolean; compileRefused: boolean };
+  readonly relaxedProbeValidates: boolean;
   readonly results: readonly { name: string; threads: number; ratio: number }[];
 }
 
@@ -159,10 +163,18 @@ describe("wasm kernel builds (children on the built package)", () => {
     expectAccurate(report);
   });
 
-  it("bare Node uses the FMA build exactly when it has relaxed SIMD (not on Node 20)", () => {
+  it("bare Node uses the FMA build: built in from Node 22, turned on by the backend on Node 20", () => {
     const report = runChild([]);
-    // Relaxed SIMD is on by default from V8 11.4 (Node 21); Node 20 has V8 11.3.
-    expect(report.features).toMatchObject({ simd: true, relaxedSimd: nodeMajor >= 21, fma: nodeMajor >= 21 });
+    expect(report.features).toEqual({ simd: true, relaxedSimd: true, fma: true, sharedMemory: true, compileRefused: false });
+    expect(report.relaxedProbeValidates).toBe(true);
+    expectAccurate(report);
+  });
+
+  it("TENSORGRAD_WASM_FMA=0 on bare Node keeps the plain build and, on Node 20, leaves V8's flags alone", () => {
+    const report = runChild([], { TENSORGRAD_WASM_FMA: "0" });
+    // Node 20's V8 validates relaxed SIMD only under the flag, which the backend did not set.
+    expect(report.features).toMatchObject({ simd: true, relaxedSimd: nodeMajor >= 22, fma: false });
+    expect(report.relaxedProbeValidates).toBe(nodeMajor >= 22);
     expectAccurate(report);
   });
 });
