@@ -2,8 +2,10 @@
 /**
  * The WebGPU device's memory and command stream for the webgpu backend (webgpu-backend.ts):
  * storage buffers from a size-bucketed pool (returned when their tensor is garbage-collected, or
- * at once by dispose), dispatches encoded into one command encoder and submitted lazily (on a read,
- * or when MAX_BATCH dispatches are waiting), and asynchronous reads. Kernels: wgsl.ts.
+ * at once by dispose), dispatches encoded into one command encoder, in one compute pass while no
+ * copy comes between them, and submitted lazily (on a read, or when MAX_BATCH dispatches are
+ * waiting), and asynchronous reads. Kernels' info words and small uploads go into one arena
+ * buffer written once per batch, so no buffer is created per dispatch. Kernels: wgsl.ts.
  */
 
 import { IndexError, ValueError } from "../../errors.js";
@@ -13,6 +15,14 @@ export const WORD = 4;
 
 /** Dispatches encoded before the encoder is submitted without waiting for a read. */
 const MAX_BATCH = 64;
+
+/**
+ * Bytes of the arena: the info words of every dispatch in a batch, each at an offset the device
+ * allows for a storage binding (256 bytes on most), so 64 dispatches fit, and the batch's small
+ * uploads (up to ARENA_UPLOAD_BYTES each).
+ */
+const ARENA_BYTES = 64 * 1024;
+const ARENA_UPLOAD_BYTES = 4096;
 
 /** What a range-checked kernel's flag code means, by op (the cpu and wasm kernels' wording). */
 const RANGE_RULES: Readonly<Record<string, string>> = {
@@ -48,6 +58,7 @@ export interface PooledBuffer {
 /** A compiled kernel with its bind-group layout. */
 interface Kernel {
   readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
 }
 
 /** The device, its pool and its pending command encoder. */
@@ -57,8 +68,20 @@ export class GpuContext {
   private liveBytes = 0;
   private liveBuffers = 0;
   private encoder: GPUCommandEncoder | null = null;
+  /** The open compute pass of the encoder: consecutive dispatches share one (WebGPU orders their memory effects). */
+  private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
-  /** Buffers to destroy once the encoder that uses them is submitted (uploads, kernel metadata). */
+  /**
+   * The batch's host-written words (kernel info words, small uploads), written into `arena` by one
+   * queue.writeBuffer right before the batch is submitted: queue order puts that write after
+   * every earlier batch (which read the arena's previous words) and before this one, so one
+   * device buffer serves every batch, with no buffer created per dispatch or upload.
+   */
+  private readonly arenaBytes = new Uint8Array(ARENA_BYTES);
+  private arenaUsed = 0;
+  private readonly arena: GPUBuffer;
+  private readonly storageAlign: number;
+  /** Buffers to destroy once the encoder that uses them is submitted (uploads). */
   private afterSubmit: GPUBuffer[] = [];
   private readonly kernels = new Map<string, Kernel>();
   /** The first validation or out-of-memory error the device reported, thrown at the next read. */
@@ -79,6 +102,8 @@ export class GpuContext {
     private readonly indexCodes: number = flagNames.length,
   ) {
     this.flag = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.arena = device.createBuffer({ size: ARENA_BYTES, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.storageAlign = device.limits.minStorageBufferOffsetAlignment;
     device.addEventListener?.("uncapturederror", (event) => {
       this.deviceError ??= (event as GPUUncapturedErrorEvent).error.message;
     });
@@ -123,9 +148,15 @@ export class GpuContext {
 
   // ---------------------------------------------------------------- commands
 
-  /** The pending encoder (one for many dispatches). */
+  /** The pending encoder (one for many dispatches), for a copy or clear: outside any compute pass. */
   private commands(): GPUCommandEncoder {
+    this.endPass();
     return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
   }
 
   /**
@@ -135,9 +166,15 @@ export class GpuContext {
    */
   upload(dst: GPUBuffer, at: number, words: Int32Array | Float32Array | Uint32Array): void {
     if (words.byteLength === 0) return;
+    const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+    if (words.byteLength <= ARENA_UPLOAD_BYTES) {
+      const from = this.arenaPlace(bytes, words.byteLength, WORD);
+      this.commands().copyBufferToBuffer(this.arena, from, dst, at, words.byteLength);
+      return;
+    }
     const size = Math.ceil(words.byteLength / WORD) * WORD;
     const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
-    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+    new Uint8Array(staging.getMappedRange()).set(bytes);
     staging.unmap();
     this.commands().copyBufferToBuffer(staging, 0, dst, at, size);
     this.afterSubmit.push(staging);
@@ -153,7 +190,8 @@ export class GpuContext {
     let k = this.kernels.get(source);
     if (k === undefined) {
       const module = this.device.createShaderModule({ code: source });
-      k = { pipeline: this.device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } }) };
+      const pipeline = this.device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } });
+      k = { pipeline, layout: pipeline.getBindGroupLayout(0) };
       this.kernels.set(source, k);
     }
     return k;
@@ -164,25 +202,54 @@ export class GpuContext {
    * `buffers`, binding 0 the i32 metadata words `meta`) over `groups` workgroups.
    */
   dispatch(source: string, meta: Int32Array, buffers: readonly GPUBuffer[], groups: readonly [number, number, number]): void {
-    const { pipeline } = this.kernel(source);
-    const metaBuffer = this.device.createBuffer({ size: Math.max(16, meta.byteLength), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
-    new Int32Array(metaBuffer.getMappedRange()).set(meta);
-    metaBuffer.unmap();
-    this.afterSubmit.push(metaBuffer);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: metaBuffer } }];
+    const { pipeline, layout } = this.kernel(source);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.metaBinding(meta) }];
     for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i] } });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.commands().beginComputePass();
+    const bindGroup = this.device.createBindGroup({ layout, entries });
+    const pass = (this.pass ??= (this.encoder ??= this.device.createCommandEncoder()).beginComputePass());
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
-    pass.end();
     if (++this.pending >= MAX_BATCH) this.submit();
+  }
+
+  /** Where a dispatch's info words will be: a slice of the batch's arena. */
+  private metaBinding(meta: Int32Array): GPUBufferBinding {
+    const size = Math.max(16, meta.byteLength);
+    if (size > ARENA_BYTES) {
+      // (no kernel has this many words; a buffer of their own keeps it working if one ever does)
+      const own = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+      new Int32Array(own.getMappedRange()).set(meta);
+      own.unmap();
+      this.afterSubmit.push(own);
+      return { buffer: own };
+    }
+    const offset = this.arenaPlace(new Uint8Array(meta.buffer, meta.byteOffset, meta.byteLength), size, this.storageAlign);
+    return { buffer: this.arena, offset, size };
+  }
+
+  /**
+   * Places `data` (zero-padded to `size` bytes) in the batch's arena at a multiple of `align`
+   * and returns that offset; submits the batch first when it does not fit.
+   */
+  private arenaPlace(data: Uint8Array, size: number, align: number): number {
+    let at = Math.ceil(this.arenaUsed / align) * align;
+    if (at + size > ARENA_BYTES) {
+      this.submit();
+      at = 0;
+    }
+    this.arenaBytes.set(data, at);
+    this.arenaBytes.fill(0, at + data.byteLength, at + size);
+    this.arenaUsed = at + size;
+    return at;
   }
 
   /** Submits the pending encoder (a no-op when nothing is waiting). */
   submit(): void {
     if (this.encoder === null) return;
+    this.endPass();
+    if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaBytes, 0, Math.ceil(this.arenaUsed / WORD) * WORD);
+    this.arenaUsed = 0;
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pending = 0;

@@ -27,6 +27,22 @@ export function groupsFor(n: number): [number, number, number] {
   return [x, Math.ceil(groups / x), 1];
 }
 
+/**
+ * `generate` memoized by its arguments. A kernel's source is a few KB: building it again for
+ * every dispatch, and hashing the new string for the compiled-pipeline lookup (gpu-context.ts),
+ * took a third of a small op's host time (bench/probe/webgpu-dispatch.ts); the same string
+ * object every time is hashed once.
+ */
+function memoized<A extends readonly (string | number | boolean)[]>(generate: (...args: A) => string): (...args: A) => string {
+  const sources = new Map<string, string>();
+  return (...args: A): string => {
+    const key = args.join("\u0001"); // (a character no WGSL source or generator argument holds)
+    let source = sources.get(key);
+    if (source === undefined) sources.set(key, (source = generate(...args)));
+    return source;
+  };
+}
+
 function bindings(inputs: readonly Wgsl[], out: Wgsl): string {
   const lines = ["@group(0) @binding(0) var<storage, read> info: array<i32>;"];
   inputs.forEach((t, k) => lines.push(`@group(0) @binding(${k + 1}) var<storage, read> src${k}: array<${t}>;`));
@@ -97,17 +113,22 @@ export function elementwiseInfo(shape: readonly number[], views: readonly { offs
  * arithmetic type `compute`; `bool` results (comparisons) store 0/1, `boolOut` stores nonzero as 1.
  */
 export function mapKernel(inputs: readonly Wgsl[], out: Wgsl, compute: Wgsl, expr: (args: readonly string[]) => string, result: "value" | "bool", boolOut: boolean): string {
-  const loads = inputs.map((t, k) => `  let a${k} = ${t === compute ? `src${k}[at(i, ${k})]` : `${compute}(src${k}[at(i, ${k})])`};`);
-  const value = expr(inputs.map((_, k) => `a${k}`));
-  const store = result === "bool" ? `select(${out}(0), ${out}(1), ${value})` : storeAs(`(${value})`, compute, out, boolOut);
-  return `${bindings(inputs, out)}\n${PRELUDE}\n${AT}\n${MAIN_1D}\n  ${INDEX}\n  if (i >= info[0]) { return; }\n${loads.join("\n")}\n  dst[at(i, ${inputs.length})] = ${store};\n}`;
+  return mapSource(inputs.join(","), out, compute, expr(inputs.map((_, k) => `a${k}`)), result, boolOut);
 }
 
+const mapSource = memoized((inputList: string, out: Wgsl, compute: Wgsl, value: string, result: "value" | "bool", boolOut: boolean): string => {
+  const inputs = inputList.split(",") as Wgsl[];
+  const loads = inputs.map((t, k) => `  let a${k} = ${t === compute ? `src${k}[at(i, ${k})]` : `${compute}(src${k}[at(i, ${k})])`};`);
+  const store = result === "bool" ? `select(${out}(0), ${out}(1), ${value})` : storeAs(`(${value})`, compute, out, boolOut);
+  return `${bindings(inputs, out)}\n${PRELUDE}\n${AT}\n${MAIN_1D}\n  ${INDEX}\n  if (i >= info[0]) { return; }\n${loads.join("\n")}\n  dst[at(i, ${inputs.length})] = ${store};\n}`;
+});
+
 /** dst[at(i, 0)] = the value in the extra word (bit pattern of an f32, or an i32). */
-export function fillKernel(out: Wgsl): string {
+function buildFillKernel(out: Wgsl): string {
   const value = out === "f32" ? "bitcast<f32>(info[info[1] * 2 + 3])" : "info[info[1] * 2 + 3]";
   return `${bindings([], out)}\n${AT}\n${MAIN_1D}\n  ${INDEX}\n  if (i >= info[0]) { return; }\n  dst[at(i, 0)] = ${value};\n}`;
 }
+export const fillKernel = memoized(buildFillKernel);
 
 /** ±∞ and NaN: built at run time, since a WGSL constant expression may not be infinite. */
 const SPECIALS = `fn bits_(b: u32) -> f32 {
@@ -266,7 +287,7 @@ export function binaryExpr(op: BinaryOp, a: string, b: string, t: Wgsl): { expr:
  * xOffset, keepShape[ndKeep], keepStrides[ndKeep], redShape[ndRed], redStrides[ndRed]].
  * Sums use Kahan's compensated summation (the cpu oracle accumulates in float64).
  */
-export function reduceKernel(op: ReduceOp, t: Wgsl): string {
+function buildReduceKernel(op: ReduceOp, t: Wgsl): string {
   const init = { sum: "0", prod: "1", max: t === "f32" ? "bits_(0xff800000u)" : "-2147483647 - 1", min: t === "f32" ? "bits_(0x7f800000u)" : "2147483647" }[op];
   const step =
     op === "sum" && t === "f32"
@@ -303,6 +324,7 @@ ${MAIN_1D}
   dst[i] = acc;
 }`;
 }
+export const reduceKernel = memoized(buildReduceKernel);
 
 // ---------------------------------------------------------------- lanes (one thread per lane along an axis)
 
@@ -351,7 +373,7 @@ function laneKernel(inputs: readonly Wgsl[], out: Wgsl, body: string): string {
 }
 
 /** Index of the first max (or min) along the axis; a NaN wins (as the cpu kernel: NaN compares as the extremum). */
-export function argReduceKernel(op: "argmax" | "argmin", t: Wgsl): string {
+function buildArgReduceKernel(op: "argmax" | "argmin", t: Wgsl): string {
   const better = op === "argmax" ? "v > best" : "v < best";
   // NaN tested by its bits (isnan_): WGSL lets an implementation fold x != x to false
   const isNan = (v: string): string => (t === "f32" ? `isnan_(${v})` : "false");
@@ -367,9 +389,10 @@ export function argReduceKernel(op: "argmax" | "argmin", t: Wgsl): string {
   }
   dst[lane(l, 1)] = at_;`);
 }
+export const argReduceKernel = memoized(buildArgReduceKernel);
 
 /** Softmax (log-softmax when `log`) along the axis, the max subtracted first. */
-export function softmaxKernel(log: boolean): string {
+function buildSoftmaxKernel(log: boolean): string {
   const write = log ? "src0[x0 + j * sx] - m - ls" : "exp(src0[x0 + j * sx] - m) / s";
   return laneKernel(["f32"], "f32", `  let x0 = lane(l, 0);
   let sx = step(0);
@@ -382,9 +405,10 @@ export function softmaxKernel(log: boolean): string {
   let ls = log(s);
   for (var j = 0; j < n; j++) { dst[o0 + j * so] = ${write}; }`);
 }
+export const softmaxKernel = memoized(buildSoftmaxKernel);
 
 /** softmax's gradient y ⊙ (g − Σ g⊙y), or log-softmax's g − eʸ ⊙ Σ g (operands g, y, dst). */
-export function softmaxBackwardKernel(log: boolean): string {
+function buildSoftmaxBackwardKernel(log: boolean): string {
   const sum = log ? "src0[g0 + j * sg]" : "src0[g0 + j * sg] * src1[y0 + j * sy]";
   const write = log ? "src0[g0 + j * sg] - exp(src1[y0 + j * sy]) * s" : "src1[y0 + j * sy] * (src0[g0 + j * sg] - s)";
   return laneKernel(["f32", "f32"], "f32", `  let g0 = lane(l, 0);
@@ -397,12 +421,13 @@ export function softmaxBackwardKernel(log: boolean): string {
   for (var j = 0; j < n; j++) { s += ${sum}; }
   for (var j = 0; j < n; j++) { dst[o0 + j * so] = ${write}; }`);
 }
+export const softmaxBackwardKernel = memoized(buildSoftmaxBackwardKernel);
 
 /**
  * Inclusive prefix sums (products) along the axis, each stored as it is reached; float sums are
  * compensated (Kahan), as the cpu oracle accumulates in float64.
  */
-export function scanKernel(op: ScanOp, t: Wgsl): string {
+function buildScanKernel(op: ScanOp, t: Wgsl): string {
   const step =
     op === "sum" && t === "f32" ? "let yk = v - comp; let tk = acc + yk; comp = (tk - acc) - yk; acc = tk;" : op === "sum" ? "acc += v;" : "acc *= v;";
   return laneKernel([t], t, `  let x0 = lane(l, 0);
@@ -417,6 +442,7 @@ export function scanKernel(op: ScanOp, t: Wgsl): string {
     dst[o0 + j * so] = acc;
   }`);
 }
+export const scanKernel = memoized(buildScanKernel);
 
 // ---------------------------------------------------------------- matmul
 
@@ -429,7 +455,7 @@ export const TILE = 16;
  * Info: [m, k, n, nb, aOff, aRow, aCol, bOff, bRow, bCol, biasOff, biasStride, hasBias,
  * batchShape[nb], aBatchStrides[nb], bBatchStrides[nb]]; workgroups (⌈n/TILE⌉, ⌈m/TILE⌉, batches).
  */
-export function matmulKernel(t: Wgsl): string {
+function buildMatmulKernel(t: Wgsl): string {
   return `${bindings([t, t, t], t)}
 var<workgroup> ta: array<array<${t}, ${TILE}>, ${TILE}>;
 var<workgroup> tb: array<array<${t}, ${TILE}>, ${TILE}>;
@@ -469,6 +495,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
 }`;
 }
+export const matmulKernel = memoized(buildMatmulKernel);
 
 // ---------------------------------------------------------------- whole-buffer kernels (fused steps, activations, losses)
 
@@ -500,16 +527,17 @@ const SQRT_2_OVER_PI = "0.7978845608";
 const INV_SQRT_2PI = "0.3989422804";
 
 /** gelu: x·Φ(x), Φ(x) = ½·erfc(−x/√2) (no cancellation in the lower tail), or the tanh form. */
-export function geluKernel(tanh: boolean): string {
+function buildGeluKernel(tanh: boolean): string {
   return flatKernel(1, tanh
     ? `  let v = src0[i];
   dst[i] = 0.5 * v * (1.0 + tanh_(${SQRT_2_OVER_PI} * (v + 0.044715 * v * v * v)));`
     : `  let v = src0[i];
   dst[i] = v * 0.5 * erfc_(-v * 0.70710678118);`);
 }
+export const geluKernel = memoized(buildGeluKernel);
 
 /** g·gelu′(x): Φ(x) + x·φ(x), or ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²) with t the tanh. */
-export function geluBackwardKernel(tanh: boolean): string {
+function buildGeluBackwardKernel(tanh: boolean): string {
   return flatKernel(2, tanh
     ? `  let v = src1[i];
   let t = tanh_(${SQRT_2_OVER_PI} * (v + 0.044715 * v * v * v));
@@ -518,6 +546,7 @@ export function geluBackwardKernel(tanh: boolean): string {
     : `  let v = src1[i];
   dst[i] = src0[i] * (0.5 * erfc_(-v * 0.70710678118) + v * ${INV_SQRT_2PI} * exp(-0.5 * v * v));`);
 }
+export const geluBackwardKernel = memoized(buildGeluBackwardKernel);
 
 /** Inverted dropout: x·(u < threshold ? scale : 0); scalars [threshold, scale]. */
 export const DROPOUT = flatKernel(2, "  dst[i] = src0[i] * select(0.0, scalar(1), src1[i] < scalar(0));");
@@ -593,7 +622,7 @@ function flagBinding(inputs: number): string {
  * [x with its axis stride zeroed, index, dst], extra words [x's axis stride, axis size, op code]:
  * dst[i] = x[at(i, 0) + index[at(i, 1)]·stride].
  */
-export function gatherKernel(t: Wgsl): string {
+function buildGatherKernel(t: Wgsl): string {
   return `${bindings([t, "i32"], t)}
 ${flagBinding(2)}
 ${AT}
@@ -607,6 +636,7 @@ ${MAIN_1D}
   dst[at(i, 2)] = v;
 }`;
 }
+export const gatherKernel = memoized(buildGatherKernel);
 
 /**
  * Scatter-add along one axis without atomics (scatterAdd and indexAdd), one thread per output
@@ -615,7 +645,7 @@ ${MAIN_1D}
  * views [base, index, src, dst] (index and src with their own strides), extra words [axis, op code,
  * alpha bits, index shape (nd)]; a q beyond the index's shape in another dim gets base alone.
  */
-export function scatterAddKernel(t: Wgsl): string {
+function buildScatterAddKernel(t: Wgsl): string {
   const alpha = t === "f32" ? "bitcast<f32>(info[e + 2])" : "1";
   return `${bindings([t, "i32", t], t)}
 ${flagBinding(3)}
@@ -657,6 +687,7 @@ ${MAIN_1D}
   dst[od] = src0[ob] + ${alpha} * acc;
 }`;
 }
+export const scatterAddKernel = memoized(buildScatterAddKernel);
 
 // ---------------------------------------------------------------- fused cross entropy (rows of logits against class indices)
 
@@ -966,7 +997,7 @@ ${MAIN_1D}
 }`;
 
 /** im2col, one thread per output element [N, C·kh·kw, oh·ow] (x's view at word 14), 0 in the padding. */
-export function im2colKernel(t: Wgsl): string {
+function buildIm2colKernel(t: Wgsl): string {
   return `@group(0) @binding(0) var<storage, read> info: array<i32>;
 @group(0) @binding(1) var<storage, read> x: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> dst: array<${t}>;
@@ -989,13 +1020,14 @@ ${MAIN_1D}
   dst[i] = v;
 }`;
 }
+export const im2colKernel = memoized(buildIm2colKernel);
 
 /**
  * col2im, one thread per output element [N, C, height, width] (cols' view at word 14: offset,
  * strides of [N, C·kh·kw, oh·ow] and a padding word): the column entries read from it, in the
  * cpu's order (taps r, q).
  */
-export function col2imKernel(t: Wgsl): string {
+function buildCol2imKernel(t: Wgsl): string {
   return `@group(0) @binding(0) var<storage, read> info: array<i32>;
 @group(0) @binding(1) var<storage, read> cols: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> dst: array<${t}>;
@@ -1024,6 +1056,7 @@ ${MAIN_1D}
   dst[i] = acc;
 }`;
 }
+export const col2imKernel = memoized(buildCol2imKernel);
 
 // ---------------------------------------------------------------- 2-d convolution (direct, one thread per output element)
 
@@ -1288,7 +1321,7 @@ export const GRU_CELL_BACKWARD = cellKernel(4, `  let r = sig(src0[at2(0, b, j)]
  * index; NaN above every number), and dst[lane, rank] = its index. O(len) per thread: meant for
  * the short lanes of sort/topk in models. Lane info as the lane kernels', threads nLanes·len.
  */
-export function argsortKernel(t: Wgsl, descending: boolean): string {
+function buildArgsortKernel(t: Wgsl, descending: boolean): string {
   const rank =
     t === "f32"
       ? `fn rank(a: f32, b: f32) -> i32 {
@@ -1322,3 +1355,4 @@ ${MAIN_1D}
   dst[lane(l, 1) + r * step(1)] = i;
 }`;
 }
+export const argsortKernel = memoized(buildArgsortKernel);
