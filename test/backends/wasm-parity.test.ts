@@ -280,7 +280,9 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
       });
     }
 
-    describe.each([1, 7, 33, 1025])("size %i", (size) => {
+    // 20000: past the chunk the whole-operand kernels work in (ELEMENTWISE_CHUNK_BYTES: 16384
+    // float32, 8192 float64 elements), with a partial last chunk, and rows longer than a chunk.
+    describe.each([1, 7, 33, 1025, 20000])("size %i", (size) => {
       it.each(UNARY_OPS)("%s, contiguous and stepped", (op) => {
         const rand = random(size * 7 + op.length);
         for (const layout of ["contiguous", "stepped"] as const) {
@@ -329,6 +331,17 @@ describe.runIf(wasmSimdSupported())("wasm backend", () => {
           }
         },
       );
+
+      it.each(["add", "reluBackward"] as const)("%s of [40, 1000] and a repeated row: several whole rows per chunk, the last chunk partial", (op) => {
+        const rand = random(41 + op.length);
+        const a = makeView(dtype, [40, 1000], "contiguous", () => rand() * 4);
+        const b = makeView(dtype, [40, 1000], "broadcast", () => rand() * 4);
+        const got = forced.alloc(dtype, 40000);
+        const want = cpu.alloc(dtype, 40000);
+        forced.binary(op, a, b, got);
+        cpu.binary(op, a, b, want);
+        for (let i = 0; i < got.length; i++) if (!closeEnough(got.data[i], want.data[i], 0)) expect.fail(`${op} element ${i}: ${got.data[i]}, cpu says ${want.data[i]}`);
+      });
 
       it.each([false, true])("softmax over the last dim (log: %s), rows of this size, contiguous and transposed", (log) => {
         const rand = random(size + (log ? 1 : 0));

@@ -67,15 +67,39 @@ export function wasmUnary(op: UnaryOp, x: View, out: CpuBuffer, minSize: number)
   if (kernels === undefined) return false;
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
+  const kernel = f32 ? kernels.float32 : kernels.float64;
+  const od = out.data as Floats;
+  if (period(x) === n) {
+    // Read whole: in chunks that stay in cache (see ELEMENTWISE_CHUNK_BYTES).
+    const chunk = Math.min(n, ELEMENTWISE_CHUNK_BYTES / bpe);
+    if (!rt.reserve(SCRATCH_BASE + paddedBytes(chunk, bpe))) return false;
+    const heap = f32 ? rt.f32() : rt.f64();
+    for (let at = 0; at < n; at += chunk) {
+      const len = Math.min(chunk, n - at);
+      copyRange(heap, SCRATCH_BASE / bpe, x.buffer.data, x.offset + at, len);
+      kernel(SCRATCH_BASE, len);
+      od.set(rt.view(f32, SCRATCH_BASE, len), at);
+    }
+    return true;
+  }
   const padded = roundUp(n, 4);
   if (padded * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + padded * bpe)) return false;
   const heap = f32 ? rt.f32() : rt.f64();
-  const base = SCRATCH_BASE / bpe;
-  copyIn(x, heap, base, n);
-  (f32 ? kernels.float32 : kernels.float64)(SCRATCH_BASE, n);
-  (out.data as Floats).set(rt.view(f32, SCRATCH_BASE, n));
+  copyIn(x, heap, SCRATCH_BASE / bpe, n);
+  kernel(SCRATCH_BASE, n);
+  od.set(rt.view(f32, SCRATCH_BASE, n));
   return true;
 }
+
+/**
+ * Elements per pass of the whole-operand elementwise kernels, in bytes per array. An operand
+ * copied into wasm memory whole, computed on and copied out went through memory three times when
+ * it was larger than the cache: the CNN's reluBackward over [64, 64, 24, 24] took ~9 ms a call.
+ * In 64 KiB pieces the copies and the kernel work in L2: its reluBackward calls went from 12 to
+ * 7 ms per step in bench/probe/op-times.ts; what is left is mostly page faults on the fresh
+ * output array (bench/probe/elementwise-chunks.ts times single calls).
+ */
+export const ELEMENTWISE_CHUNK_BYTES = 64 * 1024;
 
 /** How the kernel reads its operands (assembly/elementwise.ts). */
 const MODE_FULL = 0;
@@ -122,20 +146,32 @@ export function wasmBinary(op: BinaryOp, a: View, b: View, out: CpuBuffer, minSi
   if (mode < 0) return false;
   const f32 = out.dtype === "float32";
   const bpe = f32 ? 4 : 8;
-  // Scratch: the whole operand (padded to whole vectors), then the other one's period.
-  const big = paddedBytes(n, bpe);
-  const small = mode === MODE_SCALAR_A ? pa : pb;
-  if (big + small * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + big + paddedBytes(small, bpe))) return false;
-  const heap = f32 ? rt.f32() : rt.f64();
-  const whole = SCRATCH_BASE;
-  const other = SCRATCH_BASE + big;
   const scalarA = mode === MODE_SCALAR_A;
   const full = scalarA ? b : a;
   const part = scalarA ? a : b;
-  copyRange(heap, whole / bpe, full.buffer.data, full.offset, n);
-  copyRange(heap, other / bpe, part.buffer.data, part.offset, small);
-  (f32 ? kernels.float32 : kernels.float64)(mode, scalarA ? other : whole, scalarA ? whole : other, whole, n, pb);
-  (out.data as Floats).set(rt.view(f32, whole, n));
+  const small = scalarA ? pa : pb;
+  // In chunks that stay in cache (ELEMENTWISE_CHUNK_BYTES): whole operands chunk alike; a
+  // repeated row (MODE_ROW_B, the kernel restarts it per chunk) in whole rows.
+  const fits = Math.max(1, Math.floor(ELEMENTWISE_CHUNK_BYTES / bpe));
+  const chunk = mode === MODE_FULL ? Math.min(n, fits) : mode === MODE_ROW_B ? Math.max(1, Math.floor(fits / pb)) * pb : Math.min(n, fits);
+  // Scratch: the chunk of the read-whole operand (padded to whole vectors), then the other one's
+  // chunk (MODE_FULL) or its period.
+  const big = paddedBytes(chunk, bpe);
+  const otherLen = mode === MODE_FULL ? chunk : small;
+  if (big + otherLen * bpe > MAX_BYTES || !rt.reserve(SCRATCH_BASE + big + paddedBytes(otherLen, bpe))) return false;
+  const heap = f32 ? rt.f32() : rt.f64();
+  const whole = SCRATCH_BASE;
+  const other = SCRATCH_BASE + big;
+  const kernel = f32 ? kernels.float32 : kernels.float64;
+  const od = out.data as Floats;
+  if (mode !== MODE_FULL) copyRange(heap, other / bpe, part.buffer.data, part.offset, small);
+  for (let at = 0; at < n; at += chunk) {
+    const len = Math.min(chunk, n - at);
+    copyRange(heap, whole / bpe, full.buffer.data, full.offset + at, len);
+    if (mode === MODE_FULL) copyRange(heap, other / bpe, part.buffer.data, part.offset + at, len);
+    kernel(mode, scalarA ? other : whole, scalarA ? whole : other, whole, len, mode === MODE_FULL ? len : pb);
+    od.set(rt.view(f32, whole, len), at);
+  }
   return true;
 }
 
